@@ -1,0 +1,343 @@
+import { assert } from './assert.js';
+import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
+import { hashBytes } from './hash.js';
+import {
+  FLAG_TOMBSTONE, MAX_SHARDS, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
+} from './layout.js';
+import { ZoneMemory } from './memory.js';
+import { DEFAULT_SPIN_ROUNDS, lockWord, tryLockWord, unlockWord } from './mutex.js';
+import { initShard } from './shard-init.js';
+import { readStats, type ZoneStats } from './stats.js';
+import {
+  RecordMeta, expireFromTail, findRecord, markDirty, popOutput, recordExpired, recordKeyLen,
+  recordValueOffset, removeRecord, touchRecord, writeRecord,
+} from './table.js';
+import { decodeText, encodeText } from './text.js';
+
+/** What another thread needs to attach to a zone: structured-clonable (workerData, postMessage). */
+export interface ZoneHandle {
+  readonly buffer: SharedArrayBuffer;
+}
+
+export interface AttachOptions {
+  /** Id written in lock words while this handle holds them; unique per thread, never 0. */
+  ownerId?: number;
+  /** Spin rounds before sleeping on a contended lock. */
+  spinRounds?: number;
+  /** Clock for expiry, in milliseconds since the epoch; tests inject their own. */
+  now?: () => number;
+}
+
+export const WRITE_OK = 0;
+export const WRITE_NO_MEMORY = 1;
+export type WriteStatus = typeof WRITE_OK | typeof WRITE_NO_MEMORY;
+
+export const APPLY_INSERTED = 0;
+export const APPLY_REPLACED = 1;
+export const APPLY_IGNORED = 2;
+export const APPLY_NO_MEMORY = 3;
+export type ApplyStatus = typeof APPLY_INSERTED | typeof APPLY_REPLACED | typeof APPLY_IGNORED | typeof APPLY_NO_MEMORY;
+
+/** Records removed by the bounded expiry sweep that runs with every write. */
+const SWEEP_PER_WRITE = 2;
+
+/** (aMs, aLogical, aOrigin) compared with the record's version: > 0 when a is newer. */
+export function compareVersion(aMs: number, aLogical: number, aOrigin: number, bMs: number, bLogical: number, bOrigin: number): number {
+  if (aMs !== bMs) return aMs > bMs ? 1 : -1;
+  if (aLogical !== bLogical) return aLogical > bLogical ? 1 : -1;
+  if (aOrigin !== bOrigin) return aOrigin > bOrigin ? 1 : -1;
+  return 0;
+}
+
+/**
+ * One thread's handle on a zone. The zone's state lives in the SharedArrayBuffer; this
+ * object holds the thread's views, its owner id and its scratch buffers.
+ *
+ * The key of an operation is first put in the handle's scratch (setKey), which also
+ * hashes it; `shardOfKey` then names the shard whose lock the `…Locked` forms expect.
+ * The string forms (get, set, remove, applyRemote) take and release the lock themselves.
+ */
+export class ShmZone {
+  readonly handle: ZoneHandle;
+  readonly memory: ZoneMemory;
+  readonly ownerId: number;
+  readonly spinRounds: number;
+  readonly now: () => number;
+  /** The current key's bytes (thread-local) and its length and hash. */
+  readonly key: Uint8Array;
+  keyLength = 0;
+  keyHash = 0;
+  /** Reused for every write from this handle. */
+  readonly meta = new RecordMeta();
+  private readonly shardBits: number;
+
+  static create(options: ZoneOptions, attach: AttachOptions = {}): ShmZone {
+    const g = computeGeometry(options);
+    const buffer = new SharedArrayBuffer(g.sizeBytes);
+    writeZoneHeader(new Uint32Array(buffer), g);
+    const memory = new ZoneMemory(buffer);
+    for (let i = 0; i < g.shards; i++) initShard(memory, memory.shardBase(i));
+    return new ShmZone({ buffer }, memory, attach);
+  }
+
+  static attach(handle: ZoneHandle, attach: AttachOptions = {}): ShmZone {
+    return new ShmZone({ buffer: handle.buffer }, new ZoneMemory(handle.buffer), attach);
+  }
+
+  private constructor(handle: ZoneHandle, memory: ZoneMemory, options: AttachOptions) {
+    this.handle = handle;
+    this.memory = memory;
+    this.ownerId = options.ownerId ?? Atomics.add(memory.i32, Z_OWNER_SEQ, 1);
+    assert(Number.isInteger(this.ownerId) && this.ownerId > 0 && this.ownerId <= 0x7fffffff, 'owner id must be a positive 31-bit integer');
+    this.spinRounds = options.spinRounds ?? DEFAULT_SPIN_ROUNDS;
+    this.now = options.now ?? Date.now;
+    this.key = new Uint8Array(memory.maxKeyBytes);
+    this.shardBits = Math.log2(memory.shardCount);
+    assert(memory.shardCount <= MAX_SHARDS, 'too many shards');
+  }
+
+  get shardCount(): number {
+    return this.memory.shardCount;
+  }
+
+  /** The zone's header bytes reserved for the module that owns the zone. */
+  userArea(): Uint8Array {
+    return new Uint8Array(this.memory.buffer, USER_AREA_OFFSET, USER_AREA_BYTES);
+  }
+
+  /** Counters summed over the shards, read without taking locks. */
+  stats(): ZoneStats {
+    return readStats(this.memory);
+  }
+
+  // --- keys -------------------------------------------------------------------------------
+
+  setKey(key: string): void {
+    const n = encodeText(key, this.key, 0);
+    if (n < 0) throw new RangeError(`key is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
+    this.keyLength = n;
+    this.keyHash = hashBytes(this.key, 0, n);
+  }
+
+  setKeyBytes(bytes: Uint8Array, offset: number, length: number): void {
+    if (length > this.memory.maxKeyBytes) {
+      throw new RangeError(`key of ${length} bytes is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
+    }
+    this.key.set(bytes.subarray(offset, offset + length));
+    this.keyLength = length;
+    this.keyHash = hashBytes(this.key, 0, length);
+  }
+
+  /** Shard of the current key: the hash's top bits (the bucket uses the low bits). */
+  shardOfKey(): number {
+    return this.shardBits === 0 ? 0 : this.keyHash >>> (32 - this.shardBits);
+  }
+
+  // --- locks ------------------------------------------------------------------------------
+
+  lock(shard: number): void {
+    const m = this.memory;
+    const w = m.shardBase(shard) >>> 2;
+    lockWord(m.i32, w + S_LOCK, this.ownerId, this.spinRounds, w + S_LOCK_WAITS);
+  }
+
+  tryLock(shard: number): boolean {
+    return tryLockWord(this.memory.i32, (this.memory.shardBase(shard) >>> 2) + S_LOCK, this.ownerId);
+  }
+
+  unlock(shard: number): void {
+    const m = this.memory;
+    const w = m.shardBase(shard) >>> 2;
+    m.u32[w + S_DIRTY] = 0; // every mutation of this tenure is complete
+    unlockWord(m.i32, w + S_LOCK, this.ownerId);
+  }
+
+  /**
+   * Opens every shard lock held by `deadOwnerId`, a thread that died holding it. A shard
+   * whose holder died in the middle of a mutation is reset to empty (its records are lost,
+   * its structures sound: peers resend by snapshot); otherwise it is kept as it is.
+   * Returns the number of shards unlocked.
+   */
+  forceUnlock(deadOwnerId: number): number {
+    const m = this.memory;
+    let opened = 0;
+    for (let s = 0; s < m.shardCount; s++) {
+      const base = m.shardBase(s);
+      const w = base >>> 2;
+      if (Atomics.compareExchange(m.i32, w + S_LOCK, deadOwnerId, this.ownerId) !== deadOwnerId) continue;
+      if (m.u32[w + S_DIRTY] === deadOwnerId) {
+        const resets = m.u32[w + S_RESETS]!;
+        initShard(m, base);
+        m.u32[w + S_RESETS] = resets + 1;
+      }
+      this.unlock(s);
+      opened++;
+    }
+    return opened;
+  }
+
+  /** True when `ownerId` holds any shard lock of this zone. */
+  holdsAnyLock(ownerId: number): boolean {
+    const m = this.memory;
+    for (let s = 0; s < m.shardCount; s++) if (Atomics.load(m.i32, (m.shardBase(s) >>> 2) + S_LOCK) === ownerId) return true;
+    return false;
+  }
+
+  // --- locked primitives (the caller holds shard's lock and has set the key) ---------------
+
+  /** The live record of the current key (tombstones included), or 0. Expired ones are removed. */
+  findLocked(shard: number, nowMs: number): number {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    const rec = findRecord(m, base, this.key, this.keyLength, this.keyHash);
+    if (rec === 0 || !recordExpired(m, rec, nowMs)) return rec;
+    markDirty(m, base, this.ownerId);
+    removeRecord(m, base, rec);
+    m.u32[(base >>> 2) + S_EXPIRED]++;
+    return 0;
+  }
+
+  /**
+   * Writes this.meta with room for `valueLen` bytes for the current key; `existing` is the
+   * key's record from findLocked (or 0). Returns the record; the caller writes the value at
+   * valueOffset(rec). Returns 0 when the shard has no room even after eviction.
+   */
+  writeLocked(shard: number, existing: number, valueLen: number): number {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    markDirty(m, base, this.ownerId);
+    const rec = writeRecord(m, base, this.key, this.keyLength, this.keyHash, existing, valueLen, this.meta);
+    if (rec !== 0) expireFromTail(m, base, this.now(), SWEEP_PER_WRITE);
+    return rec;
+  }
+
+  removeLocked(shard: number, rec: number): void {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    markDirty(m, base, this.ownerId);
+    removeRecord(m, base, rec);
+  }
+
+  touchLocked(shard: number, rec: number): void {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    markDirty(m, base, this.ownerId);
+    touchRecord(m, base, rec);
+  }
+
+  /** Takes the oldest record off the shard's output queue (it stays in the table), or 0. */
+  popOutputLocked(shard: number): number {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    markDirty(m, base, this.ownerId);
+    return popOutput(m, base);
+  }
+
+  /** Removes up to `max` expired records from the shard's LRU tail. */
+  expireLocked(shard: number, nowMs: number, max: number): number {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    markDirty(m, base, this.ownerId);
+    return expireFromTail(m, base, nowMs, max);
+  }
+
+  /**
+   * The conditional write of a remote version (this.meta, with `local` forced off): insert
+   * if the key is absent, replace if (stamp, origin) is greater, else ignore. On insert or
+   * replace, `value[valueOffset..+valueLen)` is copied in.
+   */
+  applyLocked(shard: number, value: Uint8Array, valueOffset: number, valueLen: number): ApplyStatus {
+    const meta = this.meta;
+    meta.local = false;
+    const existing = this.findLocked(shard, this.now());
+    if (existing !== 0 && compareVersion(
+      meta.stampMs, meta.logical, meta.origin,
+      this.stampMs(existing), this.logical(existing), this.origin(existing),
+    ) <= 0) return APPLY_IGNORED;
+    const rec = this.writeLocked(shard, existing, valueLen);
+    if (rec === 0) return APPLY_NO_MEMORY;
+    this.memory.u8.set(value.subarray(valueOffset, valueOffset + valueLen), this.valueOffset(rec));
+    return existing === 0 ? APPLY_INSERTED : APPLY_REPLACED;
+  }
+
+  // --- record fields ---------------------------------------------------------------------
+
+  keyOffset(rec: number): number { return rec + R_KEY; }
+  keyLen(rec: number): number { return recordKeyLen(this.memory, rec); }
+  valueOffset(rec: number): number { return recordValueOffset(this.memory, rec); }
+  valueLen(rec: number): number { return this.memory.u32[(rec + R_VALUE_LEN) >>> 2]!; }
+  origin(rec: number): number { return this.memory.u32[(rec + R_ORIGIN) >>> 2]!; }
+  stampMs(rec: number): number { return this.memory.f64[(rec + R_STAMP_MS) >>> 3]!; }
+  logical(rec: number): number { return this.memory.u32[(rec + R_LOGICAL) >>> 2]!; }
+  expireAtMs(rec: number): number { return this.memory.f64[(rec + R_EXPIRE_AT) >>> 3]!; }
+  isTombstone(rec: number): boolean { return (this.memory.u8[rec + R_FLAGS]! & FLAG_TOMBSTONE) !== 0; }
+  userByte(rec: number): number { return this.memory.u8[rec + R_USER]!; }
+  keyText(rec: number): string { return decodeText(this.memory.u8, rec + R_KEY, this.keyLen(rec)); }
+  valueText(rec: number): string { return decodeText(this.memory.u8, this.valueOffset(rec), this.valueLen(rec)); }
+
+  // --- string forms ---------------------------------------------------------------------
+
+  /** The value of a live, non-deleted key, refreshing its place in the LRU queue. */
+  get(key: string): string | undefined {
+    this.setKey(key);
+    const shard = this.shardOfKey();
+    this.lock(shard);
+    const rec = this.findLocked(shard, this.now());
+    let value: string | undefined;
+    if (rec !== 0 && !this.isTombstone(rec)) {
+      this.touchLocked(shard, rec);
+      value = this.valueText(rec);
+    }
+    this.unlock(shard);
+    return value;
+  }
+
+  /**
+   * A local write of `value`, stamped with this.meta's stamp fields as the caller set them
+   * (stampMs defaults to the clock when left at 0). Returns WRITE_NO_MEMORY when full.
+   */
+  set(key: string, value: string, expireAtMs = 0, tombstone = false): WriteStatus {
+    this.setKey(key);
+    const valueBytes = scratchText(value);
+    const shard = this.shardOfKey();
+    const meta = this.meta;
+    meta.local = true;
+    meta.expireAtMs = expireAtMs;
+    meta.tombstone = tombstone;
+    if (meta.stampMs === 0) meta.stampMs = this.now();
+    this.lock(shard);
+    const existing = this.findLocked(shard, this.now());
+    const rec = this.writeLocked(shard, existing, valueBytes);
+    if (rec !== 0) this.memory.u8.set(textScratch.subarray(0, valueBytes), this.valueOffset(rec));
+    this.unlock(shard);
+    meta.stampMs = 0;
+    return rec === 0 ? WRITE_NO_MEMORY : WRITE_OK;
+  }
+
+  /** Removes the key's record outright (no tombstone). Returns whether it was there. */
+  remove(key: string): boolean {
+    this.setKey(key);
+    const shard = this.shardOfKey();
+    this.lock(shard);
+    const rec = this.findLocked(shard, this.now());
+    if (rec !== 0) this.removeLocked(shard, rec);
+    this.unlock(shard);
+    return rec !== 0;
+  }
+}
+
+let textScratch = new Uint8Array(1024);
+
+/** Encodes into a thread-local scratch buffer, grown in steps; returns the byte count. */
+export function scratchText(s: string): number {
+  for (;;) {
+    const n = encodeText(s, textScratch, 0);
+    if (n >= 0) return n;
+    textScratch = new Uint8Array(textScratch.length * 4);
+  }
+}
+
+export function scratchTextBytes(): Uint8Array {
+  return textScratch;
+}
