@@ -2,12 +2,13 @@ import { assert } from './assert.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { hashBytes } from './hash.js';
 import {
-  FLAG_TOMBSTONE, MAX_SHARDS, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
 } from './layout.js';
 import { ZoneMemory } from './memory.js';
 import { DEFAULT_SPIN_ROUNDS, lockWord, tryLockWord, unlockWord } from './mutex.js';
 import { initShard } from './shard-init.js';
+import { slabMaxBlock } from './slab.js';
 import { readStats, type ZoneStats } from './stats.js';
 import {
   RecordMeta, expireFromTail, findRecord, markDirty, popOutput, recordExpired, recordKeyLen,
@@ -71,6 +72,8 @@ export class ShmZone {
   /** Reused for every write from this handle. */
   readonly meta = new RecordMeta();
   private readonly shardBits: number;
+  /** Largest record (header, key, value) a shard can hold. */
+  readonly maxRecordBytes: number;
 
   static create(options: ZoneOptions, attach: AttachOptions = {}): ShmZone {
     const g = computeGeometry(options);
@@ -94,6 +97,7 @@ export class ShmZone {
     this.now = options.now ?? Date.now;
     this.key = new Uint8Array(memory.maxKeyBytes);
     this.shardBits = Math.log2(memory.shardCount);
+    this.maxRecordBytes = slabMaxBlock(memory);
     assert(memory.shardCount <= MAX_SHARDS, 'too many shards');
   }
 
@@ -198,6 +202,13 @@ export class ShmZone {
     return 0;
   }
 
+  /** Throws RangeError when a record of the current key and `valueLen` could never be stored. */
+  assertRecordFits(valueLen: number): void {
+    if (RECORD_HEADER_BYTES + this.keyLength + valueLen > this.maxRecordBytes) {
+      throw new RangeError(`record of ${this.keyLength} key and ${valueLen} value bytes is larger than the largest block of the zone (${this.maxRecordBytes} bytes)`);
+    }
+  }
+
   /**
    * Writes this.meta with room for `valueLen` bytes for the current key; `existing` is the
    * key's record from findLocked (or 0). Returns the record; the caller writes the value at
@@ -206,6 +217,7 @@ export class ShmZone {
   writeLocked(shard: number, existing: number, valueLen: number): number {
     const m = this.memory;
     const base = m.shardBase(shard);
+    this.assertRecordFits(valueLen);
     markDirty(m, base, this.ownerId);
     const rec = writeRecord(m, base, this.key, this.keyLength, this.keyHash, existing, valueLen, this.meta);
     if (rec !== 0) expireFromTail(m, base, this.now(), SWEEP_PER_WRITE);
@@ -306,6 +318,7 @@ export class ShmZone {
     meta.expireAtMs = expireAtMs;
     meta.tombstone = tombstone;
     if (meta.stampMs === 0) meta.stampMs = this.now();
+    this.assertRecordFits(valueBytes);
     this.lock(shard);
     const existing = this.findLocked(shard, this.now());
     const rec = this.writeLocked(shard, existing, valueBytes);
