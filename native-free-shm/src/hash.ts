@@ -3,11 +3,40 @@
  * depends on every input bit: the shard takes the top bits, the bucket the low bits.
  */
 export function hashBytes(u8: Uint8Array, offset: number, length: number): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   for (let i = offset, end = offset + length; i < end; i++) {
     h ^= u8[i]!;
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
+  return finishHash(h);
+}
+
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
+/**
+ * Encodes an ASCII string into `out` and hashes it in the same pass, exactly as
+ * hashBytes would hash the bytes. Returns the length, or -1 when the string is not ASCII
+ * or does not fit (the caller then encodes and hashes separately).
+ */
+export function encodeAsciiAndHash(s: string, out: Uint8Array): number {
+  const n = s.length;
+  if (n > out.length) return -1;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    out[i] = c;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  asciiHash = finishHash(h);
+  return n;
+}
+
+/** The hash computed by the last successful encodeAsciiAndHash. */
+export let asciiHash = 0;
+
+function finishHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

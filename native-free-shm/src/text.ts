@@ -45,6 +45,27 @@ export function utf8Length(s: string): number {
 const SHORT_TEXT = 64;
 let copyBuffer = new Uint8Array(256);
 
+/**
+ * Node's Buffer decodes UTF-8 straight out of shared memory, natively, several times faster
+ * than any JS loop; where the engine has no Buffer, the portable path below is used.
+ */
+interface NodeBufferLike {
+  utf8Slice(start: number, end: number): string;
+}
+type NodeBufferFrom = (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => NodeBufferLike;
+const bufferFrom = (globalThis as unknown as { Buffer?: { from: NodeBufferFrom } }).Buffer?.from;
+
+/** A decoder bound to one buffer: `decode(offset, length)` → string. */
+export type TextReader = (offset: number, length: number) => string;
+
+export function textReader(u8: Uint8Array): TextReader {
+  if (bufferFrom !== undefined) {
+    const b = bufferFrom(u8.buffer, u8.byteOffset, u8.byteLength);
+    return (offset, length) => b.utf8Slice(offset, offset + length);
+  }
+  return (offset, length) => decodeText(u8, offset, length);
+}
+
 /** Reads UTF-8 bytes (possibly in shared memory) into a string. */
 export function decodeText(u8: Uint8Array, offset: number, length: number): string {
   if (length <= SHORT_TEXT) {

@@ -1,6 +1,6 @@
 import { assert } from './assert.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
-import { hashBytes } from './hash.js';
+import { asciiHash, encodeAsciiAndHash, hashBytes } from './hash.js';
 import {
   FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
@@ -14,7 +14,7 @@ import {
   RecordMeta, expireFromTail, findRecord, markDirty, popOutput, recordExpired, recordKeyLen,
   recordValueOffset, removeRecord, touchRecord, writeRecord,
 } from './table.js';
-import { decodeText, encodeText } from './text.js';
+import { encodeText, textReader, type TextReader } from './text.js';
 
 /** What another thread needs to attach to a zone: structured-clonable (workerData, postMessage). */
 export interface ZoneHandle {
@@ -71,6 +71,8 @@ export class ShmZone {
   keyHash = 0;
   /** Reused for every write from this handle. */
   readonly meta = new RecordMeta();
+  /** Decodes UTF-8 out of the zone's memory: `readText(offset, length)`. */
+  readonly readText: TextReader;
   private readonly shardBits: number;
   /** Largest record (header, key, value) a shard can hold. */
   readonly maxRecordBytes: number;
@@ -96,6 +98,7 @@ export class ShmZone {
     this.spinRounds = options.spinRounds ?? DEFAULT_SPIN_ROUNDS;
     this.now = options.now ?? Date.now;
     this.key = new Uint8Array(memory.maxKeyBytes);
+    this.readText = textReader(memory.u8);
     this.shardBits = Math.log2(memory.shardCount);
     this.maxRecordBytes = slabMaxBlock(memory);
     assert(memory.shardCount <= MAX_SHARDS, 'too many shards');
@@ -118,6 +121,12 @@ export class ShmZone {
   // --- keys -------------------------------------------------------------------------------
 
   setKey(key: string): void {
+    const ascii = encodeAsciiAndHash(key, this.key);
+    if (ascii >= 0) {
+      this.keyLength = ascii;
+      this.keyHash = asciiHash;
+      return;
+    }
     const n = encodeText(key, this.key, 0);
     if (n < 0) throw new RangeError(`key is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
     this.keyLength = n;
@@ -285,8 +294,8 @@ export class ShmZone {
   expireAtMs(rec: number): number { return this.memory.f64[(rec + R_EXPIRE_AT) >>> 3]!; }
   isTombstone(rec: number): boolean { return (this.memory.u8[rec + R_FLAGS]! & FLAG_TOMBSTONE) !== 0; }
   userByte(rec: number): number { return this.memory.u8[rec + R_USER]!; }
-  keyText(rec: number): string { return decodeText(this.memory.u8, rec + R_KEY, this.keyLen(rec)); }
-  valueText(rec: number): string { return decodeText(this.memory.u8, this.valueOffset(rec), this.valueLen(rec)); }
+  keyText(rec: number): string { return this.readText(rec + R_KEY, this.keyLen(rec)); }
+  valueText(rec: number): string { return this.readText(this.valueOffset(rec), this.valueLen(rec)); }
 
   // --- string forms ---------------------------------------------------------------------
 

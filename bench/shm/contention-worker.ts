@@ -1,0 +1,33 @@
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { ShmZone, type ZoneHandle } from 'native-free-shm';
+import { KEY_COUNT, makeKeys, makeValue } from './workload.js';
+import { xorshift } from '../lib/report.js';
+
+interface Job {
+  handle: ZoneHandle;
+  control: SharedArrayBuffer; // [0] start flag, [1] stop flag
+  seed: number;
+}
+
+const { handle, control, seed } = workerData as Job;
+const zone = ShmZone.attach(handle, { ownerId: threadId + 1 });
+const flags = new Int32Array(control);
+const keys = makeKeys();
+const values = keys.map((_, i) => makeValue(i));
+const next = xorshift(seed);
+
+parentPort!.postMessage('ready');
+Atomics.wait(flags, 0, 0);
+let ops = 0;
+let misses = 0;
+// 90% get, 10% set, uniform over the keys, checking the stop flag every 256 operations.
+while (Atomics.load(flags, 1) === 0) {
+  for (let n = 0; n < 256; n++) {
+    const r = next();
+    const k = r % KEY_COUNT;
+    if ((r >>> 24) < 26) zone.set(keys[k]!, values[k]!);
+    else if (zone.get(keys[k]!) === undefined) misses++;
+  }
+  ops += 256;
+}
+parentPort!.postMessage({ ops, misses });
