@@ -1,0 +1,172 @@
+// Which directives zonesync knows, where each may appear, how many arguments it takes and
+// whether it opens a block: the checks ngx_conf_handler makes before a directive's own
+// handler runs. The handlers (schema-*.ts) may then assume these hold.
+
+import type { Directive } from './ast.js';
+import { ConfigError } from './errors.js';
+
+/** The blocks a directive can be written in, named after nginx's configuration contexts. */
+export type BlockContext =
+  | 'main' | 'events' | 'http' | 'http-server' | 'location' | 'limit-except' | 'upstream'
+  | 'stream' | 'stream-server';
+
+interface DirectiveSpec {
+  readonly contexts: readonly BlockContext[];
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  readonly block: boolean;
+}
+
+const MANY = Number.POSITIVE_INFINITY;
+const spec = (contexts: readonly BlockContext[], minArgs: number, maxArgs = minArgs, block = false): DirectiveSpec => (
+  { contexts, minArgs, maxArgs, block }
+);
+const blockSpec = (contexts: readonly BlockContext[], minArgs: number, maxArgs = minArgs): DirectiveSpec => (
+  spec(contexts, minArgs, maxArgs, true)
+);
+
+const HTTP_LEVELS: readonly BlockContext[] = ['http', 'http-server', 'location'];
+const ACCESS_LEVELS: readonly BlockContext[] = ['http', 'http-server', 'location', 'limit-except', 'stream', 'stream-server'];
+const STREAM_LEVELS: readonly BlockContext[] = ['stream', 'stream-server'];
+
+/* One name may have several specs ("server" is a block in http and stream, a line in upstream). */
+const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
+  worker_processes: [spec(['main'], 1)],
+  error_log: [spec(['main'], 1, 2)],
+  pid: [spec(['main'], 1)],
+  events: [blockSpec(['main'], 0)],
+  worker_connections: [spec(['events'], 1)],
+  http: [blockSpec(['main'], 0)],
+  stream: [blockSpec(['main'], 0)],
+
+  keyval_zone: [spec(['http', 'stream'], 1, 5)],
+  keyval: [spec(['http', 'stream'], 3)],
+  limit_req_zone: [spec(['http'], 2, 4)],
+  limit_req: [spec(HTTP_LEVELS, 1, 3)],
+  limit_req_status: [spec(HTTP_LEVELS, 1)],
+  upstream: [blockSpec(['http'], 1)],
+  server: [blockSpec(['http', 'stream'], 0), spec(['upstream'], 1, MANY)],
+  zone: [spec(['upstream'], 1, 2)],
+  sticky: [spec(['upstream'], 1, MANY)],
+
+  listen: [spec(['http-server', 'stream-server'], 1, MANY)],
+  server_name: [spec(['http-server'], 1, MANY)],
+  location: [blockSpec(['http-server', 'location'], 1, 2)],
+  limit_except: [blockSpec(['location'], 1, MANY)],
+  api: [spec(['location'], 0, 1)],
+  zonesync_handler: [spec(HTTP_LEVELS, 1)],
+  allow: [spec(ACCESS_LEVELS, 1)],
+  deny: [spec(ACCESS_LEVELS, 1)],
+  auth_basic: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
+  auth_basic_user_file: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
+  resolver: [spec(STREAM_LEVELS, 1, MANY)],
+  resolver_timeout: [spec(STREAM_LEVELS, 1)],
+
+  zone_sync: [spec(['stream-server'], 0)],
+  zone_sync_server: [spec(['stream-server'], 1, 2)],
+  zone_sync_buffers: [spec(STREAM_LEVELS, 2)],
+  zone_sync_connect_retry_interval: [spec(STREAM_LEVELS, 1)],
+  zone_sync_connect_timeout: [spec(STREAM_LEVELS, 1)],
+  zone_sync_interval: [spec(STREAM_LEVELS, 1)],
+  zone_sync_recv_buffer_size: [spec(STREAM_LEVELS, 1)],
+  zone_sync_timeout: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_certificate: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_certificate_key: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_ciphers: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_conf_command: [spec(STREAM_LEVELS, 2)],
+  zone_sync_ssl_crl: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_name: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_password_file: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_protocols: [spec(STREAM_LEVELS, 1, MANY)],
+  zone_sync_ssl_server_name: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_trusted_certificate: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_verify: [spec(STREAM_LEVELS, 1)],
+  zone_sync_ssl_verify_depth: [spec(STREAM_LEVELS, 1)],
+
+  ssl_certificate: [spec(STREAM_LEVELS, 1)],
+  ssl_certificate_key: [spec(STREAM_LEVELS, 1)],
+  ssl_password_file: [spec(STREAM_LEVELS, 1)],
+  ssl_ciphers: [spec(STREAM_LEVELS, 1)],
+  ssl_conf_command: [spec(STREAM_LEVELS, 2)],
+  ssl_protocols: [spec(STREAM_LEVELS, 1, MANY)],
+  ssl_verify_client: [spec(STREAM_LEVELS, 1)],
+  ssl_verify_depth: [spec(STREAM_LEVELS, 1)],
+  ssl_trusted_certificate: [spec(STREAM_LEVELS, 1)],
+  ssl_client_certificate: [spec(STREAM_LEVELS, 1)],
+  ssl_crl: [spec(STREAM_LEVELS, 1)],
+  ssl_handshake_timeout: [spec(STREAM_LEVELS, 1)],
+};
+
+/*
+ * Directives of nginx features that zonesync does not have. Writing one is an error that
+ * says so: a configuration that relies on it would not do what it says.
+ */
+const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set([
+  'user', 'daemon', 'master_process', 'load_module', 'env', 'thread_pool', 'worker_rlimit_nofile',
+  'worker_cpu_affinity', 'worker_priority', 'worker_shutdown_timeout', 'timer_resolution', 'lock_file',
+  'working_directory', 'pcre_jit', 'ssl_engine', 'mail', 'use', 'multi_accept', 'accept_mutex',
+  'accept_mutex_delay', 'debug_connection', 'worker_aio_requests',
+  'root', 'alias', 'index', 'try_files', 'return', 'rewrite', 'if', 'set', 'break', 'map', 'geo',
+  'split_clients', 'sendfile', 'tcp_nopush', 'tcp_nodelay', 'keepalive_timeout', 'keepalive_requests',
+  'keepalive', 'keepalive_time', 'client_max_body_size', 'client_body_buffer_size', 'client_header_timeout',
+  'client_body_timeout', 'send_timeout', 'default_type', 'types', 'charset', 'access_log', 'log_format',
+  'open_file_cache', 'autoindex', 'add_header', 'expires', 'error_page', 'internal', 'limit_conn',
+  'limit_conn_zone', 'limit_rate', 'real_ip_header', 'set_real_ip_from', 'satisfy', 'auth_request',
+  'auth_jwt', 'sub_filter', 'ssi', 'mirror', 'http2', 'server_tokens', 'etag', 'if_modified_since',
+  'status_zone', 'health_check', 'match', 'hash', 'ip_hash', 'least_conn', 'least_time', 'random',
+  'ntlm', 'queue', 'pass', 'preread_buffer_size', 'preread_timeout', 'proxy_protocol_timeout',
+  'variables_hash_max_size', 'server_names_hash_bucket_size', 'server_names_hash_max_size',
+  'large_client_header_buffers', 'underscores_in_headers', 'ignore_invalid_headers', 'limit_req_log_level', 'limit_req_dry_run',
+  'js_import', 'js_content', 'perl', 'empty_gif', 'stub_status', 'status', 'dav_methods', 'gunzip',
+]);
+const UNSUPPORTED_PREFIXES: readonly string[] = [
+  'proxy_', 'fastcgi_', 'uwsgi_', 'scgi_', 'grpc_', 'memcached_', 'gzip', 'js_', 'perl_', 'lua_', 'ssl_',
+  'quic_', 'http2_', 'http3_', 'sub_filter_', 'auth_jwt_', 'secure_link', 'image_filter', 'xslt_', 'mp4',
+  'hls', 'f4f', 'flv', 'slice', 'userid', 'geoip_', 'otel_', 'app_protect_', 'health_check_',
+];
+
+function isUnsupportedNginxDirective(name: string): boolean {
+  return UNSUPPORTED_NAMES.has(name) || UNSUPPORTED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/**
+ * ngx_conf_handler's checks, in its order: the name is known, it is allowed in this block,
+ * it has (or lacks) a block as it should, and its argument count fits.
+ */
+export function checkDirective(directive: Directive, context: BlockContext): void {
+  const { name } = directive;
+  const specs = DIRECTIVES[name];
+  if (specs === undefined) {
+    if (isUnsupportedNginxDirective(name)) {
+      throw new ConfigError(`"${name}" directive is not supported by zonesync`, directive);
+    }
+    throw new ConfigError(`unknown directive "${name}"`, directive);
+  }
+  const found = specs.find((candidate) => candidate.contexts.includes(context));
+  if (found === undefined) {
+    throw new ConfigError(notAllowedReason(name, context), directive);
+  }
+  if (found.block && directive.block === undefined) {
+    throw new ConfigError(`directive "${name}" has no opening "{"`, directive);
+  }
+  if (!found.block && directive.block !== undefined) {
+    throw new ConfigError(`directive "${name}" is not terminated by ";"`, directive);
+  }
+  const count = directive.args.length;
+  if (count < found.minArgs || count > found.maxArgs) {
+    throw new ConfigError(`invalid number of arguments in "${name}" directive`, directive);
+  }
+}
+
+/* nginx has these in more places than zonesync implements them; say which part is missing. */
+function notAllowedReason(name: string, context: BlockContext): string {
+  const inHttp = context === 'http' || context === 'http-server' || context === 'location';
+  if (inHttp && (name.startsWith('ssl_') || name.startsWith('resolver'))) {
+    return `"${name}" directive is not supported by zonesync in http`;
+  }
+  if (context === 'stream' && name === 'upstream') {
+    return '"upstream" directive is not supported by zonesync in stream';
+  }
+  return `"${name}" directive is not allowed here`;
+}

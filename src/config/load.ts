@@ -1,0 +1,27 @@
+// Entry points: a configuration file, or configuration text, to a validated ZonesyncConfig.
+
+import { dirname, resolve } from 'node:path';
+import { parseConfigFile, parseConfigSyntax } from './parser.js';
+import type { ParseOptions } from './parser.js';
+import { buildConfig } from './schema.js';
+import type { ZonesyncConfig } from './types.js';
+
+/**
+ * Reads, parses and validates a configuration file (with its includes). Throws ConfigError,
+ * whose message is what `nginx -t` would print after "[emerg]".
+ */
+export function loadConfig(path: string, options: ParseOptions = {}): ZonesyncConfig {
+  const absolute = resolve(path);
+  const prefix = options.prefix ?? dirname(absolute);
+  return buildConfig(parseConfigFile(absolute, { ...options, prefix }), { prefix });
+}
+
+/**
+ * Parses and validates configuration text. `fileName` names it in errors; relative paths
+ * (include, certificates, state files, handlers) resolve against its directory unless
+ * options.prefix is given.
+ */
+export function parseConfigText(text: string, fileName = 'zonesync.conf', options: ParseOptions = {}): ZonesyncConfig {
+  const prefix = options.prefix ?? dirname(resolve(fileName));
+  return buildConfig(parseConfigSyntax(text, fileName, { ...options, prefix }), { prefix });
+}

@@ -1,0 +1,281 @@
+// http { … }: zones and upstreams, and the front end's servers and locations, with the
+// per-request settings (access, auth_basic, limit_req, zonesync_handler) inherited
+// http → server → location → nested location → limit_except, as nginx merges them.
+
+import type { Directive } from './ast.js';
+import { checkDirective } from './directives.js';
+import { DEFAULT_HTTP_REQUEST_SETTINGS, defaultHttpPort } from './defaults.js';
+import { ConfigError } from './errors.js';
+import { duplicateDirective, sourceOf } from './schema-context.js';
+import type { SchemaContext } from './schema-context.js';
+import { readKeyval, readKeyvalZone, readLimitReqZone, readUpstream } from './schema-zones.js';
+import type {
+  AccessRule, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
+  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LocationModifier, UpstreamConfig,
+} from './types.js';
+import {
+  invalidParameter, invalidValue, readAccessRule, readCount, readFlag, readListenAddress, readPath,
+  readPositiveCount, readZoneParam, splitParam,
+} from './values.js';
+
+/* The settings written at one level; undefined: inherit. Arrays are inherited whole. */
+interface RequestSettingsDraft {
+  access?: AccessRule[];
+  authBasic?: string | null;
+  authBasicUserFile?: string;
+  limitReqs?: LimitReqConfig[];
+  limitReqStatus?: number;
+  handler?: string;
+}
+
+export function readHttpBlock(block: Directive, context: SchemaContext): HttpConfig {
+  const keyvals: KeyvalBinding[] = [];
+  const upstreams: UpstreamConfig[] = [];
+  const serverBlocks: Directive[] = [];
+  const draft: RequestSettingsDraft = {};
+  for (const d of block.block ?? []) {
+    checkDirective(d, 'http');
+    if (d.name === 'keyval_zone') context.zones.push(readKeyvalZone(d, 'http', context.prefix));
+    else if (d.name === 'keyval') keyvals.push(readKeyval(d));
+    else if (d.name === 'limit_req_zone') context.zones.push(readLimitReqZone(d));
+    else if (d.name === 'upstream') upstreams.push(readUniqueUpstream(d, upstreams, context));
+    else if (d.name === 'server') serverBlocks.push(d);
+    else readRequestSetting(d, draft, context);
+  }
+  // Servers are read last: nginx merges them with the whole http level, wherever it is written.
+  const httpSettings = mergeSettings(DEFAULT_HTTP_REQUEST_SETTINGS, draft);
+  const servers = serverBlocks.map((d) => readHttpServer(d, httpSettings, context));
+  return { keyvals, upstreams, servers };
+}
+
+function readUniqueUpstream(d: Directive, upstreams: readonly UpstreamConfig[], context: SchemaContext): UpstreamConfig {
+  if (upstreams.some((u) => u.name === d.args[0])) throw new ConfigError(`duplicate upstream "${d.args[0]}"`, d);
+  return readUpstream(d, context);
+}
+
+function readHttpServer(block: Directive, inherited: HttpRequestSettings, context: SchemaContext): HttpServerConfig {
+  const listen: HttpListenConfig[] = [];
+  const serverNames: string[] = [];
+  const locationBlocks: Directive[] = [];
+  const draft: RequestSettingsDraft = {};
+  for (const d of block.block ?? []) {
+    checkDirective(d, 'http-server');
+    if (d.name === 'listen') listen.push(readHttpListen(d));
+    else if (d.name === 'server_name') serverNames.push(...d.args);
+    else if (d.name === 'location') locationBlocks.push(d);
+    else readRequestSetting(d, draft, context);
+  }
+  const settings = mergeSettings(inherited, draft);
+  const locations = readLocations(locationBlocks, settings, null, context);
+  if (listen.length === 0) {
+    listen.push({ address: { kind: 'tcp', host: null, port: defaultHttpPort() }, defaultServer: false, backlog: null, ipv6Only: true });
+  }
+  return { listen, serverNames, settings, locations, source: sourceOf(block) };
+}
+
+function readLocations(
+  blocks: readonly Directive[], inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: SchemaContext,
+): HttpLocationConfig[] {
+  const locations: HttpLocationConfig[] = [];
+  for (const block of blocks) {
+    const location = readLocation(block, inherited, parent, context);
+    const twin = locations.find((l) => sameMatch(l, location));
+    if (twin !== undefined) throw new ConfigError(`duplicate location "${location.pattern}"`, block);
+    locations.push(location);
+  }
+  return locations;
+}
+
+const isRegex = (modifier: LocationModifier): boolean => modifier === 'regex' || modifier === 'regex-case-insensitive';
+const sameMatch = (a: HttpLocationConfig, b: HttpLocationConfig): boolean =>
+  a.pattern === b.pattern && (a.modifier === 'exact') === (b.modifier === 'exact') && isRegex(a.modifier) === isRegex(b.modifier);
+
+function readLocation(
+  block: Directive, inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: SchemaContext,
+): HttpLocationConfig {
+  const { modifier, pattern } = readLocationMatch(block, parent);
+  const draft: RequestSettingsDraft = {};
+  const nestedBlocks: Directive[] = [];
+  let api: HttpLocationConfig['api'] = null;
+  let limitExceptBlock: Directive | null = null;
+  for (const d of block.block ?? []) {
+    checkDirective(d, 'location');
+    if (d.name === 'location') nestedBlocks.push(d);
+    else if (d.name === 'api') {
+      if (api !== null) throw duplicateDirective(d);
+      api = readApi(d);
+    } else if (d.name === 'limit_except') {
+      if (limitExceptBlock !== null) throw duplicateDirective(d);
+      limitExceptBlock = d;
+    } else readRequestSetting(d, draft, context);
+  }
+  const settings = mergeSettings(inherited, draft);
+  const limitExcept = limitExceptBlock === null ? null : readLimitExcept(limitExceptBlock, settings, context);
+  const location: HttpLocationConfig = { modifier, pattern, settings, api, limitExcept, locations: [], source: sourceOf(block) };
+  return { ...location, locations: readLocations(nestedBlocks, settings, location, context) };
+}
+
+const MODIFIERS: Readonly<Record<string, LocationModifier>> = {
+  '=': 'exact', '^~': 'prefix-no-regex', '~': 'regex', '~*': 'regex-case-insensitive',
+};
+
+/** location [ = | ^~ | ~ | ~* ] URI, with nginx's checks on nesting. */
+function readLocationMatch(d: Directive, parent: HttpLocationConfig | null): { modifier: LocationModifier; pattern: string } {
+  const [first, second] = d.args as [string, string | undefined];
+  let modifier: LocationModifier = 'prefix';
+  let pattern = first;
+  if (second !== undefined) {
+    const named = MODIFIERS[first];
+    if (named === undefined) throw new ConfigError(`invalid location modifier "${first}"`, d);
+    modifier = named;
+    pattern = second;
+  } else if (first.startsWith('=') && first.length > 1) {
+    modifier = 'exact';
+    pattern = first.slice(1);
+  }
+  if (pattern.startsWith('@')) throw new ConfigError(`named location "${pattern}" is not supported by zonesync`, d);
+  if (isRegex(modifier)) {
+    try {
+      new RegExp(pattern, modifier === 'regex-case-insensitive' ? 'i' : '');
+    } catch (error) {
+      throw new ConfigError(`invalid regular expression "${pattern}" in "location" directive: ${(error as Error).message}`, d);
+    }
+  }
+  if (parent !== null) checkNesting(d, parent, modifier, pattern);
+  return { modifier, pattern };
+}
+
+function checkNesting(d: Directive, parent: HttpLocationConfig, modifier: LocationModifier, pattern: string): void {
+  if (parent.modifier === 'exact') {
+    throw new ConfigError(`location "${pattern}" cannot be inside the exact location "${parent.pattern}"`, d);
+  }
+  if (!isRegex(parent.modifier) && !isRegex(modifier) && !pattern.startsWith(parent.pattern)) {
+    throw new ConfigError(`location "${pattern}" is outside location "${parent.pattern}"`, d);
+  }
+}
+
+/** api [write=on|off]; (write off by default, as NGINX Plus) */
+function readApi(d: Directive): { write: boolean } {
+  const param = d.args[0];
+  if (param === undefined) return { write: false };
+  const { key, value } = splitParam(param);
+  if (key !== 'write' || value === null) throw invalidParameter(d, param);
+  return { write: readFlag(d, value) };
+}
+
+const HTTP_METHODS: readonly HttpMethod[] = [
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'OPTIONS', 'PROPFIND', 'PROPPATCH', 'LOCK', 'UNLOCK', 'PATCH',
+];
+
+/** limit_except METHOD… { allow; deny; auth_basic; auth_basic_user_file; } */
+function readLimitExcept(block: Directive, inherited: HttpRequestSettings, context: SchemaContext): LimitExceptConfig {
+  const methods: HttpMethod[] = [];
+  for (const arg of block.args) {
+    const method = HTTP_METHODS.find((m) => m === arg.toUpperCase());
+    if (method === undefined) throw new ConfigError(`invalid method "${arg}"`, block);
+    if (!methods.includes(method)) methods.push(method);
+    if (method === 'GET' && !methods.includes('HEAD')) methods.push('HEAD');
+  }
+  const draft: RequestSettingsDraft = {};
+  for (const d of block.block ?? []) {
+    checkDirective(d, 'limit-except');
+    readRequestSetting(d, draft, context);
+  }
+  return { methods, settings: mergeSettings(inherited, draft), source: sourceOf(block) };
+}
+
+/** listen ADDRESS[:PORT] [default_server] [backlog=N] [ipv6only=on|off] [bind]; port 80 by default. */
+function readHttpListen(d: Directive): HttpListenConfig {
+  const [text, ...params] = d.args as [string, ...string[]];
+  let defaultServer = false;
+  let backlog: number | null = null;
+  let ipv6Only = true;
+  for (const param of params) {
+    const { key, value } = splitParam(param);
+    if (param === 'default_server' || param === 'default') defaultServer = true;
+    else if (param === 'bind') continue;
+    else if (key === 'backlog' && value !== null) backlog = readPositiveCount(d, value);
+    else if (key === 'ipv6only' && value !== null) ipv6Only = readFlag(d, value);
+    else if (['ssl', 'http2', 'quic', 'proxy_protocol', 'reuseport', 'fastopen', 'so_keepalive', 'deferred'].includes(key)) {
+      throw new ConfigError(`"${key}" parameter of the "listen" directive is not supported by zonesync in http`, d);
+    } else throw invalidParameter(d, param);
+  }
+  return {
+    address: readListenAddress(d, text, { allowUnix: true, defaultPort: 80 }),
+    defaultServer, backlog, ipv6Only, source: sourceOf(d),
+  };
+}
+
+/* The directives of HttpRequestSettings; checkDirective has vetted the context. */
+function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: SchemaContext): void {
+  const arg = d.args[0]!;
+  switch (d.name) {
+    case 'allow':
+    case 'deny':
+      (draft.access ??= []).push(readAccessRule(d));
+      return;
+    case 'auth_basic':
+      if (draft.authBasic !== undefined) throw duplicateDirective(d);
+      draft.authBasic = arg === 'off' ? null : arg;
+      return;
+    case 'auth_basic_user_file':
+      if (draft.authBasicUserFile !== undefined) throw duplicateDirective(d);
+      draft.authBasicUserFile = readPath(context.prefix, arg);
+      return;
+    case 'limit_req':
+      (draft.limitReqs ??= []).push(readLimitReq(d, draft.limitReqs));
+      return;
+    case 'limit_req_status':
+      if (draft.limitReqStatus !== undefined) throw duplicateDirective(d);
+      draft.limitReqStatus = readStatus(d, arg);
+      return;
+    case 'zonesync_handler':
+      if (draft.handler !== undefined) throw duplicateDirective(d);
+      draft.handler = readPath(context.prefix, arg);
+      return;
+    default:
+      throw new Error(`schema-http: no reader for "${d.name}" (directives.ts and schema-http.ts disagree)`);
+  }
+}
+
+function readStatus(d: Directive, value: string): number {
+  const status = readCount(d, value);
+  if (status < 400 || status > 599) throw invalidValue(d, value, ', it must be between 400 and 599');
+  return status;
+}
+
+/** limit_req zone=NAME [burst=N] [nodelay | delay=N]; */
+function readLimitReq(d: Directive, siblings: readonly LimitReqConfig[]): LimitReqConfig {
+  let zone: string | null = null;
+  let burst = 0;
+  let delay: number | null = null;
+  for (const param of d.args) {
+    const { key, value } = splitParam(param);
+    if (key === 'zone' && value !== null && !value.includes(':')) zone = readZoneParam(d, param, false).name;
+    else if (key === 'burst' && value !== null) burst = readLimitNumber(d, param, value, 'burst');
+    else if (key === 'delay' && value !== null && delay === null) delay = readLimitNumber(d, param, value, 'delay');
+    else if (param === 'nodelay' && delay === null) delay = Number.POSITIVE_INFINITY;
+    else if (param === 'nodelay' || key === 'delay') throw new ConfigError('"nodelay" and "delay" cannot be used together in "limit_req" directive', d);
+    else throw invalidParameter(d, param);
+  }
+  if (zone === null) throw new ConfigError('"limit_req" must have "zone" parameter', d);
+  if (siblings.some((s) => s.zone === zone)) throw new ConfigError(`duplicate limit_req zone "${zone}"`, d);
+  return { zone, burst, delay: delay ?? 0, source: sourceOf(d) };
+}
+
+function readLimitNumber(d: Directive, param: string, value: string, what: string): number {
+  if (!/^[0-9]+$/.test(value)) throw new ConfigError(`invalid ${what} value "${param}" in "limit_req" directive`, d);
+  return Number(value);
+}
+
+/* Each setting written at this level wins; the others come from the level above. */
+function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDraft): HttpRequestSettings {
+  return {
+    access: draft.access ?? inherited.access,
+    authBasic: draft.authBasic !== undefined ? draft.authBasic : inherited.authBasic,
+    authBasicUserFile: draft.authBasicUserFile ?? inherited.authBasicUserFile,
+    limitReqs: draft.limitReqs ?? inherited.limitReqs,
+    limitReqStatus: draft.limitReqStatus ?? inherited.limitReqStatus,
+    handler: draft.handler ?? inherited.handler,
+  };
+}

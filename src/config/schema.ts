@@ -1,0 +1,102 @@
+// The schema: from the syntax tree to ZonesyncConfig. This file reads the main level and
+// events; http and stream have their own files. The result is checked by validateConfig,
+// the same checks a configuration built in code goes through.
+
+import { dirname, resolve } from 'node:path';
+import type { Directive } from './ast.js';
+import { checkDirective } from './directives.js';
+import { DEFAULT_ERROR_LOG, DEFAULT_WORKER_PROCESSES } from './defaults.js';
+import { ConfigError } from './errors.js';
+import { duplicateDirective } from './schema-context.js';
+import type { SchemaContext } from './schema-context.js';
+import { readHttpBlock } from './schema-http.js';
+import { readStreamBlock } from './schema-stream.js';
+import type { ErrorLogConfig, HttpConfig, LogLevel, StreamConfig, ZonesyncConfig } from './types.js';
+import { validateConfig } from './validate.js';
+import { readChoice, readPath, readPositiveCount } from './values.js';
+
+export interface SchemaOptions {
+  /** Base of relative paths; default: the directory of the first directive's file. */
+  readonly prefix?: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
+
+/** Turns a parsed configuration into its typed, validated form. */
+export function buildConfig(directives: readonly Directive[], options: SchemaOptions = {}): ZonesyncConfig {
+  const context: SchemaContext = {
+    prefix: options.prefix ?? (directives[0] === undefined ? process.cwd() : dirname(resolve(directives[0].file))),
+    zones: [],
+  };
+  let workerProcesses: number | 'auto' | undefined;
+  let errorLog: ErrorLogConfig | undefined;
+  let pidFile: string | undefined;
+  let http: HttpConfig | undefined;
+  let stream: StreamConfig | undefined;
+  let events = false;
+  for (const d of directives) {
+    checkDirective(d, 'main');
+    const once = (seen: unknown): void => {
+      if (seen !== undefined && seen !== false) throw duplicateDirective(d);
+    };
+    switch (d.name) {
+      case 'worker_processes':
+        once(workerProcesses);
+        workerProcesses = d.args[0] === 'auto' ? 'auto' : readPositiveCount(d, d.args[0]!);
+        break;
+      case 'error_log':
+        once(errorLog);
+        errorLog = readErrorLog(d, context.prefix);
+        break;
+      case 'pid':
+        once(pidFile);
+        pidFile = readPath(context.prefix, d.args[0]!);
+        break;
+      case 'events':
+        once(events);
+        events = readEvents(d);
+        break;
+      case 'http':
+        once(http);
+        http = readHttpBlock(d, context);
+        break;
+      case 'stream':
+        once(stream);
+        stream = readStreamBlock(d, context);
+        break;
+      default:
+        throw new Error(`schema: no reader for "${d.name}" (directives.ts and schema.ts disagree)`);
+    }
+  }
+  const config: ZonesyncConfig = {
+    workerProcesses: workerProcesses ?? DEFAULT_WORKER_PROCESSES,
+    errorLog: errorLog ?? DEFAULT_ERROR_LOG,
+    pidFile: pidFile ?? null,
+    zones: context.zones,
+    http: http ?? null,
+    stream: stream ?? null,
+  };
+  validateConfig(config);
+  return config;
+}
+
+/** error_log FILE [LEVEL]; "stderr" is kept as is. */
+function readErrorLog(d: Directive, prefix: string): ErrorLogConfig {
+  const [file, level] = d.args as [string, string | undefined];
+  if (file.startsWith('syslog:') || file.startsWith('memory:')) {
+    throw new ConfigError(`"${file.split(':')[0]}:" logging is not supported by zonesync in "error_log" directive`, d);
+  }
+  return {
+    file: file === 'stderr' ? 'stderr' : readPath(prefix, file),
+    level: level === undefined ? DEFAULT_ERROR_LOG.level : readChoice(d, level, LOG_LEVELS),
+  };
+}
+
+/* events { worker_connections N; }: accepted for nginx configurations, without effect. */
+function readEvents(block: Directive): true {
+  for (const d of block.block ?? []) {
+    checkDirective(d, 'events');
+    readPositiveCount(d, d.args[0]!);
+  }
+  return true;
+}

@@ -1,0 +1,360 @@
+// The typed configuration of a zonesync node. The nginx-syntax file is turned into this
+// (schema-*.ts), and a service that embeds zonesync can build it in code instead
+// (normalizeConfig fills the defaults and runs the same checks).
+//
+// Units are last in names: sizes in bytes (`sizeBytes`), times in milliseconds (`…Ms`).
+// Paths are absolute when they come from a file (relative ones are resolved against the
+// configuration prefix, the directory of the top-level file), as written when built in code.
+// `source` says where a directive was written; it is absent for objects built in code.
+
+import type { SourceLocation } from './ast.js';
+import type { RequestRate } from './units.js';
+
+export type { SourceLocation } from './ast.js';
+export type { RequestRate } from './units.js';
+
+export interface ZonesyncConfig {
+  /** worker_processes: the number of worker threads; 'auto' means one per CPU. Default 1. */
+  readonly workerProcesses: number | 'auto';
+  readonly errorLog: ErrorLogConfig;
+  /** pid FILE; null when not given (zonesync writes no pid file by default). */
+  readonly pidFile: string | null;
+  /** Every shared zone (keyval_zone, limit_req_zone, sticky learn), in declaration order. */
+  readonly zones: readonly ZoneConfig[];
+  readonly http: HttpConfig | null;
+  readonly stream: StreamConfig | null;
+}
+
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
+
+export interface ErrorLogConfig {
+  /** A path, or "stderr" (the default, where nginx would use logs/error.log). */
+  readonly file: string;
+  /** Default "error", as nginx. */
+  readonly level: LogLevel;
+}
+
+// ---------------------------------------------------------------------------------------
+// Zones
+
+export type ZoneConfig = KeyvalZoneConfig | LimitReqZoneConfig | StickyZoneConfig;
+export type ZoneKind = ZoneConfig['kind'];
+
+interface ZoneCommon {
+  readonly name: string;
+  /** At least MIN_ZONE_SIZE_BYTES (8 pages, as nginx). */
+  readonly sizeBytes: number;
+  /** The "sync" parameter: replicate through zone_sync. */
+  readonly sync: boolean;
+  readonly source?: SourceLocation;
+}
+
+export type KeyvalType = 'string' | 'ip' | 'prefix';
+
+/** keyval_zone zone=NAME:SIZE [state=FILE] [timeout=TIME] [type=…] [sync]; */
+export interface KeyvalZoneConfig extends ZoneCommon {
+  readonly kind: 'keyval';
+  /** Which API tree lists it: /api/9/http/keyvals/ or /api/9/stream/keyvals/. */
+  readonly module: 'http' | 'stream';
+  readonly stateFile: string | null;
+  /** null: records never expire. Required when sync is on. */
+  readonly timeoutMs: number | null;
+  readonly type: KeyvalType;
+}
+
+/** limit_req_zone KEY zone=NAME:SIZE rate=RATE [sync]; (http) */
+export interface LimitReqZoneConfig extends ZoneCommon {
+  readonly kind: 'limit_req';
+  /** The key expression as written, e.g. "$binary_remote_addr". */
+  readonly key: string;
+  /** Default 1r/s, as nginx when rate= is omitted. */
+  readonly rate: RequestRate;
+}
+
+/** sticky learn create=… lookup=… zone=NAME:SIZE [timeout=TIME] [header] [sync]; (upstream) */
+export interface StickyZoneConfig extends ZoneCommon {
+  readonly kind: 'sticky';
+  /** The upstream block the directive is in. */
+  readonly upstream: string;
+  /** create= expressions, in order; the first non-empty one makes the session id. */
+  readonly create: readonly string[];
+  /** lookup= expressions, in order; the first non-empty one finds the session. */
+  readonly lookup: readonly string[];
+  /** Session lifetime, refreshed by every lookup; default 10m. */
+  readonly timeoutMs: number;
+  /** Learn from the response headers rather than when the response completes. */
+  readonly header: boolean;
+}
+
+/** keyval KEY $VARIABLE zone=NAME; */
+export interface KeyvalBinding {
+  readonly key: string;
+  /** With its "$". */
+  readonly variable: string;
+  readonly zone: string;
+  readonly source?: SourceLocation;
+}
+
+// ---------------------------------------------------------------------------------------
+// Addresses and access
+
+/** host:port; host is a name, an IPv4 address or an IPv6 address without brackets. */
+export interface TcpAddress {
+  readonly kind: 'tcp';
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface UnixAddress {
+  readonly kind: 'unix';
+  readonly path: string;
+}
+
+export type SocketAddress = TcpAddress | UnixAddress;
+
+/** A listening address; host null means every address ("*:port" or a bare port). */
+export type ListenAddress = { readonly kind: 'tcp'; readonly host: string | null; readonly port: number } | UnixAddress;
+
+/** allow / deny: first match wins, as ngx_http_access_module. */
+export interface AccessRule {
+  readonly action: 'allow' | 'deny';
+  /** 'all' matches everyone, 'unix' every unix-socket client, else an address block. */
+  readonly match: 'all' | 'unix' | 'ipv4' | 'ipv6';
+  /** The network address with the host bits cleared; '' for 'all' and 'unix'. */
+  readonly address: string;
+  /** 32 or 128 for a single address; 0 for 'all' and 'unix'. */
+  readonly prefixLength: number;
+  readonly source?: SourceLocation;
+}
+
+// ---------------------------------------------------------------------------------------
+// stream { }
+
+export interface StreamConfig {
+  readonly keyvals: readonly KeyvalBinding[];
+  /** The stream server with zone_sync; null when there is none (zones stay local). */
+  readonly sync: ZoneSyncServerConfig | null;
+}
+
+export interface ResolverConfig {
+  /** DNS servers; port 53 unless written. */
+  readonly servers: readonly TcpAddress[];
+  /** valid=TIME: re-resolve after this long; null: use each record's TTL. */
+  readonly validMs: number | null;
+  readonly ipv4: boolean;
+  readonly ipv6: boolean;
+}
+
+/** The effective settings of the zone_sync server, stream-level values inherited. */
+export interface ZoneSyncServerConfig {
+  readonly listen: readonly StreamListenConfig[];
+  /** zone_sync_server lines, in order; empty for a single node. */
+  readonly peers: readonly ZoneSyncPeerConfig[];
+  /** zone_sync_buffers NUMBER SIZE; default 8 4k. */
+  readonly buffers: { readonly count: number; readonly sizeBytes: number };
+  /** zone_sync_connect_retry_interval; default 1s. */
+  readonly connectRetryIntervalMs: number;
+  /** zone_sync_connect_timeout; default 5s. */
+  readonly connectTimeoutMs: number;
+  /** zone_sync_interval; default 1s. */
+  readonly intervalMs: number;
+  /** zone_sync_recv_buffer_size; default count × size of zone_sync_buffers; ≥ one buffer. */
+  readonly recvBufferSizeBytes: number;
+  /** zone_sync_timeout; default 5s. */
+  readonly timeoutMs: number;
+  /** zone_sync_ssl_*: TLS of the connections this node dials. */
+  readonly ssl: ZoneSyncSslConfig;
+  /** ssl_*: TLS of the listener, used by "listen … ssl". */
+  readonly listenerSsl: ListenerSslConfig;
+  /** allow / deny on the listener. */
+  readonly access: readonly AccessRule[];
+  readonly resolver: ResolverConfig | null;
+  /** resolver_timeout; default 30s. */
+  readonly resolverTimeoutMs: number;
+  readonly source?: SourceLocation;
+  /** Where each effective directive was written (the server's, else the stream block's). */
+  readonly directiveSources?: Readonly<Record<string, SourceLocation>>;
+}
+
+export interface StreamListenConfig {
+  readonly address: ListenAddress;
+  readonly ssl: boolean;
+  /** backlog=N; null: the platform's default. */
+  readonly backlog: number | null;
+  /** ipv6only=on|off; default on, as nginx. */
+  readonly ipv6Only: boolean;
+  readonly source?: SourceLocation;
+}
+
+export interface ZoneSyncPeerConfig {
+  readonly address: SocketAddress;
+  /** As written, e.g. "cluster.example.com:12345". */
+  readonly text: string;
+  /** Re-resolve the name through the stream resolver. */
+  readonly resolve: boolean;
+  readonly source?: SourceLocation;
+}
+
+export type TlsProtocol = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** An ssl_conf_command: an OpenSSL SSL_CONF command; only SUPPORTED_SSL_CONF_COMMANDS. */
+export interface SslConfCommand {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface ZoneSyncSslConfig {
+  /** zone_sync_ssl; default off. */
+  readonly enabled: boolean;
+  readonly certificate: string | null;
+  readonly certificateKey: string | null;
+  /** OpenSSL cipher list; default "DEFAULT". */
+  readonly ciphers: string;
+  readonly confCommands: readonly SslConfCommand[];
+  readonly crl: string | null;
+  /** zone_sync_ssl_name; null: the host of zone_sync_server (the address with resolve). */
+  readonly name: string | null;
+  readonly passwordFile: string | null;
+  /** Default TLSv1.2 TLSv1.3. */
+  readonly protocols: readonly TlsProtocol[];
+  /** zone_sync_ssl_server_name (SNI); default off. */
+  readonly serverName: boolean;
+  readonly trustedCertificate: string | null;
+  /** Default off. */
+  readonly verify: boolean;
+  /** Default 1. */
+  readonly verifyDepth: number;
+}
+
+export type VerifyClient = 'on' | 'off' | 'optional' | 'optional_no_ca';
+
+export interface ListenerSslConfig {
+  /** ssl_certificate, repeatable (one per key type); paired with certificateKeys by index. */
+  readonly certificates: readonly string[];
+  readonly certificateKeys: readonly string[];
+  readonly passwordFile: string | null;
+  /** Default "HIGH:!aNULL:!MD5", as nginx. */
+  readonly ciphers: string;
+  readonly confCommands: readonly SslConfCommand[];
+  readonly protocols: readonly TlsProtocol[];
+  /** Default off. */
+  readonly verifyClient: VerifyClient;
+  /** Default 1. */
+  readonly verifyDepth: number;
+  /** CAs to verify clients with, not sent to them. */
+  readonly trustedCertificate: string | null;
+  /** CAs to verify clients with, also sent to them in the CertificateRequest. */
+  readonly clientCertificate: string | null;
+  readonly crl: string | null;
+  /** ssl_handshake_timeout; default 60s. */
+  readonly handshakeTimeoutMs: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// http { }
+
+export interface HttpConfig {
+  readonly keyvals: readonly KeyvalBinding[];
+  readonly upstreams: readonly UpstreamConfig[];
+  readonly servers: readonly HttpServerConfig[];
+}
+
+export interface UpstreamConfig {
+  readonly name: string;
+  readonly servers: readonly UpstreamServerConfig[];
+  /** zone NAME [SIZE]; the upstream's own state zone, not synced. */
+  readonly zone: { readonly name: string; readonly sizeBytes: number | null } | null;
+  /** The name of the sticky learn zone of this upstream, if any (see zones). */
+  readonly stickyZone: string | null;
+  readonly source?: SourceLocation;
+}
+
+export interface UpstreamServerConfig {
+  readonly address: SocketAddress;
+  /** As written, e.g. "backend1.example.com:8080"; also the server's name in sticky records. */
+  readonly text: string;
+  /** Default 1. */
+  readonly weight: number;
+  /** 0: unlimited. */
+  readonly maxConns: number;
+  /** Default 1. */
+  readonly maxFails: number;
+  /** Default 10s. */
+  readonly failTimeoutMs: number;
+  readonly backup: boolean;
+  readonly down: boolean;
+  readonly resolve: boolean;
+  readonly route: string | null;
+  readonly source?: SourceLocation;
+}
+
+/** How a request is handled where these apply: effective values, inherited as nginx does. */
+export interface HttpRequestSettings {
+  readonly access: readonly AccessRule[];
+  /** auth_basic realm; null when off (the default). */
+  readonly authBasic: string | null;
+  readonly authBasicUserFile: string | null;
+  readonly limitReqs: readonly LimitReqConfig[];
+  /** limit_req_status; default 503. */
+  readonly limitReqStatus: number;
+  /**
+   * zonesync_handler FILE: the module whose default export handles requests here, run on
+   * the worker pool. null: none configured; the runtime uses its built-in handler.
+   */
+  readonly handler: string | null;
+}
+
+/** limit_req zone=NAME [burst=N] [nodelay | delay=N]; */
+export interface LimitReqConfig {
+  readonly zone: string;
+  /** Requests allowed above the rate; default 0. */
+  readonly burst: number;
+  /** Excess requests served without delay; Infinity with nodelay; default 0. */
+  readonly delay: number;
+  readonly source?: SourceLocation;
+}
+
+export interface HttpListenConfig {
+  readonly address: ListenAddress;
+  readonly defaultServer: boolean;
+  readonly backlog: number | null;
+  readonly ipv6Only: boolean;
+  readonly source?: SourceLocation;
+}
+
+export interface HttpServerConfig {
+  /** Default: *:80 when run as root, else *:8000, as nginx. */
+  readonly listen: readonly HttpListenConfig[];
+  readonly serverNames: readonly string[];
+  /** For requests that match no location. */
+  readonly settings: HttpRequestSettings;
+  readonly locations: readonly HttpLocationConfig[];
+  readonly source?: SourceLocation;
+}
+
+/** location [ = | ^~ | ~ | ~* ] URI { … } */
+export type LocationModifier = 'prefix' | 'exact' | 'prefix-no-regex' | 'regex' | 'regex-case-insensitive';
+
+export interface HttpLocationConfig {
+  readonly modifier: LocationModifier;
+  readonly pattern: string;
+  readonly settings: HttpRequestSettings;
+  /** api [write=on|off]; null: not an API location. */
+  readonly api: { readonly write: boolean } | null;
+  readonly limitExcept: LimitExceptConfig | null;
+  readonly locations: readonly HttpLocationConfig[];
+  readonly source?: SourceLocation;
+}
+
+export type HttpMethod =
+  | 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'MKCOL' | 'COPY' | 'MOVE' | 'OPTIONS'
+  | 'PROPFIND' | 'PROPPATCH' | 'LOCK' | 'UNLOCK' | 'PATCH';
+
+/** limit_except METHOD… { … }: settings for every method NOT listed. */
+export interface LimitExceptConfig {
+  /** The methods listed, HEAD added when GET is (as nginx). */
+  readonly methods: readonly HttpMethod[];
+  /** Access and auth_basic for the other methods, inherited from the location. */
+  readonly settings: HttpRequestSettings;
+  readonly source?: SourceLocation;
+}
