@@ -7,6 +7,7 @@ import {
   S_PENDING, S_RECORDS, TAG_FREE, TAG_FREE_TAIL, TAG_LARGE, TAG_SMALL,
 } from './layout.js';
 import type { ShmZone } from './zone.js';
+import { hashBytes } from './hash.js';
 
 /**
  * Walks every structure of every shard under its lock and reports what disagrees: slab
@@ -177,6 +178,8 @@ function checkChains(zone: ShmZone, shard: number, slab: SlabWalk, report: Repor
       records.add(rec);
       const hash = m.u32[(rec + R_HASH) >>> 2]!;
       if ((hash & m.bucketMask) !== b) report(`record ${rec} is in bucket ${b}, its hash says ${hash & m.bucketMask}`);
+      const hashedLen = Math.max(0, m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes);
+      if (hashBytes(m.u8, rec + R_KEY, hashedLen) !== hash) report(`record ${rec} carries a hash that is not its key's`);
       if (shardBits > 0 && hash >>> (32 - shardBits) !== shard) report(`record ${rec} belongs to shard ${hash >>> (32 - shardBits)}`);
       const keyLen = m.u16[(rec + R_KEY_LEN) >>> 1]!;
       const valueLen = m.u32[(rec + R_VALUE_LEN) >>> 2]!;

@@ -2,7 +2,7 @@ import {
   CACHE_LINE_BYTES, DESC_WORDS, LAYOUT_VERSION, MAX_KEY_BYTES_LIMIT, MAX_SHARDS, MAX_ZONE_BYTES,
   OWNER_SEQ_BASE, SHARD_HEADER_BYTES, ZONE_HEADER_BYTES, ZONE_MAGIC, Z_BUCKETS, Z_DESCS_OFFSET, Z_LAYOUT,
   Z_MAGIC, Z_MAX_KEY_BYTES, Z_OWNER_SEQ, Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS,
-  Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES,
+  Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES, Z_KEY_SUFFIX_BYTES, MAX_KEY_SUFFIX_BYTES,
 } from './layout.js';
 
 export interface ZoneOptions {
@@ -16,6 +16,11 @@ export interface ZoneOptions {
   maxKeyBytes?: number;
   /** Average bytes per record the hash table is sized for (one bucket each); default 128. */
   bytesPerBucket?: number;
+  /**
+   * Trailing key bytes the hash leaves out (0 to 8, default 0): keys that differ only there
+   * land in the same shard and bucket, so they can be visited together (visitKeyGroupLocked).
+   */
+  keySuffixBytes?: number;
 }
 
 export interface Geometry {
@@ -28,6 +33,7 @@ export interface Geometry {
   pages: number;
   descsOffset: number;
   pagesOffset: number;
+  keySuffixBytes: number;
 }
 
 const MIN_PAGES_PER_SHARD = 4;
@@ -71,6 +77,10 @@ export function computeGeometry(options: ZoneOptions): Geometry {
   if (!Number.isInteger(maxKeyBytes) || maxKeyBytes < 1 || maxKeyBytes > MAX_KEY_BYTES_LIMIT) {
     throw new RangeError(`max key bytes must be from 1 to ${MAX_KEY_BYTES_LIMIT}, not ${maxKeyBytes}`);
   }
+  const keySuffixBytes = options.keySuffixBytes ?? 0;
+  if (!Number.isInteger(keySuffixBytes) || keySuffixBytes < 0 || keySuffixBytes > MAX_KEY_SUFFIX_BYTES || keySuffixBytes >= maxKeyBytes) {
+    throw new RangeError(`key suffix bytes must be from 0 to ${MAX_KEY_SUFFIX_BYTES} and less than the key limit, not ${keySuffixBytes}`);
+  }
   const bytesPerBucket = options.bytesPerBucket ?? 128;
   const strideBytes = Math.floor((sizeBytes - ZONE_HEADER_BYTES) / shards / CACHE_LINE_BYTES) * CACHE_LINE_BYTES;
   const buckets = Math.max(8, floorPowerOfTwo(Math.max(1, Math.floor(strideBytes / bytesPerBucket))));
@@ -83,7 +93,7 @@ export function computeGeometry(options: ZoneOptions): Geometry {
   const descsOffset = SHARD_HEADER_BYTES + buckets * 4;
   const pagesOffset = alignUp(descsOffset + pages * DESC_WORDS * 4, CACHE_LINE_BYTES);
   return {
-    sizeBytes, shards, pageShift: Math.log2(pageSize), maxKeyBytes, strideBytes, buckets, pages, descsOffset, pagesOffset,
+    sizeBytes, shards, pageShift: Math.log2(pageSize), maxKeyBytes, strideBytes, buckets, pages, descsOffset, pagesOffset, keySuffixBytes,
   };
 }
 
@@ -100,4 +110,5 @@ export function writeZoneHeader(u32: Uint32Array, g: Geometry): void {
   u32[Z_OWNER_SEQ] = OWNER_SEQ_BASE;
   u32[Z_DESCS_OFFSET] = g.descsOffset;
   u32[Z_PAGES_OFFSET] = g.pagesOffset;
+  u32[Z_KEY_SUFFIX_BYTES] = g.keySuffixBytes;
 }

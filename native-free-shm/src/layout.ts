@@ -25,6 +25,9 @@ export const Z_MAX_KEY_BYTES = 8;
 export const Z_OWNER_SEQ = 9;
 export const Z_DESCS_OFFSET = 10; // relative to the shard's base
 export const Z_PAGES_OFFSET = 11; // relative to the shard's base
+/** Trailing key bytes left out of the hash, so that keys differing only there share a bucket. */
+export const Z_KEY_SUFFIX_BYTES = 12;
+export const MAX_KEY_SUFFIX_BYTES = 8;
 /** Bytes the zone's owner module may use as it likes (its own settings, bitmaps). */
 export const USER_AREA_OFFSET = 256;
 export const USER_AREA_BYTES = ZONE_HEADER_BYTES - USER_AREA_OFFSET;

@@ -2,7 +2,7 @@ import { assert } from './assert.js';
 import {
   LAYOUT_VERSION, ZONE_MAGIC, Z_BUCKETS, Z_DESCS_OFFSET, Z_LAYOUT, Z_MAGIC, Z_MAX_KEY_BYTES,
   Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS, Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES,
-  ZONE_HEADER_BYTES,
+  ZONE_HEADER_BYTES, Z_KEY_SUFFIX_BYTES,
 } from './layout.js';
 
 /**
@@ -28,6 +28,8 @@ export class ZoneMemory {
   readonly maxKeyBytes: number;
   readonly descsOffset: number;
   readonly pagesOffset: number;
+  /** Trailing key bytes the hash leaves out. */
+  readonly keySuffixBytes: number;
   /** Largest small size class (half a page); larger blocks are runs of whole pages. */
   readonly maxSmallShift: number;
 
@@ -57,6 +59,7 @@ export class ZoneMemory {
     this.maxKeyBytes = h[Z_MAX_KEY_BYTES]!;
     this.descsOffset = h[Z_DESCS_OFFSET]!;
     this.pagesOffset = h[Z_PAGES_OFFSET]!;
+    this.keySuffixBytes = h[Z_KEY_SUFFIX_BYTES]!;
     this.maxSmallShift = this.pageShift - 1;
     assert((this.bucketCount & this.bucketMask) === 0, 'bucket count must be a power of two');
     assert(ZONE_HEADER_BYTES + this.shardCount * this.shardStrideBytes <= this.sizeBytes, 'shards overrun the zone');

@@ -2,8 +2,8 @@ import { assert } from './assert.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { asciiHash, encodeAsciiAndHash, hashBytes } from './hash.js';
 import {
-  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
-  R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
+  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_OUT_HEAD, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
 } from './layout.js';
 import { ZoneMemory } from './memory.js';
 import { DEFAULT_SPIN_ROUNDS, lockWord, tryLockWord, unlockWord } from './mutex.js';
@@ -11,7 +11,7 @@ import { initShard } from './shard-init.js';
 import { slabMaxBlock } from './slab.js';
 import { readStats, type ZoneStats } from './stats.js';
 import {
-  RecordMeta, expireFromTail, findRecord, markDirty, popOutput, recordExpired, recordKeyLen,
+  RecordMeta, bucketWord, expireFromTail, findRecord, markDirty, popOutput, recordExpired, recordKeyLen,
   recordValueOffset, removeRecord, touchRecord, writeRecord,
 } from './table.js';
 import { encodeText, textReader, type TextReader } from './text.js';
@@ -142,6 +142,25 @@ export class ShmZone {
     this.keyHash = hashBytes(this.key, 0, length);
   }
 
+  /**
+   * Appends `value` as 4 big-endian bytes to the current key (keys made of a name and a
+   * number, such as a rate-limit bucket and the node owning a share of it). In a zone whose
+   * hash leaves out a 4-byte suffix, the hash stays that of the name; otherwise it is redone.
+   */
+  appendKeyU32(value: number): void {
+    const n = this.keyLength;
+    if (n + 4 > this.memory.maxKeyBytes) {
+      throw new RangeError(`key of ${n + 4} bytes is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
+    }
+    const k = this.key;
+    k[n] = value >>> 24;
+    k[n + 1] = (value >>> 16) & 0xff;
+    k[n + 2] = (value >>> 8) & 0xff;
+    k[n + 3] = value & 0xff;
+    this.keyLength = n + 4;
+    if (this.memory.keySuffixBytes !== 4) this.keyHash = hashBytes(k, 0, n + 4);
+  }
+
   /** Shard of the current key: the hash's top bits (the bucket uses the low bits). */
   shardOfKey(): number {
     return this.shardBits === 0 ? 0 : this.keyHash >>> (32 - this.shardBits);
@@ -253,6 +272,33 @@ export class ShmZone {
     const base = m.shardBase(shard);
     markDirty(m, base, this.ownerId);
     return popOutput(m, base);
+  }
+
+  /**
+   * Visits every unexpired record whose key is the current key followed by exactly the
+   * zone's suffix bytes (the shares of one rate-limit bucket, one per origin). They all
+   * live in the current key's bucket, because the hash leaves the suffix out.
+   */
+  visitKeyGroupLocked(shard: number, nowMs: number, visit: (rec: number) => void): void {
+    const m = this.memory;
+    const suffix = m.keySuffixBytes;
+    assert(suffix > 0, 'visitKeyGroupLocked needs a zone created with keySuffixBytes');
+    const want = this.keyLength + suffix;
+    const key = this.key;
+    const u8 = m.u8;
+    for (let rec = m.u32[bucketWord(m, m.shardBase(shard), this.keyHash)]!; rec !== 0; rec = m.u32[(rec + R_HASH_NEXT) >>> 2]!) {
+      if (m.u32[(rec + R_HASH) >>> 2] !== this.keyHash || recordKeyLen(m, rec) !== want) continue;
+      if (recordExpired(m, rec, nowMs)) continue;
+      const k = rec + R_KEY;
+      let i = 0;
+      while (i < this.keyLength && u8[k + i] === key[i]) i++;
+      if (i === this.keyLength) visit(rec);
+    }
+  }
+
+  /** The oldest record of the shard's output queue, left in place, or 0. */
+  peekOutputLocked(shard: number): number {
+    return this.memory.u32[(this.memory.shardBase(shard) >>> 2) + S_OUT_HEAD]!;
   }
 
   /** Removes up to `max` expired records from the shard's LRU tail. */

@@ -1,0 +1,31 @@
+import type { ZoneHandle } from 'native-free-shm';
+
+/** Module tags of PROTOCOL.md: which functional module owns a zone's records. */
+export const MODULE_KEYVAL = 1;
+export const MODULE_LIMIT_REQ = 2;
+export const MODULE_STICKY = 3;
+export type ModuleTag = typeof MODULE_KEYVAL | typeof MODULE_LIMIT_REQ | typeof MODULE_STICKY;
+export type ModuleName = 'keyval' | 'limit_req' | 'sticky';
+
+/**
+ * Everything another thread (a worker, the sync thread) needs to attach to a zone: plain
+ * data, structured-clonable. The record layout every module keeps in shared memory is the
+ * wire layout of PROTOCOL.md, so the sync thread moves records without knowing modules:
+ *
+ *  - record key = wire key, followed by the origin as 4 big-endian bytes when
+ *    `originKeySuffix` (limit_req keeps one share per (key, origin));
+ *  - record value = wire payload; tombstone flag, origin, stamp and expiry as on the wire.
+ */
+export interface ZoneDescriptor {
+  name: string;
+  module: ModuleName;
+  moduleTag: ModuleTag;
+  moduleVersion: number;
+  handle: ZoneHandle;
+  /** Whether the zone's changes are pushed to, and merged from, the cluster. */
+  sync: boolean;
+  originKeySuffix: boolean;
+}
+
+/** Bytes the origin adds to a record key when `originKeySuffix`. */
+export const ORIGIN_SUFFIX_BYTES = 4;

@@ -1,0 +1,9 @@
+export { KeyvalZone, type KeyvalEntry, type KeyvalHandle, type KeyvalSettings, type KeyvalZoneOptions } from './keyval/keyval-zone.js';
+export type { KeyvalType } from './keyval/match-index.js';
+export { LimitReqZone, type LimitReqHandle, type LimitReqSettings, type LimitReqZoneOptions, type TakeOptions, type TakeResult } from './limit-req/limit-req-zone.js';
+export { StickyZone, type StickyHandle, type StickySettings, type StickyZoneOptions } from './sticky/sticky-zone.js';
+export { ZoneArgumentError, ZoneFullError } from './errors.js';
+export { createNodeContext, defaultNodeContext, type NodeContext } from './node.js';
+export type { AttachZoneOptions, VersionedRecord, ZoneBaseOptions, ZoneHandleOf } from './zone-base.js';
+export { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, type ZoneDescriptor } from './descriptor.js';
+export { WireApplier, wireKeyLength, type WireRecord } from './wire-apply.js';

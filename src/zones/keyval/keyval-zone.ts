@@ -1,0 +1,173 @@
+import { readStateFileSync, writeStateFile, writeStateFileSync } from './state-file.js';
+import { MODULE_KEYVAL } from '../descriptor.js';
+import { ZoneArgumentError } from '../errors.js';
+import { timeMsOf, type TimeInput } from '../options.js';
+import { ZoneBase, type AttachZoneOptions, type ZoneBaseOptions, type ZoneHandleOf } from '../zone-base.js';
+import { MAX_PREFIX_BYTES, MatchIndex, canonicalStoredIpKey, writeKeyType, type KeyvalType } from './match-index.js';
+
+export interface KeyvalZoneOptions extends ZoneBaseOptions {
+  /** Records are removed this long after their last write (nginx `timeout=`); none by default. */
+  timeout?: TimeInput;
+  /** string (default), ip (addresses and CIDR blocks, matched longest first), prefix. */
+  type?: KeyvalType;
+  /** A file the zone's records are kept in across restarts (nginx `state=`). */
+  state?: string;
+  /** Longest key in bytes; default 256 (4095 at most for type=prefix). */
+  maxKeyBytes?: number;
+}
+
+export interface KeyvalSettings {
+  timeoutMs: number;
+  type: KeyvalType;
+  stateFile: string | null;
+}
+
+export type KeyvalHandle = ZoneHandleOf<KeyvalSettings>;
+
+export interface KeyvalEntry {
+  key: string;
+  value: string;
+  /** When it expires, in ms since the epoch; 0 = never. */
+  expireAtMs: number;
+}
+
+/**
+ * nginx's keyval_zone: string keys and values in shared memory, any thread, synced across
+ * the cluster when `sync` (which, as in NGINX Plus, requires `timeout`). Deletes propagate
+ * as tombstones. With `type=ip` keys are addresses or CIDR blocks and `match(address)`
+ * returns the value of the longest block holding the address; with `type=prefix`,
+ * `match(text)` returns the value of the longest stored key the text starts with.
+ */
+export class KeyvalZone extends ZoneBase<KeyvalSettings> {
+  readonly settings: KeyvalSettings;
+  private readonly index: MatchIndex;
+
+  static create(options: KeyvalZoneOptions): KeyvalZone {
+    const timeoutMs = options.timeout === undefined ? 0 : timeMsOf(options.timeout, `zone "${options.name}" timeout`);
+    if (options.sync && timeoutMs === 0) {
+      throw new ZoneArgumentError(`keyval zone "${options.name}": "sync" requires "timeout"`);
+    }
+    const type = options.type ?? 'string';
+    if (type !== 'string' && type !== 'ip' && type !== 'prefix') {
+      throw new ZoneArgumentError(`keyval zone "${options.name}": type must be string, ip or prefix, not "${String(type)}"`);
+    }
+    const maxKeyBytes = options.maxKeyBytes ?? 256;
+    if (type === 'prefix' && maxKeyBytes > MAX_PREFIX_BYTES) {
+      throw new ZoneArgumentError(`keyval zone "${options.name}": type=prefix keys are at most ${MAX_PREFIX_BYTES} bytes`);
+    }
+    const settings: KeyvalSettings = { timeoutMs, type, stateFile: options.state ?? null };
+    const parts = ZoneBase.createParts(options, 'keyval', MODULE_KEYVAL, settings, { maxKeyBytes });
+    writeKeyType(parts.shm, type);
+    const zone = new KeyvalZone(parts.handle, parts.shm, parts.now);
+    if (settings.stateFile !== null) zone.loadState();
+    return zone;
+  }
+
+  /** The same zone in another thread, from `zone.handle` passed through workerData or postMessage. */
+  static attach(handle: KeyvalHandle, options: AttachZoneOptions = {}): KeyvalZone {
+    const parts = ZoneBase.attachShm(handle, options);
+    return new KeyvalZone(handle, parts.shm, parts.now);
+  }
+
+  private constructor(handle: KeyvalHandle, shm: KeyvalZone['shm'], now: () => number) {
+    super(handle, shm, now);
+    this.settings = handle.settings;
+    this.index = new MatchIndex(shm);
+  }
+
+  get type(): KeyvalType {
+    return this.settings.type;
+  }
+
+  /** The key as stored: type=ip keys in canonical form; other types as given. */
+  storedKey(key: string): string {
+    if (this.settings.type !== 'ip') return key;
+    const canonical = canonicalStoredIpKey(key);
+    if (canonical === null) throw new ZoneArgumentError(`keyval zone "${this.name}": "${key}" is not an IP address or CIDR block`);
+    return canonical;
+  }
+
+  /** Sets a value; `expireMs` overrides the zone's timeout for this key (0 = never). */
+  set(key: string, value: string, options: { expireMs?: number } = {}): void {
+    if (typeof value !== 'string') throw new ZoneArgumentError(`keyval zone "${this.name}": value must be a string`);
+    const stored = this.storedKey(key);
+    const ttl = options.expireMs ?? this.settings.timeoutMs;
+    if (!Number.isFinite(ttl) || ttl < 0) throw new ZoneArgumentError(`keyval zone "${this.name}": expire must be a non-negative number of ms`);
+    this.useKey(stored);
+    this.writeText(value, ttl === 0 ? 0 : this.now() + ttl, false);
+    this.index.noteKey(stored);
+  }
+
+  /** The value of a key (exact match), or undefined when absent, expired or deleted. */
+  get(key: string): string | undefined {
+    this.useKey(this.settings.type === 'ip' ? (canonicalStoredIpKey(key) ?? key) : key);
+    return this.readText();
+  }
+
+  /** Deletes a key everywhere (a tombstone when the zone syncs). Returns whether it was there. */
+  delete(key: string): boolean {
+    this.useKey(this.storedKey(key));
+    return this.deleteCurrent();
+  }
+
+  /**
+   * type=ip: the value of the longest stored address or block that holds `input`;
+   * type=prefix: the value of the longest stored key that `input` starts with;
+   * type=string: the value of `input` itself.
+   */
+  match(input: string): string | undefined {
+    if (this.settings.type === 'ip') return this.index.matchIp(input, (key) => this.get(key));
+    if (this.settings.type === 'prefix') {
+      return this.index.matchPrefix(input, (bytes, length) => {
+        this.shm.setKeyBytes(bytes, 0, length);
+        return this.readText();
+      });
+    }
+    return this.get(input);
+  }
+
+  /** Every live key and value (as the API's GET lists them). */
+  entries(): KeyvalEntry[] {
+    return this.versions().filter((r) => !r.tombstone).map((r) => ({ key: r.key, value: r.value, expireAtMs: r.expireAtMs }));
+  }
+
+  /** Empties the zone: every key deleted (tombstones in a synced zone). */
+  clear(): number {
+    let n = 0;
+    for (const r of this.versions()) {
+      if (r.tombstone) continue;
+      this.useKey(r.key);
+      if (this.deleteCurrent()) n++;
+    }
+    if (!this.sync) this.index.clear();
+    return n;
+  }
+
+  protected override afterApply(key: string): void {
+    this.index.noteKey(key);
+  }
+
+  /** Loads the state file, if there is one: every version merged as if it came from a peer. */
+  loadState(): number {
+    const file = this.settings.stateFile;
+    if (file === null) return 0;
+    const records = readStateFileSync(file, this.name);
+    if (records === null) return 0;
+    const now = this.now();
+    let loaded = 0;
+    for (const r of records) {
+      if (r.expireAtMs !== 0 && r.expireAtMs <= now) continue;
+      if (this.applyRemote(r)) loaded++;
+    }
+    return loaded;
+  }
+
+  /** Writes every record with its version to the state file, atomically. */
+  async saveState(): Promise<void> {
+    if (this.settings.stateFile !== null) await writeStateFile(this.settings.stateFile, this.name, this.versions());
+  }
+
+  saveStateSync(): void {
+    if (this.settings.stateFile !== null) writeStateFileSync(this.settings.stateFile, this.name, this.versions());
+  }
+}

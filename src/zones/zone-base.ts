@@ -1,0 +1,269 @@
+import {
+  ShmZone, ZoneCursor, compareVersion, scratchText, scratchTextBytes, type ZoneStats,
+} from 'native-free-shm';
+import { SharedHybridClock } from '../shared-clock.js';
+import { ZoneArgumentError, ZoneFullError } from './errors.js';
+import type { ModuleName, ModuleTag, ZoneDescriptor } from './descriptor.js';
+import { defaultNodeContext, threadOwnerId, type NodeContext } from './node.js';
+import { checkZoneName, sizeBytesOf, type SizeInput } from './options.js';
+
+/** Options every zone takes. */
+export interface ZoneBaseOptions {
+  name: string;
+  /** nginx's `zone=name:SIZE`: "32k", "1m", or bytes. */
+  size: SizeInput;
+  /** Push this zone's changes to the cluster and merge the cluster's. */
+  sync?: boolean;
+  /** Shards, each with its own lock: a power of two; default auto (1 per 64 KiB, up to 16). */
+  shards?: number;
+  /** The node the zone belongs to; default: one per process. */
+  node?: NodeContext;
+  /** Wall clock in ms since the epoch (expiry, stamps); tests inject their own. */
+  now?: () => number;
+}
+
+/**
+ * What another thread needs to attach to a zone: structured-clonable, for workerData or
+ * postMessage. `settings` is the module's own (timeouts, rates, key type).
+ */
+export interface ZoneHandleOf<Settings> {
+  readonly descriptor: ZoneDescriptor;
+  readonly node: NodeContext;
+  readonly settings: Settings;
+}
+
+export interface AttachZoneOptions {
+  now?: () => number;
+}
+
+/** One record version as stored and synced: for state files, snapshots and tests. */
+export interface VersionedRecord {
+  key: string;
+  value: string;
+  stampMs: number;
+  logical: number;
+  origin: number;
+  expireAtMs: number;
+  tombstone: boolean;
+}
+
+/**
+ * What keyval, limit_req and sticky share: a ShmZone holding records in wire layout, the
+ * node's id and clock, and the local write that stamps each version so that it beats the
+ * version it replaces (HLC, then one logical tick past an existing newer stamp).
+ */
+export abstract class ZoneBase<Settings> {
+  readonly name: string;
+  readonly shm: ShmZone;
+  readonly clock: SharedHybridClock;
+  readonly nodeId: number;
+  readonly sync: boolean;
+  readonly now: () => number;
+  readonly handle: ZoneHandleOf<Settings>;
+
+  protected constructor(handle: ZoneHandleOf<Settings>, shm: ShmZone, now: () => number) {
+    this.handle = handle;
+    this.name = handle.descriptor.name;
+    this.sync = handle.descriptor.sync;
+    this.nodeId = handle.node.nodeId;
+    this.shm = shm;
+    this.now = now;
+    this.clock = new SharedHybridClock(handle.node.clockBuffer, threadOwnerId(), now);
+  }
+
+  /** Creates the zone's memory and the handle other threads attach with. */
+  protected static createParts<S>(
+    options: ZoneBaseOptions, module: ModuleName, moduleTag: ModuleTag, settings: S,
+    shape: { maxKeyBytes: number; keySuffixBytes?: number },
+  ): { handle: ZoneHandleOf<S>; shm: ShmZone; now: () => number } {
+    checkZoneName(options.name);
+    const now = options.now ?? Date.now;
+    let shm: ShmZone;
+    try {
+      shm = ShmZone.create({
+        sizeBytes: sizeBytesOf(options.size, `zone "${options.name}" size`),
+        ...(options.shards === undefined ? {} : { shards: options.shards }),
+        maxKeyBytes: shape.maxKeyBytes,
+        keySuffixBytes: shape.keySuffixBytes ?? 0,
+      }, { ownerId: threadOwnerId(), now });
+    } catch (e) {
+      if (e instanceof RangeError) throw new ZoneArgumentError(`zone "${options.name}": ${e.message}`);
+      throw e;
+    }
+    const descriptor: ZoneDescriptor = {
+      name: options.name, module, moduleTag, moduleVersion: 1, handle: shm.handle, sync: options.sync ?? false,
+      originKeySuffix: (shape.keySuffixBytes ?? 0) === 4,
+    };
+    const view = new Uint32Array(shm.userArea().buffer, shm.userArea().byteOffset, 2);
+    view[0] = moduleTag;
+    return { handle: { descriptor, node: options.node ?? defaultNodeContext(), settings }, shm, now };
+  }
+
+  protected static attachShm(handle: ZoneHandleOf<unknown>, options: AttachZoneOptions): { shm: ShmZone; now: () => number } {
+    const now = options.now ?? Date.now;
+    return { shm: ShmZone.attach(handle.descriptor.handle, { ownerId: threadOwnerId(), now }), now };
+  }
+
+  /** Puts `key` in the zone's scratch; a key over the limit is a ZoneArgumentError. */
+  protected useKey(key: string): void {
+    if (typeof key !== 'string') throw new ZoneArgumentError(`zone "${this.name}": key must be a string`);
+    try {
+      this.shm.setKey(key);
+    } catch (e) {
+      if (e instanceof RangeError) throw new ZoneArgumentError(`zone "${this.name}": ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Stamps shm.meta as a new local version (queued for the cluster when the zone syncs). */
+  protected stampLocal(expireAtMs: number, tombstone: boolean): void {
+    const c = this.clock;
+    c.tick();
+    const m = this.shm.meta;
+    m.stampMs = c.ms;
+    m.logical = c.logical;
+    m.origin = this.nodeId;
+    m.expireAtMs = expireAtMs;
+    m.tombstone = tombstone;
+    m.local = this.sync;
+    m.user = 0;
+  }
+
+  /** Under the lock: makes shm.meta's stamp greater than the record it replaces. */
+  protected outrank(existing: number): void {
+    const shm = this.shm;
+    const m = shm.meta;
+    if (existing === 0) return;
+    if (compareVersion(m.stampMs, m.logical, m.origin, shm.stampMs(existing), shm.logical(existing), shm.origin(existing)) > 0) return;
+    m.stampMs = shm.stampMs(existing);
+    m.logical = shm.logical(existing) + 1;
+    if (m.logical > 0xffff) {
+      m.stampMs += 1;
+      m.logical = 0;
+    }
+  }
+
+  /**
+   * A local write of the current key (useKey) with `value` as its bytes. Throws
+   * ZoneFullError when there is no room even after eviction; the zone is then unchanged
+   * except for what eviction removed.
+   */
+  protected writeText(value: string, expireAtMs: number, tombstone: boolean): void {
+    const shm = this.shm;
+    const valueBytes = scratchText(value);
+    shm.assertRecordFits(valueBytes);
+    this.stampLocal(expireAtMs, tombstone);
+    const shard = shm.shardOfKey();
+    let rec = 0;
+    shm.lock(shard);
+    try {
+      const existing = shm.findLocked(shard, this.now());
+      this.outrank(existing);
+      rec = shm.writeLocked(shard, existing, valueBytes);
+      if (rec !== 0) shm.memory.u8.set(scratchTextBytes().subarray(0, valueBytes), shm.valueOffset(rec));
+    } finally {
+      shm.unlock(shard);
+    }
+    if (rec === 0) throw new ZoneFullError(this.name, shm.keyLength, valueBytes);
+  }
+
+  /** The value of the current key if live and not deleted, refreshing its LRU place. */
+  protected readText(): string | undefined {
+    const shm = this.shm;
+    const shard = shm.shardOfKey();
+    let value: string | undefined;
+    shm.lock(shard);
+    try {
+      const rec = shm.findLocked(shard, this.now());
+      if (rec !== 0 && !shm.isTombstone(rec)) {
+        shm.touchLocked(shard, rec);
+        value = shm.valueText(rec);
+      }
+    } finally {
+      shm.unlock(shard);
+    }
+    return value;
+  }
+
+  /**
+   * Deletes the current key. A synced zone writes a tombstone that reaches the cluster and
+   * expires when the record it replaces would have; a local zone removes the record.
+   * Returns whether a live value was there.
+   */
+  protected deleteCurrent(): boolean {
+    const shm = this.shm;
+    const shard = shm.shardOfKey();
+    let had = false;
+    let full = false;
+    if (this.sync) this.stampLocal(0, true);
+    shm.lock(shard);
+    try {
+      const existing = shm.findLocked(shard, this.now());
+      had = existing !== 0 && !shm.isTombstone(existing);
+      if (had && !this.sync) shm.removeLocked(shard, existing);
+      else if (had) {
+        shm.meta.expireAtMs = shm.expireAtMs(existing);
+        this.outrank(existing);
+        full = shm.writeLocked(shard, existing, 0) === 0;
+      }
+    } finally {
+      shm.unlock(shard);
+    }
+    if (full) throw new ZoneFullError(this.name, shm.keyLength, 0);
+    return had;
+  }
+
+  /** Every unexpired record with its version, tombstones included, a bounded batch per lock. */
+  versions(): VersionedRecord[] {
+    const out: VersionedRecord[] = [];
+    const cursor = new ZoneCursor(this.shm);
+    while (!cursor.done) {
+      cursor.step(256, (z, _shard, rec) => {
+        out.push({
+          key: z.keyText(rec), value: z.valueText(rec), stampMs: z.stampMs(rec), logical: z.logical(rec),
+          origin: z.origin(rec), expireAtMs: z.expireAtMs(rec), tombstone: z.isTombstone(rec),
+        });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Merges a version made elsewhere (another node, a state file): inserted if the key is
+   * absent, replacing the stored one only if (stamp, origin) is greater. The clock moves
+   * past its stamp. Returns whether it was applied.
+   */
+  applyRemote(record: VersionedRecord): boolean {
+    const shm = this.shm;
+    this.useKey(record.key);
+    const bytes = new TextEncoder().encode(record.tombstone ? '' : record.value);
+    this.clock.observe(record.stampMs, record.logical);
+    const m = shm.meta;
+    m.stampMs = record.stampMs;
+    m.logical = record.logical;
+    m.origin = record.origin;
+    m.expireAtMs = record.expireAtMs;
+    m.tombstone = record.tombstone;
+    m.user = 0;
+    shm.assertRecordFits(bytes.length);
+    const shard = shm.shardOfKey();
+    let status: number;
+    shm.lock(shard);
+    try {
+      status = shm.applyLocked(shard, bytes, 0, bytes.length);
+    } finally {
+      shm.unlock(shard);
+    }
+    if (status === 3) throw new ZoneFullError(this.name, shm.keyLength, bytes.length);
+    const applied = status === 0 || status === 1;
+    if (applied) this.afterApply(record.key);
+    return applied;
+  }
+
+  /** A module's own bookkeeping after a remote version was stored (keyval match bitmaps). */
+  protected afterApply(_key: string): void {}
+
+  stats(): ZoneStats {
+    return this.shm.stats();
+  }
+}

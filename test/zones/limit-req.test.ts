@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { LimitReqZone, ZoneArgumentError, createNodeContext } from '../../dist/zones/index.js';
+import { exchange, expectSound } from './exchange.js';
+
+function limiter(rate: string, t = { now: 1_700_000_000_000 }) {
+  const zone = LimitReqZone.create({ name: 'req', size: '1m', rate, now: () => t.now });
+  return { zone, t };
+}
+
+describe('limit_req: nginx leaky bucket', () => {
+  it('1r/s without burst: the first request passes, the next at once is refused, a second later it passes', () => {
+    const { zone, t } = limiter('1r/s');
+    expect(zone.take('1.2.3.4')).toEqual({ allowed: true, delayMs: 0, excess: 0 });
+    expect(zone.take('1.2.3.4').allowed).toBe(false);
+    t.now += 999;
+    expect(zone.take('1.2.3.4').allowed).toBe(false);
+    t.now += 1;
+    expect(zone.take('1.2.3.4')).toEqual({ allowed: true, delayMs: 0, excess: 0 });
+    expect(zone.take('5.6.7.8').allowed).toBe(true); // another key, its own bucket
+  });
+
+  it('burst=5 admits 6 at once, then one per period as the bucket drains', () => {
+    const { zone, t } = limiter('1r/s');
+    const results = Array.from({ length: 8 }, () => zone.take('k', { burst: 5, nodelay: true }));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, true, true, true, false, false]);
+    expect(results[5]!.excess).toBe(5);
+    t.now += 1000;
+    expect(zone.take('k', { burst: 5, nodelay: true }).allowed).toBe(true);
+    expect(zone.take('k', { burst: 5, nodelay: true }).allowed).toBe(false);
+    t.now += 10_000; // drained to empty: nginx clamps after adding this request's 1000
+    expect(zone.take('k', { burst: 5, nodelay: true }).excess).toBe(0);
+  });
+
+  it('without nodelay, requests beyond the rate are delayed by excess / rate', () => {
+    const { zone } = limiter('10r/s');
+    expect(zone.take('k', { burst: 5 }).delayMs).toBe(0);
+    expect(zone.take('k', { burst: 5 }).delayMs).toBe(100);
+    expect(zone.take('k', { burst: 5 }).delayMs).toBe(200);
+  });
+
+  it('delay=N serves N requests beyond the rate at once, then delays', () => {
+    const { zone } = limiter('10r/s');
+    const delays = Array.from({ length: 5 }, () => zone.take('k', { burst: 10, delay: 2 }).delayMs);
+    expect(delays).toEqual([0, 0, 0, 100, 200]);
+  });
+
+  it('r/m rates drain per minute (30r/m = 500 milli-requests per second)', () => {
+    const { zone, t } = limiter('30r/m');
+    expect(zone.take('k').allowed).toBe(true);
+    t.now += 1000;
+    expect(zone.take('k').allowed).toBe(false);
+    t.now += 1000;
+    expect(zone.take('k').allowed).toBe(true);
+  });
+
+  it('a clock that goes back counts no time passing (or 1 ms after a minute), as nginx', () => {
+    const { zone, t } = limiter('1r/s');
+    zone.take('k', { burst: 2, nodelay: true });
+    expect(zone.take('k', { burst: 2, nodelay: true }).excess).toBe(1);
+    t.now -= 5000;
+    expect(zone.take('k', { burst: 2, nodelay: true }).excess).toBe(2); // no drain
+    t.now -= 120_000;
+    expect(zone.take('k', { burst: 2, nodelay: true }).allowed).toBe(false);
+  });
+
+  it('rejects bad rates and options with clear errors', () => {
+    expect(() => LimitReqZone.create({ name: 'r', size: '1m', rate: '10r/h' })).toThrow(/invalid rate "10r\/h"/);
+    const { zone } = limiter('1r/s');
+    expect(() => zone.take('k', { burst: -1 })).toThrow(ZoneArgumentError);
+    expect(() => zone.take('x'.repeat(300))).toThrow(/longer than the zone's limit/);
+  });
+});
+
+describe('limit_req across a cluster (per-origin shares, exchanged as the sync thread would)', () => {
+  function cluster(rate: string, burst: number, pattern: (origin: number, ms: number) => boolean, intervalMs: number) {
+    const t = { now: 1_700_000_000_000 };
+    const zones = [1, 2, 3].map((id) => LimitReqZone.create({ name: 'req', size: '1m', rate, sync: true, node: createNodeContext(id), now: () => t.now }));
+    let admitted = 0;
+    for (let ms = 0; ms < 10_000; ms++) {
+      t.now++;
+      zones.forEach((z, i) => {
+        if (pattern(i, ms) && z.take('client', { burst, nodelay: true }).allowed) admitted++;
+      });
+      if (ms % intervalMs === 0) zones.forEach((z, i) => exchange(z, zones.filter((_, j) => j !== i)));
+    }
+    for (const z of zones) expect(expectSound(z)).toEqual([]);
+    return admitted;
+  }
+
+  const rate = 100; // r/s
+  const burst = 20;
+  const expected = rate * 10 + burst;
+  // Each origin sends at three times the rate: one request every 10/3 ms.
+  const even = (origin: number, ms: number) => (ms * 3 + origin) % 10 < 3;
+  // All traffic on origin 0 for 3 s, then origin 1, then origin 2.
+  const moving = (origin: number, ms: number) => Math.min(2, Math.floor(ms / 3334)) === origin && ms % 10 < 9;
+
+  it('holds the whole cluster to rate × 10 s + burst, within 10%, for even traffic', () => {
+    const admitted = cluster(`${rate}r/s`, burst, even, 10);
+    expect(admitted).toBeGreaterThan(expected * 0.9);
+    expect(admitted).toBeLessThan(expected * 1.1);
+  });
+
+  it('holds it too when the traffic moves from one origin to another', () => {
+    const admitted = cluster(`${rate}r/s`, burst, moving, 10);
+    expect(admitted).toBeGreaterThan(expected * 0.9);
+    expect(admitted).toBeLessThan(expected * 1.1);
+  });
+
+  it('without sync, each node would admit the full rate: three times as much', () => {
+    const t = { now: 1_700_000_000_000 };
+    const zones = [1, 2, 3].map((id) => LimitReqZone.create({ name: 'req', size: '1m', rate: `${rate}r/s`, node: createNodeContext(id), now: () => t.now }));
+    let admitted = 0;
+    for (let ms = 0; ms < 10_000; ms++) {
+      t.now++;
+      zones.forEach((z, i) => { if (even(i, ms) && z.take('client', { burst, nodelay: true }).allowed) admitted++; });
+    }
+    expect(admitted).toBeGreaterThan(expected * 2.7);
+  });
+});
