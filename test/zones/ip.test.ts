@@ -147,6 +147,8 @@ describe('parseIpKey: IPv6', () => {
     ['::ffff:1.2.3.4/96', '::ffff:0.0.0.0/96'],
     ['::ffff:1.2.3.4/104', '::ffff:1.0.0.0/104'],
     ['::ffff:1.2.3.4/80', '::/80'],
+    ['FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:255.255.255.255/128', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+    ['0000:0000:0000:0000:0000:ffff:255.255.255.255/128', '::ffff:255.255.255.255'],
   ])('%s -> %s', (text, expected) => {
     const key = parseIpKey(text);
     expect(key).not.toBeNull();
@@ -184,6 +186,8 @@ describe('parseIpKey: IPv6', () => {
     '::1 ',
     '2001:db8::1/',
     '1.2.3.4::',
+    'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/1280',
+    '0ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128',
   ])('rejects %j', (text) => {
     expect(parseIpKey(text)).toBeNull();
   });

@@ -1,0 +1,25 @@
+/**
+ * The zones suite: `npm run bench:zones [-- --quick]`. Prints a table, then one JSON line:
+ * {"suite":"zones","ratios":{"keyval_get_vs_map":…,"sticky_lookup_vs_map":…,"limit_take_vs_rlf_memory":…},"results":[…]}
+ */
+import { benchKeyvalGet } from './keyval-get.js';
+import { benchLimitTake } from './limit-take.js';
+import { benchStickyLookup } from './sticky-lookup.js';
+import { printSummary, printTable, quick, ratio } from '../lib/report.js';
+
+const timeMs = quick ? 1500 : 4000;
+const keyval = await benchKeyvalGet(timeMs);
+const sticky = await benchStickyLookup(timeMs);
+const limit = await benchLimitTake(timeMs);
+const rows = [keyval.map, keyval.zone, sticky.map, sticky.zone, limit.rlf, limit.zone];
+printTable(rows);
+printSummary({
+  suite: 'zones',
+  quick,
+  ratios: {
+    keyval_get_vs_map: ratio(keyval.zone.opsPerSec, keyval.map.opsPerSec),
+    sticky_lookup_vs_map: ratio(sticky.zone.opsPerSec, sticky.map.opsPerSec),
+    limit_take_vs_rlf_memory: ratio(limit.zone.opsPerSec, limit.rlf.opsPerSec),
+  },
+  results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), rme_percent: r.rmePercent })),
+});

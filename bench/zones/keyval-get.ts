@@ -1,0 +1,34 @@
+import { KeyvalZone } from 'zonesync';
+import { runBench, type ResultRow } from '../lib/report.js';
+import { KEY_COUNT, makeKeys, makeValue } from '../shm/workload.js';
+
+const BATCH = 1000;
+
+/** KeyvalZone.get (hit) against a thread-local Map holding the same 100k keys. */
+export async function benchKeyvalGet(timeMs: number): Promise<{ zone: ResultRow; map: ResultRow }> {
+  const keys = makeKeys();
+  const map = new Map<string, string>();
+  const kv = KeyvalZone.create({ name: 'bench', size: '32m', timeout: '1h' });
+  for (let i = 0; i < KEY_COUNT; i++) {
+    map.set(keys[i]!, makeValue(i));
+    kv.set(keys[i]!, makeValue(i));
+  }
+  let c = 0;
+  let sink = 0;
+  const rows = await runBench([
+    ['Map.get (keyval baseline)', () => {
+      for (let n = 0; n < BATCH; n++) {
+        sink += map.get(keys[c]!)!.length;
+        c = c + 7919 < KEY_COUNT ? c + 7919 : c + 7919 - KEY_COUNT;
+      }
+    }],
+    ['KeyvalZone.get', () => {
+      for (let n = 0; n < BATCH; n++) {
+        sink += kv.get(keys[c]!)!.length;
+        c = c + 7919 < KEY_COUNT ? c + 7919 : c + 7919 - KEY_COUNT;
+      }
+    }],
+  ], BATCH, timeMs);
+  if (sink === 0) throw new Error('nothing read');
+  return { map: rows[0]!, zone: rows[1]! };
+}
