@@ -59,13 +59,38 @@ export class StickyZone extends ZoneBase<StickySettings> {
     this.writeText(server, this.now() + this.settings.timeoutMs, false);
   }
 
-  /** The server of a live session, refreshing its lifetime; undefined when unknown or expired. */
+  /**
+   * The server of a live session, refreshing its lifetime; undefined when unknown or expired.
+   * One lock tenure: read, and rewrite the lifetime in place when a refresh is due.
+   */
   lookup(session: string): string | undefined {
     this.useSession(session);
-    const server = this.readText();
-    if (server === undefined) return undefined;
-    if (this.refreshDue()) this.writeText(server, this.now() + this.settings.timeoutMs, false);
+    const shm = this.shm;
+    const shard = shm.shardOfKey();
+    const now = this.now();
+    const timeoutMs = this.settings.timeoutMs;
+    let server: string | undefined;
+    shm.lock(shard);
+    try {
+      const rec = shm.findLocked(shard, now);
+      if (rec !== 0 && !shm.isTombstone(rec)) {
+        server = shm.valueText(rec);
+        const setAt = shm.expireAtMs(rec) - timeoutMs;
+        if (now - setAt >= Math.max(MIN_REFRESH_MS, timeoutMs / REFRESH_FRACTION)) this.refreshLocked(shard, rec, now + timeoutMs);
+        else shm.touchLocked(shard, rec);
+      }
+    } finally {
+      shm.unlock(shard);
+    }
     return server;
+  }
+
+  /** Under the lock: a new version of the record with the same server and a new lifetime. */
+  private refreshLocked(shard: number, rec: number, expireAtMs: number): void {
+    this.stampLocal(expireAtMs, false);
+    this.outrank(rec);
+    // Same value length: the write is in place and cannot fail for room.
+    this.shm.writeLocked(shard, rec, this.shm.valueLen(rec));
   }
 
   /** Forgets a session everywhere. Returns whether it was known. */
@@ -76,28 +101,10 @@ export class StickyZone extends ZoneBase<StickySettings> {
 
   private useSession(session: string): void {
     if (typeof session !== 'string' || session.length === 0) throw new ZoneArgumentError(`sticky zone "${this.name}": session id must be a non-empty string`);
-    if (Buffer.byteLength(session) > this.settings.maxSessionBytes) {
+    const max = this.settings.maxSessionBytes;
+    if (session.length * 3 > max && Buffer.byteLength(session) > max) {
       throw new ZoneArgumentError(`sticky zone "${this.name}": session id of ${Buffer.byteLength(session)} bytes is longer than the limit of ${this.settings.maxSessionBytes}`);
     }
     this.useKey(session);
-  }
-
-  /** Whether the current key's lifetime was last set long enough ago to be rewritten. */
-  private refreshDue(): boolean {
-    const shm = this.shm;
-    const shard = shm.shardOfKey();
-    const now = this.now();
-    let due = false;
-    shm.lock(shard);
-    try {
-      const rec = shm.findLocked(shard, now);
-      if (rec !== 0) {
-        const setAt = shm.expireAtMs(rec) - this.settings.timeoutMs;
-        due = now - setAt >= Math.max(MIN_REFRESH_MS, this.settings.timeoutMs / REFRESH_FRACTION);
-      }
-    } finally {
-      shm.unlock(shard);
-    }
-    return due;
   }
 }
