@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+
+export interface CliOptions {
+  configPath: string | null;
+  workers: number | undefined;
+  handler: string | null;
+  test: boolean;
+  version: boolean;
+  help: boolean;
+  logLevel: string | undefined;
+}
+
+export const USAGE = `Usage: node dist/primary.js [-c|--config FILE] [--workers N] [--handler FILE] [-t] [--log-level LEVEL] [--version] [--help]
+
+  -c, --config FILE   the configuration file (nginx syntax); without it, the shipped
+                      default (examples/zonesync.conf): one node, the demo front end on
+                      http://127.0.0.1:8080/, the API under /api/, no peers
+      --workers N     worker threads (wins over worker_processes)
+      --handler FILE  a handler module for every location that is not the API
+  -t                  test the configuration and exit, as nginx -t
+      --log-level L   debug, info, warn, error (default: the error_log level, else error)
+  -v, --version       print the version and exit
+  -h, --help          this text
+
+Signals: QUIT graceful stop, TERM/INT fast stop, HUP reload the configuration.`;
+
+/** Parses argv; a bad flag or value throws an Error whose message says what is wrong. */
+export function parseCli(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      workers: { type: 'string' },
+      handler: { type: 'string' },
+      test: { type: 'boolean', short: 't' },
+      'log-level': { type: 'string' },
+      version: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new Error(`--workers must be a whole number from 1 to 1024, not "${values.workers}"`);
+  }
+  return {
+    configPath: values.config ?? null,
+    workers,
+    handler: values.handler ?? null,
+    test: values.test ?? false,
+    version: values.version ?? false,
+    help: values.help ?? false,
+    logLevel: values['log-level'],
+  };
+}

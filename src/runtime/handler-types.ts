@@ -1,0 +1,44 @@
+import type { KeyvalZone } from '../zones/keyval/keyval-zone.js';
+import type { LimitReqZone } from '../zones/limit-req/limit-req-zone.js';
+import type { StickyZone } from '../zones/sticky/sticky-zone.js';
+
+/** An HTTP request as a worker's handler receives it (plain data: it crosses threads). */
+export interface HandlerRequest {
+  method: string;
+  /** Path and query, as the client sent them. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as UTF-8 text ('' when none). */
+  body: string;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** What a handler returns; status defaults to 200. */
+export interface HandlerResponse {
+  status?: number;
+  headers?: Record<string, string | string[]>;
+  body?: string;
+}
+
+export interface UpstreamInfo {
+  name: string;
+  servers: string[];
+  /** The sticky learn zone of the upstream, if any. */
+  stickyZone: string | null;
+}
+
+/** What a handler can use: every zone of the node, by name, and who is serving. */
+export interface HandlerContext {
+  keyval: Map<string, KeyvalZone>;
+  limitReq: Map<string, LimitReqZone>;
+  sticky: Map<string, StickyZone>;
+  upstreams: Map<string, UpstreamInfo>;
+  nodeId: number;
+  nodeName: string;
+  /** The worker thread's id. */
+  workerId: number;
+}
+
+/** A handler module's default export. */
+export type Handler = (request: HandlerRequest, context: HandlerContext) => HandlerResponse | Promise<HandlerResponse>;

@@ -1,0 +1,22 @@
+import pino, { type Logger } from 'pino';
+import type { ErrorLogConfig, LogLevel } from '../config/types.js';
+
+/** nginx's error_log levels mapped onto pino's (notice is info: the seed's NOTICE events). */
+const LEVELS: Record<LogLevel, pino.Level> = {
+  debug: 'debug', info: 'info', notice: 'info', warn: 'warn', error: 'error', crit: 'fatal', alert: 'fatal', emerg: 'fatal',
+};
+
+/**
+ * The node's logger: pino JSON lines on stderr, or to the `error_log` file. Errors by
+ * default, as nginx's error_log; `info` shows the sync events.
+ */
+export function createLogger(config: ErrorLogConfig | null, levelOverride?: string): Logger {
+  const level = levelOverride ?? (config === null ? 'error' : LEVELS[config.level]);
+  const file = config?.file;
+  const destination = file === undefined || file === 'stderr' || file === '/dev/stderr'
+    ? pino.destination(2)
+    : pino.destination({ dest: file, mkdir: true, sync: false });
+  return pino({ level, base: { pid: process.pid } }, destination);
+}
+
+export type { Logger };

@@ -1,0 +1,147 @@
+import { availableParallelism, hostname } from 'node:os';
+import type { ZonesyncConfig } from '../config/types.js';
+import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
+import { createNodeContext, type NodeContext } from '../zones/node.js';
+import { createApiParts } from './api-bridge.js';
+import { FrontEnd } from './front-end.js';
+import type { UpstreamInfo } from './handler-types.js';
+import type { Logger } from './logger.js';
+import { syncOptionsOf } from './sync-options.js';
+import { WorkerPool } from './worker-pool.js';
+import { createZones, forceUnlockOwner, syncedDescriptors, type ZoneSet } from './zone-set.js';
+
+export interface NodeStartOptions {
+  config: ZonesyncConfig;
+  logger: Logger;
+  /** `--workers N`: wins over worker_processes. */
+  workers?: number | undefined;
+  /** `--handler FILE`: wins over zonesync_handler. */
+  handler?: string | null | undefined;
+  nodeId?: number | undefined;
+}
+
+/** Default worker count when neither --workers nor worker_processes says. */
+export const DEFAULT_WORKERS = 2;
+
+/**
+ * One running node: its zones (created here, before any thread), the sync thread, the
+ * worker pool and the HTTP front end. Stop it with stop(): graceful by default.
+ */
+export class ZonesyncNode {
+  readonly node: NodeContext;
+  readonly nodeName: string;
+  readonly zones: ZoneSet;
+  readonly sync: SyncThreadHandle | null;
+  readonly pool: WorkerPool;
+  readonly frontEnd: FrontEnd;
+  readonly httpAddresses: string[];
+  private config: ZonesyncConfig;
+  private readonly logger: Logger;
+  private stopping: Promise<void> | null = null;
+
+  static async start(options: NodeStartOptions): Promise<ZonesyncNode> {
+    const { config, logger } = options;
+    const node = createNodeContext(options.nodeId);
+    const { zones, handles } = createZones(config, node);
+    const syncConfig = config.stream?.sync ?? null;
+    const syncOptions = syncConfig === null ? null : syncOptionsOf(syncConfig);
+    const nodeName = `${hostname()}/${syncOptions?.listen ?? node.nodeId}`;
+    const sync = syncOptions === null ? null : await startSyncThread({
+      nodeId: node.nodeId, nodeName, descriptors: syncedDescriptors(zones), clockBuffer: node.clockBuffer,
+      options: syncOptions, logger,
+    });
+    const workers = options.workers ?? (config.workerProcesses === 'auto' ? availableParallelism() : config.workerProcesses) ?? DEFAULT_WORKERS;
+    const pool = new WorkerPool(workers, {
+      zones: handles, upstreams: upstreamsOf(config), limitReqKeys: limitReqKeysOf(config), nodeId: node.nodeId, nodeName,
+    }, logger, (threadId) => {
+      const opened = forceUnlockOwner(zones, threadId + 1);
+      if (opened > 0) logger.error({ threadId, shards: opened }, 'worker thread died holding zone locks: forced them open');
+    });
+    const frontEnd = new FrontEnd({ ...createApiParts(zones, sync, logger), run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null });
+    const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
+    return new ZonesyncNode(node, nodeName, zones, sync, pool, frontEnd, httpAddresses, config, logger);
+  }
+
+  private constructor(
+    node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, pool: WorkerPool,
+    frontEnd: FrontEnd, httpAddresses: string[], config: ZonesyncConfig, logger: Logger,
+  ) {
+    this.node = node;
+    this.nodeName = nodeName;
+    this.zones = zones;
+    this.sync = sync;
+    this.pool = pool;
+    this.frontEnd = frontEnd;
+    this.httpAddresses = httpAddresses;
+    this.config = config;
+    this.logger = logger;
+  }
+
+  /**
+   * HUP: applies what can change live (the peer list; sync timings on the next restart of
+   * a connection) and logs what cannot (zones, listeners), keeping the old configuration.
+   */
+  reload(next: ZonesyncConfig): void {
+    const problems = liveChangeProblems(this.config, next);
+    if (problems.length > 0) {
+      this.logger.error({ problems }, 'configuration reload refused: these changes need a restart; the old configuration stays');
+      return;
+    }
+    const syncConfig = next.stream?.sync ?? null;
+    if (this.sync !== null && syncConfig !== null) this.sync.setServers(syncOptionsOf(syncConfig).servers ?? []);
+    this.config = next;
+    this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
+  }
+
+  /**
+   * Graceful (QUIT): stop taking requests, let the workers finish, a last sync round, save
+   * keyval state files, close. Fast (TERM/INT): the same without waiting for requests.
+   */
+  stop(graceful = true): Promise<void> {
+    this.stopping ??= this.doStop(graceful);
+    return this.stopping;
+  }
+
+  private async doStop(graceful: boolean): Promise<void> {
+    if (graceful) {
+      await this.frontEnd.close();
+      await this.pool.close();
+    } else {
+      void this.frontEnd.close();
+      await this.pool.destroy();
+    }
+    if (this.sync !== null) await this.sync.stop();
+    for (const kv of this.zones.keyval.values()) {
+      try {
+        kv.saveStateSync();
+      } catch (err) {
+        this.logger.error({ err, zone: kv.name }, 'could not save the keyval state file');
+      }
+    }
+  }
+}
+
+function upstreamsOf(config: ZonesyncConfig): UpstreamInfo[] {
+  return (config.http?.upstreams ?? []).map((u) => ({ name: u.name, servers: u.servers.filter((s) => !s.down).map((s) => s.text), stickyZone: u.stickyZone }));
+}
+
+function limitReqKeysOf(config: ZonesyncConfig): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const z of config.zones) if (z.kind === 'limit_req') keys[z.name] = z.key;
+  return keys;
+}
+
+/** Changes a running node cannot take without a restart. */
+export function liveChangeProblems(current: ZonesyncConfig, next: ZonesyncConfig): string[] {
+  const problems: string[] = [];
+  const zoneKey = (z: ZonesyncConfig['zones'][number]) => JSON.stringify({ ...z, source: undefined });
+  const before = new Map(current.zones.map((z) => [z.name, zoneKey(z)]));
+  const after = new Map(next.zones.map((z) => [z.name, zoneKey(z)]));
+  for (const [name, k] of after) if (before.get(name) !== k) problems.push(`zone "${name}" is new or changed`);
+  for (const name of before.keys()) if (!after.has(name)) problems.push(`zone "${name}" was removed`);
+  const listens = (c: ZonesyncConfig) => JSON.stringify([
+    c.stream?.sync?.listen.map((l) => l.address) ?? [], c.http?.servers.map((s) => s.listen.map((l) => l.address)) ?? [],
+  ]);
+  if (listens(current) !== listens(next)) problems.push('listen addresses changed');
+  return problems;
+}

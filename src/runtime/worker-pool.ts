@@ -1,0 +1,48 @@
+import { Piscina } from 'piscina';
+import type { HandlerResponse } from './handler-types.js';
+import type { Logger } from './logger.js';
+import type { WorkerData, WorkerTask } from './worker-protocol.js';
+
+/**
+ * N worker threads (piscina), each attached to every zone. A worker that dies is replaced
+ * by piscina; `onWorkerExit` receives its thread id so the primary can force open any zone
+ * lock it held (the lock word holds threadId + 1).
+ */
+export class WorkerPool {
+  readonly pool: Piscina<WorkerTask, HandlerResponse>;
+  readonly size: number;
+
+  constructor(size: number, data: WorkerData, logger: Logger, onWorkerExit: (threadId: number) => void) {
+    this.size = size;
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: size,
+      maxThreads: size,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: data,
+      name: 'default',
+    });
+    this.pool.on('workerCreate', (w: { id: number }) => {
+      const id = w.id;
+      const thread = this.pool.threads.find((t) => t.threadId === id);
+      thread?.once('exit', (code) => {
+        if (code !== 0) logger.error({ threadId: id, code }, 'worker thread exited');
+        onWorkerExit(id);
+      });
+    });
+    this.pool.on('error', (err: unknown) => logger.error({ err }, 'worker pool error'));
+  }
+
+  run(task: WorkerTask): Promise<HandlerResponse> {
+    return this.pool.run(task);
+  }
+
+  /** Waits for the tasks in progress, then ends the threads. */
+  async close(): Promise<void> {
+    await this.pool.close({ force: false });
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The worker thread's entry (piscina): attaches to every zone from the handles in
+ * workerData, loads the handler module, and answers one HTTP request per task. The
+ * location's `limit_req` rules are applied here, before the handler, as nginx does.
+ */
+import { threadId, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultHandler } from './default-handler.js';
+import type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './handler-types.js';
+import { evaluate } from './variables.js';
+import { attachZones } from './zone-set.js';
+import type { WorkerData, WorkerTask } from './worker-protocol.js';
+
+const data = workerData as WorkerData;
+const zones = attachZones(data.zones);
+const context: HandlerContext = {
+  keyval: zones.keyval, limitReq: zones.limitReq, sticky: zones.sticky,
+  upstreams: new Map(data.upstreams.map((u) => [u.name, u])),
+  nodeId: data.nodeId, nodeName: data.nodeName, workerId: threadId,
+};
+const handlers = new Map<string, Promise<Handler>>();
+
+function handlerFor(path: string | null): Promise<Handler> {
+  if (path === null) return Promise.resolve(defaultHandler);
+  let loaded = handlers.get(path);
+  if (loaded === undefined) {
+    loaded = import(pathToFileURL(path).href).then((m: { default?: unknown }) => {
+      if (typeof m.default !== 'function') throw new Error(`handler module ${path} has no default export function`);
+      return m.default as Handler;
+    });
+    handlers.set(path, loaded);
+  }
+  return loaded;
+}
+
+/** Applies the location's limit_req rules: a refusal, a delay to wait, or nothing. */
+function limitRequests(task: WorkerTask, req: HandlerRequest): { refused: boolean; delayMs: number } {
+  let delayMs = 0;
+  for (const rule of task.limitReqs) {
+    const zone = zones.limitReq.get(rule.zone);
+    const template = data.limitReqKeys[rule.zone];
+    if (zone === undefined || template === undefined) continue;
+    const key = evaluate(template, req);
+    if (key === '') continue; // nginx does not account requests with an empty key
+    const r = zone.take(key, { burst: rule.burst, ...(rule.delay === null ? { nodelay: true } : { delay: rule.delay }) });
+    if (!r.allowed) return { refused: true, delayMs: 0 };
+    delayMs = Math.max(delayMs, r.delayMs);
+  }
+  return { refused: false, delayMs };
+}
+
+export default async function handle(task: WorkerTask): Promise<HandlerResponse> {
+  const req = task.request;
+  const limit = limitRequests(task, req);
+  if (limit.refused) {
+    return { status: task.limitReqStatus, headers: { 'content-type': 'text/plain' }, body: `${task.limitReqStatus} request rate limited\n` };
+  }
+  if (limit.delayMs > 0) await sleep(limit.delayMs);
+  const handler = await handlerFor(task.handler);
+  return handler(req, context);
+}

@@ -1,0 +1,89 @@
+import type { ZoneConfig, ZonesyncConfig } from '../config/types.js';
+import { KeyvalZone, type KeyvalHandle } from '../zones/keyval/keyval-zone.js';
+import { LimitReqZone, type LimitReqHandle } from '../zones/limit-req/limit-req-zone.js';
+import { StickyZone, type StickyHandle } from '../zones/sticky/sticky-zone.js';
+import type { ZoneDescriptor } from '../zones/descriptor.js';
+import type { NodeContext } from '../zones/node.js';
+
+/** Every zone handle of a node: plain data that each worker attaches to. */
+export interface ZoneHandles {
+  keyval: Record<string, KeyvalHandle>;
+  limitReq: Record<string, LimitReqHandle>;
+  sticky: Record<string, StickyHandle>;
+}
+
+/** A node's zones, attached in one thread. */
+export interface ZoneSet {
+  keyval: Map<string, KeyvalZone>;
+  /** keyval zones declared in http (the API's /http/keyvals/) and in stream. */
+  httpKeyvals: Map<string, KeyvalZone>;
+  streamKeyvals: Map<string, KeyvalZone>;
+  limitReq: Map<string, LimitReqZone>;
+  sticky: Map<string, StickyZone>;
+}
+
+/** Creates every zone of the configuration, in the primary, before any other thread starts. */
+export function createZones(config: ZonesyncConfig, node: NodeContext): { zones: ZoneSet; handles: ZoneHandles } {
+  const zones = emptyZoneSet();
+  for (const zc of config.zones) addZone(zones, createZone(zc, node), zc);
+  return { zones, handles: handlesOf(zones) };
+}
+
+function createZone(zc: ZoneConfig, node: NodeContext): KeyvalZone | LimitReqZone | StickyZone {
+  const common = { name: zc.name, size: zc.sizeBytes, sync: zc.sync, node };
+  switch (zc.kind) {
+    case 'keyval':
+      return KeyvalZone.create({
+        ...common, type: zc.type,
+        ...(zc.timeoutMs === null ? {} : { timeout: zc.timeoutMs }),
+        ...(zc.stateFile === null ? {} : { state: zc.stateFile }),
+      });
+    case 'limit_req':
+      return LimitReqZone.create({ ...common, rate: `${zc.rate.requests}r/${zc.rate.per}` });
+    case 'sticky':
+      return StickyZone.create({ ...common, timeout: zc.timeoutMs });
+  }
+}
+
+function emptyZoneSet(): ZoneSet {
+  return { keyval: new Map(), httpKeyvals: new Map(), streamKeyvals: new Map(), limitReq: new Map(), sticky: new Map() };
+}
+
+function addZone(zones: ZoneSet, zone: KeyvalZone | LimitReqZone | StickyZone, zc: ZoneConfig): void {
+  if (zone instanceof KeyvalZone) {
+    zones.keyval.set(zone.name, zone);
+    (zc.kind === 'keyval' && zc.module === 'stream' ? zones.streamKeyvals : zones.httpKeyvals).set(zone.name, zone);
+  } else if (zone instanceof LimitReqZone) zones.limitReq.set(zone.name, zone);
+  else zones.sticky.set(zone.name, zone);
+}
+
+function handlesOf(zones: ZoneSet): ZoneHandles {
+  const pick = <H>(m: Map<string, { handle: H }>) => Object.fromEntries([...m].map(([n, z]) => [n, z.handle]));
+  return { keyval: pick(zones.keyval), limitReq: pick(zones.limitReq), sticky: pick(zones.sticky) };
+}
+
+/** The zones again, in another thread, from their handles. */
+export function attachZones(handles: ZoneHandles): ZoneSet {
+  const zones = emptyZoneSet();
+  for (const [name, h] of Object.entries(handles.keyval)) {
+    const z = KeyvalZone.attach(h);
+    zones.keyval.set(name, z);
+    zones.httpKeyvals.set(name, z);
+  }
+  for (const [name, h] of Object.entries(handles.limitReq)) zones.limitReq.set(name, LimitReqZone.attach(h));
+  for (const [name, h] of Object.entries(handles.sticky)) zones.sticky.set(name, StickyZone.attach(h));
+  return zones;
+}
+
+/** The descriptors of the zones that sync, for the sync thread. */
+export function syncedDescriptors(zones: ZoneSet): ZoneDescriptor[] {
+  const all = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
+  return all.filter((z) => z.sync).map((z) => z.handle.descriptor);
+}
+
+/** Every zone's lock-owner cleanup, for a thread that died: returns the shards unlocked. */
+export function forceUnlockOwner(zones: ZoneSet, ownerId: number): number {
+  let opened = 0;
+  for (const z of [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()]) opened += z.shm.forceUnlock(ownerId);
+  return opened;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const primary = fileURLToPath(new URL('../../dist/primary.js', import.meta.url));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [primary, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function withConfig(text: string, run: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'zonesync-cli-'));
+  try {
+    const path = join(dir, 'zonesync.conf');
+    writeFileSync(path, text);
+    run(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('node dist/primary.js', () => {
+  it('-t accepts the shipped default configuration, as nginx -t', () => {
+    const r = cli(['-t']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/zonesync: the configuration file .*examples\/zonesync\.conf syntax is ok/);
+    expect(r.err).toMatch(/configuration file .* test is successful/);
+  });
+
+  it('-t names the file and line of an error and exits 1', () => {
+    withConfig('http {\n    server {\n        listen 8080;\n        bogus on;\n    }\n}\n', (path) => {
+      const r = cli(['-t', '-c', path]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`zonesync: [emerg] unknown directive "bogus" in ${path}:4`);
+      expect(r.err).toContain('test failed');
+    });
+  });
+
+  it('-t refuses sync without timeout and a zone too small, naming them', () => {
+    withConfig('http {\n  keyval_zone zone=one:1m sync;\n}\n', (path) => {
+      const r = cli(['-t', '-c', path]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/timeout.*:2/);
+    });
+  });
+
+  it('-t reports a missing file', () => {
+    const r = cli(['-t', '-c', '/nonexistent/zonesync.conf']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\/nonexistent\/zonesync\.conf/);
+  });
+
+  it('prints its version and usage, and refuses bad flags', () => {
+    expect(cli(['--version']).out).toMatch(/^zonesync version \d+\.\d+\.\d+/);
+    expect(cli(['--help']).out).toContain('--workers N');
+    const bad = cli(['--workers', 'many']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--workers must be a whole number');
+    expect(cli(['--frobnicate']).code).toBe(1);
+  });
+});
