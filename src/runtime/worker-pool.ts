@@ -11,6 +11,7 @@ import type { WorkerData, WorkerTask } from './worker-protocol.js';
 export class WorkerPool {
   readonly pool: Piscina<WorkerTask, HandlerResponse>;
   readonly size: number;
+  private closing = false;
 
   constructor(size: number, data: WorkerData, logger: Logger, onWorkerExit: (threadId: number) => void) {
     this.size = size;
@@ -26,7 +27,7 @@ export class WorkerPool {
       const id = w.id;
       const thread = this.pool.threads.find((t) => t.threadId === id);
       thread?.once('exit', (code) => {
-        if (code !== 0) logger.error({ threadId: id, code }, 'worker thread exited');
+        if (code !== 0 && !this.closing) logger.error({ threadId: id, code }, 'worker thread exited');
         onWorkerExit(id);
       });
     });
@@ -39,10 +40,12 @@ export class WorkerPool {
 
   /** Waits for the tasks in progress, then ends the threads. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.pool.close({ force: false });
   }
 
   async destroy(): Promise<void> {
+    this.closing = true;
     await this.pool.destroy();
   }
 }

@@ -1,0 +1,40 @@
+/**
+ * The sync suite: `node dist-bench/sync/index.js [--quick]` (npm run bench:sync). Prints a
+ * table, then one JSON line:
+ * {"suite":"sync","ratios":{"replication_vs_loopback_copy":…},"replication_records_per_s":…,
+ *  "snapshot_1m_s":…,"propagation_ms":{"p50":…,"p99":…},"results":[…]}
+ * With --quick the snapshot is of 250k records and snapshot_1m_s is extrapolated (×4).
+ */
+import { printSummary, printTable, quick, ratio, type ResultRow } from '../lib/report.js';
+import { measureLoopback } from './loopback.js';
+import { WIRE_RECORD_BYTES } from './nodes.js';
+import { measurePropagation } from './propagation.js';
+import { measureReplication } from './replication.js';
+import { measureSnapshot } from './snapshot.js';
+
+const replicationRecords = quick ? 200_000 : 1_000_000;
+const snapshotRecords = quick ? 250_000 : 1_000_000;
+const propagationSamples = quick ? 200 : 1000;
+
+const loopback = await measureLoopback(replicationRecords * WIRE_RECORD_BYTES, WIRE_RECORD_BYTES);
+const replication = await measureReplication(replicationRecords);
+const snapshotSeconds = await measureSnapshot(snapshotRecords);
+const snapshot1m = snapshotSeconds * (1_000_000 / snapshotRecords);
+const propagation = await measurePropagation(propagationSamples);
+
+const rows: ResultRow[] = [
+  { name: `loopback socket copy (${WIRE_RECORD_BYTES} B records)`, opsPerSec: loopback },
+  { name: `replication A → B (${replicationRecords} keyval records)`, opsPerSec: replication },
+  { name: `snapshot of ${snapshotRecords} records to a fresh node`, opsPerSec: snapshotRecords / snapshotSeconds, note: `${snapshotSeconds.toFixed(2)} s` },
+  { name: 'propagation at zone_sync_interval 10ms', opsPerSec: 0, note: `p50 ${propagation.p50} ms, p99 ${propagation.p99} ms` },
+];
+printTable(rows);
+printSummary({
+  suite: 'sync',
+  quick,
+  ratios: { replication_vs_loopback_copy: ratio(replication, loopback) },
+  replication_records_per_s: Math.round(replication),
+  snapshot_1m_s: Math.round(snapshot1m * 1000) / 1000,
+  propagation_ms: propagation,
+  results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), note: r.note })),
+});

@@ -1,0 +1,69 @@
+// Reading a request body within a bound. Over the bound is 413 BodyTooLarge (as nginx's
+// client_max_body_size); a body that breaks off is 400 BodyReadError. What arrives past the
+// bound is read and dropped, up to DRAIN_FACTOR times the bound, so that a client still
+// sending can read the answer; a body larger than that has its connection closed.
+
+import type { IncomingMessage } from 'node:http';
+import { ApiError, ErrorCode } from './errors.js';
+
+/** Default bound of an API request body: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DRAIN_FACTOR = 16;
+
+export function bodyTooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, ErrorCode.BodyTooLarge, `request body is larger than ${maxBytes} bytes`, { Connection: 'close' });
+}
+
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    drain(req, maxBytes * DRAIN_FACTOR);
+    return Promise.reject(bodyTooLarge(maxBytes));
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let sizeBytes = 0;
+    const onData = (chunk: Buffer): void => {
+      sizeBytes += chunk.length;
+      if (sizeBytes > maxBytes) {
+        cleanup();
+        drain(req, maxBytes * DRAIN_FACTOR);
+        reject(bodyTooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks, sizeBytes));
+    };
+    const onError = (): void => {
+      cleanup();
+      reject(new ApiError(400, ErrorCode.BodyReadError, 'error reading the request body'));
+    };
+    const onAborted = (): void => {
+      if (!req.complete) onError();
+    };
+    function cleanup(): void {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onAborted);
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onAborted);
+  });
+}
+
+/** Reads and drops the rest of a body, closing the connection past `limitBytes`. */
+function drain(req: IncomingMessage, limitBytes: number): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > limitBytes) req.socket.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
+}

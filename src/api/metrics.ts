@@ -1,0 +1,168 @@
+// /metrics: Prometheus text exposition (prom-client) of every zone's counters and of the
+// zone_sync counters. Each Metrics has its own Registry, never prom-client's global one, so
+// that several nodes (or tests) in one process do not mix. A scrape reads every zone's
+// stats() once and the sync status once, then renders.
+//
+//   zonesync_zone_records{zone}                 records in the zone (gauge)
+//   zonesync_zone_records_pending{zone}         records waiting for the sync thread (gauge)
+//   zonesync_zone_size_bytes{zone}, zonesync_zone_bytes_free{zone}            (gauges)
+//   zonesync_zone_evictions_total{zone}         LRU evictions to make room (counter)
+//   zonesync_zone_alloc_failures_total{zone}    writes that found no room (counter)
+//   zonesync_zone_expired_total{zone}           records dropped on expiry (counter)
+//   zonesync_zone_lock_waits_total{zone}        lock acquisitions that had to wait (counter)
+//   zonesync_zone_resets_total{zone}            shards reset after a thread died (counter)
+//   zonesync_sync_bytes_in_total, …_bytes_out_total, …_msgs_in_total, …_msgs_out_total
+//   zonesync_sync_nodes_online                  (gauge)
+//   zonesync_sync_zone_records{zone}, zonesync_sync_zone_records_pending{zone}
+//                                               records_total and records_pending of
+//                                               /api/9/stream/zone_sync (gauges)
+//   zonesync_sync_status_up                     1 when the last scrape read the sync status,
+//                                               0 when the provider failed; the sync samples
+//                                               then keep their last values, so that the
+//                                               counters never seem to reset
+
+import type { ZoneStats } from 'native-free-shm';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { readOnly, type RouteHandler } from './health.js';
+import type { KeyvalZones } from './keyvals.js';
+import type { RequestGuard } from './request-guard.js';
+import { sendText } from './respond.js';
+import type { ZoneSyncStatus, ZoneSyncStatusProvider } from './zone-sync.js';
+
+/** A zone whose counters are exposed: any zonesync zone (keyval, limit_req, sticky). */
+export interface StatsSource {
+  readonly name: string;
+  stats(): ZoneStats;
+}
+
+export interface MetricsOptions {
+  readonly zones: readonly StatsSource[];
+  readonly syncStatus?: ZoneSyncStatusProvider;
+  /** Also prom-client's process and Node.js metrics (process_cpu_…, nodejs_heap_…); default off. */
+  readonly processMetrics?: boolean;
+  readonly guard?: RequestGuard;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The exposition text, freshly collected. */
+  scrape(): Promise<string>;
+  /** GET /metrics. */
+  readonly handler: RouteHandler;
+}
+
+interface Snapshot {
+  zones: { name: string; stats: ZoneStats }[];
+  /** The last sync status read; null before the first. */
+  sync: ZoneSyncStatus | null;
+  syncUp: boolean;
+}
+
+type ZoneField = 'records' | 'pending' | 'sizeBytes' | 'bytesFree' | 'evictions' | 'allocFailures' | 'expired' | 'lockWaits' | 'resets';
+type SyncField = 'bytes_in' | 'bytes_out' | 'msgs_in' | 'msgs_out';
+
+const ZONE_GAUGES: readonly [string, ZoneField, string][] = [
+  ['zonesync_zone_records', 'records', 'Records in the zone.'],
+  ['zonesync_zone_records_pending', 'pending', 'Records of the zone waiting to be sent to the cluster.'],
+  ['zonesync_zone_size_bytes', 'sizeBytes', 'Size of the zone.'],
+  ['zonesync_zone_bytes_free', 'bytesFree', 'Bytes of the zone not holding any record.'],
+];
+
+const ZONE_COUNTERS: readonly [string, ZoneField, string][] = [
+  ['zonesync_zone_evictions_total', 'evictions', 'Least recently used records evicted to make room.'],
+  ['zonesync_zone_alloc_failures_total', 'allocFailures', 'Writes that found no room even after eviction.'],
+  ['zonesync_zone_expired_total', 'expired', 'Records removed because they expired.'],
+  ['zonesync_zone_lock_waits_total', 'lockWaits', 'Zone lock acquisitions that had to wait.'],
+  ['zonesync_zone_resets_total', 'resets', 'Shards emptied because a thread died while changing them.'],
+];
+
+const SYNC_COUNTERS: readonly [string, SyncField, string][] = [
+  ['zonesync_sync_bytes_in_total', 'bytes_in', 'Bytes received from the cluster.'],
+  ['zonesync_sync_bytes_out_total', 'bytes_out', 'Bytes sent to the cluster.'],
+  ['zonesync_sync_msgs_in_total', 'msgs_in', 'Messages received from the cluster.'],
+  ['zonesync_sync_msgs_out_total', 'msgs_out', 'Messages sent to the cluster.'],
+];
+
+/** The stats sources of the API's keyval zones, http ones first. */
+export function keyvalStatsSources(keyvals: KeyvalZones): StatsSource[] {
+  return [...keyvals.http.values(), ...keyvals.stream.values()];
+}
+
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = new Registry();
+  const snapshot: Snapshot = { zones: [], sync: null, syncUp: false };
+  const registers = [registry];
+
+  for (const [name, field, help] of ZONE_GAUGES) {
+    const gauge: Gauge<'zone'> = new Gauge({
+      name, help, labelNames: ['zone'], registers,
+      collect: () => {
+        gauge.reset();
+        for (const z of snapshot.zones) gauge.set({ zone: z.name }, z.stats[field] as number);
+      },
+    });
+  }
+  for (const [name, field, help] of ZONE_COUNTERS) {
+    const counter: Counter<'zone'> = new Counter({
+      name, help, labelNames: ['zone'], registers,
+      collect: () => {
+        counter.reset();
+        for (const z of snapshot.zones) counter.inc({ zone: z.name }, z.stats[field] as number);
+      },
+    });
+  }
+  if (options.syncStatus !== undefined) registerSyncMetrics(registers, snapshot);
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+
+  const scrape = async (): Promise<string> => {
+    snapshot.zones = options.zones.map((z) => ({ name: z.name, stats: z.stats() }));
+    if (options.syncStatus !== undefined) {
+      try {
+        snapshot.sync = await options.syncStatus();
+        snapshot.syncUp = true;
+      } catch {
+        snapshot.syncUp = false; // the zone metrics are still worth a scrape
+      }
+    }
+    return registry.metrics();
+  };
+  const handler = readOnly(options.guard, async (_req, res) => {
+    sendText(res, 200, registry.contentType, await scrape());
+  });
+  return { registry, scrape, handler };
+}
+
+function registerSyncMetrics(registers: Registry[], snapshot: Snapshot): void {
+  for (const [name, field, help] of SYNC_COUNTERS) {
+    const counter: Counter = new Counter({
+      name, help, registers,
+      collect: () => {
+        counter.reset();
+        if (snapshot.sync !== null) counter.inc(snapshot.sync.status[field]);
+      },
+    });
+  }
+  const up: Gauge = new Gauge({
+    name: 'zonesync_sync_status_up', help: 'Whether the last scrape could read the sync status.', registers,
+    collect: () => up.set(snapshot.syncUp ? 1 : 0),
+  });
+  const online: Gauge = new Gauge({
+    name: 'zonesync_sync_nodes_online', help: 'Peers this node has an open sync connection with.', registers,
+    collect: () => {
+      online.reset();
+      if (snapshot.sync !== null) online.set(snapshot.sync.status.nodes_online);
+    },
+  });
+  const perZone = (name: string, help: string, pick: (z: { records_total: number; records_pending: number }) => number): void => {
+    const gauge: Gauge<'zone'> = new Gauge({
+      name, help, labelNames: ['zone'], registers,
+      collect: () => {
+        gauge.reset();
+        if (snapshot.sync === null) return;
+        for (const [zone, z] of Object.entries(snapshot.sync.zones)) gauge.set({ zone }, pick(z));
+      },
+    });
+  };
+  perZone('zonesync_sync_zone_records', 'records_total of the zone as the sync engine counts it.', (z) => z.records_total);
+  perZone('zonesync_sync_zone_records_pending', 'records_pending of the zone as the sync engine counts it.', (z) => z.records_pending);
+}

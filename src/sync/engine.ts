@@ -1,0 +1,494 @@
+// The sync engine: one node's side of the zone_sync full mesh (DESIGN.md §6, PROTOCOL.md).
+// It runs in whatever thread owns it (the sync thread in production, the test process or
+// the simulator in tests); time and connections come through SyncTimers and Transport.
+//
+//   start() ──▶ running: every zone_sync_interval a round (output queues → frames → every
+//               open outbound peer); every tick, housekeeping (dial, deadlines, PING, idle,
+//               stuck writes); inbound connections merge what peers push.
+//   stop()  ──▶ stopping: last rounds flush the queues, connections end cleanly ──▶ stopped
+//
+// Outbound addresses are "slots": each holds at most one connection and redials
+// zone_sync_connect_retry_interval after it closes, unless the address proved to be this
+// node itself.
+
+import { threadId } from 'node:worker_threads';
+import type { ZoneDescriptor } from '../zones/descriptor.js';
+import { SharedHybridClock } from '../shared-clock.js';
+import {
+  C_APPLY_NO_MEMORY, C_CONNECTS, C_CONNECT_FAILURES, C_INBOUND_ONLINE, C_NODES_ONLINE, C_RECORDS_APPLIED,
+  C_RECORDS_IGNORED, C_RECORDS_IN, C_RECORDS_OUT, C_RECORDS_SKIPPED, C_RECORDS_TOO_LARGE, C_ROUNDS,
+  C_SELF_DETECTED, C_STATE, C_ZONE_COUNT, C_CLOSED_SLOW, SYNC_STATE_RUNNING, SYNC_STATE_STARTING, SYNC_STATE_STOPPED,
+  SYNC_STATE_STOPPING, Z_RECORDS_PENDING, Z_RECORDS_TOTAL, createSyncCountersBuffer, readSyncCounters,
+  syncCountersBytes, zoneWord, type ZoneSyncCounters,
+} from './counters.js';
+import { noopLogger, type LogFields, type SyncLogger } from './logger.js';
+import { resolveSyncOptions, type SyncOptions, type SyncOptionsInput } from './options.js';
+import { PeerConnection, type PeerHost } from './peer.js';
+import { FrameWriter, helloFrameLength, type FrameReader, type HelloZone } from './protocol/index.js';
+import { SnapshotSender } from './snapshot.js';
+import { RecordTally, SyncZone, type SkippedRecord } from './sync-zone.js';
+import { TcpTransport } from './tcp-transport.js';
+import { realTimers, type SyncTimers, type TimerHandle } from './timers.js';
+import type { Connection, Listener, Transport } from './transport.js';
+import type { PeerStatus } from './types.js';
+
+export interface SyncEngineConfig {
+  /** This node's id (u32, unique in the cluster); HELLO carries it. */
+  nodeId: number;
+  /** This node's name in HELLO, e.g. its listen address. */
+  nodeName: string;
+  /** Every zone of the node; those with `sync` are synced. */
+  descriptors: readonly ZoneDescriptor[];
+  /** The node's SharedHybridClock buffer. */
+  clockBuffer: SharedArrayBuffer;
+  options?: SyncOptionsInput;
+  /** Default: TCP and unix sockets (node:net). */
+  transport?: Transport;
+  /** Default: real time. */
+  timers?: SyncTimers;
+  logger?: SyncLogger;
+  /** Where counters go (createSyncCountersBuffer); default: a new buffer. */
+  countersBuffer?: SharedArrayBuffer;
+  /** Id in lock words; default threadId + 1. Unique per thread. */
+  ownerId?: number;
+}
+
+/** More inbound connections than this are refused: a bound on what strangers can make us hold. */
+export const MAX_INBOUND_CONNECTIONS = 1024;
+/** Rounds stop() runs at most to empty the output queues. */
+const STOP_FLUSH_ROUNDS = 64;
+const MIN_TICK_MS = 5;
+const MAX_TICK_MS = 1000;
+
+interface OutboundSlot {
+  readonly address: string;
+  peer: PeerConnection | null;
+  /** The address is this node: never dialled again. */
+  self: boolean;
+  /** Monotonic ms of the next dial. */
+  nextDialMs: number;
+}
+
+type EngineState = typeof SYNC_STATE_STARTING | typeof SYNC_STATE_RUNNING | typeof SYNC_STATE_STOPPING | typeof SYNC_STATE_STOPPED;
+
+export class SyncEngine implements PeerHost {
+  readonly nodeId: number;
+  readonly nodeName: string;
+  readonly options: SyncOptions;
+  readonly timers: SyncTimers;
+  readonly log: SyncLogger;
+  readonly counters: Float64Array;
+  readonly countersBuffer: SharedArrayBuffer;
+  readonly tally = new RecordTally();
+  readonly zones: readonly SyncZone[];
+  readonly clock: SharedHybridClock;
+  private readonly transport: Transport;
+  private readonly helloZones: HelloZone[];
+  private readonly controlWriter: FrameWriter;
+  private readonly slots = new Map<string, OutboundSlot>();
+  private readonly inbound = new Set<PeerConnection>();
+  private listener: Listener | null = null;
+  private state: EngineState = SYNC_STATE_STARTING;
+  private roundTimer: TimerHandle | null = null;
+  private roundDeferred = false;
+  private tickTimer: TimerHandle | null = null;
+  private readonly tickMs: number;
+  private stopPromise: Promise<void> | null = null;
+  private allClosed: (() => void) | null = null;
+  private readonly onSkip: (skipped: SkippedRecord) => void;
+  private readonly roundCallback: () => void;
+  private readonly tickCallback: () => void;
+
+  constructor(config: SyncEngineConfig) {
+    if (!(Number.isInteger(config.nodeId) && config.nodeId >= 0 && config.nodeId <= 0xffffffff)) {
+      throw new RangeError(`node id must be a u32, got ${config.nodeId}`);
+    }
+    this.nodeId = config.nodeId;
+    this.nodeName = config.nodeName;
+    this.options = resolveSyncOptions(config.options);
+    this.timers = config.timers ?? realTimers;
+    this.log = config.logger ?? noopLogger;
+    this.transport = config.transport ?? new TcpTransport();
+    const ownerId = config.ownerId ?? threadId + 1;
+    this.clock = new SharedHybridClock(config.clockBuffer, ownerId, this.timers.wallMs);
+    const synced = config.descriptors.filter((d) => d.sync);
+    const names = new Set<string>();
+    for (const d of synced) {
+      if (names.has(d.name)) throw new RangeError(`zone "${d.name}" is listed twice`);
+      names.add(d.name);
+    }
+    const { count, sizeBytes } = this.options.buffers;
+    this.zones = synced.map((d, i) => new SyncZone(i, d, ownerId, this.timers.wallMs, count, sizeBytes));
+    this.countersBuffer = config.countersBuffer ?? createSyncCountersBuffer(this.zones.length);
+    if (this.countersBuffer.byteLength < syncCountersBytes(this.zones.length)) throw new RangeError('counters buffer is too small');
+    this.counters = new Float64Array(this.countersBuffer);
+    this.counters[C_ZONE_COUNT] = this.zones.length;
+    this.counters[C_STATE] = SYNC_STATE_STARTING;
+    this.helloZones = this.zones.map((z) => ({ name: z.name, moduleTag: z.descriptor.moduleTag, moduleVersion: z.descriptor.moduleVersion }));
+    this.controlWriter = new FrameWriter(new Uint8Array(Math.max(256, helloFrameLength(this.nodeName, this.helloZones))));
+    const o = this.options;
+    this.tickMs = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.min(o.intervalMs, o.timeoutMs / 4, o.connectTimeoutMs / 4, o.connectRetryIntervalMs / 2)));
+    this.onSkip = (skipped) => this.log.error({ ...skipped }, `zone_sync record of zone "${skipped.zone}" with a ${skipped.keyLength}-byte key does not fit zone_sync_buffers, not synced`);
+    this.roundCallback = () => this.onRoundTimer();
+    this.tickCallback = () => this.onTick();
+  }
+
+  get zoneNames(): string[] {
+    return this.zones.map((z) => z.name);
+  }
+
+  /** The bound listen address (with the real port when the option said port 0), or null. */
+  get listenAddress(): string | null {
+    return this.listener?.address ?? null;
+  }
+
+  get running(): boolean {
+    return this.state === SYNC_STATE_RUNNING;
+  }
+
+  /** Listens, dials every server, starts rounds and housekeeping. */
+  async start(): Promise<void> {
+    if (this.state !== SYNC_STATE_STARTING) throw new Error('SyncEngine.start() called twice');
+    if (this.options.listen !== null) {
+      this.listener = await this.transport.listen(this.options.listen, (connection) => this.accept(connection));
+      this.info({ listen: this.listener.address }, 'zone_sync listening');
+    }
+    this.setState(SYNC_STATE_RUNNING);
+    this.setServers(this.options.servers);
+    this.roundTimer = this.timers.setTimer(this.roundCallback, this.options.intervalMs);
+    this.tickTimer = this.timers.setTimer(this.tickCallback, this.tickMs);
+  }
+
+  /**
+   * Replaces the list of addresses to dial (zone_sync_server; a reload, or DNS discovery):
+   * new ones are dialled now, vanished ones are closed and forgotten.
+   */
+  setServers(addresses: readonly string[]): void {
+    const wanted = new Set(addresses);
+    for (const [address, slot] of this.slots) {
+      if (wanted.has(address)) continue;
+      this.slots.delete(address);
+      slot.peer?.close('removed', true);
+      this.info({ peer: address }, 'zone_sync server removed');
+    }
+    for (const address of wanted) {
+      if (this.slots.has(address)) continue;
+      const slot: OutboundSlot = { address, peer: null, self: false, nextDialMs: this.timers.monotonicMs() };
+      this.slots.set(address, slot);
+      if (this.state === SYNC_STATE_RUNNING) this.dial(slot);
+    }
+    this.updateOnline();
+  }
+
+  /** Runs one round now (tests, benchmarks); false when stopped. */
+  roundNow(): boolean {
+    if (this.state !== SYNC_STATE_RUNNING) return false;
+    this.runRound();
+    return true;
+  }
+
+  peers(): PeerStatus[] {
+    const now = this.timers.monotonicMs();
+    const out: PeerStatus[] = [];
+    for (const slot of this.slots.values()) {
+      if (slot.peer !== null) out.push(slot.peer.status(now));
+      else out.push(idleStatus(slot));
+    }
+    for (const peer of this.inbound) out.push(peer.status(now));
+    return out;
+  }
+
+  readCounters(): ZoneSyncCounters {
+    this.updateZoneCounters();
+    return readSyncCounters(this.countersBuffer, this.zoneNames);
+  }
+
+  /**
+   * Graceful stop (SIGQUIT): the round in progress is complete (rounds are synchronous),
+   * the output queues are flushed to open peers, connections end cleanly (destroyed after
+   * stopGraceMs), the listener closes.
+   */
+  stop(): Promise<void> {
+    if (this.stopPromise === null) this.stopPromise = this.doStop();
+    return this.stopPromise;
+  }
+
+  private async doStop(): Promise<void> {
+    const wasRunning = this.state === SYNC_STATE_RUNNING;
+    this.setState(SYNC_STATE_STOPPING);
+    this.cancelRound();
+    if (this.tickTimer !== null) this.timers.clearTimer(this.tickTimer);
+    this.tickTimer = null;
+    const listenerClosed = this.listener?.close() ?? Promise.resolve();
+    if (wasRunning) this.flushForStop();
+    const closed = new Promise<void>((resolve) => {
+      this.allClosed = resolve;
+    });
+    for (const peer of this.livePeers()) peer.close('stop', peer.isOpen);
+    if (this.livePeers().length > 0) {
+      const grace = this.timers.setTimer(() => {
+        for (const peer of this.livePeers()) peer.close('stop', false);
+      }, this.options.stopGraceMs);
+      await closed;
+      this.timers.clearTimer(grace);
+    }
+    this.allClosed = null;
+    await listenerClosed;
+    this.updateZoneCounters();
+    this.setState(SYNC_STATE_STOPPED);
+    this.info({}, 'zone_sync stopped');
+  }
+
+  private flushForStop(): void {
+    for (let i = 0; i < STOP_FLUSH_ROUNDS; i++) {
+      this.runRound();
+      if (!this.zones.some((z) => z.hasMore)) return;
+      if (this.openOutbound().every((p) => p.backpressured)) return;
+    }
+  }
+
+  // --- rounds ----------------------------------------------------------------------------
+
+  private onRoundTimer(): void {
+    this.roundTimer = null;
+    this.roundDeferred = false;
+    if (this.state !== SYNC_STATE_RUNNING) return;
+    this.runRound();
+    this.scheduleRound();
+  }
+
+  /** Next round: at once when a queue had more than the buffers held and peers keep up. */
+  private scheduleRound(): void {
+    const more = this.zones.some((z) => z.hasMore) && !this.openOutbound().some((p) => p.backpressured);
+    if (more) {
+      this.roundDeferred = true;
+      this.roundTimer = this.timers.defer(this.roundCallback);
+    } else {
+      this.roundTimer = this.timers.setTimer(this.roundCallback, this.options.intervalMs);
+    }
+  }
+
+  private cancelRound(): void {
+    if (this.roundTimer === null) return;
+    if (this.roundDeferred) this.timers.cancelDefer(this.roundTimer);
+    else this.timers.clearTimer(this.roundTimer);
+    this.roundTimer = null;
+  }
+
+  private runRound(): void {
+    const nowMs = this.timers.wallMs();
+    const tally = this.tally;
+    const peers = this.openOutbound();
+    for (const zone of this.zones) {
+      const framesBefore = tally.framesOut;
+      const bytes = zone.collect(nowMs, tally, this.onSkip);
+      if (bytes === null) continue;
+      const frames = tally.framesOut - framesBefore;
+      for (const peer of peers) {
+        if (!peer.isOpen) continue;
+        if (peer.wouldOverflow(bytes.length)) {
+          this.slowPeer(peer);
+          continue;
+        }
+        peer.send(bytes, frames);
+      }
+    }
+    this.counters[C_ROUNDS]++;
+    this.flushTally();
+    this.updateZoneCounters();
+  }
+
+  private slowPeer(peer: PeerConnection): void {
+    this.log.warn({ peer: peer.address, bufferedBytes: peer.connection?.bufferedBytes ?? 0, limit: this.options.maxPeerBufferedBytes },
+      'zone_sync peer cannot keep up, closing connection (it resyncs by snapshot)');
+    peer.close('slow', false);
+    this.counters[C_CLOSED_SLOW]++;
+  }
+
+  // --- housekeeping ----------------------------------------------------------------------
+
+  private onTick(): void {
+    this.tickTimer = null;
+    if (this.state !== SYNC_STATE_RUNNING) return;
+    const now = this.timers.monotonicMs();
+    for (const slot of this.slots.values()) {
+      if (slot.peer !== null) slot.peer.housekeeping(now);
+      else if (!slot.self && now >= slot.nextDialMs) this.dial(slot);
+    }
+    for (const peer of this.inbound) peer.housekeeping(now);
+    this.tickTimer = this.timers.setTimer(this.tickCallback, this.tickMs);
+  }
+
+  private dial(slot: OutboundSlot): void {
+    const peer = new PeerConnection(this, 'outbound', slot.address);
+    slot.peer = peer;
+    try {
+      peer.connection = this.transport.dial(slot.address, peer);
+    } catch (error) {
+      slot.peer = null;
+      slot.nextDialMs = this.timers.monotonicMs() + this.options.connectRetryIntervalMs;
+      this.counters[C_CONNECT_FAILURES]++;
+      this.log.error({ peer: slot.address, error: (error as Error).message }, 'zone_sync cannot dial');
+    }
+  }
+
+  private accept(connection: Connection): PeerConnection {
+    const peer = new PeerConnection(this, 'inbound', connection.remoteAddress);
+    peer.connection = connection;
+    if (this.state !== SYNC_STATE_RUNNING || this.inbound.size >= MAX_INBOUND_CONNECTIONS) {
+      if (this.state === SYNC_STATE_RUNNING) this.log.warn({ peer: peer.address, limit: MAX_INBOUND_CONNECTIONS }, 'zone_sync too many inbound connections');
+      peer.close('protocol', false);
+      return peer;
+    }
+    this.inbound.add(peer);
+    return peer;
+  }
+
+  // --- PeerHost ------------------------------------------------------------------------
+
+  zoneForFrame(reader: FrameReader): SyncZone | null {
+    for (const zone of this.zones) {
+      if (!reader.zoneNameEquals(zone.header.nameBytes)) continue;
+      const d = zone.descriptor;
+      return reader.moduleTag === d.moduleTag && reader.moduleVersion === d.moduleVersion ? zone : null;
+    }
+    return null;
+  }
+
+  helloFrame(): Uint8Array {
+    const w = this.controlWriter;
+    w.reset();
+    const stamp = this.clock.now();
+    w.writeHello(this.nodeId, stamp.ms, stamp.logical, this.nodeName, this.helloZones);
+    return w.written().slice();
+  }
+
+  pingFrame(): Uint8Array {
+    const w = this.controlWriter;
+    w.reset();
+    const stamp = this.clock.now();
+    w.writePing(stamp.ms, stamp.logical);
+    return w.written().slice();
+  }
+
+  pongFrame(stampMs: number, stampLogical: number): Uint8Array {
+    const w = this.controlWriter;
+    w.reset();
+    w.writePong(stampMs, stampLogical);
+    return w.written().slice();
+  }
+
+  observe(stampMs: number, stampLogical: number): void {
+    this.clock.observe(stampMs, stampLogical);
+  }
+
+  flushTally(): void {
+    const t = this.tally;
+    const c = this.counters;
+    if (t.maxStampMs >= 0) this.observe(t.maxStampMs, t.maxStampLogical);
+    t.resetStamp();
+    c[C_RECORDS_IN] += t.recordsIn;
+    c[C_RECORDS_APPLIED] += t.applied;
+    c[C_RECORDS_IGNORED] += t.ignored;
+    c[C_APPLY_NO_MEMORY] += t.noMemory;
+    c[C_RECORDS_SKIPPED] += t.skipped;
+    c[C_RECORDS_OUT] += t.recordsOut;
+    c[C_RECORDS_TOO_LARGE] += t.tooLarge;
+    t.recordsIn = t.applied = t.ignored = t.noMemory = t.skipped = t.recordsOut = t.tooLarge = t.framesOut = 0;
+  }
+
+  newSnapshot(): SnapshotSender {
+    return new SnapshotSender(this.zones, this.options.buffers.sizeBytes, this.options.snapshotStepRecords, (skipped) => {
+      this.counters[C_RECORDS_TOO_LARGE]++;
+      this.onSkip(skipped);
+    });
+  }
+
+  onHandshake(peer: PeerConnection): void {
+    if (peer.direction === 'outbound') this.counters[C_CONNECTS]++;
+    this.info({ peer: peer.address, direction: peer.direction, nodeId: peer.nodeId, nodeName: peer.nodeName }, 'zone_sync connected');
+    this.updateOnline();
+  }
+
+  onSelf(peer: PeerConnection): void {
+    if (peer.direction === 'inbound') {
+      // Tell the dialer (ourselves, or a node with our id) so that it stops dialling.
+      peer.send(this.helloFrame(), 1);
+      return;
+    }
+    const slot = this.slots.get(peer.address);
+    if (slot !== undefined) slot.self = true;
+    this.counters[C_SELF_DETECTED]++;
+    this.info({ peer: peer.address }, 'zone_sync server is this node, skipped');
+  }
+
+  onPeerClosed(peer: PeerConnection): void {
+    if (peer.direction === 'inbound') {
+      this.inbound.delete(peer);
+    } else {
+      const slot = this.slots.get(peer.address);
+      if (slot !== undefined && slot.peer === peer) {
+        slot.peer = null;
+        slot.nextDialMs = this.timers.monotonicMs() + this.options.connectRetryIntervalMs;
+      }
+      if (peer.connectedSinceMs === 0 && peer.closeReason !== 'self' && peer.closeReason !== 'stop' && peer.closeReason !== 'removed') {
+        this.counters[C_CONNECT_FAILURES]++;
+      }
+      if (peer.connectedSinceMs !== 0 && this.state === SYNC_STATE_RUNNING) {
+        this.info({ peer: peer.address, reason: peer.closeReason }, 'zone_sync disconnected');
+      }
+    }
+    this.updateOnline();
+    if (this.allClosed !== null && this.livePeers().length === 0) this.allClosed();
+  }
+
+  // --- helpers ---------------------------------------------------------------------------
+
+  private openOutbound(): PeerConnection[] {
+    const out: PeerConnection[] = [];
+    for (const slot of this.slots.values()) if (slot.peer !== null && slot.peer.isOpen) out.push(slot.peer);
+    return out;
+  }
+
+  private livePeers(): PeerConnection[] {
+    const out: PeerConnection[] = [];
+    for (const slot of this.slots.values()) if (slot.peer !== null) out.push(slot.peer);
+    for (const peer of this.inbound) out.push(peer);
+    return out;
+  }
+
+  private updateOnline(): void {
+    let online = 0;
+    for (const slot of this.slots.values()) if (slot.peer?.isOpen) online++;
+    let inbound = 0;
+    for (const peer of this.inbound) if (peer.isOpen) inbound++;
+    this.counters[C_NODES_ONLINE] = online;
+    this.counters[C_INBOUND_ONLINE] = inbound;
+  }
+
+  private updateZoneCounters(): void {
+    for (const zone of this.zones) {
+      const stats = zone.zone.stats();
+      this.counters[zoneWord(zone.index, Z_RECORDS_TOTAL)] = stats.records;
+      this.counters[zoneWord(zone.index, Z_RECORDS_PENDING)] = stats.pending;
+    }
+  }
+
+  private setState(state: EngineState): void {
+    this.state = state;
+    this.counters[C_STATE] = state;
+  }
+
+  private info(fields: LogFields, message: string): void {
+    this.log.info({ node: this.nodeName, ...fields }, message);
+  }
+}
+
+function idleStatus(slot: OutboundSlot): PeerStatus {
+  return {
+    address: slot.address, direction: 'outbound', state: slot.self ? 'self' : 'idle', nodeId: -1, nodeName: '',
+    connectedSinceMs: 0, rttMs: -1, lastMessageAgeMs: -1, bytesIn: 0, bytesOut: 0,
+    snapshot: { state: 'none', zonesDone: 0, zonesTotal: 0, records: 0, zone: null },
+  };
+}
+

@@ -1,0 +1,106 @@
+// The sync thread's settings, typed, in milliseconds and bytes. Names follow the
+// zone_sync_* directives of seeds/000 (ngx_stream_zone_sync_module) and so do the defaults;
+// the configuration loader maps a parsed `stream { server { zone_sync; … } }` onto this.
+
+/** nginx's memory page on the platforms zonesync targets ("4k|8k" in the seed). */
+export const PAGE_SIZE_BYTES = 4096;
+
+export interface SyncBuffers {
+  /** zone_sync_buffers `number`: buffers per zone filled in one round. */
+  count: number;
+  /** zone_sync_buffers `size`: one buffer; the largest record that can be sent. */
+  sizeBytes: number;
+}
+
+export interface SyncOptions {
+  /** `listen`: "host:port", "[v6]:port" or "unix:/path"; null: accept no connections. */
+  listen: string | null;
+  /** zone_sync_server lines: the addresses to dial (this node's own address may be among them). */
+  servers: string[];
+  buffers: SyncBuffers;
+  /** zone_sync_connect_retry_interval */
+  connectRetryIntervalMs: number;
+  /** zone_sync_connect_timeout: dial plus HELLO exchange. */
+  connectTimeoutMs: number;
+  /** zone_sync_interval: how often output queues are polled; also the idle PING period. */
+  intervalMs: number;
+  /** zone_sync_recv_buffer_size: the per-connection receive buffer; no frame may be longer. */
+  recvBufferSizeBytes: number;
+  /** zone_sync_timeout: nothing received, or a write making no progress, this long: close. */
+  timeoutMs: number;
+  /**
+   * Not an nginx directive: bytes a peer connection may hold unsent before the peer is
+   * disconnected as too slow (it catches up by snapshot when it reconnects). Snapshots
+   * pause at a quarter of it, so that only regular updates can push a peer over.
+   */
+  maxPeerBufferedBytes: number;
+  /** Not an nginx directive: records per ZoneCursor step (one shard lock) of a snapshot. */
+  snapshotStepRecords: number;
+  /** Not an nginx directive: how long stop() waits for connections to close cleanly. */
+  stopGraceMs: number;
+}
+
+export const DEFAULT_BUFFERS: SyncBuffers = { count: 8, sizeBytes: PAGE_SIZE_BYTES };
+
+/** Every setting at the seed's default; no listener, no servers. */
+export function defaultSyncOptions(): SyncOptions {
+  return {
+    listen: null,
+    servers: [],
+    buffers: { ...DEFAULT_BUFFERS },
+    connectRetryIntervalMs: 1_000,
+    connectTimeoutMs: 5_000,
+    intervalMs: 1_000,
+    // The seed's text: "equal to zone_sync_buffers size multiplied by number".
+    recvBufferSizeBytes: DEFAULT_BUFFERS.count * DEFAULT_BUFFERS.sizeBytes,
+    timeoutMs: 5_000,
+    maxPeerBufferedBytes: 4 * 1024 * 1024,
+    snapshotStepRecords: 1024,
+    stopGraceMs: 5_000,
+  };
+}
+
+export type SyncOptionsInput = Partial<Omit<SyncOptions, 'buffers'>> & { buffers?: Partial<SyncBuffers> };
+
+/**
+ * Fills in defaults and checks every bound; throws RangeError naming the directive. When
+ * the input sets zone_sync_buffers but not zone_sync_recv_buffer_size, the latter follows.
+ */
+export function resolveSyncOptions(input: SyncOptionsInput = {}): SyncOptions {
+  const d = defaultSyncOptions();
+  const buffers: SyncBuffers = { count: input.buffers?.count ?? d.buffers.count, sizeBytes: input.buffers?.sizeBytes ?? d.buffers.sizeBytes };
+  const o: SyncOptions = {
+    listen: input.listen ?? d.listen,
+    servers: [...(input.servers ?? d.servers)],
+    buffers,
+    connectRetryIntervalMs: input.connectRetryIntervalMs ?? d.connectRetryIntervalMs,
+    connectTimeoutMs: input.connectTimeoutMs ?? d.connectTimeoutMs,
+    intervalMs: input.intervalMs ?? d.intervalMs,
+    recvBufferSizeBytes: input.recvBufferSizeBytes ?? buffers.count * buffers.sizeBytes,
+    timeoutMs: input.timeoutMs ?? d.timeoutMs,
+    maxPeerBufferedBytes: input.maxPeerBufferedBytes ?? d.maxPeerBufferedBytes,
+    snapshotStepRecords: input.snapshotStepRecords ?? d.snapshotStepRecords,
+    stopGraceMs: input.stopGraceMs ?? d.stopGraceMs,
+  };
+  checkInteger(o.buffers.count, 1, 65_536, 'zone_sync_buffers number');
+  checkInteger(o.buffers.sizeBytes, 64, 64 * 1024 * 1024, 'zone_sync_buffers size');
+  checkInteger(o.connectRetryIntervalMs, 1, 2 ** 31 - 1, 'zone_sync_connect_retry_interval');
+  checkInteger(o.connectTimeoutMs, 1, 2 ** 31 - 1, 'zone_sync_connect_timeout');
+  checkInteger(o.intervalMs, 1, 2 ** 31 - 1, 'zone_sync_interval');
+  checkInteger(o.recvBufferSizeBytes, 64, 2 ** 32 - 1, 'zone_sync_recv_buffer_size');
+  checkInteger(o.timeoutMs, 1, 2 ** 31 - 1, 'zone_sync_timeout');
+  checkInteger(o.maxPeerBufferedBytes, 4 * o.buffers.sizeBytes, Number.MAX_SAFE_INTEGER, 'maxPeerBufferedBytes');
+  checkInteger(o.snapshotStepRecords, 1, 1 << 20, 'snapshotStepRecords');
+  checkInteger(o.stopGraceMs, 0, 2 ** 31 - 1, 'stopGraceMs');
+  if (o.recvBufferSizeBytes < o.buffers.sizeBytes) {
+    // The seed: "The buffer size must be equal or greater than one of the zone_sync_buffers."
+    throw new RangeError(`zone_sync_recv_buffer_size (${o.recvBufferSizeBytes}) must be at least one zone_sync_buffers size (${o.buffers.sizeBytes})`);
+  }
+  return o;
+}
+
+function checkInteger(value: number, min: number, max: number, what: string): void {
+  if (!(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new RangeError(`${what} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}

@@ -1,0 +1,400 @@
+// One sync connection, dialled (outbound) or accepted (inbound), and the protocol on it.
+//
+//   outbound: connecting ──onOpen/send HELLO──▶ handshake ──HELLO──▶ open (snapshot, rounds, PING)
+//   inbound:              handshake ──HELLO/reply HELLO──▶ open (merge records, answer PING)
+//   any state ──close()──▶ closing ──onClose──▶ gone (the engine redials outbound addresses)
+//
+// A HELLO carrying our own node id means we dialled ourselves: the connection closes and
+// the engine never redials that address. Data before the HELLO exchange, or a second HELLO,
+// breaks the protocol's order and closes the connection; so does any malformed frame.
+
+import {
+  CONTROL_HELLO, CONTROL_PING, CONTROL_PONG, CONTROL_SNAPSHOT_BEGIN, CONTROL_SNAPSHOT_END,
+  FRAME_CONTROL, FRAME_DATA, FRAME_MALFORMED, FRAME_NEED_MORE, FRAME_UNKNOWN, FrameReader,
+  type ControlMessage,
+} from './protocol/index.js';
+import {
+  C_BYTES_IN, C_BYTES_OUT, C_CLOSED_IDLE, C_CLOSED_SLOW, C_FRAMES_UNKNOWN, C_MALFORMED, C_MSGS_IN, C_MSGS_OUT,
+  C_PROTOCOL_ERRORS, C_SNAPSHOTS_RECEIVED, C_SNAPSHOTS_SENT,
+} from './counters.js';
+import type { SyncLogger } from './logger.js';
+import type { SyncOptions } from './options.js';
+import type { SnapshotSender } from './snapshot.js';
+import type { RecordTally, SyncZone } from './sync-zone.js';
+import type { SyncTimers, TimerHandle } from './timers.js';
+import type { Connection, ConnectionEvents } from './transport.js';
+import type { PeerDirection, PeerState, PeerStatus } from './types.js';
+
+/** What a peer connection needs from its engine. */
+export interface PeerHost {
+  readonly nodeId: number;
+  readonly options: SyncOptions;
+  readonly timers: SyncTimers;
+  readonly log: SyncLogger;
+  readonly counters: Float64Array;
+  readonly tally: RecordTally;
+  /** The synced zone a data frame names, or null (unknown zone or signature). */
+  zoneForFrame(reader: FrameReader): SyncZone | null;
+  helloFrame(): Uint8Array;
+  pingFrame(): Uint8Array;
+  pongFrame(stampMs: number, stampLogical: number): Uint8Array;
+  /** HLC receive of a remote stamp. */
+  observe(stampMs: number, stampLogical: number): void;
+  /** Moves the tally of merged records into the counters. */
+  flushTally(): void;
+  newSnapshot(): SnapshotSender;
+  onHandshake(peer: PeerConnection): void;
+  onSelf(peer: PeerConnection): void;
+  onPeerClosed(peer: PeerConnection): void;
+}
+
+export type CloseReason = 'connect-timeout' | 'idle' | 'slow' | 'malformed' | 'protocol' | 'self' | 'removed' | 'stop' | 'peer';
+
+export class PeerConnection implements ConnectionEvents {
+  readonly host: PeerHost;
+  readonly direction: PeerDirection;
+  /** Configured address (outbound) or remote address (inbound). */
+  readonly address: string;
+  connection: Connection | null = null;
+  state: PeerState;
+  readonly reader: FrameReader;
+  nodeId = -1;
+  nodeName = '';
+  connectedSinceMs = 0;
+  rttMs = -1;
+  /** Monotonic ms: connect deadline, last byte in, last write, last PING, last write progress. */
+  deadlineMs: number;
+  lastRecvMs: number;
+  lastSendMs: number;
+  lastPingMs = -Infinity;
+  private lastProgressMs: number;
+  private flushedMark = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  closeReason: CloseReason | null = null;
+  // Snapshot sent (outbound) or received (inbound).
+  snapshot: SnapshotSender | null = null;
+  snapshotDone = false;
+  private snapshotTask: TimerHandle | null = null;
+  private snapshotWaitsForDrain = false;
+  snapshotInZone: string | null = null;
+  snapshotInZonesDone = 0;
+  snapshotInRecords = 0;
+  private readonly pumpSnapshot: () => void;
+
+  constructor(host: PeerHost, direction: PeerDirection, address: string) {
+    this.host = host;
+    this.direction = direction;
+    this.address = address;
+    this.state = direction === 'outbound' ? 'connecting' : 'handshake';
+    this.reader = new FrameReader(host.options.recvBufferSizeBytes);
+    const now = host.timers.monotonicMs();
+    this.deadlineMs = now + host.options.connectTimeoutMs;
+    this.lastRecvMs = now;
+    this.lastSendMs = now;
+    this.lastProgressMs = now;
+    this.pumpSnapshot = () => {
+      this.snapshotTask = null;
+      this.sendSnapshotSteps();
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  // --- transport events ------------------------------------------------------------------
+
+  onOpen(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'handshake';
+    this.send(this.host.helloFrame(), 1);
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.state === 'closing') return;
+    const host = this.host;
+    this.bytesIn += chunk.length;
+    host.counters[C_BYTES_IN] += chunk.length;
+    this.lastRecvMs = host.timers.monotonicMs();
+    const reader = this.reader;
+    let at = 0;
+    while (at < chunk.length) {
+      at += reader.append(chunk, at);
+      if (!this.drainFrames()) return;
+    }
+    host.flushTally();
+  }
+
+  onDrain(): void {
+    this.noteProgress(this.host.timers.monotonicMs());
+    if (this.snapshotWaitsForDrain) {
+      this.snapshotWaitsForDrain = false;
+      this.scheduleSnapshot();
+    }
+  }
+
+  onClose(error: Error | null): void {
+    const wasConnecting = this.state === 'connecting';
+    this.cancelSnapshot();
+    this.state = 'closing';
+    if (this.closeReason === null) this.closeReason = 'peer';
+    if (error !== null && !wasConnecting) {
+      this.host.log.info({ peer: this.address, error: error.message }, 'zone_sync connection failed');
+    }
+    this.host.onPeerClosed(this);
+  }
+
+  // --- frames ------------------------------------------------------------------------------
+
+  /** Handles every complete frame; false once the connection is being closed. */
+  private drainFrames(): boolean {
+    const reader = this.reader;
+    const counters = this.host.counters;
+    for (let kind = reader.next(); kind !== FRAME_NEED_MORE; kind = reader.next()) {
+      if (kind === FRAME_MALFORMED) {
+        counters[C_MALFORMED]++;
+        const failure = reader.failure!;
+        this.host.log.warn({ peer: this.address, reason: failure.reason, detail: failure.detail }, 'zone_sync malformed frame, closing connection');
+        this.close('malformed', false);
+        return false;
+      }
+      counters[C_MSGS_IN]++;
+      if (kind === FRAME_DATA) {
+        if (!this.isOpen) return this.protocolError('data frame before the HELLO exchange');
+        const zone = this.host.zoneForFrame(reader);
+        if (zone === null) counters[C_FRAMES_UNKNOWN]++;
+        else zone.merge(reader, this.host.timers.wallMs(), this.host.tally);
+        if (this.snapshotInZone !== null) this.snapshotInRecords += reader.recordCount;
+      } else if (kind === FRAME_CONTROL) {
+        if (!this.handleControl(reader.control!)) return false;
+      } else if (kind === FRAME_UNKNOWN) {
+        counters[C_FRAMES_UNKNOWN]++;
+      }
+      if (this.state === 'closing') return false;
+    }
+    return true;
+  }
+
+  private handleControl(message: ControlMessage): boolean {
+    const host = this.host;
+    switch (message.type) {
+      case CONTROL_HELLO:
+        if (this.state !== 'handshake') return this.protocolError('unexpected HELLO');
+        host.observe(message.stampMs, message.stampLogical);
+        this.nodeId = message.nodeId;
+        this.nodeName = message.nodeName;
+        if (message.nodeId === host.nodeId) {
+          host.onSelf(this);
+          // Inbound: our HELLO (just sent) must reach the dialer, so that it stops dialling.
+          this.close('self', this.direction === 'inbound');
+          return false;
+        }
+        if (this.direction === 'inbound') this.send(host.helloFrame(), 1);
+        this.state = 'open';
+        this.connectedSinceMs = host.timers.wallMs();
+        host.onHandshake(this);
+        if (this.direction === 'outbound') this.startSnapshot();
+        return true;
+      case CONTROL_PING:
+        if (!this.isOpen) return this.protocolError('PING before the HELLO exchange');
+        host.observe(message.stampMs, message.stampLogical);
+        this.send(host.pongFrame(message.stampMs, message.stampLogical), 1);
+        return true;
+      case CONTROL_PONG:
+        if (this.lastPingMs !== -Infinity) this.rttMs = host.timers.monotonicMs() - this.lastPingMs;
+        return true;
+      case CONTROL_SNAPSHOT_BEGIN:
+        this.snapshotInZone = message.zoneName;
+        return true;
+      case CONTROL_SNAPSHOT_END:
+        this.snapshotInZone = null;
+        this.snapshotInZonesDone++;
+        host.counters[C_SNAPSHOTS_RECEIVED]++;
+        return true;
+    }
+  }
+
+  private protocolError(what: string): boolean {
+    this.host.counters[C_PROTOCOL_ERRORS]++;
+    this.host.log.warn({ peer: this.address, state: this.state }, `zone_sync ${what}, closing connection`);
+    this.close('protocol', false);
+    return false;
+  }
+
+  // --- sending -------------------------------------------------------------------------
+
+  /** Writes bytes holding `frames` frames; the bytes are the transport's from now on. */
+  send(bytes: Uint8Array, frames: number): void {
+    const connection = this.connection;
+    if (connection === null || this.state === 'closing' || bytes.length === 0) return;
+    const counters = this.host.counters;
+    if (connection.bufferedBytes === 0) this.noteProgress(this.host.timers.monotonicMs());
+    connection.write(bytes);
+    this.bytesOut += bytes.length;
+    counters[C_BYTES_OUT] += bytes.length;
+    counters[C_MSGS_OUT] += frames;
+    this.lastSendMs = this.host.timers.monotonicMs();
+  }
+
+  /** True when a regular round of `bytes` more would overflow this peer's bound. */
+  wouldOverflow(bytes: number): boolean {
+    const connection = this.connection;
+    return connection !== null && connection.bufferedBytes + bytes > this.host.options.maxPeerBufferedBytes;
+  }
+
+  get backpressured(): boolean {
+    const connection = this.connection;
+    return connection !== null && connection.bufferedBytes >= this.host.options.maxPeerBufferedBytes / 4;
+  }
+
+  sendPing(): void {
+    this.lastPingMs = this.host.timers.monotonicMs();
+    this.send(this.host.pingFrame(), 1);
+  }
+
+  // --- snapshot --------------------------------------------------------------------------
+
+  private startSnapshot(): void {
+    this.snapshot = this.host.newSnapshot();
+    this.snapshotDone = false;
+    this.sendSnapshotSteps();
+  }
+
+  private scheduleSnapshot(): void {
+    if (this.snapshotTask === null && this.snapshot !== null && this.isOpen) {
+      this.snapshotTask = this.host.timers.defer(this.pumpSnapshot);
+    }
+  }
+
+  /** A few steps, then yield: reads and rounds run between them. Pauses on back-pressure. */
+  private sendSnapshotSteps(): void {
+    const snapshot = this.snapshot;
+    if (snapshot === null || !this.isOpen) return;
+    for (let steps = 0; steps < 4; steps++) {
+      if (this.backpressured) {
+        this.snapshotWaitsForDrain = true;
+        return;
+      }
+      const framesBefore = snapshot.frames;
+      const bytes = snapshot.next();
+      if (bytes === null) break;
+      this.send(bytes, snapshot.frames - framesBefore);
+      if (this.state === 'closing') return;
+      if (snapshot.done) break;
+    }
+    if (snapshot.done) {
+      this.snapshotDone = true;
+      this.host.counters[C_SNAPSHOTS_SENT]++;
+      this.host.log.info({ peer: this.address, records: snapshot.recordsSent }, 'zone_sync snapshot sent');
+      return;
+    }
+    this.scheduleSnapshot();
+  }
+
+  private cancelSnapshot(): void {
+    if (this.snapshotTask !== null) this.host.timers.cancelDefer(this.snapshotTask);
+    this.snapshotTask = null;
+    this.snapshotWaitsForDrain = false;
+  }
+
+  // --- timers ------------------------------------------------------------------------------
+
+  private noteProgress(nowMs: number): void {
+    this.lastProgressMs = nowMs;
+    const connection = this.connection;
+    this.flushedMark = connection === null ? this.bytesOut : this.bytesOut - connection.bufferedBytes;
+  }
+
+  /** The engine's periodic check: deadlines, idleness, stuck writes, PING. */
+  housekeeping(nowMs: number): void {
+    const options = this.host.options;
+    if (this.state === 'connecting' || this.state === 'handshake') {
+      if (nowMs >= this.deadlineMs) {
+        this.host.log.warn({ peer: this.address, state: this.state }, 'zone_sync connect timed out');
+        this.close('connect-timeout', false);
+      }
+      return;
+    }
+    if (this.state !== 'open') return;
+    if (nowMs - this.lastRecvMs >= options.timeoutMs) {
+      this.host.counters[C_CLOSED_IDLE]++;
+      this.host.log.warn({ peer: this.address, idleMs: Math.round(nowMs - this.lastRecvMs) }, 'zone_sync connection timed out');
+      this.close('idle', false);
+      return;
+    }
+    if (this.writesStuck(nowMs)) {
+      this.host.counters[C_CLOSED_SLOW]++;
+      this.host.log.warn({ peer: this.address, bufferedBytes: this.connection?.bufferedBytes ?? 0 }, 'zone_sync peer does not read, closing connection');
+      this.close('slow', false);
+      return;
+    }
+    if (this.direction === 'outbound' && nowMs - this.lastPingMs >= options.intervalMs
+      && (nowMs - this.lastSendMs >= options.intervalMs || nowMs - this.lastRecvMs >= options.intervalMs)) {
+      this.sendPing();
+    }
+  }
+
+  /** Bytes wait in the transport and none has left for zone_sync_timeout. */
+  private writesStuck(nowMs: number): boolean {
+    const connection = this.connection;
+    if (connection === null) return false;
+    const buffered = connection.bufferedBytes;
+    if (buffered === 0) {
+      this.noteProgress(nowMs);
+      return false;
+    }
+    const flushed = this.bytesOut - buffered;
+    if (flushed > this.flushedMark) {
+      this.flushedMark = flushed;
+      this.lastProgressMs = nowMs;
+      return false;
+    }
+    return nowMs - this.lastProgressMs >= this.host.options.timeoutMs;
+  }
+
+  /** Closes the connection (gracefully: queued bytes are sent first). onClose follows. */
+  close(reason: CloseReason, graceful: boolean): void {
+    if (this.closeReason === null) this.closeReason = reason;
+    this.cancelSnapshot();
+    const connection = this.connection;
+    const wasClosing = this.state === 'closing';
+    this.state = 'closing';
+    if (connection === null || (wasClosing && graceful)) return;
+    if (graceful) connection.end();
+    else connection.destroy();
+  }
+
+  status(nowMs: number): PeerStatus {
+    const outbound = this.direction === 'outbound';
+    const snapshot = this.snapshot;
+    const connected = this.state === 'open' || this.state === 'handshake';
+    return {
+      address: this.address,
+      direction: this.direction,
+      state: this.state,
+      nodeId: this.nodeId,
+      nodeName: this.nodeName,
+      connectedSinceMs: this.connectedSinceMs,
+      rttMs: this.rttMs,
+      lastMessageAgeMs: connected ? Math.max(0, Math.round(nowMs - this.lastRecvMs)) : -1,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      snapshot: outbound
+        ? {
+          state: snapshot === null ? 'none' : this.snapshotDone ? 'done' : 'sending',
+          zonesDone: snapshot?.zonesDone ?? 0,
+          zonesTotal: snapshot?.zonesTotal ?? 0,
+          records: snapshot?.recordsSent ?? 0,
+          zone: snapshot?.zoneName ?? null,
+        }
+        : {
+          state: this.snapshotInZone !== null ? 'receiving' : this.snapshotInZonesDone > 0 ? 'done' : 'none',
+          zonesDone: this.snapshotInZonesDone,
+          zonesTotal: -1,
+          records: this.snapshotInRecords,
+          zone: this.snapshotInZone,
+        },
+    };
+  }
+}

@@ -1,0 +1,137 @@
+// The snapshot a dialer sends right after the HELLO exchange (PROTOCOL.md "Connections"):
+// for every synced zone, SNAPSHOT_BEGIN, its live records (tombstones included) in data
+// frames, SNAPSHOT_END. It is produced in bounded steps: each next() walks at most one
+// ZoneCursor step (one shard lock, about `stepRecords` records) and returns those bytes,
+// so the connection's owner interleaves it with regular rounds and with back-pressure.
+//
+//   zone i: BEGIN ──step()*──▶ END ──▶ zone i+1 … ──▶ done
+
+import { ZoneCursor, type RecordVisitor, type ShmZone } from 'native-free-shm';
+import { DOES_NOT_FIT, FrameWriter } from './protocol/index.js';
+import type { SkipReporter, SyncZone } from './sync-zone.js';
+
+export class SnapshotSender {
+  private readonly zones: readonly SyncZone[];
+  private readonly stepRecords: number;
+  private readonly writer: FrameWriter;
+  private readonly onSkip: SkipReporter;
+  private readonly chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
+  private cursor: ZoneCursor | null = null;
+  private zoneIndex = 0;
+  private current: SyncZone | null = null;
+  /** Zones whose SNAPSHOT_END has been produced. */
+  zonesDone = 0;
+  recordsSent = 0;
+  recordsTooLarge = 0;
+  /** Frames produced: data frames, SNAPSHOT_BEGIN and SNAPSHOT_END. */
+  frames = 0;
+  private readonly visit: RecordVisitor;
+
+  constructor(zones: readonly SyncZone[], bufferSizeBytes: number, stepRecords: number, onSkip: SkipReporter) {
+    this.zones = zones;
+    this.stepRecords = stepRecords;
+    this.writer = new FrameWriter(new Uint8Array(bufferSizeBytes));
+    this.onSkip = onSkip;
+    this.visit = (_zone: ShmZone, _shard: number, rec: number) => this.visitRecord(rec);
+  }
+
+  get done(): boolean {
+    return this.zoneIndex >= this.zones.length;
+  }
+
+  get zonesTotal(): number {
+    return this.zones.length;
+  }
+
+  /** The zone being sent, or null when done. */
+  get zoneName(): string | null {
+    return this.done ? null : this.zones[this.zoneIndex]!.name;
+  }
+
+  /** The next batch of frames (a new array the caller owns), or null when the snapshot is done. */
+  next(): Uint8Array | null {
+    if (this.done) return null;
+    const zone = this.zones[this.zoneIndex]!;
+    if (this.cursor === null) {
+      this.current = zone;
+      this.cursor = new ZoneCursor(zone.zone);
+      this.control((w) => w.writeSnapshotBegin(zone.header, zone.zone.stats().records));
+    }
+    if (!this.cursor.done) {
+      this.writer.beginDataFrame(zone.header);
+      this.cursor.step(this.stepRecords, this.visit);
+      this.finishFrame();
+    }
+    if (this.cursor.done) {
+      this.control((w) => w.writeSnapshotEnd(zone.header));
+      this.cursor = null;
+      this.current = null;
+      this.zoneIndex++;
+      this.zonesDone++;
+    }
+    return this.takeBytes();
+  }
+
+  private visitRecord(rec: number): void {
+    const zone = this.current!;
+    let result = zone.encodeRecord(this.writer, rec);
+    if (result === DOES_NOT_FIT) {
+      this.finishFrame();
+      this.flushWriter();
+      this.writer.beginDataFrame(zone.header);
+      result = zone.encodeRecord(this.writer, rec);
+    }
+    if (result >= 0) {
+      this.recordsSent++;
+    } else {
+      this.recordsTooLarge++;
+      this.onSkip(zone.skipReport(rec, result));
+    }
+  }
+
+  private control(write: (writer: FrameWriter) => number): void {
+    this.frames++;
+    if (write(this.writer) >= 0) return;
+    this.flushWriter();
+    if (write(this.writer) < 0) throw new Error('a control frame does not fit an empty zone_sync buffer');
+  }
+
+  private finishFrame(): void {
+    const writer = this.writer;
+    if (!writer.frameOpen) return;
+    if (writer.recordCount === 0) {
+      writer.abandonDataFrame();
+      return;
+    }
+    writer.finishDataFrame();
+    this.frames++;
+  }
+
+  private flushWriter(): void {
+    const writer = this.writer;
+    if (writer.used === 0) return;
+    this.chunks.push(writer.written().slice());
+    this.chunkBytes += writer.used;
+    writer.reset();
+  }
+
+  private takeBytes(): Uint8Array {
+    this.flushWriter();
+    const chunks = this.chunks;
+    const out = chunks.length === 1 ? chunks[0]! : concat(chunks, this.chunkBytes);
+    chunks.length = 0;
+    this.chunkBytes = 0;
+    return out;
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

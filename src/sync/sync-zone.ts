@@ -1,0 +1,262 @@
+// One synced zone as the sync thread holds it: the attached ShmZone, its frame header,
+// its zone_sync_buffers, and the two record paths that touch shared memory:
+//
+//   collect(): output queue ──peek/encode/pop──▶ frames in the zone's buffers (one copy out)
+//   merge():   a received data frame ──applyLocked──▶ records, one shard lock per run of
+//              consecutive records of the same shard
+//
+// Records are kept in shared memory in wire layout (src/zones/descriptor.ts), so neither
+// path knows the module: key bytes, payload bytes, flags, origin, stamp and expiry are
+// copied as they are; limit_req keys carry the origin as a 4-byte suffix in memory only.
+
+import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RECORD_HEADER_BYTES as SHM_RECORD_HEADER_BYTES } from 'native-free-shm';
+import type { ZoneDescriptor } from '../zones/descriptor.js';
+import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
+import { LOGICAL_MAX, STAMP_MS_MAX } from '../clock.js';
+import {
+  DOES_NOT_FIT, FRAME_HEADER_BYTES, FrameWriter, NEVER_FITS, RECORD_FLAG_TOMBSTONE, RECORD_HEADER_BYTES, U16_MAX,
+  zoneFrameHeader, type FrameReader, type ZoneFrameHeader,
+} from './protocol/index.js';
+
+/** Totals a merge or a collect adds to; the engine moves them into the shared counters. */
+export class RecordTally {
+  recordsIn = 0;
+  applied = 0;
+  ignored = 0;
+  noMemory = 0;
+  skipped = 0;
+  recordsOut = 0;
+  tooLarge = 0;
+  framesOut = 0;
+  /** Greatest stamp seen by merges since the last reset, for one HLC observe per batch. */
+  maxStampMs = -1;
+  maxStampLogical = 0;
+
+  resetStamp(): void {
+    this.maxStampMs = -1;
+    this.maxStampLogical = 0;
+  }
+}
+
+/** A record skipped while encoding: the caller logs it (zone and key length) and counts it. */
+export interface SkippedRecord {
+  zone: string;
+  keyLength: number;
+  recordBytes: number;
+  reason: 'too-large' | 'invalid';
+}
+
+export type SkipReporter = (skipped: SkippedRecord) => void;
+
+const ENCODE_INVALID = -3;
+/** Records collect() takes from a shard's output queue under one hold of its lock. */
+const RECORDS_PER_LOCK = 256;
+
+export class SyncZone {
+  readonly index: number;
+  readonly name: string;
+  readonly descriptor: ZoneDescriptor;
+  readonly zone: ShmZone;
+  readonly header: ZoneFrameHeader;
+  /** Bytes of the in-memory key after the wire key (the origin, for limit_req). */
+  readonly suffixBytes: number;
+  private readonly writers: FrameWriter[];
+  /** Where the next collect starts, so that one busy shard does not starve the others. */
+  private nextShard = 0;
+  /** The last collect stopped with records still queued (its buffers were full). */
+  hasMore = false;
+
+  constructor(index: number, descriptor: ZoneDescriptor, ownerId: number, wallMs: () => number, bufferCount: number, bufferSizeBytes: number) {
+    this.index = index;
+    this.name = descriptor.name;
+    this.descriptor = descriptor;
+    this.zone = ShmZone.attach(descriptor.handle, { ownerId, now: wallMs });
+    this.header = zoneFrameHeader(descriptor.name, descriptor.moduleTag, descriptor.moduleVersion);
+    this.suffixBytes = descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
+    if (FRAME_HEADER_BYTES + this.header.nameBytes.length + RECORD_HEADER_BYTES > bufferSizeBytes) {
+      throw new RangeError(`zone_sync_buffers size ${bufferSizeBytes} cannot hold a frame of zone "${descriptor.name}"`);
+    }
+    this.writers = [];
+    for (let i = 0; i < bufferCount; i++) this.writers.push(new FrameWriter(new Uint8Array(bufferSizeBytes)));
+  }
+
+  /**
+   * Encodes record `rec` (the caller holds its shard's lock) into the writer's open data
+   * frame. Returns the writer's result: ≥ 0 written, DOES_NOT_FIT, NEVER_FITS, or
+   * ENCODE_INVALID for a record whose fields cannot go on the wire.
+   */
+  encodeRecord(writer: FrameWriter, rec: number): number {
+    const zone = this.zone;
+    const keyLength = zone.keyLen(rec) - this.suffixBytes;
+    const valueLength = zone.valueLen(rec);
+    const stampMs = zone.stampMs(rec);
+    const logical = zone.logical(rec);
+    const expireAtMs = Math.ceil(zone.expireAtMs(rec));
+    if (keyLength < 0 || keyLength > U16_MAX) return ENCODE_INVALID;
+    if (!(Number.isInteger(stampMs) && stampMs >= 0 && stampMs <= STAMP_MS_MAX && logical <= LOGICAL_MAX)) return ENCODE_INVALID;
+    if (!(expireAtMs >= 0 && Number.isSafeInteger(expireAtMs))) return ENCODE_INVALID;
+    const flags = zone.isTombstone(rec) ? RECORD_FLAG_TOMBSTONE : 0;
+    const at = writer.beginRecord(flags, keyLength, valueLength, zone.origin(rec), stampMs, logical, expireAtMs);
+    if (at < 0) return at;
+    const src = zone.memory.u8;
+    const dst = writer.buffer.bytes;
+    copyBytes(src, zone.keyOffset(rec), dst, at, keyLength);
+    copyBytes(src, zone.valueOffset(rec), dst, at + keyLength, valueLength);
+    return at;
+  }
+
+  /** The skip report of a record that encodeRecord refused. */
+  skipReport(rec: number, code: number): SkippedRecord {
+    const keyLength = this.zone.keyLen(rec) - this.suffixBytes;
+    const recordBytes = RECORD_HEADER_BYTES + Math.max(keyLength, 0) + this.zone.valueLen(rec);
+    return { zone: this.name, keyLength, recordBytes, reason: code === NEVER_FITS ? 'too-large' : 'invalid' };
+  }
+
+  /**
+   * Moves records from the output queues into this zone's buffers until the queues are
+   * empty or the buffers full; expired records are dropped unsent. Returns one copy of the
+   * finished frames (to be written to every peer), or null when there was nothing to send.
+   */
+  collect(nowMs: number, tally: RecordTally, onSkip: SkipReporter): Uint8Array | null {
+    const zone = this.zone;
+    const shardCount = zone.shardCount;
+    const writers = this.writers;
+    let w = 0;
+    let writer = writers[0]!;
+    writer.reset();
+    let full = false;
+    let shardsDone = 0;
+    for (; shardsDone < shardCount && !full; shardsDone++) {
+      const shard = (this.nextShard + shardsDone) % shardCount;
+      zone.lock(shard);
+      try {
+        for (let taken = 1; ; taken++) {
+          if (taken % RECORDS_PER_LOCK === 0) {
+            // Let the workers in between: a lock is held for a bounded batch, however large the buffers.
+            zone.unlock(shard);
+            zone.lock(shard);
+          }
+          const rec = zone.peekOutputLocked(shard);
+          if (rec === 0) break;
+          const expireAt = zone.expireAtMs(rec);
+          if (expireAt !== 0 && expireAt <= nowMs) {
+            zone.popOutputLocked(shard);
+            continue;
+          }
+          if (!writer.frameOpen) writer.beginDataFrame(this.header);
+          const result = this.encodeRecord(writer, rec);
+          if (result === DOES_NOT_FIT) {
+            finishFrame(writer, tally);
+            if (++w === writers.length) {
+              full = true;
+              break;
+            }
+            writer = writers[w]!;
+            writer.reset();
+            continue;
+          }
+          zone.popOutputLocked(shard);
+          if (result >= 0) {
+            tally.recordsOut++;
+          } else {
+            tally.tooLarge++;
+            onSkip(this.skipReport(rec, result));
+          }
+        }
+      } finally {
+        zone.unlock(shard);
+      }
+    }
+    if (full) {
+      this.nextShard = (this.nextShard + shardsDone - 1) % shardCount;
+    } else {
+      this.nextShard = (this.nextShard + 1) % shardCount;
+    }
+    if (w < writers.length && writer.frameOpen) finishFrame(writer, tally);
+    this.hasMore = full;
+    return concatWritten(writers, Math.min(w, writers.length - 1));
+  }
+
+  /** Merges the records of the reader's current data frame (already validated). */
+  merge(reader: FrameReader, nowMs: number, tally: RecordTally): void {
+    const zone = this.zone;
+    const meta = zone.meta;
+    const bytes = reader.buffer.bytes;
+    const maxKeyBytes = zone.memory.maxKeyBytes;
+    const maxRecordBytes = zone.maxRecordBytes;
+    const suffix = this.suffixBytes;
+    const cursor = reader.records();
+    let locked = -1;
+    try {
+      while (cursor.next()) {
+        tally.recordsIn++;
+        if (cursor.stampMs > tally.maxStampMs || (cursor.stampMs === tally.maxStampMs && cursor.stampLogical > tally.maxStampLogical)) {
+          tally.maxStampMs = cursor.stampMs;
+          tally.maxStampLogical = cursor.stampLogical;
+        }
+        const expireAt = cursor.expireAtMs;
+        const keyLength = cursor.keyLength + suffix;
+        if ((expireAt !== 0 && expireAt <= nowMs) || keyLength > maxKeyBytes
+          || SHM_RECORD_HEADER_BYTES + keyLength + cursor.payloadLength > maxRecordBytes) {
+          tally.skipped++;
+          continue;
+        }
+        zone.setKeyBytes(bytes, cursor.keyOffset, cursor.keyLength);
+        if (suffix !== 0) zone.appendKeyU32(cursor.origin);
+        const shard = zone.shardOfKey();
+        if (shard !== locked) {
+          if (locked >= 0) zone.unlock(locked);
+          locked = -1;
+          zone.lock(shard);
+          locked = shard;
+        }
+        meta.stampMs = cursor.stampMs;
+        meta.logical = cursor.stampLogical;
+        meta.origin = cursor.origin;
+        meta.expireAtMs = expireAt;
+        meta.tombstone = cursor.tombstone;
+        meta.user = 0;
+        const status = zone.applyLocked(shard, bytes, cursor.payloadOffset, cursor.payloadLength);
+        if (status === APPLY_INSERTED || status === APPLY_REPLACED) tally.applied++;
+        else if (status === APPLY_IGNORED) tally.ignored++;
+        else if (status === APPLY_NO_MEMORY) tally.noMemory++;
+      }
+    } finally {
+      if (locked >= 0) zone.unlock(locked);
+      meta.stampMs = 0; // set() treats 0 as "stamp with the zone's clock"
+    }
+  }
+}
+
+function finishFrame(writer: FrameWriter, tally: RecordTally): void {
+  if (writer.recordCount === 0) {
+    writer.abandonDataFrame();
+    return;
+  }
+  writer.finishDataFrame();
+  tally.framesOut++;
+}
+
+/** One new array holding writers[0..last]'s finished frames, or null if they are empty. */
+function concatWritten(writers: readonly FrameWriter[], last: number): Uint8Array | null {
+  let total = 0;
+  for (let i = 0; i <= last; i++) total += writers[i]!.used;
+  if (total === 0) return null;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i <= last; i++) {
+    const writer = writers[i]!;
+    out.set(writer.written(), at);
+    at += writer.used;
+  }
+  return out;
+}
+
+/** Short copies by hand: a subarray per record costs more than the loop. */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, length: number): void {
+  if (length > 64) {
+    dst.set(src.subarray(from, from + length), to);
+    return;
+  }
+  for (let i = 0; i < length; i++) dst[to + i] = src[from + i]!;
+}

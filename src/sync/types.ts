@@ -1,0 +1,67 @@
+// Plain data shared between the sync thread and the thread that started it.
+
+import type { ZoneDescriptor } from '../zones/descriptor.js';
+import type { LogFields } from './logger.js';
+import type { SyncOptionsInput } from './options.js';
+
+export type PeerDirection = 'outbound' | 'inbound';
+
+/**
+ * idle: waiting to redial; connecting: dial in progress; handshake: HELLO sent or awaited;
+ * open: HELLO exchanged; closing: being closed; self: the address is this node (never redialled).
+ */
+export type PeerState = 'idle' | 'connecting' | 'handshake' | 'open' | 'closing' | 'self';
+
+export interface SnapshotProgress {
+  /** none: not started; sending/receiving; done. */
+  state: 'none' | 'sending' | 'receiving' | 'done';
+  zonesDone: number;
+  zonesTotal: number;
+  records: number;
+  /** The zone in progress, if any. */
+  zone: string | null;
+}
+
+export interface PeerStatus {
+  /** The configured address (outbound) or the remote address (inbound). */
+  address: string;
+  direction: PeerDirection;
+  state: PeerState;
+  /** The peer's node id from its HELLO, or -1 before it. */
+  nodeId: number;
+  nodeName: string;
+  /** Wall-clock ms since the epoch when the HELLO exchange completed, or 0. */
+  connectedSinceMs: number;
+  /** Last PING/PONG round trip in ms, or -1 when none was measured yet (outbound only). */
+  rttMs: number;
+  /** Ms since the last byte arrived on the connection, or -1 when not connected. */
+  lastMessageAgeMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Outbound: the snapshot this node sends; inbound: the one it receives. */
+  snapshot: SnapshotProgress;
+}
+
+/** workerData of the sync thread. */
+export interface SyncThreadData {
+  nodeId: number;
+  nodeName: string;
+  descriptors: ZoneDescriptor[];
+  clockBuffer: SharedArrayBuffer;
+  countersBuffer: SharedArrayBuffer;
+  options: SyncOptionsInput;
+}
+
+/** Messages to the sync thread. */
+export type ToSyncThread =
+  | { type: 'stop' }
+  | { type: 'status'; id: number }
+  | { type: 'set-servers'; servers: string[] };
+
+/** Messages from the sync thread. */
+export type FromSyncThread =
+  | { type: 'ready'; listenAddress: string | null }
+  | { type: 'start-failed'; message: string }
+  | { type: 'status'; id: number; peers: PeerStatus[] }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; fields: LogFields; message: string }
+  | { type: 'stopped' };

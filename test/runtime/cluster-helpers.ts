@@ -1,0 +1,105 @@
+// Real node processes on loopback for the end-to-end tests: config files, free ports, and
+// polling until a condition holds (never a fixed sleep asserted as a duration).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PRIMARY = fileURLToPath(new URL('../../dist/primary.js', import.meta.url));
+
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'zonesync-e2e-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface NodePorts { http: number; sync: number }
+
+export function clusterConfig(self: NodePorts, all: NodePorts[], extraHttp = '', extraStream = ''): string {
+  return `worker_processes 2;
+http {
+    keyval_zone zone=one:1m timeout=1h sync;
+    keyval_zone zone=denylist:1m type=ip timeout=1h sync;
+    ${extraHttp}
+    server {
+        listen 127.0.0.1:${self.http};
+        location /api { api write=on; }
+        location / { }
+    }
+}
+stream {
+    server {
+        listen 127.0.0.1:${self.sync};
+        zone_sync;
+        zone_sync_interval 50ms;
+        zone_sync_connect_retry_interval 200ms;
+${all.map((p) => `        zone_sync_server 127.0.0.1:${p.sync};`).join('\n')}
+        ${extraStream}
+    }
+}
+`;
+}
+
+export class NodeProcess {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(configPath: string, args: string[] = []) {
+    this.child = spawn(process.execPath, [PRIMARY, '-c', configPath, '--workers', '2', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => { this.output += d; });
+    this.child.stderr!.on('data', (d) => { this.output += d; });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  async ready(): Promise<void> {
+    await waitFor(() => /serving http:\/\//.test(this.output), 20_000, () => `node did not start:\n${this.output}`);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function api(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, init);
+  const text = await r.text();
+  let body: unknown = text;
+  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, body };
+}
+
+export function writeConfig(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
