@@ -12,6 +12,7 @@
 import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RECORD_HEADER_BYTES as SHM_RECORD_HEADER_BYTES } from 'native-free-shm';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
+import { WireApplier } from '../zones/wire-apply.js';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../clock.js';
 import {
   DOES_NOT_FIT, FRAME_HEADER_BYTES, FrameWriter, NEVER_FITS, RECORD_FLAG_TOMBSTONE, RECORD_HEADER_BYTES, U16_MAX,
@@ -63,6 +64,8 @@ export class SyncZone {
   private readonly writers: FrameWriter[];
   /** Where the next collect starts, so that one busy shard does not starve the others. */
   private nextShard = 0;
+  /** The module-agnostic merge of one wire record (key with origin suffix, version, match index). */
+  private readonly applier: WireApplier;
   /** The last collect stopped with records still queued (its buffers were full). */
   hasMore = false;
 
@@ -73,6 +76,7 @@ export class SyncZone {
     this.zone = ShmZone.attach(descriptor.handle, { ownerId, now: wallMs });
     this.header = zoneFrameHeader(descriptor.name, descriptor.moduleTag, descriptor.moduleVersion);
     this.suffixBytes = descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
+    this.applier = new WireApplier(this.zone, descriptor);
     if (FRAME_HEADER_BYTES + this.header.nameBytes.length + RECORD_HEADER_BYTES > bufferSizeBytes) {
       throw new RangeError(`zone_sync_buffers size ${bufferSizeBytes} cannot hold a frame of zone "${descriptor.name}"`);
     }
@@ -201,8 +205,7 @@ export class SyncZone {
           tally.skipped++;
           continue;
         }
-        zone.setKeyBytes(bytes, cursor.keyOffset, cursor.keyLength);
-        if (suffix !== 0) zone.appendKeyU32(cursor.origin);
+        this.applier.useKey(bytes, cursor);
         const shard = zone.shardOfKey();
         if (shard !== locked) {
           if (locked >= 0) zone.unlock(locked);
@@ -210,14 +213,12 @@ export class SyncZone {
           zone.lock(shard);
           locked = shard;
         }
-        meta.stampMs = cursor.stampMs;
-        meta.logical = cursor.stampLogical;
-        meta.origin = cursor.origin;
-        meta.expireAtMs = expireAt;
-        meta.tombstone = cursor.tombstone;
-        meta.user = 0;
+        this.applier.useVersion(cursor);
         const status = zone.applyLocked(shard, bytes, cursor.payloadOffset, cursor.payloadLength);
-        if (status === APPLY_INSERTED || status === APPLY_REPLACED) tally.applied++;
+        if (status === APPLY_INSERTED || status === APPLY_REPLACED) {
+          tally.applied++;
+          this.applier.noteApplied(bytes, cursor);
+        }
         else if (status === APPLY_IGNORED) tally.ignored++;
         else if (status === APPLY_NO_MEMORY) tally.noMemory++;
       }

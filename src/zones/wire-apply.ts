@@ -3,16 +3,18 @@ import type { ZoneDescriptor } from './descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from './descriptor.js';
 import { KEY_TYPE_STRING, MatchIndex } from './keyval/match-index.js';
 
-/** One record as the wire carries it: where its key and payload bytes are, and its version. */
+/**
+ * One record as the wire carries it: where its key and payload bytes are in a buffer, and
+ * its version (the protocol's RecordView has this shape).
+ */
 export interface WireRecord {
-  bytes: Uint8Array;
   keyOffset: number;
   keyLength: number;
   payloadOffset: number;
   payloadLength: number;
   origin: number;
   stampMs: number;
-  logical: number;
+  stampLogical: number;
   expireAtMs: number;
   tombstone: boolean;
 }
@@ -36,11 +38,11 @@ export class WireApplier {
   }
 
   /** Puts the record's key in the zone's scratch; false if it cannot be a key of this zone. */
-  useKey(r: WireRecord): boolean {
+  useKey(bytes: Uint8Array, r: WireRecord): boolean {
     const zone = this.zone;
     const suffix = this.descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
     if (r.keyLength + suffix > zone.memory.maxKeyBytes) return false;
-    zone.setKeyBytes(r.bytes, r.keyOffset, r.keyLength);
+    zone.setKeyBytes(bytes, r.keyOffset, r.keyLength);
     if (suffix !== 0) zone.appendKeyU32(r.origin);
     return true;
   }
@@ -49,7 +51,7 @@ export class WireApplier {
   useVersion(r: WireRecord): void {
     const m = this.zone.meta;
     m.stampMs = r.stampMs;
-    m.logical = r.logical;
+    m.logical = r.stampLogical;
     m.origin = r.origin;
     m.expireAtMs = r.expireAtMs;
     m.tombstone = r.tombstone;
@@ -60,27 +62,27 @@ export class WireApplier {
    * The whole merge of one record: returns the ApplyStatus, or -1 when the record can never
    * be stored here (key or value over this zone's limits).
    */
-  apply(r: WireRecord): ApplyStatus | -1 {
+  apply(bytes: Uint8Array, r: WireRecord): ApplyStatus | -1 {
     const zone = this.zone;
-    if (!this.useKey(r)) return -1;
+    if (!this.useKey(bytes, r)) return -1;
     if (RECORD_HEADER_BYTES + zone.keyLength + r.payloadLength > zone.maxRecordBytes) return -1;
     this.useVersion(r);
     const shard = zone.shardOfKey();
     let status: ApplyStatus;
     zone.lock(shard);
     try {
-      status = zone.applyLocked(shard, r.bytes, r.payloadOffset, r.payloadLength);
+      status = zone.applyLocked(shard, bytes, r.payloadOffset, r.payloadLength);
     } finally {
       zone.unlock(shard);
     }
-    if (status === APPLY_INSERTED || status === APPLY_REPLACED) this.noteApplied(r);
+    if (status === APPLY_INSERTED || status === APPLY_REPLACED) this.noteApplied(bytes, r);
     return status;
   }
 
   /** After a stored record: keyval ip/prefix zones note the key's prefix length. */
-  noteApplied(r: WireRecord): void {
+  noteApplied(bytes: Uint8Array, r: WireRecord): void {
     if (this.index === null || r.tombstone) return;
-    this.index.noteKey(new TextDecoder().decode(r.bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength)));
+    this.index.noteKey(new TextDecoder().decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength)));
   }
 }
 

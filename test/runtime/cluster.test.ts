@@ -35,6 +35,10 @@ describe('three nodes from three configuration files', () => {
     const del = await api(nodes[1]!.http, '/api/9/http/keyvals/one', { method: 'PATCH', body: JSON.stringify({ greeting: null }) });
     expect(del.status).toBe(204);
     await waitFor(async () => (await api(nodes[2]!.http, '/api/9/http/keyvals/one')).body.greeting === undefined, 10_000, () => 'delete did not replicate');
+    // A deny-list block added on one node is matched (longest prefix) by the handler of another.
+    expect((await fetch(`http://127.0.0.1:${nodes[2]!.http}/`)).status).toBe(200);
+    expect((await api(nodes[0]!.http, '/api/9/http/keyvals/denylist', { method: 'POST', body: JSON.stringify({ '127.0.0.0/8': 'blocked' }) })).status).toBe(201);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${nodes[2]!.http}/`)).status === 403, 10_000, () => 'deny list block did not reach the other node');
     const status = await api(nodes[0]!.http, '/api/9/stream/zone_sync');
     expect(Object.keys(status.body.zones).sort()).toEqual(['denylist', 'one']);
     expect(status.body.status.msgs_out).toBeGreaterThan(0);

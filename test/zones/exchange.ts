@@ -13,7 +13,7 @@ interface AnyZone {
 export function exchange(from: AnyZone, to: AnyZone[]): number {
   const shm = from.shm;
   const appliers = to.map((z) => new WireApplier(z.shm, z.handle.descriptor));
-  const batch: WireRecord[] = [];
+  const batch: Array<WireRecord & { bytes: Uint8Array }> = [];
   for (let s = 0; s < shm.shardCount; s++) {
     shm.lock(s);
     try {
@@ -26,7 +26,7 @@ export function exchange(from: AnyZone, to: AnyZone[]): number {
         joined.set(payload, bytes.length);
         batch.push({
           bytes: joined, keyOffset: 0, keyLength, payloadOffset: keyLength, payloadLength: payload.length,
-          origin: shm.origin(rec), stampMs: shm.stampMs(rec), logical: shm.logical(rec),
+          origin: shm.origin(rec), stampMs: shm.stampMs(rec), stampLogical: shm.logical(rec),
           expireAtMs: shm.expireAtMs(rec), tombstone: shm.isTombstone(rec),
         });
       }
@@ -36,8 +36,8 @@ export function exchange(from: AnyZone, to: AnyZone[]): number {
   }
   for (const r of batch) {
     to.forEach((z, i) => {
-      z.clock.observe(r.stampMs, r.logical);
-      appliers[i]!.apply(r);
+      z.clock.observe(r.stampMs, r.stampLogical);
+      appliers[i]!.apply(r.bytes, r);
     });
   }
   return batch.length;
