@@ -5,23 +5,7 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8');
 
 /** Bytes `text` takes in UTF-8, counted without encoding it (lone surrogates count as U+FFFD). */
-export function utf8ByteLength(text: string): number {
-  let byteCount = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) byteCount += 1;
-    else if (code < 0x800) byteCount += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
-      byteCount += 4;
-      i += 1;
-    } else byteCount += 3;
-  }
-  return byteCount;
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
+export { utf8Length as utf8ByteLength } from 'native-free-shm';
 
 /** Encodes `text` at `offset`; the caller has checked that utf8ByteLength(text) bytes fit. */
 export function writeUtf8(target: Uint8Array, offset: number, text: string, byteLength: number): void {

@@ -31,21 +31,13 @@ import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../../clock.js';
+import type { VersionedRecord } from '../zone-base.js';
 
-/** One version of one key, as the zone holds it. */
-export interface StateRecord {
-  key: string;
-  value: string;
-  /** Hybrid clock milliseconds, 0..2^48-1. */
-  stampMs: number;
-  /** Hybrid clock counter, 0..65535. */
-  logical: number;
-  /** Node id that made the version, u32. */
-  origin: number;
-  /** Absolute expiry in ms since the epoch; 0 = never. */
-  expireAtMs: number;
-  tombstone: boolean;
-}
+/**
+ * One version of one key, as the zone holds it: key, value, stamp (ms 0..2^48-1, logical
+ * 0..65535), origin (u32), expiry (ms since the epoch, 0 = never), tombstone.
+ */
+export type StateRecord = VersionedRecord;
 
 export const STATE_FILE_FORMAT = 'zonesync-keyval-state';
 export const STATE_FILE_VERSION = 1;
