@@ -1,5 +1,5 @@
 import { lockWord, unlockWord } from 'native-free-shm';
-import { DEFAULT_MAX_DRIFT_MS, HybridClock, type WallClock } from './clock.js';
+import { DEFAULT_MAX_DRIFT_MS, HybridClock, LOGICAL_MAX, STAMP_MS_MAX, type WallClock } from './clock.js';
 
 /**
  * The node's one hybrid logical clock, shared by every thread of the node (workers stamp
@@ -42,6 +42,32 @@ export class SharedHybridClock extends HybridClock {
     this.enter();
     try {
       super.tick();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * tick() with the wall clock read by the caller (`wallMs` from the same clock this object
+   * was made with), so that a write reads the clock once, not once for its expiry and again
+   * for its stamp. The same rules as HybridClock.tick: strictly greater than any stamp
+   * issued or observed by any thread of the node.
+   */
+  tickAt(wallMs: number): void {
+    const wall = Math.floor(wallMs);
+    if (!(wall >= 0 && wall <= STAMP_MS_MAX)) throw new RangeError(`wall clock out of range: ${wall}`);
+    this.enter();
+    try {
+      if (wall > this.ms) {
+        this.ms = wall;
+        this.logical = 0;
+      } else if (this.logical < LOGICAL_MAX) {
+        this.logical += 1;
+      } else {
+        this.ms += 1; // the counter is exhausted: borrow the next millisecond
+        this.logical = 0;
+      }
+      if (this.ms > STAMP_MS_MAX) throw new RangeError(`clock passed STAMP_MS_MAX: ${this.ms}`);
     } finally {
       this.leave();
     }

@@ -7,14 +7,18 @@ interface Job {
   handle: ZoneHandle;
   control: SharedArrayBuffer; // [0] start flag, [1] stop flag
   seed: number;
+  /** 'map': the same loop on a thread-local Map, sharing nothing: what the harness itself allows. */
+  mode: 'zone' | 'map';
 }
 
-const { handle, control, seed } = workerData as Job;
+const { handle, control, seed, mode } = workerData as Job;
 const zone = ShmZone.attach(handle, { ownerId: threadId + 1 });
 const flags = new Int32Array(control);
 const keys = makeKeys();
 const values = keys.map((_, i) => makeValue(i));
 const next = xorshift(seed);
+const local = new Map<string, string>();
+if (mode === 'map') keys.forEach((k, i) => local.set(k, values[i]!));
 
 parentPort!.postMessage('ready');
 Atomics.wait(flags, 0, 0);
@@ -22,11 +26,20 @@ let ops = 0;
 let misses = 0;
 // 90% get, 10% set, uniform over the keys, checking the stop flag every 256 operations.
 while (Atomics.load(flags, 1) === 0) {
-  for (let n = 0; n < 256; n++) {
-    const r = next();
-    const k = r % KEY_COUNT;
-    if ((r >>> 24) < 26) zone.set(keys[k]!, values[k]!);
-    else if (zone.get(keys[k]!) === undefined) misses++;
+  if (mode === 'map') {
+    for (let n = 0; n < 256; n++) {
+      const r = next();
+      const k = r % KEY_COUNT;
+      if ((r >>> 24) < 26) local.set(keys[k]!, values[k]!);
+      else if (local.get(keys[k]!) === undefined) misses++;
+    }
+  } else {
+    for (let n = 0; n < 256; n++) {
+      const r = next();
+      const k = r % KEY_COUNT;
+      if ((r >>> 24) < 26) zone.set(keys[k]!, values[k]!);
+      else if (zone.get(keys[k]!) === undefined) misses++;
+    }
   }
   ops += 256;
 }

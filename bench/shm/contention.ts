@@ -14,14 +14,14 @@ function once<T>(worker: Worker): Promise<T> {
  * Aggregate ops/s of `threads` worker threads doing 90% get / 10% set on one zone of
  * `shards` shards, over `durationMs`. The clock starts when every thread is ready.
  */
-export async function measureContention(threads: number, shards: number, durationMs: number): Promise<ResultRow> {
+export async function measureContention(threads: number, shards: number, durationMs: number, mode: 'zone' | 'map' = 'zone'): Promise<ResultRow> {
   const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards });
   const keys = makeKeys();
   for (let i = 0; i < KEY_COUNT; i++) zone.set(keys[i]!, makeValue(i));
   const control = new SharedArrayBuffer(8);
   const flags = new Int32Array(control);
   const url = new URL('./contention-worker.js', import.meta.url);
-  const workers = Array.from({ length: threads }, (_, i) => new Worker(url, { workerData: { handle: zone.handle, control, seed: 0x9e3779b9 ^ (i * 7919) } }));
+  const workers = Array.from({ length: threads }, (_, i) => new Worker(url, { workerData: { handle: zone.handle, control, seed: 0x9e3779b9 ^ (i * 7919), mode } }));
   await Promise.all(workers.map((w) => once(w)));
   const results = workers.map((w) => once<{ ops: number; misses: number }>(w));
   const waitsBefore = zone.stats().lockWaits;
@@ -38,7 +38,7 @@ export async function measureContention(threads: number, shards: number, duratio
   if (misses > 0) throw new Error(`${misses} gets missed keys that were never removed`);
   const waits = zone.stats().lockWaits - waitsBefore;
   return {
-    name: `${threads} thread(s), K=${shards}, 90% get`,
+    name: mode === 'map' ? `${threads} thread(s), thread-local Map (harness ceiling), 90% get` : `${threads} thread(s), K=${shards}, 90% get`,
     opsPerSec: (ops / elapsedMs) * 1000,
     note: `lock waits ${(waits / ops * 100).toFixed(2)}% of ops`,
   };

@@ -22,6 +22,12 @@ for (const shards of [1, 16]) {
     rows.push(row);
   }
 }
+// The same harness with nothing shared: with more threads than cores, each thread's own
+// 100k keys and values compete for the caches, so even this loses throughput. It bounds
+// what scale_8t_vs_2t can reach on the machine; it is not a target.
+const ceiling2 = await measureContention(2, 1, threadMs, 'map');
+const ceiling8 = await measureContention(8, 1, threadMs, 'map');
+rows.push(ceiling2, ceiling8);
 const overhead = measureOverhead();
 rows.push({ name: 'bytes overhead per record (100k records)', opsPerSec: 0, note: `${overhead.bytesPerRecord} B beyond ${overhead.keyValueBytes} B of key+value` });
 printTable(rows);
@@ -37,5 +43,6 @@ printSummary({
     shards_vs_single: ratio(at(8, 16), at(8, 1)),
   },
   bytes_overhead_per_record: overhead.bytesPerRecord,
+  harness_8t_vs_2t_thread_local_map: ratio(ceiling8.opsPerSec, ceiling2.opsPerSec),
   results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), rme_percent: r.rmePercent, note: r.note })),
 });

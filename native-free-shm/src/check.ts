@@ -1,13 +1,14 @@
 import type { ZoneMemory } from './memory.js';
 import {
-  DESC_WORDS, FLAG_QUEUED, MIN_CHUNK_SHIFT, P_FREE_CHUNK, P_NEXT, P_PREV, P_SPAN, P_TAG, P_USED,
-  RECORD_HEADER_BYTES, R_FLAGS, R_HASH, R_HASH_NEXT, R_KEY, R_KEY_LEN, R_LRU_NEXT, R_LRU_PREV,
+  DESC_WORDS, FLAG_QUEUED, FLAG_REFERENCED, FLAG_TOMBSTONE, P_FREE_CHUNK, P_NEXT, P_PREV, P_SPAN, P_TAG, P_USED,
+  RECORD_HEADER_BYTES, R_FLAGS, R_HASH_NEXT, R_KEY, R_KEY_LEN, R_LRU_NEXT, R_LRU_PREV,
   R_OUT_NEXT, R_OUT_PREV, R_VALUE_LEN, SHARD_HEADER_BYTES, SLAB_STAT_WORDS, STAT_TOTAL, STAT_USED,
   S_CLASS_STATS, S_DIRTY, S_FREE_PAGES, S_FREE_RUNS, S_LARGE_STATS, S_LRU_HEAD, S_OUT_HEAD, S_PARTIAL,
   S_PENDING, S_RECORDS, TAG_FREE, TAG_FREE_TAIL, TAG_LARGE, TAG_SMALL,
 } from './layout.js';
 import type { ShmZone } from './zone.js';
 import { hashBytes } from './hash.js';
+import { chunksPerPage, classSizeBytes } from './size-class.js';
 
 /**
  * Walks every structure of every shard under its lock and reports what disagrees: slab
@@ -69,7 +70,7 @@ function descWord(m: ZoneMemory, base: number, page: number): number {
 
 function walkPages(m: ZoneMemory, base: number, report: Report): SlabWalk {
   const u32 = m.u32;
-  const classes = m.maxSmallShift - MIN_CHUNK_SHIFT + 1;
+  const classes = m.classCount;
   const walk: SlabWalk = {
     blocks: new Map(), freePages: 0, runHeads: new Set(), partial: [], classTotal: new Array(classes).fill(0),
     classUsed: new Array(classes).fill(0), largePages: 0,
@@ -111,11 +112,12 @@ function walkPages(m: ZoneMemory, base: number, report: Report): SlabWalk {
 }
 
 function walkSmallPage(m: ZoneMemory, page: number, d: number, start: number, cls: number, walk: SlabWalk, report: Report): void {
-  const size = 1 << (cls + MIN_CHUNK_SHIFT);
-  const chunks = m.pageSize / size;
+  const size = classSizeBytes(cls);
+  const chunks = chunksPerPage(cls, m.pageSize);
+  const end = start + chunks * size; // the page's tail, under one chunk, holds none
   const free = new Set<number>();
   for (let c = m.u32[d + P_FREE_CHUNK]!; c !== 0; c = m.u32[c >>> 2]!) {
-    if (c < start || c >= start + m.pageSize || (c - start) % size !== 0) { report(`page ${page}: free chunk ${c} is not a chunk of the page`); break; }
+    if (c < start || c >= end || (c - start) % size !== 0) { report(`page ${page}: free chunk ${c} is not a chunk of the page`); break; }
     if (free.has(c)) { report(`page ${page}: free chunk list loops`); break; }
     free.add(c);
   }
@@ -125,7 +127,7 @@ function walkSmallPage(m: ZoneMemory, page: number, d: number, start: number, cl
   if (free.size > 0) walk.partial[cls]!.add(page);
   walk.classTotal[cls] += chunks;
   walk.classUsed[cls] += used;
-  for (let c = start; c < start + m.pageSize; c += size) if (!free.has(c)) walk.blocks.set(c, size);
+  for (let c = start; c < end; c += size) if (!free.has(c)) walk.blocks.set(c, size);
 }
 
 function checkPageLists(m: ZoneMemory, base: number, walk: SlabWalk, report: Report): void {
@@ -176,14 +178,15 @@ function checkChains(zone: ShmZone, shard: number, slab: SlabWalk, report: Repor
       if (size === undefined) { report(`bucket ${b} links ${rec}, which is no slab block in use`); break; }
       if (records.has(rec)) { report(`record ${rec} is linked twice (chain loop?)`); break; }
       records.add(rec);
-      const hash = m.u32[(rec + R_HASH) >>> 2]!;
-      if ((hash & m.bucketMask) !== b) report(`record ${rec} is in bucket ${b}, its hash says ${hash & m.bucketMask}`);
       const hashedLen = Math.max(0, m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes);
-      if (hashBytes(m.u8, rec + R_KEY, hashedLen) !== hash) report(`record ${rec} carries a hash that is not its key's`);
+      const hash = hashBytes(m.u8, rec + R_KEY, hashedLen);
+      if ((hash & m.bucketMask) !== b) report(`record ${rec} is in bucket ${b}, its key's hash says ${hash & m.bucketMask}`);
       if (shardBits > 0 && hash >>> (32 - shardBits) !== shard) report(`record ${rec} belongs to shard ${hash >>> (32 - shardBits)}`);
       const keyLen = m.u16[(rec + R_KEY_LEN) >>> 1]!;
       const valueLen = m.u32[(rec + R_VALUE_LEN) >>> 2]!;
       if (keyLen > m.maxKeyBytes) report(`record ${rec} has a key of ${keyLen} bytes`);
+      const flags = m.u8[rec + R_FLAGS]!;
+      if ((flags & ~(FLAG_TOMBSTONE | FLAG_QUEUED | FLAG_REFERENCED)) !== 0) report(`record ${rec} has unknown flags ${flags}`);
       if (RECORD_HEADER_BYTES + keyLen + valueLen > size) report(`record ${rec} overruns its block of ${size} bytes`);
       const key = Array.from(m.u8.subarray(rec + R_KEY, rec + R_KEY + keyLen)).join(',');
       if (keys.has(key)) report(`key [${key}] is stored twice`);

@@ -11,7 +11,7 @@ export { RecordMeta } from './table.js';
 export { decodeText, encodeText, utf8Length } from './text.js';
 export {
   APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, ShmZone, WRITE_NO_MEMORY, WRITE_OK,
-  compareVersion, scratchText, scratchTextBytes, type ApplyStatus, type AttachOptions, type WriteStatus,
+  compareVersion, copyScratchText, scratchText, scratchTextBytes, type ApplyStatus, type AttachOptions, type WriteStatus,
   type ZoneHandle,
 } from './zone.js';
 // The slab allocator on its own, for modules that keep more than records in a shard.

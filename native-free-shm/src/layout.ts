@@ -8,7 +8,7 @@
  */
 
 export const ZONE_MAGIC = 0x5a53484d; // "ZSHM"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const CACHE_LINE_BYTES = 64;
 
 /** Zone header, in 32-bit words. Written once by create(), read-only afterwards except Z_OWNER_SEQ. */
@@ -36,7 +36,7 @@ export const USER_AREA_BYTES = ZONE_HEADER_BYTES - USER_AREA_OFFSET;
 export const OWNER_SEQ_BASE = 1 << 24;
 
 /** Shard header, in 32-bit words from the shard's base. */
-export const SHARD_HEADER_BYTES = 576;
+export const SHARD_HEADER_BYTES = 1088;
 /** The lock word and its waiter count share the shard's first cache line, alone. */
 export const S_LOCK = 0;
 export const S_WAITERS = 1;
@@ -63,10 +63,11 @@ export const STAT_TOTAL = 0; // chunks in pages of this class
 export const STAT_USED = 1;
 export const STAT_REQS = 2;
 export const STAT_FAILS = 3;
-export const MAX_SIZE_CLASSES = 16;
+/** Size classes of a 64 KiB page (see size-class.ts); smaller pages use the first ones. */
+export const MAX_SIZE_CLASSES = 44;
 /** Head of each class's list of pages with a free chunk: page index + 1, 0 = none. */
-export const S_PARTIAL = S_CLASS_STATS + MAX_SIZE_CLASSES * SLAB_STAT_WORDS; // 112
-export const S_LARGE_STATS = S_PARTIAL + MAX_SIZE_CLASSES; // 128: [pages used, reqs, fails]
+export const S_PARTIAL = S_CLASS_STATS + MAX_SIZE_CLASSES * SLAB_STAT_WORDS; // 224
+export const S_LARGE_STATS = S_PARTIAL + MAX_SIZE_CLASSES; // 268: [pages used, reqs, fails]
 
 /** Page descriptor, in 32-bit words. Links are page index + 1 (0 = none). */
 export const DESC_WORDS = 6;
@@ -87,36 +88,48 @@ export const MIN_CHUNK_SHIFT = 3; // 8 bytes
 
 /**
  * Record, in bytes from its (8-aligned) offset. Links are absolute byte offsets, 0 = none.
- * Key bytes follow the header; the value follows the key, with spare room up to the
- * chunk's end so that a value that grows a little is updated in place.
+ * Key bytes follow the header (they need no alignment, so the header is 50 bytes, not
+ * rounded up); the value follows the key, with spare room up to the chunk's end so that a
+ * value that grows a little is updated in place.
+ *
+ * The key's hash is not stored: lookups compare the key's length, then its bytes, and the
+ * rare paths that need the bucket of a stored record (unlinking it) hash its key again.
+ * Four bytes per record buy more than the hash check saves on chains this short.
  */
 export const R_HASH_NEXT = 0;
 export const R_LRU_PREV = 4;
 export const R_LRU_NEXT = 8;
 export const R_OUT_PREV = 12;
 export const R_OUT_NEXT = 16;
-export const R_HASH = 20;
-export const R_ORIGIN = 24;
+export const R_ORIGIN = 20;
+export const R_VALUE_LEN = 24;
 export const R_KEY_LEN = 28; // u16
 export const R_FLAGS = 30; // u8
 export const R_USER = 31; // u8, the owner module's
-export const R_VALUE_LEN = 32;
-export const R_LOGICAL = 36;
-export const R_STAMP_MS = 40; // f64
-export const R_EXPIRE_AT = 48; // f64, ms since the epoch, 0 = never
-export const R_KEY = 56;
+export const R_STAMP_MS = 32; // f64
+export const R_EXPIRE_AT = 40; // f64, ms since the epoch, 0 = never
+export const R_LOGICAL = 48; // u16: a stamp's logical counter never exceeds 0xffff (HLC, wire u64)
+export const R_KEY = 50;
 export const RECORD_HEADER_BYTES = R_KEY;
+export const MAX_LOGICAL = 0xffff;
 
 export const FLAG_TOMBSTONE = 1;
 export const FLAG_QUEUED = 2; // linked in the shard's output queue
+/**
+ * Used since it last went to the LRU head: instead of moving a record to the head on every
+ * read (three cache lines written), a read sets this bit, and eviction gives a record that
+ * carries it a second chance (to the head, bit cleared) before it takes one that does not.
+ * This is the CLOCK approximation of LRU.
+ */
+export const FLAG_REFERENCED = 4;
 
 export const MAX_KEY_BYTES_LIMIT = 0xffff;
 export const MAX_ZONE_BYTES = 1 << 30;
 export const MAX_SHARDS = 256;
 
 // Module-load checks that the constants agree.
-if (R_STAMP_MS % 8 !== 0 || R_EXPIRE_AT % 8 !== 0 || R_KEY % 8 !== 0) {
-  throw new Error('native-free-shm: f64 record fields must be 8-aligned');
+if (R_STAMP_MS % 8 !== 0 || R_EXPIRE_AT % 8 !== 0 || R_LOGICAL % 2 !== 0 || R_KEY_LEN % 2 !== 0) {
+  throw new Error('native-free-shm: record fields must be aligned to their size');
 }
 if (S_LOCK_WAITS * 4 < 2 * CACHE_LINE_BYTES || S_DIRTY * 4 !== CACHE_LINE_BYTES) {
   throw new Error('native-free-shm: lock line must be alone on its cache line');

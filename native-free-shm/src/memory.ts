@@ -4,6 +4,7 @@ import {
   Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS, Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES,
   ZONE_HEADER_BYTES, Z_KEY_SUFFIX_BYTES,
 } from './layout.js';
+import { sizeClassCount } from './size-class.js';
 
 /**
  * One thread's handle on a zone's memory: typed views over the shared buffer and the
@@ -32,6 +33,8 @@ export class ZoneMemory {
   readonly keySuffixBytes: number;
   /** Largest small size class (half a page); larger blocks are runs of whole pages. */
   readonly maxSmallShift: number;
+  /** Number of small size classes, the largest being half a page (size-class.ts). */
+  readonly classCount: number;
 
   constructor(buffer: SharedArrayBuffer) {
     assert(buffer instanceof SharedArrayBuffer, 'zone buffer must be a SharedArrayBuffer');
@@ -61,6 +64,7 @@ export class ZoneMemory {
     this.pagesOffset = h[Z_PAGES_OFFSET]!;
     this.keySuffixBytes = h[Z_KEY_SUFFIX_BYTES]!;
     this.maxSmallShift = this.pageShift - 1;
+    this.classCount = sizeClassCount(this.pageShift);
     assert((this.bucketCount & this.bucketMask) === 0, 'bucket count must be a power of two');
     assert(ZONE_HEADER_BYTES + this.shardCount * this.shardStrideBytes <= this.sizeBytes, 'shards overrun the zone');
   }

@@ -1,26 +1,23 @@
 import { assert } from './assert.js';
 import type { ZoneMemory } from './memory.js';
+import { chunksPerPage, classSizeBytes, sizeClassOf } from './size-class.js';
 import {
-  DESC_WORDS, MIN_CHUNK_SHIFT, P_FREE_CHUNK, P_NEXT, P_PREV, P_SPAN, P_TAG, P_USED, SLAB_STAT_WORDS,
+  DESC_WORDS, P_FREE_CHUNK, P_NEXT, P_PREV, P_SPAN, P_TAG, P_USED, SLAB_STAT_WORDS,
   STAT_FAILS, STAT_REQS, STAT_TOTAL, STAT_USED, S_CLASS_STATS, S_FREE_PAGES, S_FREE_RUNS, S_LARGE_STATS,
   S_PARTIAL, TAG_FREE, TAG_FREE_TAIL, TAG_LARGE, TAG_NONE, TAG_SMALL,
 } from './layout.js';
 
 /**
  * The slab allocator of one shard, after nginx's ngx_slab: the shard's pages are either
- * cut into chunks of one power-of-two size class (8 bytes to half a page), or given whole,
- * as a run, to one larger block. Free pages form runs; a freed run merges with free
+ * cut into chunks of one size class (8 bytes to half a page; four classes per doubling
+ * rather than nginx's powers of two, see size-class.ts), or given whole, as a run, to one
+ * larger block. Free pages form runs; a freed run merges with free
  * neighbours, so no two free runs are ever adjacent. Failure is a return value of 0.
  *
  * Every function here expects the shard's lock to be held.
  */
 
-/** Size class index of a request: 0 for 8 bytes, 1 for 16, ... */
-export function sizeClassOf(bytes: number): number {
-  let shift = MIN_CHUNK_SHIFT;
-  while (1 << shift < bytes) shift++;
-  return shift - MIN_CHUNK_SHIFT;
-}
+export { sizeClassOf };
 
 function desc(m: ZoneMemory, base: number, page: number): number {
   return ((base + m.descsOffset) >>> 2) + page * DESC_WORDS;
@@ -168,7 +165,7 @@ export function slabAlloc(m: ZoneMemory, base: number, bytes: number): number {
       return 0;
     }
     initSmallPage(m, base, page, cls);
-    u32[stats + STAT_TOTAL] += m.pageSize >>> (cls + MIN_CHUNK_SHIFT);
+    u32[stats + STAT_TOTAL] += chunksPerPage(cls, m.pageSize);
     listPush(m, base, partialWord, page);
     link = page + 1;
   }
@@ -186,9 +183,9 @@ export function slabAlloc(m: ZoneMemory, base: number, bytes: number): number {
 function initSmallPage(m: ZoneMemory, base: number, page: number, cls: number): void {
   const u32 = m.u32;
   const d = desc(m, base, page);
-  const size = 1 << (cls + MIN_CHUNK_SHIFT);
+  const size = classSizeBytes(cls);
   const start = pageOffset(m, base, page);
-  const end = start + m.pageSize;
+  const end = start + chunksPerPage(cls, m.pageSize) * size;
   for (let c = start; c < end; c += size) u32[c >>> 2] = c + size < end ? c + size : 0;
   u32[d + P_TAG] = TAG_SMALL;
   u32[d + P_SPAN] = cls;
@@ -212,8 +209,8 @@ export function slabFree(m: ZoneMemory, base: number, offset: number): void {
   }
   assert(tag === TAG_SMALL, 'slab: free of a chunk in a page that is not in use');
   const cls = u32[d + P_SPAN]!;
-  const size = 1 << (cls + MIN_CHUNK_SHIFT);
-  assert(((offset - pageOffset(m, base, page)) & (size - 1)) === 0, 'slab: free of a misaligned chunk');
+  const size = classSizeBytes(cls);
+  assert((offset - pageOffset(m, base, page)) % size === 0, 'slab: free of a misaligned chunk');
   const stats = w + S_CLASS_STATS + cls * SLAB_STAT_WORDS;
   const partialWord = w + S_PARTIAL + cls;
   const wasFull = u32[d + P_FREE_CHUNK] === 0;
@@ -224,7 +221,7 @@ export function slabFree(m: ZoneMemory, base: number, offset: number): void {
   if (wasFull) listPush(m, base, partialWord, page);
   if (u32[d + P_USED] === 0) {
     listRemove(m, base, partialWord, page);
-    u32[stats + STAT_TOTAL] -= m.pageSize >>> (cls + MIN_CHUNK_SHIFT);
+    u32[stats + STAT_TOTAL] -= chunksPerPage(cls, m.pageSize);
     u32[d + P_TAG] = TAG_NONE;
     freePages(m, base, page, 1);
   }
@@ -234,7 +231,39 @@ export function slabFree(m: ZoneMemory, base: number, offset: number): void {
 export function slabBlockSize(m: ZoneMemory, base: number, offset: number): number {
   const d = desc(m, base, pageOfOffset(m, base, offset));
   const span = m.u32[d + P_SPAN]!;
-  return m.u32[d + P_TAG] === TAG_LARGE ? span << m.pageShift : 1 << (span + MIN_CHUNK_SHIFT);
+  return m.u32[d + P_TAG] === TAG_LARGE ? span << m.pageShift : classSizeBytes(span);
+}
+
+/**
+ * Whether freeing the block at `offset` certainly lets slabAlloc(bytes) succeed: a chunk of
+ * the request's own size class, or a run of pages at least as long as the request needs.
+ */
+export function slabFreeingServes(m: ZoneMemory, base: number, offset: number, bytes: number): boolean {
+  const d = desc(m, base, pageOfOffset(m, base, offset));
+  const span = m.u32[d + P_SPAN]!;
+  if (bytes > 1 << m.maxSmallShift) return m.u32[d + P_TAG] === TAG_LARGE && span << m.pageShift >= bytes;
+  return m.u32[d + P_TAG] === TAG_SMALL && span === sizeClassOf(bytes);
+}
+
+/**
+ * The blocks in use in the page holding the block at `offset`: its used chunks, or the
+ * large block itself. Allocates (a rare path: eviction of a whole page).
+ */
+export function slabPageBlocks(m: ZoneMemory, base: number, offset: number): number[] {
+  const page = pageOfOffset(m, base, offset);
+  const d = desc(m, base, page);
+  const start = pageOffset(m, base, page);
+  if (m.u32[d + P_TAG] === TAG_LARGE) return [start];
+  assert(m.u32[d + P_TAG] === TAG_SMALL, 'slab: block in a page that is not in use');
+  const cls = m.u32[d + P_SPAN]!;
+  const size = classSizeBytes(cls);
+  const chunks = chunksPerPage(cls, m.pageSize);
+  const free = new Uint8Array(chunks);
+  for (let c = m.u32[d + P_FREE_CHUNK]!, n = 0; c !== 0 && n < chunks; c = m.u32[c >>> 2]!, n++) free[(c - start) / size] = 1;
+  const used: number[] = [];
+  for (let i = 0; i < chunks; i++) if (free[i] === 0) used.push(start + i * size);
+  assert(used.length === m.u32[d + P_USED], 'slab: page use count disagrees with its free list');
+  return used;
 }
 
 /** Largest block a shard can ever give. */

@@ -1,9 +1,10 @@
 import type { ZoneMemory } from './memory.js';
 import {
-  MIN_CHUNK_SHIFT, SLAB_STAT_WORDS, STAT_FAILS, STAT_REQS, STAT_TOTAL, STAT_USED, S_ALLOC_FAILURES,
+  SLAB_STAT_WORDS, STAT_FAILS, STAT_REQS, STAT_TOTAL, STAT_USED, S_ALLOC_FAILURES,
   S_CLASS_STATS, S_EVICTIONS, S_EXPIRED, S_FREE_PAGES, S_LARGE_STATS, S_LOCK_WAITS, S_PENDING,
   S_RECORDS, S_RESETS,
 } from './layout.js';
+import { classSizeBytes } from './size-class.js';
 
 export interface SlabClassStats {
   sizeBytes: number;
@@ -35,10 +36,10 @@ export interface ZoneStats {
 }
 
 export function readStats(m: ZoneMemory): ZoneStats {
-  const classCount = m.maxSmallShift - MIN_CHUNK_SHIFT + 1;
+  const classCount = m.classCount;
   const classes: SlabClassStats[] = [];
   for (let c = 0; c < classCount; c++) {
-    classes.push({ sizeBytes: 1 << (c + MIN_CHUNK_SHIFT), totalChunks: 0, usedChunks: 0, requests: 0, failures: 0 });
+    classes.push({ sizeBytes: classSizeBytes(c), totalChunks: 0, usedChunks: 0, requests: 0, failures: 0 });
   }
   const s: ZoneStats = {
     sizeBytes: m.sizeBytes, shards: m.shardCount, records: 0, pending: 0, evictions: 0, allocFailures: 0,

@@ -1,8 +1,10 @@
+import { assert } from './assert.js';
+import { hashBytes } from './hash.js';
 import type { ZoneMemory } from './memory.js';
 import { queuePushHead, queuePushTail, queueRemove, queueReplace } from './queue.js';
-import { slabAlloc, slabBlockSize, slabFree } from './slab.js';
+import { slabAlloc, slabBlockSize, slabFree, slabFreeingServes, slabPageBlocks } from './slab.js';
 import {
-  FLAG_QUEUED, FLAG_TOMBSTONE, RECORD_HEADER_BYTES, R_EXPIRE_AT, R_FLAGS, R_HASH, R_HASH_NEXT, R_KEY,
+  FLAG_QUEUED, FLAG_REFERENCED, FLAG_TOMBSTONE, MAX_LOGICAL, RECORD_HEADER_BYTES, R_EXPIRE_AT, R_FLAGS, R_HASH_NEXT, R_KEY,
   R_KEY_LEN, R_LOGICAL, R_LRU_NEXT, R_LRU_PREV, R_ORIGIN, R_OUT_NEXT, R_OUT_PREV, R_STAMP_MS, R_USER,
   R_VALUE_LEN, SHARD_HEADER_BYTES, S_DIRTY, S_EVICTIONS, S_ALLOC_FAILURES, S_EXPIRED, S_LRU_HEAD,
   S_OUT_HEAD, S_PENDING, S_RECORDS,
@@ -14,13 +16,16 @@ import {
  * this node and not yet taken by the sync side. Every function expects the shard's lock.
  *
  * Invariants (checked by check.ts):
- *  - a record is in exactly one chain, the one of bucket `hash & mask`, and in the LRU queue;
+ *  - a record is in exactly one chain, the one of bucket `hash(key) & mask`, and in the LRU
+ *    queue (head: most recently queued; FLAG_REFERENCED: used since, see layout.ts);
  *  - it is in the output queue iff FLAG_QUEUED is set, and S_PENDING counts those;
  *  - S_RECORDS counts the records, and each one is one slab block.
  */
 
 /** Up to this many least recently used records are evicted to make room, as nginx does. */
 export const EVICT_TRIES = 3;
+/** Referenced records sent back to the LRU head while looking for one victim: a bound, not a policy. */
+const SECOND_CHANCES = 64;
 
 /** The fields of a record version, passed by a reused object so that writes allocate nothing. */
 export class RecordMeta {
@@ -55,12 +60,13 @@ export function recordExpired(m: ZoneMemory, rec: number, nowMs: number): boolea
   return at !== 0 && at <= nowMs;
 }
 
-/** Finds the record whose key equals key[0..keyLen). Returns its offset or 0. */
+/** Finds the record whose key equals key[0..keyLen) (`hash` being its hash). Returns its offset or 0. */
 export function findRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number): number {
   const u32 = m.u32;
+  const u16 = m.u16;
   const u8 = m.u8;
   for (let rec = u32[bucketWord(m, base, hash)]!; rec !== 0; rec = u32[(rec + R_HASH_NEXT) >>> 2]!) {
-    if (u32[(rec + R_HASH) >>> 2] !== hash || m.u16[(rec + R_KEY_LEN) >>> 1] !== keyLen) continue;
+    if (u16[(rec + R_KEY_LEN) >>> 1] !== keyLen) continue;
     const k = rec + R_KEY;
     let i = 0;
     while (i < keyLen && u8[k + i] === key[i]) i++;
@@ -69,9 +75,15 @@ export function findRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen:
   return 0;
 }
 
+/** The hash a stored record was filed under: that of its key less the zone's suffix bytes. */
+export function recordHash(m: ZoneMemory, rec: number): number {
+  const hashed = m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes;
+  return hashBytes(m.u8, rec + R_KEY, hashed > 0 ? hashed : 0);
+}
+
 function chainUnlink(m: ZoneMemory, base: number, rec: number, replacement: number): void {
   const u32 = m.u32;
-  let link = bucketWord(m, base, u32[(rec + R_HASH) >>> 2]!);
+  let link = bucketWord(m, base, recordHash(m, rec));
   while (u32[link] !== rec) link = (u32[link]! + R_HASH_NEXT) >>> 2;
   if (replacement === 0) {
     u32[link] = u32[(rec + R_HASH_NEXT) >>> 2]!;
@@ -98,20 +110,54 @@ export function removeRecord(m: ZoneMemory, base: number, rec: number): void {
   slabFree(m, base, rec);
 }
 
-export function touchRecord(m: ZoneMemory, base: number, rec: number): void {
+/** Moves `rec` to the LRU head, unreferenced: it is now the most recently queued. */
+export function moveToLruHead(m: ZoneMemory, base: number, rec: number): void {
   const w = base >>> 2;
+  m.u8[rec + R_FLAGS] &= ~FLAG_REFERENCED;
   if (m.u32[w + S_LRU_HEAD] === rec) return;
   queueRemove(m, w + S_LRU_HEAD, R_LRU_PREV, R_LRU_NEXT, rec);
   queuePushHead(m, w + S_LRU_HEAD, R_LRU_PREV, R_LRU_NEXT, rec);
 }
 
-/** Removes up to `max` expired records from the LRU tail; stops at the first live one. */
+/**
+ * Marks `rec` used (CLOCK): one bit in a line the lookup has already read, written only when
+ * not yet set, instead of unlinking and relinking three records. Never tears anything.
+ */
+export function touchRecord(m: ZoneMemory, rec: number): void {
+  const flags = m.u8[rec + R_FLAGS]!;
+  if ((flags & FLAG_REFERENCED) === 0) m.u8[rec + R_FLAGS] = flags | FLAG_REFERENCED;
+}
+
+/**
+ * The LRU tail once referenced records there have had their second chance (back to the
+ * head, unreferenced), at most SECOND_CHANCES of them. 0 when the queue is empty.
+ */
+function lruVictim(m: ZoneMemory, base: number): number {
+  const tailWord = (base >>> 2) + S_LRU_HEAD + 1;
+  for (let chances = 0; ; chances++) {
+    const tail = m.u32[tailWord]!;
+    if (tail === 0 || chances === SECOND_CHANCES || (m.u8[tail + R_FLAGS]! & FLAG_REFERENCED) === 0) return tail;
+    moveToLruHead(m, base, tail);
+  }
+}
+
+/**
+ * Removes up to `max` expired records from the LRU tail, giving up to `max` referenced live
+ * ones their second chance on the way; stops at the first unreferenced live one.
+ */
 export function expireFromTail(m: ZoneMemory, base: number, nowMs: number, max: number): number {
   const w = base >>> 2;
   let removed = 0;
+  let spared = 0;
   while (removed < max) {
     const tail = m.u32[w + S_LRU_HEAD + 1]!;
-    if (tail === 0 || !recordExpired(m, tail, nowMs)) break;
+    if (tail === 0) break;
+    if (!recordExpired(m, tail, nowMs)) {
+      if (spared === max || (m.u8[tail + R_FLAGS]! & FLAG_REFERENCED) === 0) break;
+      moveToLruHead(m, base, tail);
+      spared++;
+      continue;
+    }
     removeRecord(m, base, tail);
     removed++;
   }
@@ -119,31 +165,81 @@ export function expireFromTail(m: ZoneMemory, base: number, nowMs: number, max: 
   return removed;
 }
 
-/** slabAlloc, evicting up to EVICT_TRIES least recently used records when the shard is full. */
+/**
+ * slabAlloc, evicting when the shard is full: first up to EVICT_TRIES least recently used
+ * records, as nginx does; then, since those may all have been blocks of other size classes
+ * (whose freed chunks cannot serve this request), the least recently used record among the
+ * CLASS_SCAN oldest whose block certainly can (memcached keeps an LRU per class for the
+ * same reason). `keep` is never evicted.
+ */
 function allocRecord(m: ZoneMemory, base: number, bytes: number, keep: number): number {
-  const w = base >>> 2;
   for (let tries = 0; ; tries++) {
     const rec = slabAlloc(m, base, bytes);
     if (rec !== 0) return rec;
-    const victim = m.u32[w + S_LRU_HEAD + 1]!;
-    if (tries === EVICT_TRIES || victim === 0 || victim === keep) {
-      m.u32[w + S_ALLOC_FAILURES]++;
-      return 0;
-    }
-    removeRecord(m, base, victim);
-    m.u32[w + S_EVICTIONS]++;
+    if (tries === EVICT_TRIES) break;
+    const victim = lruVictim(m, base);
+    if (victim === 0 || victim === keep) break;
+    evict(m, base, victim);
   }
+  const victim = sameClassVictim(m, base, bytes, keep);
+  if (victim !== 0) {
+    evict(m, base, victim);
+    const rec = slabAlloc(m, base, bytes);
+    assert(rec !== 0, 'slab: freeing a block that fits did not make room');
+    return rec;
+  }
+  // A small request needs one free page; a large one would need a run that a page seldom makes.
+  if (bytes <= 1 << m.maxSmallShift && evictOldestPage(m, base, keep)) {
+    const rec = slabAlloc(m, base, bytes);
+    if (rec !== 0) return rec;
+  }
+  m.u32[(base >>> 2) + S_ALLOC_FAILURES]++;
+  return 0;
+}
+
+/**
+ * The last resort when no old record has a block of the request's class: every page is cut
+ * into chunks of other classes (or holds a large block). Evicts every record of the page
+ * holding the oldest record, which returns that page to the free runs (memcached's slab
+ * rebalancer moves pages between classes the same way). In a zone every slab block is a
+ * record (check.ts verifies it), so the page's used chunks are all records. Returns false,
+ * evicting nothing, when the page holds `keep`.
+ */
+function evictOldestPage(m: ZoneMemory, base: number, keep: number): boolean {
+  const oldest = m.u32[(base >>> 2) + S_LRU_HEAD + 1]!;
+  if (oldest === 0) return false;
+  const blocks = slabPageBlocks(m, base, oldest);
+  if (blocks.includes(keep)) return false;
+  for (const rec of blocks) evict(m, base, rec);
+  return true;
+}
+
+/** Oldest records looked at for one whose block a request can reuse. */
+const CLASS_SCAN = 32;
+
+function sameClassVictim(m: ZoneMemory, base: number, bytes: number, keep: number): number {
+  let rec = m.u32[(base >>> 2) + S_LRU_HEAD + 1]!;
+  for (let n = 0; n < CLASS_SCAN && rec !== 0; n++, rec = m.u32[(rec + R_LRU_PREV) >>> 2]!) {
+    if (rec !== keep && slabFreeingServes(m, base, rec, bytes)) return rec;
+  }
+  return 0;
+}
+
+function evict(m: ZoneMemory, base: number, victim: number): void {
+  removeRecord(m, base, victim);
+  m.u32[(base >>> 2) + S_EVICTIONS]++;
 }
 
 function setMeta(m: ZoneMemory, rec: number, meta: RecordMeta, valueLen: number): void {
+  assert(meta.logical >= 0 && meta.logical <= MAX_LOGICAL, 'record: logical counter out of 0..0xffff');
   m.u32[(rec + R_ORIGIN) >>> 2] = meta.origin;
-  m.u32[(rec + R_LOGICAL) >>> 2] = meta.logical;
+  m.u16[(rec + R_LOGICAL) >>> 1] = meta.logical;
   m.u32[(rec + R_VALUE_LEN) >>> 2] = valueLen;
   m.f64[(rec + R_STAMP_MS) >>> 3] = meta.stampMs;
   m.f64[(rec + R_EXPIRE_AT) >>> 3] = meta.expireAtMs;
   m.u8[rec + R_USER] = meta.user;
-  const queued = m.u8[rec + R_FLAGS]! & FLAG_QUEUED;
-  m.u8[rec + R_FLAGS] = queued | (meta.tombstone ? FLAG_TOMBSTONE : 0);
+  const kept = m.u8[rec + R_FLAGS]! & (FLAG_QUEUED | FLAG_REFERENCED);
+  m.u8[rec + R_FLAGS] = kept | (meta.tombstone ? FLAG_TOMBSTONE : 0);
 }
 
 function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number, valueLen: number): number {
@@ -151,8 +247,7 @@ function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number,
   if (rec === 0) return 0;
   const w = base >>> 2;
   const u32 = m.u32;
-  u32.fill(0, rec >>> 2, (rec + RECORD_HEADER_BYTES) >>> 2);
-  u32[(rec + R_HASH) >>> 2] = hash;
+  m.u8.fill(0, rec, rec + RECORD_HEADER_BYTES);
   m.u16[(rec + R_KEY_LEN) >>> 1] = keyLen;
   m.u8.set(key.subarray(0, keyLen), rec + R_KEY);
   const bucket = bucketWord(m, base, hash);
@@ -167,7 +262,7 @@ function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number,
 function growRecord(m: ZoneMemory, base: number, rec: number, valueLen: number): number {
   const w = base >>> 2;
   const keyLen = recordKeyLen(m, rec);
-  touchRecord(m, base, rec); // never its own eviction victim
+  moveToLruHead(m, base, rec); // never its own eviction victim
   const moved = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, rec);
   if (moved === 0) return 0;
   m.u8.copyWithin(moved, rec, rec + RECORD_HEADER_BYTES + keyLen);
@@ -194,7 +289,7 @@ export function writeRecord(
   } else if (slabBlockSize(m, base, rec) < RECORD_HEADER_BYTES + keyLen + valueLen) {
     rec = growRecord(m, base, rec, valueLen);
   } else {
-    touchRecord(m, base, rec);
+    touchRecord(m, rec);
   }
   if (rec === 0) return 0;
   setMeta(m, rec, meta, valueLen);

@@ -2,7 +2,7 @@ import { assert } from './assert.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { asciiHash, encodeAsciiAndHash, hashBytes } from './hash.js';
 import {
-  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_OUT_HEAD, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
 } from './layout.js';
 import { ZoneMemory } from './memory.js';
@@ -121,16 +121,22 @@ export class ShmZone {
   // --- keys -------------------------------------------------------------------------------
 
   setKey(key: string): void {
+    if (!this.trySetKey(key)) throw new RangeError(`key is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
+  }
+
+  /** setKey, returning false (the current key then undefined) when the key is over the limit. */
+  trySetKey(key: string): boolean {
     const ascii = encodeAsciiAndHash(key, this.key);
     if (ascii >= 0) {
       this.keyLength = ascii;
       this.keyHash = asciiHash;
-      return;
+      return true;
     }
     const n = encodeText(key, this.key, 0);
-    if (n < 0) throw new RangeError(`key is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
+    if (n < 0) return false;
     this.keyLength = n;
     this.keyHash = hashBytes(this.key, 0, n);
+    return true;
   }
 
   setKeyBytes(bytes: Uint8Array, offset: number, length: number): void {
@@ -224,10 +230,28 @@ export class ShmZone {
     const base = m.shardBase(shard);
     const rec = findRecord(m, base, this.key, this.keyLength, this.keyHash);
     if (rec === 0 || !recordExpired(m, rec, nowMs)) return rec;
+    this.removeExpiredLocked(base, rec);
+    return 0;
+  }
+
+  /**
+   * findLocked that reads the clock only when the record found can expire: a clock read
+   * (Date.now, some 50 ns) is a large share of a lookup whose record has no expiry.
+   */
+  findLiveLocked(shard: number): number {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    const rec = findRecord(m, base, this.key, this.keyLength, this.keyHash);
+    if (rec === 0 || m.f64[(rec + R_EXPIRE_AT) >>> 3] === 0 || !recordExpired(m, rec, this.now())) return rec;
+    this.removeExpiredLocked(base, rec);
+    return 0;
+  }
+
+  private removeExpiredLocked(base: number, rec: number): void {
+    const m = this.memory;
     markDirty(m, base, this.ownerId);
     removeRecord(m, base, rec);
     m.u32[(base >>> 2) + S_EXPIRED]++;
-    return 0;
   }
 
   /** Throws RangeError when a record of the current key and `valueLen` could never be stored. */
@@ -240,15 +264,16 @@ export class ShmZone {
   /**
    * Writes this.meta with room for `valueLen` bytes for the current key; `existing` is the
    * key's record from findLocked (or 0). Returns the record; the caller writes the value at
-   * valueOffset(rec). Returns 0 when the shard has no room even after eviction.
+   * valueOffset(rec). Returns 0 when the shard has no room even after eviction. `nowMs`,
+   * for the expiry sweep, saves a clock read when the caller has just read it.
    */
-  writeLocked(shard: number, existing: number, valueLen: number): number {
+  writeLocked(shard: number, existing: number, valueLen: number, nowMs: number = this.now()): number {
     const m = this.memory;
     const base = m.shardBase(shard);
     this.assertRecordFits(valueLen);
     markDirty(m, base, this.ownerId);
     const rec = writeRecord(m, base, this.key, this.keyLength, this.keyHash, existing, valueLen, this.meta);
-    if (rec !== 0) expireFromTail(m, base, this.now(), SWEEP_PER_WRITE);
+    if (rec !== 0) expireFromTail(m, base, nowMs, SWEEP_PER_WRITE);
     return rec;
   }
 
@@ -259,11 +284,12 @@ export class ShmZone {
     removeRecord(m, base, rec);
   }
 
-  touchLocked(shard: number, rec: number): void {
-    const m = this.memory;
-    const base = m.shardBase(shard);
-    markDirty(m, base, this.ownerId);
-    touchRecord(m, base, rec);
+  /**
+   * Marks the record used, which protects it from eviction as a move to the LRU head would
+   * (CLOCK, see layout.ts FLAG_REFERENCED). A one-byte store: no dirty marker needed.
+   */
+  touchLocked(_shard: number, rec: number): void {
+    touchRecord(this.memory, rec);
   }
 
   /** Takes the oldest record off the shard's output queue (it stays in the table), or 0. */
@@ -287,7 +313,7 @@ export class ShmZone {
     const key = this.key;
     const u8 = m.u8;
     for (let rec = m.u32[bucketWord(m, m.shardBase(shard), this.keyHash)]!; rec !== 0; rec = m.u32[(rec + R_HASH_NEXT) >>> 2]!) {
-      if (m.u32[(rec + R_HASH) >>> 2] !== this.keyHash || recordKeyLen(m, rec) !== want) continue;
+      if (recordKeyLen(m, rec) !== want) continue;
       if (recordExpired(m, rec, nowMs)) continue;
       const k = rec + R_KEY;
       let i = 0;
@@ -336,7 +362,7 @@ export class ShmZone {
   valueLen(rec: number): number { return this.memory.u32[(rec + R_VALUE_LEN) >>> 2]!; }
   origin(rec: number): number { return this.memory.u32[(rec + R_ORIGIN) >>> 2]!; }
   stampMs(rec: number): number { return this.memory.f64[(rec + R_STAMP_MS) >>> 3]!; }
-  logical(rec: number): number { return this.memory.u32[(rec + R_LOGICAL) >>> 2]!; }
+  logical(rec: number): number { return this.memory.u16[(rec + R_LOGICAL) >>> 1]!; }
   expireAtMs(rec: number): number { return this.memory.f64[(rec + R_EXPIRE_AT) >>> 3]!; }
   isTombstone(rec: number): boolean { return (this.memory.u8[rec + R_FLAGS]! & FLAG_TOMBSTONE) !== 0; }
   userByte(rec: number): number { return this.memory.u8[rec + R_USER]!; }
@@ -350,7 +376,7 @@ export class ShmZone {
     this.setKey(key);
     const shard = this.shardOfKey();
     this.lock(shard);
-    const rec = this.findLocked(shard, this.now());
+    const rec = this.findLiveLocked(shard);
     let value: string | undefined;
     if (rec !== 0 && !this.isTombstone(rec)) {
       this.touchLocked(shard, rec);
@@ -372,12 +398,13 @@ export class ShmZone {
     meta.local = true;
     meta.expireAtMs = expireAtMs;
     meta.tombstone = tombstone;
-    if (meta.stampMs === 0) meta.stampMs = this.now();
+    const nowMs = this.now();
+    if (meta.stampMs === 0) meta.stampMs = nowMs;
     this.assertRecordFits(valueBytes);
     this.lock(shard);
-    const existing = this.findLocked(shard, this.now());
-    const rec = this.writeLocked(shard, existing, valueBytes);
-    if (rec !== 0) this.memory.u8.set(textScratch.subarray(0, valueBytes), this.valueOffset(rec));
+    const existing = this.findLocked(shard, nowMs);
+    const rec = this.writeLocked(shard, existing, valueBytes, nowMs);
+    if (rec !== 0) copyScratchText(this.memory.u8, this.valueOffset(rec), valueBytes);
     this.unlock(shard);
     meta.stampMs = 0;
     return rec === 0 ? WRITE_NO_MEMORY : WRITE_OK;
@@ -388,7 +415,7 @@ export class ShmZone {
     this.setKey(key);
     const shard = this.shardOfKey();
     this.lock(shard);
-    const rec = this.findLocked(shard, this.now());
+    const rec = this.findLiveLocked(shard);
     if (rec !== 0) this.removeLocked(shard, rec);
     this.unlock(shard);
     return rec !== 0;
@@ -408,4 +435,17 @@ export function scratchText(s: string): number {
 
 export function scratchTextBytes(): Uint8Array {
   return textScratch;
+}
+
+/** Values this short are copied byte by byte: cheaper than a subarray view and set(). */
+const SHORT_COPY_BYTES = 64;
+
+/** Copies the first `length` bytes of the scratch (scratchText's result) to `u8` at `offset`. */
+export function copyScratchText(u8: Uint8Array, offset: number, length: number): void {
+  const from = textScratch;
+  if (length <= SHORT_COPY_BYTES) {
+    for (let i = 0; i < length; i++) u8[offset + i] = from[i]!;
+  } else {
+    u8.set(from.subarray(0, length), offset);
+  }
 }

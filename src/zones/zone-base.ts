@@ -1,5 +1,5 @@
 import {
-  ShmZone, ZoneCursor, compareVersion, scratchText, scratchTextBytes, type ZoneStats,
+  ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
 } from 'native-free-shm';
 import { SharedHybridClock } from '../shared-clock.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
@@ -115,10 +115,13 @@ export abstract class ZoneBase<Settings> {
     }
   }
 
-  /** Stamps shm.meta as a new local version (queued for the cluster when the zone syncs). */
-  protected stampLocal(expireAtMs: number, tombstone: boolean): void {
+  /**
+   * Stamps shm.meta as a new local version (queued for the cluster when the zone syncs).
+   * `nowMs`: this.now() as the caller just read it (one clock read per write).
+   */
+  protected stampLocal(expireAtMs: number, tombstone: boolean, nowMs: number): void {
     const c = this.clock;
-    c.tick();
+    c.tickAt(nowMs);
     const m = this.shm.meta;
     m.stampMs = c.ms;
     m.logical = c.logical;
@@ -148,19 +151,19 @@ export abstract class ZoneBase<Settings> {
    * ZoneFullError when there is no room even after eviction; the zone is then unchanged
    * except for what eviction removed.
    */
-  protected writeText(value: string, expireAtMs: number, tombstone: boolean): void {
+  protected writeText(value: string, expireAtMs: number, tombstone: boolean, nowMs: number = this.now()): void {
     const shm = this.shm;
     const valueBytes = scratchText(value);
     shm.assertRecordFits(valueBytes);
-    this.stampLocal(expireAtMs, tombstone);
+    this.stampLocal(expireAtMs, tombstone, nowMs);
     const shard = shm.shardOfKey();
     let rec = 0;
     shm.lock(shard);
     try {
-      const existing = shm.findLocked(shard, this.now());
+      const existing = shm.findLocked(shard, nowMs);
       this.outrank(existing);
-      rec = shm.writeLocked(shard, existing, valueBytes);
-      if (rec !== 0) shm.memory.u8.set(scratchTextBytes().subarray(0, valueBytes), shm.valueOffset(rec));
+      rec = shm.writeLocked(shard, existing, valueBytes, nowMs);
+      if (rec !== 0) copyScratchText(shm.memory.u8, shm.valueOffset(rec), valueBytes);
     } finally {
       shm.unlock(shard);
     }
@@ -174,7 +177,7 @@ export abstract class ZoneBase<Settings> {
     let value: string | undefined;
     shm.lock(shard);
     try {
-      const rec = shm.findLocked(shard, this.now());
+      const rec = shm.findLiveLocked(shard);
       if (rec !== 0 && !shm.isTombstone(rec)) {
         shm.touchLocked(shard, rec);
         value = shm.valueText(rec);
@@ -195,16 +198,17 @@ export abstract class ZoneBase<Settings> {
     const shard = shm.shardOfKey();
     let had = false;
     let full = false;
-    if (this.sync) this.stampLocal(0, true);
+    const nowMs = this.now();
+    if (this.sync) this.stampLocal(0, true, nowMs);
     shm.lock(shard);
     try {
-      const existing = shm.findLocked(shard, this.now());
+      const existing = shm.findLocked(shard, nowMs);
       had = existing !== 0 && !shm.isTombstone(existing);
       if (had && !this.sync) shm.removeLocked(shard, existing);
       else if (had) {
         shm.meta.expireAtMs = shm.expireAtMs(existing);
         this.outrank(existing);
-        full = shm.writeLocked(shard, existing, 0) === 0;
+        full = shm.writeLocked(shard, existing, 0, nowMs) === 0;
       }
     } finally {
       shm.unlock(shard);

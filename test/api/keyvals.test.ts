@@ -239,7 +239,7 @@ describe('keyvals: POST', () => {
     const huge = await api('/9/http/keyvals/tiny', { method: 'POST', body: json({ big: 'x'.repeat(200_000) }) });
     expectError(huge, 400, 'KeyvalFormatError');
     // Eviction frees at most a few least recently used records, as nginx: not 40 kB of small ones.
-    for (let i = 0; i < 100; i++) zones.tiny.set(`k${i}`, 'x'.repeat(100));
+    for (let i = 0; i < 300; i++) zones.tiny.set(`k${i}`, 'x'.repeat(100)); // most of the 64k zone
     const full = await api('/9/http/keyvals/tiny', { method: 'POST', body: json({ big: 'x'.repeat(40_000) }) });
     expectError(full, 507, 'KeyvalZoneFull');
     expect(errorOf(full).text).toMatch(/zone "tiny" is full/);
@@ -248,7 +248,7 @@ describe('keyvals: POST', () => {
 
   it('a POST of several keys that runs out of room part way removes the keys it added', async () => {
     const body: Record<string, string> = {};
-    for (let i = 0; i < 100; i++) body[`k${i}`] = 'x'.repeat(100);
+    for (let i = 0; i < 300; i++) body[`k${i}`] = 'x'.repeat(100);
     body['big'] = 'x'.repeat(40_000);
     const r = await api('/9/http/keyvals/tiny', { method: 'POST', body: json(body) });
     expectError(r, 507, 'KeyvalZoneFull');

@@ -49,7 +49,7 @@ describe('mutex (single thread)', () => {
     dead.setKey('k5');
     dead.lock(0);
     const rec = dead.findLocked(0, Date.now());
-    dead.touchLocked(0, rec); // a mutation began; the thread "dies" before unlock
+    dead.removeLocked(0, rec); // a mutation began; the thread "dies" before unlock
     expect(z.forceUnlock(4243)).toBe(1);
     const s = z.stats();
     expect(s.resets).toBe(1);

@@ -8,12 +8,21 @@ function emptyShard() {
 }
 
 describe('slab allocator', () => {
-  it('maps sizes to power-of-two classes from 8 bytes', () => {
+  it('maps sizes to classes of 8 to 64 bytes in steps of 8, then four per doubling', () => {
     expect(sizeClassOf(1)).toBe(0);
     expect(sizeClassOf(8)).toBe(0);
     expect(sizeClassOf(9)).toBe(1);
-    expect(sizeClassOf(64)).toBe(3);
-    expect(sizeClassOf(2048)).toBe(8);
+    expect(sizeClassOf(64)).toBe(7);
+    expect(sizeClassOf(65)).toBe(8); // 80
+    expect(sizeClassOf(96)).toBe(9);
+    expect(sizeClassOf(128)).toBe(11);
+    expect(sizeClassOf(129)).toBe(12); // 160
+    expect(sizeClassOf(2048)).toBe(27);
+    const sizes = ShmZone.create({ sizeBytes: 256 * 1024, shards: 1 }).stats().classes.map((c) => c.sizeBytes);
+    expect(sizes.slice(0, 14)).toEqual([8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192]);
+    expect(sizes.at(-1)).toBe(2048);
+    // A block never wastes more than a fifth of itself above 64 bytes (nginx's powers of two: half).
+    for (let bytes = 65; bytes <= 2048; bytes++) expect(sizes[sizeClassOf(bytes)]! - bytes).toBeLessThan(sizes[sizeClassOf(bytes)]! / 5);
   });
 
   it('gives distinct, aligned chunks of the class size and counts them', () => {
@@ -22,19 +31,20 @@ describe('slab allocator', () => {
     for (let i = 0; i < 200; i++) {
       const off = slabAlloc(m, base, 100);
       expect(off).toBeGreaterThan(0);
-      expect((off - (base + m.pagesOffset)) % 128).toBe(0);
-      expect(slabBlockSize(m, base, off)).toBe(128);
+      expect((off - (base + m.pagesOffset)) % 4096 % 112).toBe(0);
+      expect(slabBlockSize(m, base, off)).toBe(112);
       expect(seen.has(off)).toBe(false);
       seen.add(off);
     }
-    const cls = z.stats().classes.find((c) => c.sizeBytes === 128)!;
+    const cls = z.stats().classes.find((c) => c.sizeBytes === 112)!;
     expect(cls.usedChunks).toBe(200);
     expect(cls.requests).toBe(200);
-    expect(cls.totalChunks).toBe(Math.ceil(200 / 32) * 32);
+    const perPage = Math.floor(4096 / 112); // 36; the page's last 64 bytes hold no chunk
+    expect(cls.totalChunks).toBe(Math.ceil(200 / perPage) * perPage);
     for (const off of seen) slabFree(m, base, off);
     const after = z.stats();
     expect(after.pagesFree).toBe(after.pagesTotal);
-    expect(after.classes.find((c) => c.sizeBytes === 128)!.totalChunks).toBe(0);
+    expect(after.classes.find((c) => c.sizeBytes === 112)!.totalChunks).toBe(0);
   });
 
   it('gives whole page runs above half a page and merges freed runs', () => {

@@ -168,6 +168,30 @@ describe('record table', () => {
     expect(checkZone(z)).toEqual([]);
   });
 
+  it('makes room for a record of another size class when every page holds a full class', () => {
+    const { z } = zoneWithClock(64 * 1024, 1);
+    // 96-byte blocks fill every page; then 112-byte ones need a page of their own.
+    for (let i = 0; i < 1000; i++) expect(z.set(`a${String(i).padStart(3, '0')}`, 'v'.repeat(41))).toBe(WRITE_OK);
+    for (let i = 0; i < 1000; i++) expect(z.set(`b${String(i).padStart(3, '0')}`, 'v'.repeat(55))).toBe(WRITE_OK);
+    expect(z.get('b999')).toBe('v'.repeat(55));
+    expect(z.stats().allocFailures).toBe(0);
+    expect(checkZone(z)).toEqual([]);
+  });
+
+  it('gives a record read since it was queued a second chance before evicting it (CLOCK)', () => {
+    const { z } = zoneWithClock(64 * 1024, 1);
+    let n = 0;
+    while (z.stats().evictions === 0) z.set(`k${n++}`, 'v'.repeat(40));
+    // k0 went first. k1 is now the oldest: read it, and the next eviction takes k2 instead.
+    expect(z.get('k0')).toBeUndefined();
+    expect(z.get('k1')).toBe('v'.repeat(40));
+    const before = z.stats().evictions;
+    while (z.stats().evictions === before) z.set(`k${n++}`, 'v'.repeat(40));
+    expect(z.get('k1')).toBe('v'.repeat(40));
+    expect(z.get('k2')).toBeUndefined();
+    expect(checkZone(z)).toEqual([]);
+  });
+
   it('touching a record on get protects it from eviction', () => {
     const { z } = zoneWithClock(64 * 1024, 1);
     z.set('hot', 'h');

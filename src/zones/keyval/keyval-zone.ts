@@ -94,8 +94,9 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     const ttl = options.expireMs ?? this.settings.timeoutMs;
     if (!Number.isFinite(ttl) || ttl < 0) throw new ZoneArgumentError(`keyval zone "${this.name}": expire must be a non-negative number of ms`);
     this.useKey(stored);
-    this.writeText(value, ttl === 0 ? 0 : this.now() + ttl, false);
-    this.index.noteKey(stored);
+    const nowMs = this.now();
+    this.writeText(value, ttl === 0 ? 0 : nowMs + ttl, false, nowMs);
+    this.index.noteKey(stored, this.shm.keyLength);
   }
 
   /** The value of a key (exact match), or undefined when absent, expired or deleted. */
@@ -144,7 +145,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
   }
 
   protected override afterApply(key: string): void {
-    this.index.noteKey(key);
+    this.index.noteKey(key, this.shm.keyLength);
   }
 
   /** Loads the state file, if there is one: every version merged as if it came from a peer. */

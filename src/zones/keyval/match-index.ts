@@ -54,9 +54,10 @@ export class MatchIndex {
   }
 
   /** Records that a key of this canonical text is stored. */
-  noteKey(key: string): void {
+  /** `keyBytes`: the key's UTF-8 length when the caller knows it (the zone has just encoded it). */
+  noteKey(key: string, keyBytes: number = Buffer.byteLength(key)): void {
     const type = this.keyType;
-    if (type === KEY_TYPE_PREFIX) this.setBit(Math.min(Buffer.byteLength(key), MAX_PREFIX_BYTES));
+    if (type === KEY_TYPE_PREFIX) this.setBit(Math.min(keyBytes, MAX_PREFIX_BYTES));
     else if (type === KEY_TYPE_IP) {
       const parsed = parseIpKey(key);
       if (parsed !== null) this.setBit(ipBitIndex(parsed.family, parsed.prefixLength));

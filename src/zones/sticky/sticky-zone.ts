@@ -56,7 +56,8 @@ export class StickyZone extends ZoneBase<StickySettings> {
   learn(session: string, server: string): void {
     if (typeof server !== 'string' || server.length === 0) throw new ZoneArgumentError(`sticky zone "${this.name}": server must be a non-empty string`);
     this.useSession(session);
-    this.writeText(server, this.now() + this.settings.timeoutMs, false);
+    const nowMs = this.now();
+    this.writeText(server, nowMs + this.settings.timeoutMs, false, nowMs);
   }
 
   /**
@@ -76,7 +77,7 @@ export class StickyZone extends ZoneBase<StickySettings> {
       if (rec !== 0 && !shm.isTombstone(rec)) {
         server = shm.valueText(rec);
         const setAt = shm.expireAtMs(rec) - timeoutMs;
-        if (now - setAt >= Math.max(MIN_REFRESH_MS, timeoutMs / REFRESH_FRACTION)) this.refreshLocked(shard, rec, now + timeoutMs);
+        if (now - setAt >= Math.max(MIN_REFRESH_MS, timeoutMs / REFRESH_FRACTION)) this.refreshLocked(shard, rec, now);
         else shm.touchLocked(shard, rec);
       }
     } finally {
@@ -86,11 +87,11 @@ export class StickyZone extends ZoneBase<StickySettings> {
   }
 
   /** Under the lock: a new version of the record with the same server and a new lifetime. */
-  private refreshLocked(shard: number, rec: number, expireAtMs: number): void {
-    this.stampLocal(expireAtMs, false);
+  private refreshLocked(shard: number, rec: number, nowMs: number): void {
+    this.stampLocal(nowMs + this.settings.timeoutMs, false, nowMs);
     this.outrank(rec);
     // Same value length: the write is in place and cannot fail for room.
-    this.shm.writeLocked(shard, rec, this.shm.valueLen(rec));
+    this.shm.writeLocked(shard, rec, this.shm.valueLen(rec), nowMs);
   }
 
   /** Forgets a session everywhere. Returns whether it was known. */
@@ -101,10 +102,14 @@ export class StickyZone extends ZoneBase<StickySettings> {
 
   private useSession(session: string): void {
     if (typeof session !== 'string' || session.length === 0) throw new ZoneArgumentError(`sticky zone "${this.name}": session id must be a non-empty string`);
-    const max = this.settings.maxSessionBytes;
-    if (session.length * 3 > max && Buffer.byteLength(session) > max) {
-      throw new ZoneArgumentError(`sticky zone "${this.name}": session id of ${Buffer.byteLength(session)} bytes is longer than the limit of ${this.settings.maxSessionBytes}`);
+    // The zone's key limit is maxSessionBytes: setKey refuses a longer id while encoding it,
+    // so the byte length is counted separately only for the error message.
+    if (session.length > this.settings.maxSessionBytes || !this.shm.trySetKey(session)) {
+      const bytes = Buffer.byteLength(session);
+      if (bytes > this.settings.maxSessionBytes) {
+        throw new ZoneArgumentError(`sticky zone "${this.name}": session id of ${bytes} bytes is longer than the limit of ${this.settings.maxSessionBytes}`);
+      }
+      this.useKey(session);
     }
-    this.useKey(session);
   }
 }
