@@ -29,7 +29,9 @@ const ceiling2 = await measureContention(2, 1, threadMs, 'map');
 const ceiling8 = await measureContention(8, 1, threadMs, 'map');
 rows.push(ceiling2, ceiling8);
 const overhead = measureOverhead();
+const overheadPow2 = measureOverhead('pow2');
 rows.push({ name: 'bytes overhead per record (100k records)', opsPerSec: 0, note: `${overhead.bytesPerRecord} B beyond ${overhead.keyValueBytes} B of key+value` });
+rows.push({ name: 'the same with nginx power-of-two classes', opsPerSec: 0, note: `${overheadPow2.bytesPerRecord} B` });
 printTable(rows);
 const at = (threads: number, shards: number) => byConfig.get(`${threads}/${shards}`)!.opsPerSec;
 printSummary({
@@ -43,6 +45,7 @@ printSummary({
     shards_vs_single: ratio(at(8, 16), at(8, 1)),
   },
   bytes_overhead_per_record: overhead.bytesPerRecord,
+  bytes_overhead_per_record_pow2_classes: overheadPow2.bytesPerRecord,
   harness_8t_vs_2t_thread_local_map: ratio(ceiling8.opsPerSec, ceiling2.opsPerSec),
   results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), rme_percent: r.rmePercent, note: r.note })),
 });

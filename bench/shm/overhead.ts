@@ -1,13 +1,14 @@
-import { ShmZone } from 'native-free-shm';
+import { ShmZone, type SizeClassScheme } from 'native-free-shm';
 import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue } from './workload.js';
 
 /**
  * Zone bytes in use per record beyond its key and value bytes, at 100k records: everything
  * that is not free (headers, buckets, page descriptors, record headers, slab rounding)
- * divided by the records, less their key and value bytes.
+ * divided by the records, less their key and value bytes. `sizeClasses` 'pow2' measures
+ * nginx's power-of-two slab classes for comparison.
  */
-export function measureOverhead(): { bytesPerRecord: number; keyValueBytes: number } {
-  const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards: 16 });
+export function measureOverhead(sizeClasses: SizeClassScheme = 'fine'): { bytesPerRecord: number; keyValueBytes: number } {
+  const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards: 16, sizeClasses });
   const keys = makeKeys();
   let payload = 0;
   for (let i = 0; i < KEY_COUNT; i++) {

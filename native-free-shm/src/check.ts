@@ -8,7 +8,6 @@ import {
 } from './layout.js';
 import type { ShmZone } from './zone.js';
 import { hashBytes } from './hash.js';
-import { chunksPerPage, classSizeBytes } from './size-class.js';
 
 /**
  * Walks every structure of every shard under its lock and reports what disagrees: slab
@@ -112,8 +111,8 @@ function walkPages(m: ZoneMemory, base: number, report: Report): SlabWalk {
 }
 
 function walkSmallPage(m: ZoneMemory, page: number, d: number, start: number, cls: number, walk: SlabWalk, report: Report): void {
-  const size = classSizeBytes(cls);
-  const chunks = chunksPerPage(cls, m.pageSize);
+  const size = m.classes.classSizeBytes(cls);
+  const chunks = m.classes.chunksPerPage(cls, m.pageSize);
   const end = start + chunks * size; // the page's tail, under one chunk, holds none
   const free = new Set<number>();
   for (let c = m.u32[d + P_FREE_CHUNK]!; c !== 0; c = m.u32[c >>> 2]!) {

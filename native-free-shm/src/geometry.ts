@@ -2,8 +2,9 @@ import {
   CACHE_LINE_BYTES, DESC_WORDS, LAYOUT_VERSION, MAX_KEY_BYTES_LIMIT, MAX_SHARDS, MAX_ZONE_BYTES,
   OWNER_SEQ_BASE, SHARD_HEADER_BYTES, ZONE_HEADER_BYTES, ZONE_MAGIC, Z_BUCKETS, Z_DESCS_OFFSET, Z_LAYOUT,
   Z_MAGIC, Z_MAX_KEY_BYTES, Z_OWNER_SEQ, Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS,
-  Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES, Z_KEY_SUFFIX_BYTES, MAX_KEY_SUFFIX_BYTES,
+  Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES, Z_KEY_SUFFIX_BYTES, MAX_KEY_SUFFIX_BYTES, Z_SIZE_CLASSES,
 } from './layout.js';
+import { SCHEME_CODES, type SizeClassScheme } from './size-class.js';
 
 export interface ZoneOptions {
   /** Total bytes of the zone, header included (nginx's `zone=name:SIZE`). */
@@ -21,6 +22,8 @@ export interface ZoneOptions {
    * land in the same shard and bucket, so they can be visited together (visitKeyGroupLocked).
    */
   keySuffixBytes?: number;
+  /** Slab size classes: 'fine' (default, four per doubling above 64 B) or 'pow2' (nginx's). */
+  sizeClasses?: SizeClassScheme;
 }
 
 export interface Geometry {
@@ -34,6 +37,7 @@ export interface Geometry {
   descsOffset: number;
   pagesOffset: number;
   keySuffixBytes: number;
+  sizeClasses: SizeClassScheme;
 }
 
 const MIN_PAGES_PER_SHARD = 4;
@@ -81,6 +85,8 @@ export function computeGeometry(options: ZoneOptions): Geometry {
   if (!Number.isInteger(keySuffixBytes) || keySuffixBytes < 0 || keySuffixBytes > MAX_KEY_SUFFIX_BYTES || keySuffixBytes >= maxKeyBytes) {
     throw new RangeError(`key suffix bytes must be from 0 to ${MAX_KEY_SUFFIX_BYTES} and less than the key limit, not ${keySuffixBytes}`);
   }
+  const sizeClasses = options.sizeClasses ?? 'fine';
+  if (sizeClasses !== 'fine' && sizeClasses !== 'pow2') throw new RangeError(`size classes must be fine or pow2, not ${String(sizeClasses)}`);
   const bytesPerBucket = options.bytesPerBucket ?? 128;
   const strideBytes = Math.floor((sizeBytes - ZONE_HEADER_BYTES) / shards / CACHE_LINE_BYTES) * CACHE_LINE_BYTES;
   const buckets = Math.max(8, floorPowerOfTwo(Math.max(1, Math.floor(strideBytes / bytesPerBucket))));
@@ -93,7 +99,7 @@ export function computeGeometry(options: ZoneOptions): Geometry {
   const descsOffset = SHARD_HEADER_BYTES + buckets * 4;
   const pagesOffset = alignUp(descsOffset + pages * DESC_WORDS * 4, CACHE_LINE_BYTES);
   return {
-    sizeBytes, shards, pageShift: Math.log2(pageSize), maxKeyBytes, strideBytes, buckets, pages, descsOffset, pagesOffset, keySuffixBytes,
+    sizeBytes, shards, pageShift: Math.log2(pageSize), maxKeyBytes, strideBytes, buckets, pages, descsOffset, pagesOffset, keySuffixBytes, sizeClasses,
   };
 }
 
@@ -111,4 +117,5 @@ export function writeZoneHeader(u32: Uint32Array, g: Geometry): void {
   u32[Z_DESCS_OFFSET] = g.descsOffset;
   u32[Z_PAGES_OFFSET] = g.pagesOffset;
   u32[Z_KEY_SUFFIX_BYTES] = g.keySuffixBytes;
+  u32[Z_SIZE_CLASSES] = SCHEME_CODES[g.sizeClasses];
 }

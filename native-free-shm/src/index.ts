@@ -16,3 +16,4 @@ export {
 } from './zone.js';
 // The slab allocator on its own, for modules that keep more than records in a shard.
 export { sizeClassOf, slabAlloc, slabBlockSize, slabFree, slabMaxBlock } from './slab.js';
+export { FINE_CLASSES, POW2_CLASSES, SizeClasses, type SizeClassScheme } from './size-class.js';

@@ -27,6 +27,8 @@ export const Z_DESCS_OFFSET = 10; // relative to the shard's base
 export const Z_PAGES_OFFSET = 11; // relative to the shard's base
 /** Trailing key bytes left out of the hash, so that keys differing only there share a bucket. */
 export const Z_KEY_SUFFIX_BYTES = 12;
+/** Size class scheme: 0 fine (four per doubling), 1 pow2 (nginx's). */
+export const Z_SIZE_CLASSES = 13;
 export const MAX_KEY_SUFFIX_BYTES = 8;
 /** Bytes the zone's owner module may use as it likes (its own settings, bitmaps). */
 export const USER_AREA_OFFSET = 256;

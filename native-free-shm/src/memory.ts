@@ -2,9 +2,9 @@ import { assert } from './assert.js';
 import {
   LAYOUT_VERSION, ZONE_MAGIC, Z_BUCKETS, Z_DESCS_OFFSET, Z_LAYOUT, Z_MAGIC, Z_MAX_KEY_BYTES,
   Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS, Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES,
-  ZONE_HEADER_BYTES, Z_KEY_SUFFIX_BYTES,
+  ZONE_HEADER_BYTES, Z_KEY_SUFFIX_BYTES, Z_SIZE_CLASSES,
 } from './layout.js';
-import { sizeClassCount } from './size-class.js';
+import { sizeClassesOf, type SizeClasses } from './size-class.js';
 
 /**
  * One thread's handle on a zone's memory: typed views over the shared buffer and the
@@ -35,6 +35,8 @@ export class ZoneMemory {
   readonly maxSmallShift: number;
   /** Number of small size classes, the largest being half a page (size-class.ts). */
   readonly classCount: number;
+  /** The zone's size classes (fine by default, or nginx's powers of two). */
+  readonly classes: SizeClasses;
 
   constructor(buffer: SharedArrayBuffer) {
     assert(buffer instanceof SharedArrayBuffer, 'zone buffer must be a SharedArrayBuffer');
@@ -64,7 +66,8 @@ export class ZoneMemory {
     this.pagesOffset = h[Z_PAGES_OFFSET]!;
     this.keySuffixBytes = h[Z_KEY_SUFFIX_BYTES]!;
     this.maxSmallShift = this.pageShift - 1;
-    this.classCount = sizeClassCount(this.pageShift);
+    this.classes = sizeClassesOf(h[Z_SIZE_CLASSES]!);
+    this.classCount = this.classes.count(this.pageShift);
     assert((this.bucketCount & this.bucketMask) === 0, 'bucket count must be a power of two');
     assert(ZONE_HEADER_BYTES + this.shardCount * this.shardStrideBytes <= this.sizeBytes, 'shards overrun the zone');
   }

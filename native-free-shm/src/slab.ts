@@ -1,6 +1,6 @@
 import { assert } from './assert.js';
 import type { ZoneMemory } from './memory.js';
-import { chunksPerPage, classSizeBytes, sizeClassOf } from './size-class.js';
+import { sizeClassOf } from './size-class.js';
 import {
   DESC_WORDS, P_FREE_CHUNK, P_NEXT, P_PREV, P_SPAN, P_TAG, P_USED, SLAB_STAT_WORDS,
   STAT_FAILS, STAT_REQS, STAT_TOTAL, STAT_USED, S_CLASS_STATS, S_FREE_PAGES, S_FREE_RUNS, S_LARGE_STATS,
@@ -153,7 +153,7 @@ export function slabAlloc(m: ZoneMemory, base: number, bytes: number): number {
     u32[w + S_LARGE_STATS] += count;
     return pageOffset(m, base, page);
   }
-  const cls = sizeClassOf(bytes);
+  const cls = m.classes.sizeClassOf(bytes);
   const stats = w + S_CLASS_STATS + cls * SLAB_STAT_WORDS;
   const partialWord = w + S_PARTIAL + cls;
   u32[stats + STAT_REQS]++;
@@ -165,7 +165,7 @@ export function slabAlloc(m: ZoneMemory, base: number, bytes: number): number {
       return 0;
     }
     initSmallPage(m, base, page, cls);
-    u32[stats + STAT_TOTAL] += chunksPerPage(cls, m.pageSize);
+    u32[stats + STAT_TOTAL] += m.classes.chunksPerPage(cls, m.pageSize);
     listPush(m, base, partialWord, page);
     link = page + 1;
   }
@@ -183,9 +183,9 @@ export function slabAlloc(m: ZoneMemory, base: number, bytes: number): number {
 function initSmallPage(m: ZoneMemory, base: number, page: number, cls: number): void {
   const u32 = m.u32;
   const d = desc(m, base, page);
-  const size = classSizeBytes(cls);
+  const size = m.classes.classSizeBytes(cls);
   const start = pageOffset(m, base, page);
-  const end = start + chunksPerPage(cls, m.pageSize) * size;
+  const end = start + m.classes.chunksPerPage(cls, m.pageSize) * size;
   for (let c = start; c < end; c += size) u32[c >>> 2] = c + size < end ? c + size : 0;
   u32[d + P_TAG] = TAG_SMALL;
   u32[d + P_SPAN] = cls;
@@ -209,7 +209,7 @@ export function slabFree(m: ZoneMemory, base: number, offset: number): void {
   }
   assert(tag === TAG_SMALL, 'slab: free of a chunk in a page that is not in use');
   const cls = u32[d + P_SPAN]!;
-  const size = classSizeBytes(cls);
+  const size = m.classes.classSizeBytes(cls);
   assert((offset - pageOffset(m, base, page)) % size === 0, 'slab: free of a misaligned chunk');
   const stats = w + S_CLASS_STATS + cls * SLAB_STAT_WORDS;
   const partialWord = w + S_PARTIAL + cls;
@@ -221,7 +221,7 @@ export function slabFree(m: ZoneMemory, base: number, offset: number): void {
   if (wasFull) listPush(m, base, partialWord, page);
   if (u32[d + P_USED] === 0) {
     listRemove(m, base, partialWord, page);
-    u32[stats + STAT_TOTAL] -= chunksPerPage(cls, m.pageSize);
+    u32[stats + STAT_TOTAL] -= m.classes.chunksPerPage(cls, m.pageSize);
     u32[d + P_TAG] = TAG_NONE;
     freePages(m, base, page, 1);
   }
@@ -231,7 +231,7 @@ export function slabFree(m: ZoneMemory, base: number, offset: number): void {
 export function slabBlockSize(m: ZoneMemory, base: number, offset: number): number {
   const d = desc(m, base, pageOfOffset(m, base, offset));
   const span = m.u32[d + P_SPAN]!;
-  return m.u32[d + P_TAG] === TAG_LARGE ? span << m.pageShift : classSizeBytes(span);
+  return m.u32[d + P_TAG] === TAG_LARGE ? span << m.pageShift : m.classes.classSizeBytes(span);
 }
 
 /**
@@ -242,7 +242,7 @@ export function slabFreeingServes(m: ZoneMemory, base: number, offset: number, b
   const d = desc(m, base, pageOfOffset(m, base, offset));
   const span = m.u32[d + P_SPAN]!;
   if (bytes > 1 << m.maxSmallShift) return m.u32[d + P_TAG] === TAG_LARGE && span << m.pageShift >= bytes;
-  return m.u32[d + P_TAG] === TAG_SMALL && span === sizeClassOf(bytes);
+  return m.u32[d + P_TAG] === TAG_SMALL && span === m.classes.sizeClassOf(bytes);
 }
 
 /**
@@ -256,8 +256,8 @@ export function slabPageBlocks(m: ZoneMemory, base: number, offset: number): num
   if (m.u32[d + P_TAG] === TAG_LARGE) return [start];
   assert(m.u32[d + P_TAG] === TAG_SMALL, 'slab: block in a page that is not in use');
   const cls = m.u32[d + P_SPAN]!;
-  const size = classSizeBytes(cls);
-  const chunks = chunksPerPage(cls, m.pageSize);
+  const size = m.classes.classSizeBytes(cls);
+  const chunks = m.classes.chunksPerPage(cls, m.pageSize);
   const free = new Uint8Array(chunks);
   for (let c = m.u32[d + P_FREE_CHUNK]!, n = 0; c !== 0 && n < chunks; c = m.u32[c >>> 2]!, n++) free[(c - start) / size] = 1;
   const used: number[] = [];

@@ -4,7 +4,6 @@ import {
   S_CLASS_STATS, S_EVICTIONS, S_EXPIRED, S_FREE_PAGES, S_LARGE_STATS, S_LOCK_WAITS, S_PENDING,
   S_RECORDS, S_RESETS,
 } from './layout.js';
-import { classSizeBytes } from './size-class.js';
 
 export interface SlabClassStats {
   sizeBytes: number;
@@ -39,7 +38,7 @@ export function readStats(m: ZoneMemory): ZoneStats {
   const classCount = m.classCount;
   const classes: SlabClassStats[] = [];
   for (let c = 0; c < classCount; c++) {
-    classes.push({ sizeBytes: classSizeBytes(c), totalChunks: 0, usedChunks: 0, requests: 0, failures: 0 });
+    classes.push({ sizeBytes: m.classes.classSizeBytes(c), totalChunks: 0, usedChunks: 0, requests: 0, failures: 0 });
   }
   const s: ZoneStats = {
     sizeBytes: m.sizeBytes, shards: m.shardCount, records: 0, pending: 0, evictions: 0, allocFailures: 0,

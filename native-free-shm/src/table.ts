@@ -84,7 +84,11 @@ export function recordHash(m: ZoneMemory, rec: number): number {
 function chainUnlink(m: ZoneMemory, base: number, rec: number, replacement: number): void {
   const u32 = m.u32;
   let link = bucketWord(m, base, recordHash(m, rec));
-  while (u32[link] !== rec) link = (u32[link]! + R_HASH_NEXT) >>> 2;
+  while (u32[link] !== rec) {
+    // Reaching the chain's end means `rec` is no record of this table: stop, never loop.
+    assert(u32[link] !== 0, 'table: unlink of a block that is not in its hash chain');
+    link = (u32[link]! + R_HASH_NEXT) >>> 2;
+  }
   if (replacement === 0) {
     u32[link] = u32[(rec + R_HASH_NEXT) >>> 2]!;
   } else {

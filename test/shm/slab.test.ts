@@ -114,3 +114,30 @@ describe('slab allocator', () => {
     expect(z.stats().pagesFree).toBe(z.stats().pagesTotal);
   });
 });
+
+describe("nginx's power-of-two size classes (sizeClasses: 'pow2')", () => {
+  it('cuts pages into 8, 16, 32, ... half a page, and stays sound through random use', () => {
+    const raw = ShmZone.create({ sizeBytes: 256 * 1024, shards: 1, sizeClasses: 'pow2' });
+    const m = raw.memory;
+    const base = m.shardBase(0);
+    expect(raw.stats().classes.map((c) => c.sizeBytes)).toEqual([8, 16, 32, 64, 128, 256, 512, 1024, 2048]);
+    expect(slabBlockSize(m, base, slabAlloc(m, base, 95))).toBe(128);
+    expect(slabBlockSize(m, base, slabAlloc(m, base, 129))).toBe(256);
+    // Records in a zone of their own: in a zone, every slab block is a record.
+    const z = ShmZone.create({ sizeBytes: 256 * 1024, shards: 1, sizeClasses: 'pow2' });
+    for (let i = 0; i < 3000; i++) z.set(`key${i}`, 'v'.repeat(i % 900));
+    for (let i = 0; i < 3000; i += 2) z.remove(`key${i}`);
+    expect(checkZone(z)).toEqual([]);
+    expect(z.stats().classes.every((c) => (c.sizeBytes & (c.sizeBytes - 1)) === 0)).toBe(true);
+  });
+
+  it('the default fine classes waste less than the power-of-two ones for the same records', () => {
+    const used = (sizeClasses: 'pow2' | 'fine') => {
+      const z = ShmZone.create({ sizeBytes: 1 << 20, shards: 1, sizeClasses });
+      for (let i = 0; i < 2000; i++) z.set(`user:${String(i).padStart(8, '0')}`, 'x'.repeat(32));
+      expect(checkZone(z)).toEqual([]);
+      return z.stats().sizeBytes - z.stats().bytesFree;
+    };
+    expect(used('fine')).toBeLessThan(used('pow2'));
+  });
+});
