@@ -1,7 +1,8 @@
 /**
  * The sync suite: `node dist-bench/sync/index.js [--quick]` (npm run bench:sync). Prints a
  * table, then one JSON line:
- * {"suite":"sync","ratios":{"replication_vs_loopback_copy":…},"replication_records_per_s":…,
+ * {"suite":"sync","ratios":{"replication_vs_loopback_copy":…,"tls_vs_tcp":…},"replication_records_per_s":…,
+ *  "replication_tls_records_per_s":…,
  *  "snapshot_1m_s":…,"propagation_ms":{"p50":…,"p99":…},"results":[…]}
  * With --quick the snapshot is of 250k records and snapshot_1m_s is extrapolated (×4).
  */
@@ -11,6 +12,7 @@ import { WIRE_RECORD_BYTES } from './nodes.js';
 import { measurePropagation } from './propagation.js';
 import { measureReplication } from './replication.js';
 import { measureSnapshot } from './snapshot.js';
+import { makeBenchTls } from './tls-certs.js';
 
 const replicationRecords = quick ? 200_000 : 1_000_000;
 const snapshotRecords = quick ? 250_000 : 1_000_000;
@@ -18,6 +20,9 @@ const propagationSamples = quick ? 200 : 1000;
 
 const loopback = await measureLoopback(replicationRecords * WIRE_RECORD_BYTES, WIRE_RECORD_BYTES);
 const replication = await measureReplication(replicationRecords);
+const benchTls = makeBenchTls();
+const replicationTls = await measureReplication(replicationRecords, benchTls);
+benchTls.cleanup();
 const snapshotSeconds = await measureSnapshot(snapshotRecords);
 const snapshot1m = snapshotSeconds * (1_000_000 / snapshotRecords);
 const propagation = await measurePropagation(propagationSamples);
@@ -25,6 +30,7 @@ const propagation = await measurePropagation(propagationSamples);
 const rows: ResultRow[] = [
   { name: `loopback socket copy (${WIRE_RECORD_BYTES} B records)`, opsPerSec: loopback },
   { name: `replication A → B (${replicationRecords} keyval records)`, opsPerSec: replication },
+  { name: `replication A → B over TLS (${replicationRecords} keyval records)`, opsPerSec: replicationTls, note: `${ratio(replicationTls, replication).toFixed(2)} × TCP` },
   { name: `snapshot of ${snapshotRecords} records to a fresh node`, opsPerSec: snapshotRecords / snapshotSeconds, note: `${snapshotSeconds.toFixed(2)} s` },
   { name: 'propagation at zone_sync_interval 10ms', opsPerSec: 0, note: `p50 ${propagation.p50} ms, p99 ${propagation.p99} ms` },
 ];
@@ -32,8 +38,9 @@ printTable(rows);
 printSummary({
   suite: 'sync',
   quick,
-  ratios: { replication_vs_loopback_copy: ratio(replication, loopback) },
+  ratios: { replication_vs_loopback_copy: ratio(replication, loopback), tls_vs_tcp: ratio(replicationTls, replication) },
   replication_records_per_s: Math.round(replication),
+  replication_tls_records_per_s: Math.round(replicationTls),
   snapshot_1m_s: Math.round(snapshot1m * 1000) / 1000,
   propagation_ms: propagation,
   results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), note: r.note })),

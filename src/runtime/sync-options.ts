@@ -1,13 +1,34 @@
 import { formatSocketAddress } from '../config/address.js';
 import type { ZoneSyncServerConfig } from '../config/types.js';
-import type { SyncOptionsInput } from '../sync/options.js';
+import type { ServerSpec, SyncOptionsInput } from '../sync/options.js';
 
-/** The sync thread's options from the `stream { server { zone_sync; … } }` block. */
+/**
+ * The sync thread's options from the `stream { server { zone_sync; … } }` block. Servers
+ * keep their host names: the sync thread resolves them (once, or through the resolver with
+ * `resolve`), and a name is the default zone_sync_ssl_name of its addresses.
+ */
 export function syncOptionsOf(config: ZoneSyncServerConfig): SyncOptionsInput {
   const listen = config.listen[0];
+  const { enabled: sslEnabled, ...ssl } = config.ssl;
   return {
     listen: listen === undefined ? null : formatSocketAddress(listen.address).replace(/^\*:/, '0.0.0.0:'),
-    servers: config.peers.map((p) => formatSocketAddress(p.address)),
+    servers: config.peers.map((p): ServerSpec => (p.resolve ? { address: formatSocketAddress(p.address), resolve: true } : formatSocketAddress(p.address))),
+    tls: sslEnabled ? { ...ssl, protocols: [...ssl.protocols], confCommands: ssl.confCommands.map((c) => ({ ...c })) } : null,
+    listenTls: listen?.ssl === true ? {
+      ...config.listenerSsl,
+      certificates: [...config.listenerSsl.certificates],
+      certificateKeys: [...config.listenerSsl.certificateKeys],
+      protocols: [...config.listenerSsl.protocols],
+      confCommands: config.listenerSsl.confCommands.map((c) => ({ ...c })),
+    } : null,
+    access: config.access.map((rule) => ({ action: rule.action, match: rule.match, address: rule.address, prefixLength: rule.prefixLength })),
+    resolver: config.resolver === null ? null : {
+      servers: config.resolver.servers.map((s) => formatSocketAddress(s)),
+      validMs: config.resolver.validMs,
+      ipv4: config.resolver.ipv4,
+      ipv6: config.resolver.ipv6,
+      timeoutMs: config.resolverTimeoutMs,
+    },
     buffers: { count: config.buffers.count, sizeBytes: config.buffers.sizeBytes },
     connectRetryIntervalMs: config.connectRetryIntervalMs,
     connectTimeoutMs: config.connectTimeoutMs,

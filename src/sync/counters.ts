@@ -45,6 +45,10 @@ export const C_INBOUND_ONLINE = 23;
 export const C_PROTOCOL_ERRORS = 24;
 /** Outbound connections established (HELLO exchanged), ever. */
 export const C_CONNECTS = 25;
+/** Inbound connections closed at once by the listener's allow/deny rules. */
+export const C_ACCESS_DENIED = 26;
+/** Connections refused over TLS, either side: handshake failures and verification failures. */
+export const C_TLS_FAILURES = 27;
 
 export const GLOBAL_WORDS = 32;
 export const Z_RECORDS_TOTAL = 0;
@@ -82,7 +86,8 @@ export interface ZoneSyncCounters {
     records_too_large: number; records_skipped: number; frames_unknown: number; malformed: number;
     apply_no_memory: number; closed_idle: number; closed_slow: number; connect_failures: number;
     connects: number; protocol_errors: number; rounds: number; snapshots_sent: number;
-    snapshots_received: number; self_detected: number; inbound_online: number; state: number;
+    snapshots_received: number; self_detected: number; inbound_online: number; access_denied: number;
+    tls_failures: number; state: number;
   };
 }
 
@@ -106,7 +111,8 @@ export function readSyncCounters(buffer: SharedArrayBuffer, zoneNames: readonly 
       apply_no_memory: w[C_APPLY_NO_MEMORY]!, closed_idle: w[C_CLOSED_IDLE]!, closed_slow: w[C_CLOSED_SLOW]!,
       connect_failures: w[C_CONNECT_FAILURES]!, connects: w[C_CONNECTS]!, protocol_errors: w[C_PROTOCOL_ERRORS]!,
       rounds: w[C_ROUNDS]!, snapshots_sent: w[C_SNAPSHOTS_SENT]!, snapshots_received: w[C_SNAPSHOTS_RECEIVED]!,
-      self_detected: w[C_SELF_DETECTED]!, inbound_online: w[C_INBOUND_ONLINE]!, state: w[C_STATE]!,
+      self_detected: w[C_SELF_DETECTED]!, inbound_online: w[C_INBOUND_ONLINE]!, access_denied: w[C_ACCESS_DENIED]!,
+      tls_failures: w[C_TLS_FAILURES]!, state: w[C_STATE]!,
     },
   };
 }

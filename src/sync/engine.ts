@@ -9,27 +9,32 @@
 //
 // Outbound addresses are "slots": each holds at most one connection and redials
 // zone_sync_connect_retry_interval after it closes, unless the address proved to be this
-// node itself.
+// node itself. A slot remembers why its last connection failed (peer status `lastError`);
+// a TLS refusal is logged when its reason differs from the slot's previous one, so that a
+// peer with a bad certificate does not write a line every retry interval.
+//
+// The listener applies allow/deny (options.access) before anything else, TLS included.
 
 import { threadId } from 'node:worker_threads';
+import { AccessList } from '../api/access.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { SharedHybridClock } from '../shared-clock.js';
 import {
   C_APPLY_NO_MEMORY, C_CONNECTS, C_CONNECT_FAILURES, C_INBOUND_ONLINE, C_NODES_ONLINE, C_RECORDS_APPLIED,
-  C_RECORDS_IGNORED, C_RECORDS_IN, C_RECORDS_OUT, C_RECORDS_SKIPPED, C_RECORDS_TOO_LARGE, C_ROUNDS,
+  C_RECORDS_IGNORED, C_RECORDS_IN, C_ACCESS_DENIED, C_TLS_FAILURES, C_RECORDS_OUT, C_RECORDS_SKIPPED, C_RECORDS_TOO_LARGE, C_ROUNDS,
   C_SELF_DETECTED, C_STATE, C_ZONE_COUNT, C_CLOSED_SLOW, SYNC_STATE_RUNNING, SYNC_STATE_STARTING, SYNC_STATE_STOPPED,
   SYNC_STATE_STOPPING, Z_RECORDS_PENDING, Z_RECORDS_TOTAL, createSyncCountersBuffer, readSyncCounters,
   syncCountersBytes, zoneWord, type ZoneSyncCounters,
 } from './counters.js';
 import { noopLogger, type LogFields, type SyncLogger } from './logger.js';
-import { resolveSyncOptions, type SyncOptions, type SyncOptionsInput } from './options.js';
+import { resolveSyncOptions, type ServerSpec, type SyncOptions, type SyncOptionsInput } from './options.js';
 import { PeerConnection, type PeerHost } from './peer.js';
 import { FrameWriter, helloFrameLength, type FrameReader, type HelloZone } from './protocol/index.js';
 import { SnapshotSender } from './snapshot.js';
 import { RecordTally, SyncZone, type SkippedRecord } from './sync-zone.js';
-import { TcpTransport } from './tcp-transport.js';
+import { HANDSHAKE_HANGUP, transportFor } from './tls-transport.js';
 import { realTimers, type SyncTimers, type TimerHandle } from './timers.js';
-import type { Connection, Listener, Transport } from './transport.js';
+import { ConnectionRefusedError, type Connection, type ListenHooks, type Listener, type Transport } from './transport.js';
 import type { PeerStatus } from './types.js';
 
 export interface SyncEngineConfig {
@@ -42,7 +47,7 @@ export interface SyncEngineConfig {
   /** The node's SharedHybridClock buffer. */
   clockBuffer: SharedArrayBuffer;
   options?: SyncOptionsInput;
-  /** Default: TCP and unix sockets (node:net). */
+  /** Default: TCP and unix sockets (node:net), with TLS where options.tls / listenTls ask. */
   transport?: Transport;
   /** Default: real time. */
   timers?: SyncTimers;
@@ -59,10 +64,17 @@ export const MAX_INBOUND_CONNECTIONS = 1024;
 const STOP_FLUSH_ROUNDS = 64;
 const MIN_TICK_MS = 5;
 const MAX_TICK_MS = 1000;
+/** An inbound refusal (TLS, access rule) is logged once per client host and reason in this period. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+const MAX_REFUSALS_REMEMBERED = 256;
 
 interface OutboundSlot {
   readonly address: string;
+  /** The host name the address came from (the default TLS name), or null. */
+  readonly hostName: string | null;
   peer: PeerConnection | null;
+  /** Why the last connection failed or ended, or null. */
+  lastError: string | null;
   /** The address is this node: never dialled again. */
   self: boolean;
   /** Monotonic ms of the next dial. */
@@ -83,6 +95,10 @@ export class SyncEngine implements PeerHost {
   readonly zones: readonly SyncZone[];
   readonly clock: SharedHybridClock;
   private readonly transport: Transport;
+  private readonly access: AccessList;
+  private readonly listenHooks: ListenHooks;
+  /** "host reason" → monotonic ms of the last log line about it. */
+  private readonly refusalsLogged = new Map<string, number>();
   private readonly helloZones: HelloZone[];
   private readonly controlWriter: FrameWriter;
   private readonly slots = new Map<string, OutboundSlot>();
@@ -108,7 +124,12 @@ export class SyncEngine implements PeerHost {
     this.options = resolveSyncOptions(config.options);
     this.timers = config.timers ?? realTimers;
     this.log = config.logger ?? noopLogger;
-    this.transport = config.transport ?? new TcpTransport();
+    this.transport = config.transport ?? transportFor(this.options);
+    this.access = new AccessList(this.options.access);
+    this.listenHooks = {
+      admit: (remoteIp, remoteAddress) => this.admit(remoteIp, remoteAddress),
+      refused: (remoteAddress, error) => this.refused(remoteAddress, error),
+    };
     const ownerId = config.ownerId ?? threadId + 1;
     this.clock = new SharedHybridClock(config.clockBuffer, ownerId, this.timers.wallMs);
     const synced = config.descriptors.filter((d) => d.sync);
@@ -150,7 +171,7 @@ export class SyncEngine implements PeerHost {
   async start(): Promise<void> {
     if (this.state !== SYNC_STATE_STARTING) throw new Error('SyncEngine.start() called twice');
     if (this.options.listen !== null) {
-      this.listener = await this.transport.listen(this.options.listen, (connection) => this.accept(connection));
+      this.listener = await this.transport.listen(this.options.listen, (connection) => this.accept(connection), this.listenHooks);
       this.info({ listen: this.listener.address }, 'zone_sync listening');
     }
     this.setState(SYNC_STATE_RUNNING);
@@ -161,19 +182,26 @@ export class SyncEngine implements PeerHost {
 
   /**
    * Replaces the list of addresses to dial (zone_sync_server; a reload, or DNS discovery):
-   * new ones are dialled now, vanished ones are closed and forgotten.
+   * new ones are dialled now, vanished ones are closed and forgotten. Addresses are dialled
+   * as written (names are not resolved here, `resolve` is ignored: see discovery.ts); the
+   * first spec of an address sets its host name, and an address whose host name changed
+   * is redialled.
    */
-  setServers(addresses: readonly string[]): void {
-    const wanted = new Set(addresses);
+  setServers(specs: readonly ServerSpec[]): void {
+    const wanted = new Map<string, string | null>();
+    for (const spec of specs) {
+      const address = typeof spec === 'string' ? spec : spec.address;
+      if (!wanted.has(address)) wanted.set(address, typeof spec === 'string' ? null : spec.name ?? null);
+    }
     for (const [address, slot] of this.slots) {
-      if (wanted.has(address)) continue;
+      if (wanted.get(address) === slot.hostName) continue;
       this.slots.delete(address);
       slot.peer?.close('removed', true);
       this.info({ peer: address }, 'zone_sync server removed');
     }
-    for (const address of wanted) {
+    for (const [address, hostName] of wanted) {
       if (this.slots.has(address)) continue;
-      const slot: OutboundSlot = { address, peer: null, self: false, nextDialMs: this.timers.monotonicMs() };
+      const slot: OutboundSlot = { address, hostName, peer: null, lastError: null, self: false, nextDialMs: this.timers.monotonicMs() };
       this.slots.set(address, slot);
       if (this.state === SYNC_STATE_RUNNING) this.dial(slot);
     }
@@ -191,10 +219,10 @@ export class SyncEngine implements PeerHost {
     const now = this.timers.monotonicMs();
     const out: PeerStatus[] = [];
     for (const slot of this.slots.values()) {
-      if (slot.peer !== null) out.push(slot.peer.status(now));
+      if (slot.peer !== null) out.push(slot.peer.status(now, slot.lastError));
       else out.push(idleStatus(slot));
     }
-    for (const peer of this.inbound) out.push(peer.status(now));
+    for (const peer of this.inbound) out.push(peer.status(now, null));
     return out;
   }
 
@@ -323,12 +351,70 @@ export class SyncEngine implements PeerHost {
     const peer = new PeerConnection(this, 'outbound', slot.address);
     slot.peer = peer;
     try {
-      peer.connection = this.transport.dial(slot.address, peer);
+      peer.connection = this.transport.dial(slot.address, peer, slot.hostName);
     } catch (error) {
       slot.peer = null;
       slot.nextDialMs = this.timers.monotonicMs() + this.options.connectRetryIntervalMs;
+      slot.lastError = (error as Error).message;
       this.counters[C_CONNECT_FAILURES]++;
       this.log.error({ peer: slot.address, error: (error as Error).message }, 'zone_sync cannot dial');
+    }
+  }
+
+  /** The listener's first question about a new connection: allow / deny (logged as refusals are). */
+  private admit(remoteIp: string | undefined, remoteAddress: string): boolean {
+    if (this.access.allows(remoteIp)) return true;
+    this.counters[C_ACCESS_DENIED]++;
+    if (this.logRefusal(remoteAddress, 'denied')) {
+      this.log.warn({ node: this.nodeName, peer: remoteAddress }, 'zone_sync connection denied by an access rule, closed');
+    }
+    return false;
+  }
+
+  /** True when a refusal of this host for this reason was not logged in REFUSAL_LOG_INTERVAL_MS. */
+  private logRefusal(remoteAddress: string, reason: string): boolean {
+    const host = remoteAddress.startsWith('unix:') ? remoteAddress : remoteAddress.slice(0, remoteAddress.lastIndexOf(':'));
+    const key = `${host} ${reason}`;
+    const now = this.timers.monotonicMs();
+    const last = this.refusalsLogged.get(key);
+    if (last !== undefined && now - last < REFUSAL_LOG_INTERVAL_MS) return false;
+    if (this.refusalsLogged.size >= MAX_REFUSALS_REMEMBERED) this.refusalsLogged.clear();
+    this.refusalsLogged.set(key, now);
+    return true;
+  }
+
+  /**
+   * An inbound connection failed its TLS handshake or client certificate check. Logged once
+   * per client host and reason every REFUSAL_LOG_INTERVAL_MS (a client retries every
+   * zone_sync_connect_retry_interval, from a new port each time); counted every time. A
+   * client hanging up in the handshake (a dialer that refused our certificate) is logged at
+   * info, as nginx logs "peer closed connection in SSL handshake".
+   */
+  private refused(remoteAddress: string, error: Error): void {
+    this.counters[C_TLS_FAILURES]++;
+    const reason = error instanceof ConnectionRefusedError ? error.reason : 'TLS handshake failed';
+    if (!this.logRefusal(remoteAddress, reason)) return;
+    const fields = { node: this.nodeName, peer: remoteAddress, direction: 'inbound', reason, error: error.message };
+    const message = `zone_sync TLS connection from ${remoteAddress} refused: ${reason}`;
+    if (reason === HANDSHAKE_HANGUP) this.log.info(fields, message);
+    else this.log.error(fields, message);
+  }
+
+  /** Records why an outbound connection ended; logs a TLS refusal when its reason is new. */
+  private noteOutboundFailure(slot: OutboundSlot, peer: PeerConnection): void {
+    const error = peer.closeError;
+    let text: string | null = null;
+    if (error instanceof ConnectionRefusedError) text = `TLS: ${error.message}`;
+    else if (error !== null) text = error.message;
+    else if (peer.connectedSinceMs === 0 && peer.closeReason === 'peer') text = 'closed by the peer before the HELLO exchange';
+    if (text === null) return;
+    const previous = slot.lastError;
+    slot.lastError = text;
+    if (!(error instanceof ConnectionRefusedError)) return;
+    this.counters[C_TLS_FAILURES]++;
+    if (previous !== text) {
+      this.log.error({ node: this.nodeName, peer: slot.address, direction: 'outbound', reason: error.reason, error: error.message },
+        `zone_sync TLS connection to ${slot.address} refused: ${error.reason}`);
     }
   }
 
@@ -405,7 +491,11 @@ export class SyncEngine implements PeerHost {
   }
 
   onHandshake(peer: PeerConnection): void {
-    if (peer.direction === 'outbound') this.counters[C_CONNECTS]++;
+    if (peer.direction === 'outbound') {
+      this.counters[C_CONNECTS]++;
+      const slot = this.slots.get(peer.address);
+      if (slot !== undefined) slot.lastError = null;
+    }
     this.info({ peer: peer.address, direction: peer.direction, nodeId: peer.nodeId, nodeName: peer.nodeName }, 'zone_sync connected');
     this.updateOnline();
   }
@@ -430,6 +520,7 @@ export class SyncEngine implements PeerHost {
       if (slot !== undefined && slot.peer === peer) {
         slot.peer = null;
         slot.nextDialMs = this.timers.monotonicMs() + this.options.connectRetryIntervalMs;
+        this.noteOutboundFailure(slot, peer);
       }
       if (peer.connectedSinceMs === 0 && peer.closeReason !== 'self' && peer.closeReason !== 'stop' && peer.closeReason !== 'removed') {
         this.counters[C_CONNECT_FAILURES]++;
@@ -487,7 +578,7 @@ export class SyncEngine implements PeerHost {
 function idleStatus(slot: OutboundSlot): PeerStatus {
   return {
     address: slot.address, direction: 'outbound', state: slot.self ? 'self' : 'idle', nodeId: -1, nodeName: '',
-    connectedSinceMs: 0, rttMs: -1, lastMessageAgeMs: -1, bytesIn: 0, bytesOut: 0,
+    connectedSinceMs: 0, rttMs: -1, lastMessageAgeMs: -1, bytesIn: 0, bytesOut: 0, lastError: slot.lastError,
     snapshot: { state: 'none', zonesDone: 0, zonesTotal: 0, records: 0, zone: null },
   };
 }

@@ -1,6 +1,9 @@
 // The sync thread's settings, typed, in milliseconds and bytes. Names follow the
 // zone_sync_* directives of seeds/000 (ngx_stream_zone_sync_module) and so do the defaults;
 // the configuration loader maps a parsed `stream { server { zone_sync; … } }` onto this.
+// Everything here is plain data: it crosses into the sync thread as workerData.
+
+import type { AccessRule, ListenerSslConfig, ZoneSyncSslConfig } from '../config/types.js';
 
 /** nginx's memory page on the platforms zonesync targets ("4k|8k" in the seed). */
 export const PAGE_SIZE_BYTES = 4096;
@@ -12,11 +15,45 @@ export interface SyncBuffers {
   sizeBytes: number;
 }
 
+/**
+ * A zone_sync_server line. A string is an address dialled as written. The object form names
+ * the host the address came from (`name`: the default zone_sync_ssl_name) and asks for DNS
+ * discovery (`resolve`): the sync thread's Discovery (discovery.ts) turns specs into
+ * addresses; the engine alone dials `address` as written and ignores `resolve`.
+ */
+export type ServerSpec = string | { readonly address: string; readonly resolve?: boolean; readonly name?: string | null };
+
+/** zone_sync_ssl_* (the connections this node dials); `enabled` is implied by the object. */
+export type OutgoingTlsOptions = Omit<ZoneSyncSslConfig, 'enabled'>;
+
+/** `listen … ssl` with ssl_* of the zone_sync server. */
+export type ListenTlsOptions = ListenerSslConfig;
+
+/** `resolver` of the stream block, for zone_sync_server … resolve. */
+export interface ResolverOptions {
+  /** DNS servers, "ip:port" or "[v6]:port". */
+  servers: string[];
+  /** valid=: re-resolve this often; null: after the records' TTL (MIN_TTL_MS at least). */
+  validMs: number | null;
+  ipv4: boolean;
+  ipv6: boolean;
+  /** resolver_timeout */
+  timeoutMs: number;
+}
+
 export interface SyncOptions {
   /** `listen`: "host:port", "[v6]:port" or "unix:/path"; null: accept no connections. */
   listen: string | null;
   /** zone_sync_server lines: the addresses to dial (this node's own address may be among them). */
-  servers: string[];
+  servers: ServerSpec[];
+  /** zone_sync_ssl on: TLS on the connections this node dials; null: plain TCP. */
+  tls: OutgoingTlsOptions | null;
+  /** `listen … ssl`: TLS on accepted connections; null: plain TCP. */
+  listenTls: ListenTlsOptions | null;
+  /** allow / deny on the listener (first match wins); empty: everyone. */
+  access: AccessRule[];
+  /** The stream resolver, for servers with `resolve`; null: none configured. */
+  resolver: ResolverOptions | null;
   buffers: SyncBuffers;
   /** zone_sync_connect_retry_interval */
   connectRetryIntervalMs: number;
@@ -47,6 +84,10 @@ export function defaultSyncOptions(): SyncOptions {
   return {
     listen: null,
     servers: [],
+    tls: null,
+    listenTls: null,
+    access: [],
+    resolver: null,
     buffers: { ...DEFAULT_BUFFERS },
     connectRetryIntervalMs: 1_000,
     connectTimeoutMs: 5_000,
@@ -72,6 +113,10 @@ export function resolveSyncOptions(input: SyncOptionsInput = {}): SyncOptions {
   const o: SyncOptions = {
     listen: input.listen ?? d.listen,
     servers: [...(input.servers ?? d.servers)],
+    tls: input.tls ?? d.tls,
+    listenTls: input.listenTls ?? d.listenTls,
+    access: [...(input.access ?? d.access)],
+    resolver: input.resolver ?? d.resolver,
     buffers,
     connectRetryIntervalMs: input.connectRetryIntervalMs ?? d.connectRetryIntervalMs,
     connectTimeoutMs: input.connectTimeoutMs ?? d.connectTimeoutMs,
@@ -92,6 +137,13 @@ export function resolveSyncOptions(input: SyncOptionsInput = {}): SyncOptions {
   checkInteger(o.maxPeerBufferedBytes, 4 * o.buffers.sizeBytes, Number.MAX_SAFE_INTEGER, 'maxPeerBufferedBytes');
   checkInteger(o.snapshotStepRecords, 1, 1 << 20, 'snapshotStepRecords');
   checkInteger(o.stopGraceMs, 0, 2 ** 31 - 1, 'stopGraceMs');
+  if (o.tls !== null) checkInteger(o.tls.verifyDepth, 0, 100, 'zone_sync_ssl_verify_depth');
+  if (o.listenTls !== null) checkInteger(o.listenTls.verifyDepth, 0, 100, 'ssl_verify_depth');
+  if (o.resolver !== null) {
+    if (o.resolver.servers.length === 0) throw new RangeError('resolver needs at least one name server');
+    checkInteger(o.resolver.timeoutMs, 1, 2 ** 31 - 1, 'resolver_timeout');
+    if (o.resolver.validMs !== null) checkInteger(o.resolver.validMs, 1, 2 ** 31 - 1, 'resolver valid=');
+  }
   if (o.recvBufferSizeBytes < o.buffers.sizeBytes) {
     // The seed: "The buffer size must be equal or greater than one of the zone_sync_buffers."
     throw new RangeError(`zone_sync_recv_buffer_size (${o.recvBufferSizeBytes}) must be at least one zone_sync_buffers size (${o.buffers.sizeBytes})`);

@@ -72,6 +72,8 @@ export class PeerConnection implements ConnectionEvents {
   bytesIn = 0;
   bytesOut = 0;
   closeReason: CloseReason | null = null;
+  /** What ended the connection, for logs and peer status: the transport's error, or null. */
+  closeError: Error | null = null;
   // Snapshot sent (outbound) or received (inbound).
   snapshot: SnapshotSender | null = null;
   snapshotDone = false;
@@ -139,6 +141,7 @@ export class PeerConnection implements ConnectionEvents {
     this.cancelSnapshot();
     this.state = 'closing';
     if (this.closeReason === null) this.closeReason = 'peer';
+    this.closeError = error;
     if (error !== null && !wasConnecting) {
       this.host.log.info({ peer: this.address, error: error.message }, 'zone_sync connection failed');
     }
@@ -365,7 +368,7 @@ export class PeerConnection implements ConnectionEvents {
     else connection.destroy();
   }
 
-  status(nowMs: number): PeerStatus {
+  status(nowMs: number, lastError: string | null): PeerStatus {
     const outbound = this.direction === 'outbound';
     const snapshot = this.snapshot;
     const connected = this.state === 'open' || this.state === 'handshake';
@@ -380,6 +383,7 @@ export class PeerConnection implements ConnectionEvents {
       lastMessageAgeMs: connected ? Math.max(0, Math.round(nowMs - this.lastRecvMs)) : -1,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
+      lastError,
       snapshot: outbound
         ? {
           state: snapshot === null ? 'none' : this.snapshotDone ? 'done' : 'sending',

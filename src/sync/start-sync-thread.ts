@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { createSyncCountersBuffer, readSyncCounters, type ZoneSyncCounters } from './counters.js';
 import { noopLogger, type SyncLogger } from './logger.js';
-import type { SyncOptionsInput } from './options.js';
+import type { ServerSpec, SyncOptionsInput } from './options.js';
 import type { FromSyncThread, PeerStatus, SyncThreadData, ToSyncThread } from './types.js';
 
 /** How long past stopGraceMs stop() waits for the thread before terminating it. */
@@ -29,7 +29,8 @@ export interface SyncThreadHandle {
   /** The NGINX Plus `stream/zone_sync` counters, read from shared memory. */
   counters(): ZoneSyncCounters;
   status(): Promise<PeerStatus[]>;
-  setServers(servers: string[]): void;
+  /** zone_sync_server lines (a reload): names are resolved in the thread (discovery.ts). */
+  setServers(servers: readonly ServerSpec[]): void;
   /** Graceful stop; resolves when the thread has exited. */
   stop(): Promise<void>;
 }
@@ -84,7 +85,7 @@ export async function startSyncThread(start: StartSyncThreadOptions): Promise<Sy
       statusWaiters.set(id, resolve);
       send({ type: 'status', id });
     }),
-    setServers: (servers) => send({ type: 'set-servers', servers }),
+    setServers: (servers) => send({ type: 'set-servers', servers: [...servers] }),
     stop: async () => {
       send({ type: 'stop' });
       // The thread ends connections within stopGraceMs; past a margin more, it is terminated.

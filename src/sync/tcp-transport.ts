@@ -1,10 +1,11 @@
 // Transport over node:net: TCP ("host:port") and unix-domain sockets ("unix:/path").
 // Nagle is off: frames are written whole, once per round, and latency matters more.
+// SocketConnection and listenSockets serve the TLS transport too (a TLSSocket is a Socket).
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { formatAddress, parseAddress, type Connection, type ConnectionEvents, type Listener, type Transport } from './transport.js';
+import { formatAddress, parseAddress, type Connection, type ConnectionEvents, type ListenHooks, type Listener, type Transport } from './transport.js';
 
-class TcpConnection implements Connection {
+export class SocketConnection implements Connection {
   readonly socket: Socket;
   remoteAddress: string;
   private events: ConnectionEvents | null = null;
@@ -19,17 +20,23 @@ class TcpConnection implements Connection {
     return this.socket.writableLength;
   }
 
-  attach(events: ConnectionEvents, dialled: boolean): void {
+  /** Attaches data, drain, error and close; the owner calls events.onOpen itself when dialling. */
+  attach(events: ConnectionEvents): void {
     this.events = events;
     const socket = this.socket;
     socket.setNoDelay(true);
-    if (dialled) socket.once('connect', () => events.onOpen());
     socket.on('data', (chunk: Buffer) => events.onData(chunk));
     socket.on('drain', () => events.onDrain());
     socket.on('error', (error: Error) => {
-      this.error = error;
+      if (this.error === null) this.error = error;
     });
     socket.once('close', () => this.events?.onClose(this.error));
+  }
+
+  /** Closes with `error` as the reason onClose reports (the first error wins). */
+  fail(error: Error): void {
+    if (this.error === null) this.error = error;
+    this.socket.destroy();
   }
 
   write(bytes: Uint8Array): boolean {
@@ -46,14 +53,14 @@ class TcpConnection implements Connection {
   }
 }
 
-function describeRemote(socket: Socket, fallback: string): string {
+export function describeRemote(socket: Socket, fallback: string): string {
   if (socket.remoteAddress !== undefined && socket.remotePort !== undefined) {
     return formatAddress(socket.remoteAddress, socket.remotePort);
   }
   return fallback;
 }
 
-class TcpListener implements Listener {
+class NetListener implements Listener {
   constructor(readonly address: string, private readonly server: Server) {}
 
   close(): Promise<void> {
@@ -61,31 +68,51 @@ class TcpListener implements Listener {
   }
 }
 
+/**
+ * Listens on `address`; every connection the hooks admit goes to `onSocket` with its remote
+ * address. A refused one is destroyed before any byte is read.
+ */
+export function listenSockets(address: string, hooks: ListenHooks | undefined, onSocket: (socket: Socket, remote: string) => void): Promise<Listener> {
+  const target = parseAddress(address);
+  const server = createServer((socket) => {
+    const remote = describeRemote(socket, address);
+    if (hooks !== undefined && !hooks.admit(socket.remoteAddress, remote)) {
+      socket.destroy();
+      return;
+    }
+    onSocket(socket, remote);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const onListening = (): void => {
+      server.off('error', reject);
+      const bound = server.address();
+      const actual = bound !== null && typeof bound === 'object' ? formatAddress(bound.address, bound.port) : address;
+      resolve(new NetListener(actual, server));
+    };
+    if ('path' in target) server.listen(target.path, onListening);
+    else server.listen(target.port, target.host, onListening);
+  });
+}
+
+export function connectSocket(address: string): Socket {
+  const target = parseAddress(address);
+  return 'path' in target ? createConnection({ path: target.path }) : createConnection({ host: target.host, port: target.port });
+}
+
 export class TcpTransport implements Transport {
   dial(address: string, events: ConnectionEvents): Connection {
-    const target = parseAddress(address);
-    const socket = 'path' in target ? createConnection({ path: target.path }) : createConnection({ host: target.host, port: target.port });
-    const connection = new TcpConnection(socket, address);
-    connection.attach(events, true);
+    const socket = connectSocket(address);
+    const connection = new SocketConnection(socket, address);
+    connection.attach(events);
+    socket.once('connect', () => events.onOpen());
     return connection;
   }
 
-  listen(address: string, accept: (connection: Connection) => ConnectionEvents): Promise<Listener> {
-    const target = parseAddress(address);
-    const server = createServer((socket) => {
-      const connection = new TcpConnection(socket, describeRemote(socket, address));
-      connection.attach(accept(connection), false);
-    });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      const onListening = (): void => {
-        server.off('error', reject);
-        const bound = server.address();
-        const actual = bound !== null && typeof bound === 'object' ? formatAddress(bound.address, bound.port) : address;
-        resolve(new TcpListener(actual, server));
-      };
-      if ('path' in target) server.listen(target.path, onListening);
-      else server.listen(target.port, target.host, onListening);
+  listen(address: string, accept: (connection: Connection) => ConnectionEvents, hooks?: ListenHooks): Promise<Listener> {
+    return listenSockets(address, hooks, (socket, remote) => {
+      const connection = new SocketConnection(socket, remote);
+      connection.attach(accept(connection));
     });
   }
 }

@@ -1,6 +1,6 @@
 // The connection seam. The engine sees byte streams with back-pressure, nothing more; the
-// TCP transport (tcp-transport.ts) backs them with node:net, TLS will be another factory,
-// and the simulator (test/sim) backs them with a virtual network.
+// TCP transport (tcp-transport.ts) backs them with node:net, the TLS transport
+// (tls-transport.ts) with node:tls, and the simulator (test/sim) with a virtual network.
 
 /** What a connection reports to its owner. onClose is called exactly once, last. */
 export interface ConnectionEvents {
@@ -35,11 +35,40 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** What a listener asks its owner about connections it has not handed to `accept`. */
+export interface ListenHooks {
+  /**
+   * Called for each new connection before anything else (before a TLS handshake): false
+   * closes it at once. `remoteIp` is undefined for a unix-domain client.
+   */
+  admit(remoteIp: string | undefined, remoteAddress: string): boolean;
+  /** A connection failed before it was accepted (TLS handshake or verification): it is closed. */
+  refused(remoteAddress: string, error: Error): void;
+}
+
 export interface Transport {
-  /** Starts connecting; events arrive on `events`, onOpen first, or onClose on failure. */
-  dial(address: string, events: ConnectionEvents): Connection;
+  /**
+   * Starts connecting; events arrive on `events`, onOpen first, or onClose on failure.
+   * `hostName` is the name the address came from (the default TLS name), if any.
+   */
+  dial(address: string, events: ConnectionEvents, hostName?: string | null): Connection;
   /** Accepts connections; `accept` returns the events object of each new connection. */
-  listen(address: string, accept: (connection: Connection) => ConnectionEvents): Promise<Listener>;
+  listen(address: string, accept: (connection: Connection) => ConnectionEvents, hooks?: ListenHooks): Promise<Listener>;
+}
+
+/**
+ * Why a connection was refused: a TLS verification failure (expired, unknown CA, name
+ * mismatch, revoked, chain too deep, no client certificate, …) or an access rule. The
+ * transport closes the connection with it; `reason` is short, for logs and peer status.
+ */
+export class ConnectionRefusedError extends Error {
+  readonly reason: string;
+
+  constructor(reason: string, detail: string) {
+    super(detail === '' ? reason : `${reason}: ${detail}`);
+    this.name = 'ConnectionRefusedError';
+    this.reason = reason;
+  }
 }
 
 export type ParsedAddress = { readonly path: string } | { readonly host: string; readonly port: number };

@@ -2,7 +2,7 @@
 
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import type { LogFields } from './logger.js';
-import type { SyncOptionsInput } from './options.js';
+import type { ServerSpec, SyncOptionsInput } from './options.js';
 
 export type PeerDirection = 'outbound' | 'inbound';
 
@@ -38,6 +38,12 @@ export interface PeerStatus {
   lastMessageAgeMs: number;
   bytesIn: number;
   bytesOut: number;
+  /**
+   * Outbound: why the last connection to this address failed or ended ("TLS: expired:
+   * certificate verify failed (CERT_HAS_EXPIRED)", "connect ECONNREFUSED …"), kept across
+   * redials until a HELLO exchange succeeds; null when none failed since. Inbound: null.
+   */
+  lastError: string | null;
   /** Outbound: the snapshot this node sends; inbound: the one it receives. */
   snapshot: SnapshotProgress;
 }
@@ -56,7 +62,7 @@ export interface SyncThreadData {
 export type ToSyncThread =
   | { type: 'stop' }
   | { type: 'status'; id: number }
-  | { type: 'set-servers'; servers: string[] };
+  | { type: 'set-servers'; servers: ServerSpec[] };
 
 /** Messages from the sync thread. */
 export type FromSyncThread =

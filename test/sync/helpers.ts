@@ -2,7 +2,7 @@
 // process, talking over real sockets on 127.0.0.1.
 import { ShmZone, ZoneCursor } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
-import { SyncEngine, type SyncLogger, type SyncOptionsInput } from '../../dist/sync/index.js';
+import { SyncEngine, type SyncLogger, type SyncOptionsInput, type Transport } from '../../dist/sync/index.js';
 import type { ZoneDescriptor } from '../../dist/zones/descriptor.js';
 
 export interface ZoneSpec {
@@ -72,7 +72,8 @@ export class TestNode {
   engine: SyncEngine;
   private readonly options: SyncOptionsInput;
 
-  constructor(nodeId: number, specs: readonly ZoneSpec[], options: SyncOptionsInput = {}) {
+  /** `transport`: default, the engine's own (TCP, TLS where options ask). */
+  constructor(nodeId: number, specs: readonly ZoneSpec[], options: SyncOptionsInput = {}, readonly transport?: Transport) {
     this.nodeId = nodeId;
     const { zones, descriptors } = makeZones(specs);
     this.zones = zones;
@@ -85,7 +86,7 @@ export class TestNode {
   newEngine(options: SyncOptionsInput = {}): SyncEngine {
     return new SyncEngine({
       nodeId: this.nodeId, nodeName: `node-${this.nodeId}`, descriptors: this.descriptors, clockBuffer: this.clockBuffer,
-      options: { ...this.options, ...options }, logger: memoryLogger(this.logs),
+      options: { ...this.options, ...options }, logger: memoryLogger(this.logs), transport: this.transport,
     });
   }
 
