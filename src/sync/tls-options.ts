@@ -234,9 +234,13 @@ function makeContext(prefix: string, options: SecureContextOptions): SecureConte
 
 /**
  * The peer's verified chain as OpenSSL counts depth: the number of CAs between the peer's
- * certificate and the trust anchor (0: signed by the anchor itself).
+ * certificate and the trust anchor (0: signed by the anchor itself). -1 when the chain is
+ * not visible: some Node versions give a server only the client's own certificate
+ * (nodejs/node#65579), and then the depth of a client chain cannot be checked.
  */
 export function peerChainDepth(certificate: PeerCertificate | Record<string, never>): number {
+  const first = certificate as PeerCertificate & { issuerCertificate?: PeerCertificate };
+  if (Object.keys(first).length > 0 && first.issuerCertificate === undefined && first.issuer?.CN !== first.subject?.CN) return -1;
   let length = 0;
   let current = certificate as PeerCertificate | undefined;
   const seen = new Set<PeerCertificate>();

@@ -122,6 +122,8 @@ function verifyChain(socket: TLSSocket, maxDepth: number, depthDirective: string
     return new ConnectionRefusedError(verifyReason(code), `certificate verify failed (${code})`);
   }
   const depth = peerChainDepth(socket.getPeerCertificate(true));
+  // depth -1: this Node does not show the chain (server side, nodejs/node#65579); OpenSSL
+  // has verified it, only its length cannot be checked here.
   if (depth > maxDepth) {
     return new ConnectionRefusedError('chain too deep', `${depth} intermediate CAs, ${depthDirective} is ${maxDepth}`);
   }
