@@ -525,12 +525,19 @@ export class SyncEngine implements PeerHost {
       if (peer.connectedSinceMs === 0 && peer.closeReason !== 'self' && peer.closeReason !== 'stop' && peer.closeReason !== 'removed') {
         this.counters[C_CONNECT_FAILURES]++;
       }
-      if (peer.connectedSinceMs !== 0 && this.state === SYNC_STATE_RUNNING) {
-        this.info({ peer: peer.address, reason: peer.closeReason }, 'zone_sync disconnected');
-      }
     }
+    if (peer.connectedSinceMs !== 0) this.logSession(peer);
     this.updateOnline();
     if (this.allClosed !== null && this.livePeers().length === 0) this.allClosed();
+  }
+
+  /** The access line of a sync session that completed its HELLO, when it ends (as nginx's stream access log). */
+  private logSession(peer: PeerConnection): void {
+    this.info({
+      peer: peer.address, direction: peer.direction, nodeId: peer.nodeId, nodeName: peer.nodeName,
+      bytesIn: peer.bytesIn, bytesOut: peer.bytesOut, durationMs: Math.max(0, this.timers.wallMs() - peer.connectedSinceMs),
+      reason: peer.closeReason,
+    }, 'zone_sync session closed');
   }
 
   // --- helpers ---------------------------------------------------------------------------

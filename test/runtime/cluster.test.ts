@@ -49,6 +49,15 @@ describe('three nodes from three configuration files', () => {
     await waitFor(async () => (await api(nodes[0]!.http, '/api/9/stream/zone_sync')).body.status.nodes_online === 2, 20_000, () => 'no mesh');
     procs[2]!.signal('SIGQUIT');
     expect(await procs[2]!.exited).toBe(0);
+    // The others log one access line for each session with it that ended.
+    const sessionLine = () => procs[0]!.output.split('\n').filter((l) => l.includes('"zone_sync session closed"'))
+      .map((l) => JSON.parse(l) as { peer: string; bytesIn: number; bytesOut: number; durationMs: number; nodeId: number });
+    await waitFor(() => sessionLine().length > 0, 10_000, () => `no session line:\n${procs[0]!.output}`);
+    const line = sessionLine()[0]!;
+    expect(line.bytesIn).toBeGreaterThan(0);
+    expect(line.bytesOut).toBeGreaterThan(0);
+    expect(line.durationMs).toBeGreaterThanOrEqual(0);
+    expect(line.nodeId).toBeGreaterThan(0);
     for (let i = 0; i < 20; i++) {
       expect((await api(nodes[0]!.http, '/api/9/http/keyvals/one', { method: 'POST', body: JSON.stringify({ [`k${i}`]: `v${i}` }) })).status).toBe(201);
     }

@@ -58,7 +58,9 @@ describe('faults between nodes', () => {
       grid[j]![0]!.partition('blackhole');
     }
     await waitFor('a sees nobody, b and c see only each other', () => online(a!) === 0 && online(b!) === 1 && online(c!) === 1);
-    expect(a!.engine.readCounters().extra.closed_idle).toBeGreaterThanOrEqual(1);
+    // Dropped for silence (zone_sync_timeout) or, when its writes back up first, for not reading.
+    const closed = a!.engine.readCounters().extra;
+    expect(closed.closed_idle + closed.closed_slow).toBeGreaterThanOrEqual(1);
     a!.write('conflict', 'from-a');
     for (let k = 0; k < 20; k++) a!.write(`a-alone${k}`, 'a');
     b!.write('conflict', 'from-b');
