@@ -11,6 +11,7 @@ import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
 import { createLogger } from './runtime/logger.js';
 import { ZonesyncNode } from './runtime/node.js';
+import { checkSyncTls, syncOptionsOf } from './runtime/sync-options.js';
 import { createZones } from './runtime/zone-set.js';
 import { createNodeContext } from './zones/node.js';
 
@@ -36,6 +37,8 @@ function testConfig(cli: CliOptions): number {
     const config = readConfig(cli);
     console.error(`${PROGRAM}: the configuration file ${name} syntax is ok`);
     createZones(config, createNodeContext(1));
+    const syncConfig = config.stream?.sync ?? null;
+    if (syncConfig !== null) checkSyncTls(syncOptionsOf(syncConfig));
     console.error(`${PROGRAM}: configuration file ${name} test is successful`);
     return 0;
   } catch (e) {

@@ -88,7 +88,13 @@ export class ZonesyncNode {
       return;
     }
     const syncConfig = next.stream?.sync ?? null;
-    if (this.sync !== null && syncConfig !== null) this.sync.setServers(syncOptionsOf(syncConfig).servers ?? []);
+    if (this.sync !== null && syncConfig !== null) {
+      this.sync.setServers(syncOptionsOf(syncConfig).servers ?? []);
+      this.sync.setTimings({
+        intervalMs: syncConfig.intervalMs, timeoutMs: syncConfig.timeoutMs,
+        connectRetryIntervalMs: syncConfig.connectRetryIntervalMs, connectTimeoutMs: syncConfig.connectTimeoutMs,
+      });
+    }
     this.config = next;
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
   }
@@ -143,5 +149,16 @@ export function liveChangeProblems(current: ZonesyncConfig, next: ZonesyncConfig
     c.stream?.sync?.listen.map((l) => l.address) ?? [], c.http?.servers.map((s) => s.listen.map((l) => l.address)) ?? [],
   ]);
   if (listens(current) !== listens(next)) problems.push('listen addresses changed');
+  // Sync settings other than the peer list and the timings are read when the sync thread starts.
+  const restartOnly = (c: ZonesyncConfig) => {
+    const z = c.stream?.sync;
+    return z === undefined || z === null ? null : JSON.stringify({
+      ssl: z.ssl, listenerSsl: z.listenerSsl, access: z.access.map((r) => ({ ...r, source: undefined })), resolver: z.resolver,
+      buffers: z.buffers, recvBufferSizeBytes: z.recvBufferSizeBytes,
+    });
+  };
+  if (restartOnly(current) !== restartOnly(next)) {
+    problems.push('zone_sync TLS, allow/deny, resolver or buffer settings changed (they apply at start)');
+  }
   return problems;
 }

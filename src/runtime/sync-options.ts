@@ -1,6 +1,7 @@
 import { formatSocketAddress } from '../config/address.js';
 import type { ZoneSyncServerConfig } from '../config/types.js';
 import type { ServerSpec, SyncOptionsInput } from '../sync/options.js';
+import { clientTls, listenTls, outgoingTls, serverTls } from '../sync/tls-options.js';
 
 /**
  * The sync thread's options from the `stream { server { zone_sync; … } }` block. Servers
@@ -36,4 +37,13 @@ export function syncOptionsOf(config: ZoneSyncServerConfig): SyncOptionsInput {
     recvBufferSizeBytes: config.recvBufferSizeBytes,
     timeoutMs: config.timeoutMs,
   };
+}
+
+/**
+ * What `-t` checks beyond the syntax, as nginx -t loads certificates: reads every TLS file
+ * and builds the TLS contexts, throwing an error that names the directive and the file.
+ */
+export function checkSyncTls(options: SyncOptionsInput): void {
+  if (options.tls) clientTls(outgoingTls(options.tls));
+  if (options.listenTls) serverTls(listenTls(options.listenTls));
 }

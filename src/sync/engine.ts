@@ -27,7 +27,7 @@ import {
   syncCountersBytes, zoneWord, type ZoneSyncCounters,
 } from './counters.js';
 import { noopLogger, type LogFields, type SyncLogger } from './logger.js';
-import { resolveSyncOptions, type ServerSpec, type SyncOptions, type SyncOptionsInput } from './options.js';
+import { resolveSyncOptions, type ServerSpec, type SyncOptions, type SyncOptionsInput, type SyncTimings } from './options.js';
 import { PeerConnection, type PeerHost } from './peer.js';
 import { FrameWriter, helloFrameLength, type FrameReader, type HelloZone } from './protocol/index.js';
 import { SnapshotSender } from './snapshot.js';
@@ -187,6 +187,15 @@ export class SyncEngine implements PeerHost {
    * first spec of an address sets its host name, and an address whose host name changed
    * is redialled.
    */
+  /**
+   * New zone_sync timings, applied at once: the next round, the next dial and every idle
+   * check read them (a HUP changes them without a restart).
+   */
+  setTimings(timings: SyncTimings): void {
+    Object.assign(this.options, timings);
+    this.info({ ...timings }, 'zone_sync timings changed');
+  }
+
   setServers(specs: readonly ServerSpec[]): void {
     const wanted = new Map<string, string | null>();
     for (const spec of specs) {

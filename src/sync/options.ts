@@ -156,3 +156,6 @@ function checkInteger(value: number, min: number, max: number, what: string): vo
     throw new RangeError(`${what} must be an integer from ${min} to ${max}, got ${value}`);
   }
 }
+
+/** The settings a running engine takes without a restart. */
+export type SyncTimings = Pick<SyncOptions, 'intervalMs' | 'timeoutMs' | 'connectRetryIntervalMs' | 'connectTimeoutMs'>;

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { createSyncCountersBuffer, readSyncCounters, type ZoneSyncCounters } from './counters.js';
 import { noopLogger, type SyncLogger } from './logger.js';
-import type { ServerSpec, SyncOptionsInput } from './options.js';
+import type { ServerSpec, SyncOptionsInput, SyncTimings } from './options.js';
 import type { FromSyncThread, PeerStatus, SyncThreadData, ToSyncThread } from './types.js';
 
 /** How long past stopGraceMs stop() waits for the thread before terminating it. */
@@ -31,6 +31,8 @@ export interface SyncThreadHandle {
   status(): Promise<PeerStatus[]>;
   /** zone_sync_server lines (a reload): names are resolved in the thread (discovery.ts). */
   setServers(servers: readonly ServerSpec[]): void;
+  /** New timings (zone_sync_interval, _timeout, _connect_timeout, _connect_retry_interval), applied live. */
+  setTimings(timings: SyncTimings): void;
   /** Graceful stop; resolves when the thread has exited. */
   stop(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startSyncThread(start: StartSyncThreadOptions): Promise<Sy
       send({ type: 'status', id });
     }),
     setServers: (servers) => send({ type: 'set-servers', servers: [...servers] }),
+    setTimings: (timings) => send({ type: 'set-timings', timings: { ...timings } }),
     stop: async () => {
       send({ type: 'stop' });
       // The thread ends connections within stopGraceMs; past a margin more, it is terminated.

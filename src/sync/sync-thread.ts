@@ -60,6 +60,9 @@ async function main(): Promise<void> {
       case 'set-servers':
         discovery.setServers(message.servers);
         return;
+      case 'set-timings':
+        engine.setTimings(message.timings);
+        return;
     }
   });
   try {

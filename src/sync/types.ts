@@ -1,5 +1,6 @@
 // Plain data shared between the sync thread and the thread that started it.
 
+import type { SyncTimings } from './options.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import type { LogFields } from './logger.js';
 import type { ServerSpec, SyncOptionsInput } from './options.js';
@@ -62,7 +63,8 @@ export interface SyncThreadData {
 export type ToSyncThread =
   | { type: 'stop' }
   | { type: 'status'; id: number }
-  | { type: 'set-servers'; servers: ServerSpec[] };
+  | { type: 'set-servers'; servers: ServerSpec[] }
+  | { type: 'set-timings'; timings: SyncTimings };
 
 /** Messages from the sync thread. */
 export type FromSyncThread =

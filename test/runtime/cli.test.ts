@@ -48,6 +48,15 @@ describe('node dist/primary.js', () => {
     });
   });
 
+  it('-t loads the TLS certificates, as nginx -t does, and names a missing one', () => {
+    withConfig('stream {\n  server {\n    listen 127.0.0.1:12345;\n    zone_sync;\n    zone_sync_ssl on;\n    zone_sync_ssl_certificate /nonexistent/node.crt;\n    zone_sync_ssl_certificate_key /nonexistent/node.key;\n  }\n}\n', (path) => {
+      const r = cli(['-t', '-c', path]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/\/nonexistent\/node\.(crt|key)/);
+      expect(r.err).toContain('test failed');
+    });
+  });
+
   it('-t reports a missing file', () => {
     const r = cli(['-t', '-c', '/nonexistent/zonesync.conf']);
     expect(r.code).toBe(1);

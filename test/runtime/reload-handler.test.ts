@@ -38,6 +38,14 @@ describe('HUP', () => {
       const peers = (await api(a.http, '/api/9/stream/zone_sync')).body.peers as Array<{ direction: string; address: string }>;
       return !peers.some((p) => p.direction === 'outbound' && p.address.endsWith(`:${b.sync}`));
     }, 15_000, () => 'a kept dialling b');
+    // Timings apply live.
+    writeFileSync(aConf, clusterConfig(a, [a]).replace('zone_sync_interval 50ms;', 'zone_sync_interval 70ms;'));
+    na.signal('SIGHUP');
+    await waitFor(() => /"intervalMs":70,.*zone_sync timings changed/.test(na.output), 10_000, () => `timings not applied:\n${na.output}`);
+    // TLS or access changes need a restart: refused and said so.
+    writeFileSync(aConf, clusterConfig(a, [a]).replace('zone_sync_interval 50ms;', 'zone_sync_interval 50ms; deny 10.0.0.0/8;'));
+    na.signal('SIGHUP');
+    await waitFor(() => /allow\/deny, resolver or buffer settings changed/.test(na.output), 10_000, () => `no refusal for an access change:\n${na.output}`);
     // A zone size change cannot apply live: refused, logged, old configuration kept.
     writeFileSync(aConf, clusterConfig(a, [a]).replace('zone=one:1m', 'zone=one:2m'));
     na.signal('SIGHUP');
