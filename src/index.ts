@@ -7,3 +7,7 @@ export { HybridClock, compareStamps } from './clock.js';
 export { SharedHybridClock } from './shared-clock.js';
 export { loadConfig, normalizeConfig, parseConfigText, ConfigError } from './config/index.js';
 export type { ZonesyncConfig } from './config/index.js';
+export { startNode, type StartNodeOptions } from './runtime/embed.js';
+export { ZonesyncNode } from './runtime/node.js';
+export type { ZonesyncConfigInput } from './config/normalize.js';
+export type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './runtime/handler-types.js';
