@@ -187,7 +187,12 @@ class StateEncoder {
 
 /** A record's text, its fields in the order of RECORD_FIELDS. */
 function recordText(r: StateRecord): string {
-  return JSON.stringify({
+  return JSON.stringify(recordFields(r));
+}
+
+/** Exactly the record's fields, in the order of RECORD_FIELDS (nothing else a caller's object holds). */
+function recordFields(r: StateRecord): StateRecord {
+  return {
     key: r.key,
     value: r.value,
     stampMs: r.stampMs,
@@ -195,7 +200,7 @@ function recordText(r: StateRecord): string {
     origin: r.origin,
     expireAtMs: r.expireAtMs,
     tombstone: r.tombstone,
-  });
+  };
 }
 
 function tempPathFor(path: string): string {
@@ -309,15 +314,7 @@ export function decodeStateFile(path: string, zoneName: string, bytes: Uint8Arra
     const r = record as StateRecord;
     if (keys.has(r.key)) throw new StateFileError(path, 'record', `record ${i}: key ${JSON.stringify(r.key)} appears twice`);
     keys.add(r.key);
-    result.push({
-      key: r.key,
-      value: r.value,
-      stampMs: r.stampMs,
-      logical: r.logical,
-      origin: r.origin,
-      expireAtMs: r.expireAtMs,
-      tombstone: r.tombstone,
-    });
+    result.push(recordFields(r));
   }
   return result;
 }
