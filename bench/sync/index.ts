@@ -2,15 +2,20 @@
  * The sync suite: `node dist-bench/sync/index.js [--quick]` (npm run bench:sync). Prints a
  * table, then one JSON line:
  * {"suite":"sync","ratios":{"replication_vs_loopback_copy":…,"tls_vs_tcp":…},"replication_records_per_s":…,
- *  "replication_tls_records_per_s":…,
+ *  "replication_tls_records_per_s":…,"replication_backlog_records_per_s":…,"local_writes_records_per_s":…,
  *  "snapshot_1m_s":…,"propagation_ms":{"p50":…,"p99":…},"results":[…]}
- * With --quick the snapshot is of 250k records and snapshot_1m_s is extrapolated (×4).
+ * replication_records_per_s includes the writer (this thread), which on a small machine
+ * bounds it: local_writes_records_per_s is that writer with no sync at all, and
+ * replication_backlog_records_per_s the sync pipeline alone (replication.ts).
+ * With --quick the snapshot is of 250k records and snapshot_1m_s is extrapolated: the fixed
+ * cost (thread start, connection, HELLO; measured as a snapshot of 1000 records) once, the
+ * rest ×4.
  */
 import { printSummary, printTable, quick, ratio, type ResultRow } from '../lib/report.js';
 import { measureLoopback } from './loopback.js';
 import { WIRE_RECORD_BYTES } from './nodes.js';
 import { measurePropagation } from './propagation.js';
-import { measureReplication } from './replication.js';
+import { measureLocalWrites, measureReplication, measureReplicationBacklog } from './replication.js';
 import { measureSnapshot } from './snapshot.js';
 import { makeBenchTls } from './tls-certs.js';
 
@@ -23,14 +28,19 @@ const replication = await measureReplication(replicationRecords);
 const benchTls = makeBenchTls();
 const replicationTls = await measureReplication(replicationRecords, benchTls);
 benchTls.cleanup();
+const replicationBacklog = await measureReplicationBacklog(replicationRecords);
+const localWrites = measureLocalWrites(replicationRecords);
 const snapshotSeconds = await measureSnapshot(snapshotRecords);
-const snapshot1m = snapshotSeconds * (1_000_000 / snapshotRecords);
+const snapshotFixedSeconds = quick ? await measureSnapshot(1000) : 0;
+const snapshot1m = snapshotFixedSeconds + (snapshotSeconds - snapshotFixedSeconds) * (1_000_000 / snapshotRecords);
 const propagation = await measurePropagation(propagationSamples);
 
 const rows: ResultRow[] = [
   { name: `loopback socket copy (${WIRE_RECORD_BYTES} B records)`, opsPerSec: loopback },
   { name: `replication A → B (${replicationRecords} keyval records)`, opsPerSec: replication },
   { name: `replication A → B over TLS (${replicationRecords} keyval records)`, opsPerSec: replicationTls, note: `${ratio(replicationTls, replication).toFixed(2)} × TCP` },
+  { name: `replication A → B of a backlog (${replicationRecords} records queued before A's rounds start)`, opsPerSec: replicationBacklog, note: 'sync pipeline alone' },
+  { name: `local writes alone (${replicationRecords} records, no sync)`, opsPerSec: localWrites, note: 'the writer of the replication row' },
   { name: `snapshot of ${snapshotRecords} records to a fresh node`, opsPerSec: snapshotRecords / snapshotSeconds, note: `${snapshotSeconds.toFixed(2)} s` },
   { name: 'propagation at zone_sync_interval 10ms', opsPerSec: 0, note: `p50 ${propagation.p50} ms, p99 ${propagation.p99} ms` },
 ];
@@ -41,6 +51,8 @@ printSummary({
   ratios: { replication_vs_loopback_copy: ratio(replication, loopback), tls_vs_tcp: ratio(replicationTls, replication) },
   replication_records_per_s: Math.round(replication),
   replication_tls_records_per_s: Math.round(replicationTls),
+  replication_backlog_records_per_s: Math.round(replicationBacklog),
+  local_writes_records_per_s: Math.round(localWrites),
   snapshot_1m_s: Math.round(snapshot1m * 1000) / 1000,
   propagation_ms: propagation,
   results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), note: r.note })),

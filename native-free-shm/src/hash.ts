@@ -33,6 +33,20 @@ export function encodeAsciiAndHash(s: string, out: Uint8Array): number {
   return n;
 }
 
+/**
+ * Copies src[offset..offset+length) to out[0..length) and returns hashBytes of the copy,
+ * in one pass and without a subarray: the sync thread does this for every received key.
+ */
+export function copyAndHashBytes(src: Uint8Array, offset: number, length: number, out: Uint8Array): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < length; i++) {
+    const c = src[offset + i]!;
+    out[i] = c;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  return finishHash(h);
+}
+
 /** The hash computed by the last successful encodeAsciiAndHash. */
 export let asciiHash = 0;
 

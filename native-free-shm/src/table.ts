@@ -246,14 +246,22 @@ function setMeta(m: ZoneMemory, rec: number, meta: RecordMeta, valueLen: number)
   m.u8[rec + R_FLAGS] = kept | (meta.tombstone ? FLAG_TOMBSTONE : 0);
 }
 
+/** Keys this short are copied byte by byte: cheaper than a subarray view and set(). */
+const SHORT_KEY_BYTES = 64;
+
 function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number, valueLen: number): number {
   const rec = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, 0);
   if (rec === 0) return 0;
   const w = base >>> 2;
   const u32 = m.u32;
-  m.u8.fill(0, rec, rec + RECORD_HEADER_BYTES);
+  const u8 = m.u8;
+  u8.fill(0, rec, rec + RECORD_HEADER_BYTES);
   m.u16[(rec + R_KEY_LEN) >>> 1] = keyLen;
-  m.u8.set(key.subarray(0, keyLen), rec + R_KEY);
+  if (keyLen <= SHORT_KEY_BYTES) {
+    for (let i = 0, k = rec + R_KEY; i < keyLen; i++) u8[k + i] = key[i]!;
+  } else {
+    u8.set(key.subarray(0, keyLen), rec + R_KEY);
+  }
   const bucket = bucketWord(m, base, hash);
   u32[(rec + R_HASH_NEXT) >>> 2] = u32[bucket]!;
   u32[bucket] = rec;

@@ -60,6 +60,8 @@ export interface SyncEngineConfig {
 
 /** More inbound connections than this are refused: a bound on what strangers can make us hold. */
 export const MAX_INBOUND_CONNECTIONS = 1024;
+/** Records a round with no open outbound peer takes off each zone's queues (more: the next round, at once). */
+const DISCARD_PER_ROUND = 65_536;
 /** Rounds stop() runs at most to empty the output queues. */
 const STOP_FLUSH_ROUNDS = 64;
 const MIN_TICK_MS = 5;
@@ -192,7 +194,13 @@ export class SyncEngine implements PeerHost {
    * check read them (a HUP changes them without a restart).
    */
   setTimings(timings: SyncTimings): void {
+    const intervalChanged = timings.intervalMs !== this.options.intervalMs;
     Object.assign(this.options, timings);
+    // A round waiting out the old interval would keep it once more (an hour, say): restart its wait.
+    if (intervalChanged && this.roundTimer !== null && !this.roundDeferred) {
+      this.timers.clearTimer(this.roundTimer);
+      this.roundTimer = this.timers.setTimer(this.roundCallback, this.options.intervalMs);
+    }
     this.info({ ...timings }, 'zone_sync timings changed');
   }
 
@@ -316,6 +324,13 @@ export class SyncEngine implements PeerHost {
     const nowMs = this.timers.wallMs();
     const tally = this.tally;
     const peers = this.openOutbound();
+    if (peers.length === 0) {
+      // Nobody to send to: empty the queues without encoding (a peer that connects gets a snapshot).
+      for (const zone of this.zones) zone.discardQueued(DISCARD_PER_ROUND);
+      this.counters[C_ROUNDS]++;
+      this.updateZoneCounters();
+      return;
+    }
     for (const zone of this.zones) {
       const framesBefore = tally.framesOut;
       const bytes = zone.collect(nowMs, tally, this.onSkip);
@@ -504,6 +519,7 @@ export class SyncEngine implements PeerHost {
       this.counters[C_CONNECTS]++;
       const slot = this.slots.get(peer.address);
       if (slot !== undefined) slot.lastError = null;
+      if (this.openOutbound().length === 1) this.dropQueuedForSnapshot();
     }
     this.info({ peer: peer.address, direction: peer.direction, nodeId: peer.nodeId, nodeName: peer.nodeName }, 'zone_sync connected');
     this.updateOnline();
@@ -538,6 +554,20 @@ export class SyncEngine implements PeerHost {
     if (peer.connectedSinceMs !== 0) this.logSession(peer);
     this.updateOnline();
     if (this.allClosed !== null && this.livePeers().length === 0) this.allClosed();
+  }
+
+  /**
+   * The peer that just completed its HELLO is the only open outbound one, and its snapshot
+   * starts now: every record queued at this instant is live (the snapshot carries it, or a
+   * newer version, which is queued again) or gone (nothing to send). No other peer reads
+   * the queues, so they are emptied here, synchronously, before the snapshot's first step,
+   * rather than sent twice. Records written from now on are queued and sent as usual.
+   */
+  private dropQueuedForSnapshot(): void {
+    for (const zone of this.zones) {
+      do zone.discardQueued(DISCARD_PER_ROUND);
+      while (zone.hasMore);
+    }
   }
 
   /** The access line of a sync session that completed its HELLO, when it ends (as nginx's stream access log). */

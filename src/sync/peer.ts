@@ -280,9 +280,10 @@ export class PeerConnection implements ConnectionEvents {
         return;
       }
       const framesBefore = snapshot.frames;
-      const bytes = snapshot.next();
-      if (bytes === null) break;
-      this.send(bytes, snapshot.frames - framesBefore);
+      const chunks = snapshot.next();
+      if (chunks === null) break;
+      const last = chunks.length - 1;
+      for (let i = 0; i <= last; i++) this.send(chunks[i]!, i === last ? snapshot.frames - framesBefore : 0);
       if (this.state === 'closing') return;
       if (snapshot.done) break;
     }

@@ -3,6 +3,8 @@
 // frames, SNAPSHOT_END. It is produced in bounded steps: each next() walks at most one
 // ZoneCursor step (one shard lock, about `stepRecords` records) and returns those bytes,
 // so the connection's owner interleaves it with regular rounds and with back-pressure.
+// The bytes are written straight into buffers of zone_sync_buffers size that are handed
+// over whole (each one is the socket's once returned), so nothing is copied after encoding.
 //
 //   zone i: BEGIN ──step()*──▶ END ──▶ zone i+1 … ──▶ done
 
@@ -13,10 +15,10 @@ import type { SkipReporter, SyncZone } from './sync-zone.js';
 export class SnapshotSender {
   private readonly zones: readonly SyncZone[];
   private readonly stepRecords: number;
-  private readonly writer: FrameWriter;
+  private readonly bufferSizeBytes: number;
+  private writer: FrameWriter;
   private readonly onSkip: SkipReporter;
-  private readonly chunks: Uint8Array[] = [];
-  private chunkBytes = 0;
+  private chunks: Uint8Array[] = [];
   private cursor: ZoneCursor | null = null;
   private zoneIndex = 0;
   private current: SyncZone | null = null;
@@ -31,7 +33,8 @@ export class SnapshotSender {
   constructor(zones: readonly SyncZone[], bufferSizeBytes: number, stepRecords: number, onSkip: SkipReporter) {
     this.zones = zones;
     this.stepRecords = stepRecords;
-    this.writer = new FrameWriter(new Uint8Array(bufferSizeBytes));
+    this.bufferSizeBytes = bufferSizeBytes;
+    this.writer = this.freshWriter();
     this.onSkip = onSkip;
     this.visit = (_zone: ShmZone, _shard: number, rec: number) => this.visitRecord(rec);
   }
@@ -49,8 +52,11 @@ export class SnapshotSender {
     return this.done ? null : this.zones[this.zoneIndex]!.name;
   }
 
-  /** The next batch of frames (a new array the caller owns), or null when the snapshot is done. */
-  next(): Uint8Array | null {
+  /**
+   * The next batch of frames, as buffers to write in order (new arrays the caller owns), or
+   * null when the snapshot is done.
+   */
+  next(): Uint8Array[] | null {
     if (this.done) return null;
     const zone = this.zones[this.zoneIndex]!;
     if (this.cursor === null) {
@@ -108,30 +114,23 @@ export class SnapshotSender {
     this.frames++;
   }
 
+  /** Hands the writer's frames over as a chunk (a view, no copy) and starts a new buffer. */
   private flushWriter(): void {
     const writer = this.writer;
     if (writer.used === 0) return;
-    this.chunks.push(writer.written().slice());
-    this.chunkBytes += writer.used;
-    writer.reset();
+    this.chunks.push(writer.written());
+    this.writer = this.freshWriter();
   }
 
-  private takeBytes(): Uint8Array {
+  private takeBytes(): Uint8Array[] {
     this.flushWriter();
     const chunks = this.chunks;
-    const out = chunks.length === 1 ? chunks[0]! : concat(chunks, this.chunkBytes);
-    chunks.length = 0;
-    this.chunkBytes = 0;
-    return out;
+    this.chunks = [];
+    return chunks;
   }
-}
 
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
+  /** Not zero-filled: the writer writes every byte it hands over. */
+  private freshWriter(): FrameWriter {
+    return new FrameWriter(Buffer.allocUnsafe(this.bufferSizeBytes));
   }
-  return out;
 }

@@ -181,6 +181,36 @@ export class SyncZone {
     return concatWritten(writers, Math.min(w, writers.length - 1));
   }
 
+  /**
+   * Takes up to `max` records off the output queues without encoding them, for rounds with
+   * no open outbound peer (nobody to send them to: a peer that connects later gets a
+   * snapshot) and for a snapshot that will carry them anyway. Locks are held for
+   * RECORDS_PER_LOCK records at most. Returns the count taken; hasMore says if any remain.
+   */
+  discardQueued(max: number): number {
+    const zone = this.zone;
+    const shardCount = zone.shardCount;
+    let taken = 0;
+    let more = false;
+    for (let shard = 0; shard < shardCount; shard++) {
+      while (zone.peekOutputLocked(shard) !== 0) { // an unlocked peek: a hint, rechecked under the lock
+        if (taken === max) {
+          more = true;
+          break;
+        }
+        const batch = Math.min(RECORDS_PER_LOCK, max - taken);
+        zone.lock(shard);
+        try {
+          for (let i = 0; i < batch && zone.popOutputLocked(shard) !== 0; i++) taken++;
+        } finally {
+          zone.unlock(shard);
+        }
+      }
+    }
+    this.hasMore = more;
+    return taken;
+  }
+
   /** Merges the records of the reader's current data frame (already validated). */
   merge(reader: FrameReader, nowMs: number, tally: RecordTally): void {
     const zone = this.zone;
@@ -214,7 +244,7 @@ export class SyncZone {
           locked = shard;
         }
         this.applier.useVersion(cursor);
-        const status = zone.applyLocked(shard, bytes, cursor.payloadOffset, cursor.payloadLength);
+        const status = zone.applyLocked(shard, bytes, cursor.payloadOffset, cursor.payloadLength, nowMs);
         if (status === APPLY_INSERTED || status === APPLY_REPLACED) {
           tally.applied++;
           this.applier.noteApplied(bytes, cursor);
