@@ -1,7 +1,8 @@
 import {
-  ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
+  APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
 } from 'native-free-shm';
 import { SharedHybridClock } from '../shared-clock.js';
+import { WireApplier } from './wire-apply.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
 import type { ModuleName, ModuleTag, ZoneDescriptor } from './descriptor.js';
 import { defaultNodeContext, threadOwnerId, type NodeContext } from './node.js';
@@ -60,6 +61,7 @@ export abstract class ZoneBase<Settings> {
   readonly sync: boolean;
   readonly now: () => number;
   readonly handle: ZoneHandleOf<Settings>;
+  private applier: WireApplier | undefined;
 
   protected constructor(handle: ZoneHandleOf<Settings>, shm: ShmZone, now: () => number) {
     this.handle = handle;
@@ -239,33 +241,23 @@ export abstract class ZoneBase<Settings> {
    */
   applyRemote(record: VersionedRecord): boolean {
     const shm = this.shm;
-    this.useKey(record.key);
-    const bytes = new TextEncoder().encode(record.tombstone ? '' : record.value);
+    this.useKey(record.key); // a key over the limit is a ZoneArgumentError, as for a local write
+    const keyLength = shm.keyLength;
+    const value = new TextEncoder().encode(record.tombstone ? '' : record.value);
+    shm.assertRecordFits(value.length);
+    // Key then value in one buffer, merged by the same code as records from the wire.
+    const bytes = new Uint8Array(keyLength + value.length);
+    bytes.set(shm.key.subarray(0, keyLength));
+    bytes.set(value, keyLength);
     this.clock.observe(record.stampMs, record.logical);
-    const m = shm.meta;
-    m.stampMs = record.stampMs;
-    m.logical = record.logical;
-    m.origin = record.origin;
-    m.expireAtMs = record.expireAtMs;
-    m.tombstone = record.tombstone;
-    m.user = 0;
-    shm.assertRecordFits(bytes.length);
-    const shard = shm.shardOfKey();
-    let status: number;
-    shm.lock(shard);
-    try {
-      status = shm.applyLocked(shard, bytes, 0, bytes.length);
-    } finally {
-      shm.unlock(shard);
-    }
-    if (status === 3) throw new ZoneFullError(this.name, shm.keyLength, bytes.length);
-    const applied = status === 0 || status === 1;
-    if (applied) this.afterApply(record.key);
-    return applied;
+    this.applier ??= new WireApplier(shm, this.handle.descriptor);
+    const status = this.applier.apply(bytes, {
+      keyOffset: 0, keyLength, payloadOffset: keyLength, payloadLength: value.length, origin: record.origin,
+      stampMs: record.stampMs, stampLogical: record.logical, expireAtMs: record.expireAtMs, tombstone: record.tombstone,
+    });
+    if (status === APPLY_NO_MEMORY) throw new ZoneFullError(this.name, keyLength, value.length);
+    return status === APPLY_INSERTED || status === APPLY_REPLACED;
   }
-
-  /** A module's own bookkeeping after a remote version was stored (keyval match bitmaps). */
-  protected afterApply(_key: string): void {}
 
   stats(): ZoneStats {
     return this.shm.stats();

@@ -144,10 +144,6 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     return n;
   }
 
-  protected override afterApply(key: string): void {
-    this.index.noteKey(key, this.shm.keyLength);
-  }
-
   /** Loads the state file, if there is one: every version merged as if it came from a peer. */
   loadState(): number {
     const file = this.settings.stateFile;
