@@ -28,6 +28,13 @@ export const DEFAULT_MAX_DRIFT_MS = 60_000;
 
 const TWO_POW_16 = 0x10000;
 
+/** A wall-clock reading as a stamp's ms: whole, and in the range a stamp can carry. */
+export function wallStampMs(wallMs: number): number {
+  const ms = Math.floor(wallMs);
+  if (!(ms >= 0 && ms <= STAMP_MS_MAX)) throw new RangeError(`wall clock out of range: ${ms}`);
+  return ms;
+}
+
 /** A stamp as two numbers; the clock itself is one (see HybridClock.now). */
 export interface StampView {
   readonly ms: number;
@@ -103,9 +110,7 @@ export class HybridClock implements StampView {
   }
 
   private readWallMs(): number {
-    const wallMs = Math.floor(this.wallClock());
-    if (!(wallMs >= 0 && wallMs <= STAMP_MS_MAX)) throw new RangeError(`wall clock out of range: ${wallMs}`);
-    return wallMs;
+    return wallStampMs(this.wallClock());
   }
 }
 

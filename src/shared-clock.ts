@@ -1,5 +1,5 @@
 import { lockWord, unlockWord } from 'native-free-shm';
-import { DEFAULT_MAX_DRIFT_MS, HybridClock, LOGICAL_MAX, STAMP_MS_MAX, type WallClock } from './clock.js';
+import { DEFAULT_MAX_DRIFT_MS, HybridClock, LOGICAL_MAX, STAMP_MS_MAX, wallStampMs, type WallClock } from './clock.js';
 
 /**
  * The node's one hybrid logical clock, shared by every thread of the node (workers stamp
@@ -54,8 +54,7 @@ export class SharedHybridClock extends HybridClock {
    * issued or observed by any thread of the node.
    */
   tickAt(wallMs: number): void {
-    const wall = Math.floor(wallMs);
-    if (!(wall >= 0 && wall <= STAMP_MS_MAX)) throw new RangeError(`wall clock out of range: ${wall}`);
+    const wall = wallStampMs(wallMs);
     this.enter();
     try {
       if (wall > this.ms) {

@@ -2,7 +2,7 @@ import { assert } from './assert.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { asciiHash, copyAndHashBytes, encodeAsciiAndHash, hashBytes } from './hash.js';
 import {
-  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_KEY_LEN, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_OUT_HEAD, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
 } from './layout.js';
 import { ZoneMemory } from './memory.js';
@@ -300,25 +300,32 @@ export class ShmZone {
   }
 
   /**
-   * Visits every unexpired record whose key is the current key followed by exactly the
-   * zone's suffix bytes (the shares of one rate-limit bucket, one per origin). They all
-   * live in the current key's bucket, because the hash leaves the suffix out.
+   * Finds every unexpired record whose key is the current key followed by exactly the zone's
+   * suffix bytes (the shares of one rate-limit bucket, one per origin) and returns how many
+   * there are; the first `out.length` of them are stored in `out`. They all live in the
+   * current key's bucket, because the hash leaves the suffix out.
    */
-  visitKeyGroupLocked(shard: number, nowMs: number, visit: (rec: number) => void): void {
+  keyGroupLocked(shard: number, nowMs: number, out: Uint32Array): number {
     const m = this.memory;
     const suffix = m.keySuffixBytes;
-    assert(suffix > 0, 'visitKeyGroupLocked needs a zone created with keySuffixBytes');
-    const want = this.keyLength + suffix;
+    assert(suffix > 0, 'keyGroupLocked needs a zone created with keySuffixBytes');
+    const keyLength = this.keyLength;
+    const want = keyLength + suffix;
     const key = this.key;
     const u8 = m.u8;
-    for (let rec = m.u32[bucketWord(m, m.shardBase(shard), this.keyHash)]!; rec !== 0; rec = m.u32[(rec + R_HASH_NEXT) >>> 2]!) {
-      if (recordKeyLen(m, rec) !== want) continue;
-      if (recordExpired(m, rec, nowMs)) continue;
+    const u16 = m.u16;
+    const u32 = m.u32;
+    let n = 0;
+    for (let rec = u32[bucketWord(m, m.shardBase(shard), this.keyHash)]!; rec !== 0; rec = u32[(rec + R_HASH_NEXT) >>> 2]!) {
+      if (u16[(rec + R_KEY_LEN) >>> 1] !== want || recordExpired(m, rec, nowMs)) continue;
       const k = rec + R_KEY;
       let i = 0;
-      while (i < this.keyLength && u8[k + i] === key[i]) i++;
-      if (i === this.keyLength) visit(rec);
+      while (i < keyLength && u8[k + i] === key[i]) i++;
+      if (i !== keyLength) continue;
+      if (n < out.length) out[n] = rec;
+      n++;
     }
+    return n;
   }
 
   /** The oldest record of the shard's output queue, left in place, or 0. */

@@ -1,6 +1,7 @@
 import {
   APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
 } from 'native-free-shm';
+import { wallStampMs } from '../clock.js';
 import { SharedHybridClock } from '../shared-clock.js';
 import { WireApplier } from './wire-apply.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
@@ -118,15 +119,24 @@ export abstract class ZoneBase<Settings> {
   }
 
   /**
-   * Stamps shm.meta as a new local version (queued for the cluster when the zone syncs).
+   * Stamps shm.meta as a new local version (queued for the cluster when the zone syncs):
+   * from the node's hybrid clock in a synced zone, so that a version made after observing a
+   * remote one is newer than it, whichever thread makes it.
    * `nowMs`: this.now() as the caller just read it (one clock read per write).
    */
   protected stampLocal(expireAtMs: number, tombstone: boolean, nowMs: number): void {
-    const c = this.clock;
-    c.tickAt(nowMs);
     const m = this.shm.meta;
-    m.stampMs = c.ms;
-    m.logical = c.logical;
+    if (this.sync) {
+      const c = this.clock;
+      c.tickAt(nowMs);
+      m.stampMs = c.ms;
+      m.logical = c.logical;
+    } else {
+      // A zone that never syncs orders only its own versions of each key, which outrank()
+      // does under the shard lock: the wall clock is stamp enough, without the node clock's lock.
+      m.stampMs = wallStampMs(nowMs);
+      m.logical = 0;
+    }
     m.origin = this.nodeId;
     m.expireAtMs = expireAtMs;
     m.tombstone = tombstone;
@@ -263,3 +273,4 @@ export abstract class ZoneBase<Settings> {
     return this.shm.stats();
   }
 }
+

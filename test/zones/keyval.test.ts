@@ -97,6 +97,26 @@ describe('keyval zone', () => {
     expect(v.stampMs).toBeGreaterThanOrEqual(t.now + 7_200_000);
   });
 
+
+  it('a zone that does not sync stamps with the wall clock, each version of a key newer than the last', () => {
+    const { kv, t } = zone();
+    const stampOf = (key: string) => {
+      const v = kv.versions().find((r) => r.key === key)!;
+      return [v.stampMs, v.logical];
+    };
+    kv.set('k', '1');
+    expect(stampOf('k')).toEqual([t.now, 0]);
+    kv.set('k', '2'); // same millisecond
+    expect(stampOf('k')).toEqual([t.now, 1]);
+    t.now -= 5000; // the clock goes back
+    kv.set('k', '3');
+    expect(stampOf('k')).toEqual([t.now + 5000, 2]);
+    kv.set('other', 'x');
+    expect(stampOf('other')).toEqual([t.now, 0]);
+    t.now = -1;
+    expect(() => kv.set('k', '4')).toThrow(/wall clock out of range/);
+    expect(kv.get('k')).toBe('3');
+  });
   it('queues a key changed many times between two polls once, in its last state', () => {
     const a = zone({ sync: true, timeout: '1h', node: createNodeContext(1) }).kv;
     const b = zone({ sync: true, timeout: '1h', node: createNodeContext(2) }).kv;

@@ -107,6 +107,24 @@ describe('limit_req across a cluster (per-origin shares, exchanged as the sync t
     expect(admitted).toBeLessThan(expected * 1.1);
   });
 
+  it('finds its own share behind more than 64 other origins\' shares of a key', () => {
+    const t = { now: 1_700_000_000_000 };
+    const make = (id: number) => LimitReqZone.create({ name: 'req', size: '64k', rate: '1r/s', sync: true, node: createNodeContext(id), now: () => t.now });
+    const own = make(1);
+    own.take('client'); // its share comes first, so the others' end up ahead of it in the bucket
+    for (let id = 2; id <= 71; id++) {
+      const other = make(id);
+      other.take('client');
+      exchange(other, [own]);
+    }
+    let allowed = 0;
+    for (let i = 0; i < 10; i++) if (own.take('client', { burst: 5, nodelay: true }).allowed) allowed++;
+    expect(allowed).toBe(5); // the clock stands still: burst 5 on top of the first request
+    const shares = own.shm.stats().records;
+    expect(shares).toBe(71);
+    expect(expectSound(own)).toEqual([]);
+  });
+
   it('without sync, each node would admit the full rate: three times as much', () => {
     const t = { now: 1_700_000_000_000 };
     const zones = [1, 2, 3].map((id) => LimitReqZone.create({ name: 'req', size: '1m', rate: `${rate}r/s`, node: createNodeContext(id), now: () => t.now }));

@@ -54,9 +54,10 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   readonly settings: LimitReqSettings;
   private readonly shareExcess = new Float64Array(MAX_SHARES);
   private readonly shareLast = new Float64Array(MAX_SHARES);
+  /** The records of a key's shares, as keyGroupLocked finds them: every origin's, ours included. */
+  private readonly group = new Uint32Array(MAX_SHARES + 1);
   private shareCount = 0;
   private ownShare = 0;
-  private readonly collect = (rec: number): void => this.collectShare(rec);
 
   static create(options: LimitReqZoneOptions): LimitReqZone {
     const rate = rateOf(options.rate, options.name);
@@ -90,9 +91,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let full = false;
     shm.lock(shard);
     try {
-      this.shareCount = 0;
-      this.ownShare = 0;
-      shm.visitKeyGroupLocked(shard, now, this.collect);
+      this.collectShares(shard, now, shm.keyGroupLocked(shard, now, this.group));
       const shareRate = this.clusterShareRate(now, rate);
       let others = 0;
       for (let i = 0; i < this.shareCount; i++) others += drained(this.shareExcess[i]!, shareRate, elapsedMs(now, this.shareLast[i]!));
@@ -137,17 +136,35 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     return rate / busy;
   }
 
-  private collectShare(rec: number): void {
+  /**
+   * Sorts the records of the key's group (`found` of them, this.group holding the first ones)
+   * into this node's share and the others'. When the group overflowed this.group, this node's
+   * share, if not among those held, is looked up by its full key: never missed, never doubled.
+   */
+  private collectShares(shard: number, now: number, found: number): void {
     const shm = this.shm;
-    if (shm.origin(rec) === this.nodeId) {
-      this.ownShare = rec;
-      return;
+    const u8 = shm.memory.u8;
+    const held = Math.min(found, this.group.length);
+    this.shareCount = 0;
+    this.ownShare = 0;
+    for (let i = 0; i < held; i++) {
+      const rec = this.group[i]!;
+      if (shm.origin(rec) === this.nodeId) {
+        this.ownShare = rec;
+        continue;
+      }
+      if (shm.isTombstone(rec) || shm.valueLen(rec) !== SHARE_BYTES || this.shareCount === MAX_SHARES) continue;
+      const at = shm.valueOffset(rec);
+      this.shareExcess[this.shareCount] = readShareExcess(u8, at);
+      this.shareLast[this.shareCount] = readShareLast(u8, at);
+      this.shareCount++;
     }
-    if (shm.isTombstone(rec) || shm.valueLen(rec) !== SHARE_BYTES || this.shareCount === MAX_SHARES) return;
-    const at = shm.valueOffset(rec);
-    this.shareExcess[this.shareCount] = readShareExcess(shm.memory.u8, at);
-    this.shareLast[this.shareCount] = readShareLast(shm.memory.u8, at);
-    this.shareCount++;
+    if (this.ownShare === 0 && found > held) {
+      const nameLength = shm.keyLength;
+      shm.appendKeyU32(this.nodeId);
+      this.ownShare = shm.findLocked(shard, now);
+      shm.keyLength = nameLength; // back to the name alone; the hash leaves the suffix out
+    }
   }
 
   /** Under the lock: writes this node's share; false when the zone had no room. */
