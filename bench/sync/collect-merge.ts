@@ -8,7 +8,7 @@
  */
 import { RecordTally, SyncZone } from '../../dist/sync/sync-zone.js';
 import { SnapshotSender } from '../../dist/sync/snapshot.js';
-import { FRAME_DATA, FRAME_NEED_MORE, FrameReader } from '../../dist/sync/protocol/index.js';
+import { FRAME_DATA, FRAME_MALFORMED, FRAME_NEED_MORE, FrameReader } from '../../dist/sync/protocol/index.js';
 import { FAST_SYNC, VALUE, keyOf, makeNode, write, type BenchNode } from './nodes.js';
 
 const records = Number(process.argv[2] ?? 200_000);
@@ -30,6 +30,7 @@ function mergeAll(chunks: readonly Uint8Array[], into: SyncZone, tally: RecordTa
     while (at < chunk.length) {
       at += reader.append(chunk, at);
       for (let kind = reader.next(); kind !== FRAME_NEED_MORE; kind = reader.next()) {
+        if (kind === FRAME_MALFORMED) throw new Error(`malformed frame: ${reader.failure!.reason}`);
         if (kind === FRAME_DATA) into.merge(reader, now, tally);
       }
     }
@@ -64,7 +65,7 @@ for (let run = 0; run < runs; run++) {
   for (;;) {
     const bytes = za.collect(Date.now(), tally, onSkip);
     if (bytes === null) break;
-    chunks.push(bytes);
+    chunks.push(bytes.slice()); // the round buffer is reused by the next collect
   }
   const collectS = seconds(started);
   if (tally.recordsOut !== records) throw new Error(`collected ${tally.recordsOut}`);

@@ -343,6 +343,7 @@ export class SyncEngine implements PeerHost {
           continue;
         }
         peer.send(bytes, frames);
+        zone.heldBy(peer);
       }
     }
     this.counters[C_ROUNDS]++;

@@ -20,6 +20,7 @@ import {
 import type { SyncLogger } from './logger.js';
 import type { SyncOptions } from './options.js';
 import type { SnapshotSender } from './snapshot.js';
+import type { ByteHolder } from './round-buffers.js';
 import type { RecordTally, SyncZone } from './sync-zone.js';
 import type { SyncTimers, TimerHandle } from './timers.js';
 import type { Connection, ConnectionEvents } from './transport.js';
@@ -50,7 +51,7 @@ export interface PeerHost {
 
 export type CloseReason = 'connect-timeout' | 'idle' | 'slow' | 'malformed' | 'protocol' | 'self' | 'removed' | 'stop' | 'peer';
 
-export class PeerConnection implements ConnectionEvents {
+export class PeerConnection implements ConnectionEvents, ByteHolder {
   readonly host: PeerHost;
   readonly direction: PeerDirection;
   /** Configured address (outbound) or remote address (inbound). */
@@ -72,6 +73,8 @@ export class PeerConnection implements ConnectionEvents {
   bytesIn = 0;
   bytesOut = 0;
   closeReason: CloseReason | null = null;
+  /** The transport reported the close: it holds none of the bytes written to it any more. */
+  private transportClosed = false;
   /** What ended the connection, for logs and peer status: the transport's error, or null. */
   closeError: Error | null = null;
   // Snapshot sent (outbound) or received (inbound).
@@ -138,6 +141,7 @@ export class PeerConnection implements ConnectionEvents {
 
   onClose(error: Error | null): void {
     const wasConnecting = this.state === 'connecting';
+    this.transportClosed = true;
     this.cancelSnapshot();
     this.state = 'closing';
     if (this.closeReason === null) this.closeReason = 'peer';
@@ -238,6 +242,16 @@ export class PeerConnection implements ConnectionEvents {
     counters[C_BYTES_OUT] += bytes.length;
     counters[C_MSGS_OUT] += frames;
     this.lastSendMs = this.host.timers.monotonicMs();
+  }
+
+  /**
+   * Bytes of the stream, from the start, the transport no longer holds: sent, or dropped
+   * when it closed. Writes complete in order, so these are the first bytesOut − buffered.
+   */
+  releasedBytes(): number {
+    const connection = this.connection;
+    if (connection === null || this.transportClosed) return Number.POSITIVE_INFINITY;
+    return this.bytesOut - connection.bufferedBytes;
   }
 
   /** True when a regular round of `bytes` more would overflow this peer's bound. */

@@ -1,7 +1,8 @@
 // One synced zone as the sync thread holds it: the attached ShmZone, its frame header,
 // its zone_sync_buffers, and the two record paths that touch shared memory:
 //
-//   collect(): output queue ──peek/encode/pop──▶ frames in the zone's buffers (one copy out)
+//   collect(): output queue ──peek/encode/pop──▶ frames in a round buffer, written from there
+//              to every peer (round-buffers.ts: reused once every peer has released it)
 //   merge():   a received data frame ──applyLocked──▶ records, one shard lock per run of
 //              consecutive records of the same shard
 //
@@ -13,6 +14,7 @@ import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
 import { WireApplier } from '../zones/wire-apply.js';
+import { RoundBufferPool, type ByteHolder, type RoundBuffer } from './round-buffers.js';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../clock.js';
 import {
   DOES_NOT_FIT, FRAME_HEADER_BYTES, FrameWriter, NEVER_FITS, RECORD_FLAG_TOMBSTONE, RECORD_HEADER_BYTES, U16_MAX,
@@ -61,7 +63,9 @@ export class SyncZone {
   readonly header: ZoneFrameHeader;
   /** Bytes of the in-memory key after the wire key (the origin, for limit_req). */
   readonly suffixBytes: number;
-  private readonly writers: FrameWriter[];
+  /** The round buffers (zone_sync_buffers), and the one the last collect filled. */
+  private readonly rounds: RoundBufferPool;
+  private round: RoundBuffer | null = null;
   /** Where the next collect starts, so that one busy shard does not starve the others. */
   private nextShard = 0;
   /** The module-agnostic merge of one wire record (key with origin suffix, version, match index). */
@@ -80,8 +84,7 @@ export class SyncZone {
     if (FRAME_HEADER_BYTES + this.header.nameBytes.length + RECORD_HEADER_BYTES > bufferSizeBytes) {
       throw new RangeError(`zone_sync_buffers size ${bufferSizeBytes} cannot hold a frame of zone "${descriptor.name}"`);
     }
-    this.writers = [];
-    for (let i = 0; i < bufferCount; i++) this.writers.push(new FrameWriter(new Uint8Array(bufferSizeBytes)));
+    this.rounds = new RoundBufferPool(bufferCount, bufferSizeBytes);
   }
 
   /**
@@ -104,8 +107,14 @@ export class SyncZone {
     if (at < 0) return at;
     const src = zone.memory.u8;
     const dst = writer.buffer.bytes;
-    copyBytes(src, zone.keyOffset(rec), dst, at, keyLength);
-    copyBytes(src, zone.valueOffset(rec), dst, at + keyLength, valueLength);
+    const keyOffset = zone.keyOffset(rec);
+    const valueOffset = zone.valueOffset(rec);
+    if (valueOffset === keyOffset + keyLength) {
+      copyBytes(src, keyOffset, dst, at, keyLength + valueLength); // stored as on the wire: key, then value
+    } else {
+      copyBytes(src, keyOffset, dst, at, keyLength);
+      copyBytes(src, valueOffset, dst, at + keyLength, valueLength);
+    }
     return at;
   }
 
@@ -117,17 +126,17 @@ export class SyncZone {
   }
 
   /**
-   * Moves records from the output queues into this zone's buffers until the queues are
-   * empty or the buffers full; expired records are dropped unsent. Returns one copy of the
-   * finished frames (to be written to every peer), or null when there was nothing to send.
+   * Moves records from the output queues into a round buffer until the queues are empty or
+   * the buffer full; expired records are dropped unsent. Returns the finished frames, or
+   * null when there was nothing to send. The bytes are a view of the round buffer: valid
+   * until the next collect, and kept from reuse after it by every heldBy(peer).
    */
   collect(nowMs: number, tally: RecordTally, onSkip: SkipReporter): Uint8Array | null {
     const zone = this.zone;
     const shardCount = zone.shardCount;
-    const writers = this.writers;
-    let w = 0;
-    let writer = writers[0]!;
-    writer.reset();
+    const round = this.rounds.acquire();
+    this.round = round;
+    const writer = round.writer;
     let full = false;
     let shardsDone = 0;
     for (; shardsDone < shardCount && !full; shardsDone++) {
@@ -147,16 +156,16 @@ export class SyncZone {
             zone.popOutputLocked(shard);
             continue;
           }
-          if (!writer.frameOpen) writer.beginDataFrame(this.header);
+          if (!writer.frameOpen && !writer.beginDataFrame(this.header)) {
+            full = true;
+            break;
+          }
           const result = this.encodeRecord(writer, rec);
           if (result === DOES_NOT_FIT) {
+            // The frame is at its size limit (retry in a new one), or the buffer at its end.
+            full = writer.recordCount === 0;
             finishFrame(writer, tally);
-            if (++w === writers.length) {
-              full = true;
-              break;
-            }
-            writer = writers[w]!;
-            writer.reset();
+            if (full) break;
             continue;
           }
           zone.popOutputLocked(shard);
@@ -176,9 +185,15 @@ export class SyncZone {
     } else {
       this.nextShard = (this.nextShard + 1) % shardCount;
     }
-    if (w < writers.length && writer.frameOpen) finishFrame(writer, tally);
+    if (writer.frameOpen) finishFrame(writer, tally);
     this.hasMore = full;
-    return concatWritten(writers, Math.min(w, writers.length - 1));
+    return writer.used === 0 ? null : writer.written();
+  }
+
+  /** `holder` was given the last collect's bytes: its round buffer waits until it lets go of them. */
+  heldBy(holder: ByteHolder): void {
+    if (this.round === null) throw new Error('heldBy without a collect');
+    this.round.heldBy(holder);
   }
 
   /**
@@ -266,21 +281,6 @@ function finishFrame(writer: FrameWriter, tally: RecordTally): void {
   }
   writer.finishDataFrame();
   tally.framesOut++;
-}
-
-/** One new array holding writers[0..last]'s finished frames, or null if they are empty. */
-function concatWritten(writers: readonly FrameWriter[], last: number): Uint8Array | null {
-  let total = 0;
-  for (let i = 0; i <= last; i++) total += writers[i]!.used;
-  if (total === 0) return null;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (let i = 0; i <= last; i++) {
-    const writer = writers[i]!;
-    out.set(writer.written(), at);
-    at += writer.used;
-  }
-  return out;
 }
 
 /** Short copies by hand: a subarray per record costs more than the loop. */

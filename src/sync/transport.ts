@@ -15,11 +15,15 @@ export interface ConnectionEvents {
 export interface Connection {
   /** The peer's address, for logs ("127.0.0.1:4000", "unix:/run/zs.sock"). */
   readonly remoteAddress: string;
-  /** Bytes given to write() and not yet handed to the operating system. */
+  /**
+   * Bytes given to write() and not yet handed to the operating system. Writes complete in
+   * order: of all the bytes ever written, the first (total − bufferedBytes) are released.
+   */
   readonly bufferedBytes: number;
   /**
    * Queues bytes; false when the transport's buffer is over its mark (onDrain follows).
-   * The transport may keep `bytes` until sent: the caller must not change them afterwards.
+   * The transport may keep `bytes` until sent: the caller must not change them until
+   * bufferedBytes no longer counts them, or onClose.
    */
   write(bytes: Uint8Array): boolean;
   /** Sends what is queued, then closes. */

@@ -29,14 +29,18 @@ import {
   MODULE_TAG_STICKY,
   MODULE_VERSION,
   PROTOCOL_VERSION,
+  RECORD_LEN_FIELD_BYTES,
+  RECORD_LEN_OFFSET,
   U32_MAX,
 } from './constants.js';
 import { decodeControl } from './control.js';
 import type { ControlMessage } from './control.js';
 import { malformed } from './malformed.js';
 import type { Malformed } from './malformed.js';
-import { payloadLengthValid } from './payloads.js';
-import { RecordView, readRecord, recordErrorReason } from './record-codec.js';
+import { hasPayloadLengthRule, payloadLengthValid } from './payloads.js';
+import {
+  RecordView, checkRecord, checkedRecordFlags, checkedRecordPayloadLength, decodeCheckedRecord, recordErrorReason,
+} from './record-codec.js';
 import { decodeUtf8 } from './utf8.js';
 import { wireBuffer } from './wire-buffer.js';
 import type { WireBuffer } from './wire-buffer.js';
@@ -58,7 +62,11 @@ export type FrameKind =
   | typeof FRAME_UNKNOWN
   | typeof FRAME_MALFORMED;
 
-/** Iterates the records of a validated data frame; the cursor is itself the record view. */
+/**
+ * Iterates the records of a validated data frame; the cursor is itself the record view.
+ * The frame was checked whole before it was yielded (FrameReader.validateRecords), so a
+ * record is decoded without checking it again; only the bound stays asserted.
+ */
 export class RecordCursor extends RecordView {
   private view: DataView | null = null;
   private offset = 0;
@@ -72,10 +80,13 @@ export class RecordCursor extends RecordView {
 
   /** Moves to the next record; false at the end of the frame. */
   next(): boolean {
-    if (this.view === null || this.offset >= this.end) return false;
-    const nextOffset = readRecord(this.view, this.offset, this.end, this);
-    if (nextOffset < 0) throw new Error(`record of a validated frame failed to decode: ${recordErrorReason(nextOffset)}`);
-    this.offset = nextOffset;
+    const view = this.view;
+    const offset = this.offset;
+    if (view === null || offset >= this.end) return false;
+    const recordEnd = offset + RECORD_LEN_FIELD_BYTES + view.getUint32(offset + RECORD_LEN_OFFSET);
+    if (recordEnd > this.end) throw new Error(`record of a validated frame overruns it at ${offset}`);
+    decodeCheckedRecord(view, offset, recordEnd, this);
+    this.offset = recordEnd;
     return true;
   }
 }
@@ -105,7 +116,6 @@ export class FrameReader {
   /** Set once, by the first malformed frame. */
   failure: Malformed | null = null;
 
-  private readonly scratchRecord = new RecordView();
   private readonly cursor = new RecordCursor();
 
   constructor(recvBufferSizeBytes: number) {
@@ -219,17 +229,21 @@ export class FrameReader {
     return FRAME_CONTROL;
   }
 
-  /** One pass over the records, so that a yielded frame decodes in full. */
+  /** One pass over the records, so that a yielded frame decodes in full (RecordCursor trusts it). */
   private validateRecords(): FrameKind {
     const view = this.buffer.view;
-    const record = this.scratchRecord;
+    const moduleTag = this.moduleTag;
+    const end = this.bodyEnd;
     let offset = this.bodyOffset;
     let recordCount = 0;
-    while (offset < this.bodyEnd) {
-      const nextOffset = readRecord(view, offset, this.bodyEnd, record);
+    while (offset < end) {
+      const nextOffset = checkRecord(view, offset, end);
       if (nextOffset < 0) return this.fail(malformed(recordErrorReason(nextOffset), `record ${recordCount} at body offset ${offset - this.bodyOffset}`));
-      if (!payloadLengthValid(this.moduleTag, record.flags, record.payloadLength)) {
-        return this.fail(malformed('payload-length', `record ${recordCount}: ${record.payloadLength} payload bytes for module ${this.moduleTag}`));
+      if (hasPayloadLengthRule(moduleTag)) {
+        const payloadLength = checkedRecordPayloadLength(view, offset, nextOffset);
+        if (!payloadLengthValid(moduleTag, checkedRecordFlags(view, offset), payloadLength)) {
+          return this.fail(malformed('payload-length', `record ${recordCount}: ${payloadLength} payload bytes for module ${moduleTag}`));
+        }
       }
       offset = nextOffset;
       recordCount += 1;

@@ -1,6 +1,8 @@
-// Fills one preallocated buffer (one of a zone's `zone_sync_buffers`) with
-// frames: data frames of records, and control frames. Nothing here grows or
-// allocates per record; "does not fit" is a return value.
+// Fills one preallocated buffer with frames: data frames of records, and
+// control frames. No frame is longer than `maxFrameBytes` (one of a zone's
+// `zone_sync_buffers`), however large the buffer: a round packs its frames into
+// one buffer of `number` × `size` bytes. Nothing here grows or allocates per
+// record; "does not fit" is a return value.
 //
 // Data frame life cycle:
 //
@@ -12,7 +14,6 @@
 import {
   DOES_NOT_FIT,
   FRAME_HEADER_BYTES,
-  FRAME_NAME_LEN_OFFSET,
   NEVER_FITS,
   RECORD_HEADER_BYTES,
   U16_MAX,
@@ -36,12 +37,22 @@ export class FrameWriter {
   private frameOffset = NO_FRAME;
   /** Records in the open data frame. */
   recordCount = 0;
+  /** Longest frame this writer makes (a frame of it always fits a peer's receive buffer). */
+  readonly maxFrameBytes: number;
+  /** Room for records in the open data frame, were it empty; set by beginDataFrame. */
+  private frameRoom = 0;
+  /** Where the open data frame must end: its start + maxFrameBytes, or the buffer's end. */
+  private frameLimit = 0;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, maxFrameBytes: number = bytes.length) {
     if (bytes.length < FRAME_HEADER_BYTES || bytes.length > U32_MAX) {
       throw new RangeError(`buffer size must be ${FRAME_HEADER_BYTES}..${U32_MAX} bytes, got ${bytes.length}`);
     }
+    if (!(Number.isInteger(maxFrameBytes) && maxFrameBytes >= FRAME_HEADER_BYTES && maxFrameBytes <= bytes.length)) {
+      throw new RangeError(`frame size limit must be ${FRAME_HEADER_BYTES}..${bytes.length} bytes, got ${maxFrameBytes}`);
+    }
     this.buffer = wireBuffer(bytes);
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   get capacity(): number {
@@ -69,9 +80,11 @@ export class FrameWriter {
   beginDataFrame(zone: ZoneFrameHeader): boolean {
     this.assertIdle('beginDataFrame');
     const header = zone.dataHeader;
-    if (this.used + header.length > this.capacity) return false;
+    if (this.used + header.length > this.capacity || header.length > this.maxFrameBytes) return false;
     this.buffer.bytes.set(header, this.used);
     this.frameOffset = this.used;
+    this.frameRoom = this.maxFrameBytes - header.length;
+    this.frameLimit = Math.min(this.capacity, this.used + this.maxFrameBytes);
     this.used += header.length;
     this.recordCount = 0;
     return true;
@@ -81,10 +94,10 @@ export class FrameWriter {
    * Reserves a record in the open data frame and writes its fixed 28 bytes.
    * Returns the offset of the key: the caller writes keyLength key bytes
    * there and payloadLength payload bytes right after, into buffer.bytes.
-   * Returns DOES_NOT_FIT when the rest of this buffer is too small (finish
-   * and send, then retry in an empty buffer), NEVER_FITS when the record is
-   * larger than an empty buffer of this zone or its key longer than 65535
-   * bytes (log the zone and key length, count, skip).
+   * Returns DOES_NOT_FIT when the rest of this frame or buffer is too small
+   * (finish the frame; retry in a new one, or in an empty buffer), NEVER_FITS
+   * when the record is larger than an empty frame of this zone or its key
+   * longer than 65535 bytes (log the zone and key length, count, skip).
    */
   beginRecord(
     flags: number,
@@ -97,8 +110,8 @@ export class FrameWriter {
   ): number {
     if (this.frameOffset === NO_FRAME) throw new Error('beginRecord without an open data frame');
     const recordBytes = recordWireBytes(keyLength, payloadLength);
-    if (keyLength > U16_MAX || recordBytes > this.emptyFrameRoom()) return NEVER_FITS;
-    if (this.used + recordBytes > this.capacity) return DOES_NOT_FIT;
+    if (keyLength > U16_MAX || recordBytes > this.frameRoom) return NEVER_FITS;
+    if (this.used + recordBytes > this.frameLimit) return DOES_NOT_FIT;
     const recordOffset = this.used;
     writeRecordHeader(this.buffer.view, recordOffset, flags, keyLength, payloadLength, origin, stampMs, stampLogical, expireAtMs);
     this.used = recordOffset + recordBytes;
@@ -163,12 +176,6 @@ export class FrameWriter {
   writePong(stampMs: number, stampLogical: number): number {
     this.assertIdle('writePong');
     return this.advance(writePong(this.buffer, this.used, stampMs, stampLogical));
-  }
-
-  /** Room for records in the open frame's kind of frame, were it alone in this buffer. */
-  private emptyFrameRoom(): number {
-    const nameLength = this.buffer.view.getUint16(this.frameOffset + FRAME_NAME_LEN_OFFSET);
-    return this.capacity - FRAME_HEADER_BYTES - nameLength;
   }
 
   private advance(frameLength: number): number {

@@ -100,7 +100,12 @@ export function decodeLimitReqPayload(
  * tombstone may carry none); keyval and sticky payloads are any length.
  */
 export function payloadLengthValid(moduleTag: number, flags: number, payloadLength: number): boolean {
-  if (moduleTag !== MODULE_TAG_LIMIT_REQ) return true;
+  if (!hasPayloadLengthRule(moduleTag)) return true;
   if ((flags & RECORD_FLAG_TOMBSTONE) !== 0 && payloadLength === 0) return true;
   return payloadLength === LIMIT_REQ_PAYLOAD_BYTES;
+}
+
+/** False for modules whose payloads are any length: payloadLengthValid accepts all of theirs. */
+export function hasPayloadLengthRule(moduleTag: number): boolean {
+  return moduleTag === MODULE_TAG_LIMIT_REQ;
 }

@@ -22,7 +22,7 @@ import {
 } from './constants.js';
 import { assertU32 } from './frame-header.js';
 import type { MalformedReason } from './malformed.js';
-import { readSafeU64, writeSafeU64 } from './wire-buffer.js';
+import { isSafeU64, readSafeU64, writeSafeU64 } from './wire-buffer.js';
 
 /** A decoded record, as offsets into the frame's bytes. Reused from record to record. */
 export class RecordView {
@@ -90,32 +90,58 @@ export const RECORD_RESERVED_NONZERO = -6;
 export const RECORD_EXPIRE_AT_OUT_OF_RANGE = -7;
 
 /**
- * Decodes the record at `offset` of a body that ends at `end` into `out`.
- * Returns the offset just past the record, or a negative RECORD_* code; on a
- * negative result `out` holds garbage. Never reads outside [offset, end).
+ * Checks the record at `offset` of a body that ends at `end`: every rule readRecord applies,
+ * without decoding the fields. Returns the offset just past the record, or a negative
+ * RECORD_* code. Never reads outside [offset, end).
  */
-export function readRecord(view: DataView, offset: number, end: number, out: RecordView): number {
+export function checkRecord(view: DataView, offset: number, end: number): number {
   if (end - offset < RECORD_LEN_FIELD_BYTES) return RECORD_LENGTH_TRUNCATED;
   const recordLength = view.getUint32(offset + RECORD_LEN_OFFSET);
   if (recordLength < RECORD_LEN_MIN) return RECORD_LENGTH_UNDER_FIXED_PART;
   const recordEnd = offset + RECORD_LEN_FIELD_BYTES + recordLength;
   if (recordEnd > end) return RECORD_OVERRUNS_FRAME;
-  const keyLength = view.getUint16(offset + RECORD_KEY_LEN_OFFSET);
-  if (keyLength > recordLength - RECORD_LEN_MIN) return RECORD_KEY_OVERRUNS;
-  const flags = view.getUint8(offset + RECORD_FLAGS_OFFSET);
-  if ((flags & ~RECORD_FLAGS_KNOWN) !== 0) return RECORD_FLAGS_UNKNOWN;
+  if (view.getUint16(offset + RECORD_KEY_LEN_OFFSET) > recordLength - RECORD_LEN_MIN) return RECORD_KEY_OVERRUNS;
+  if ((view.getUint8(offset + RECORD_FLAGS_OFFSET) & ~RECORD_FLAGS_KNOWN) !== 0) return RECORD_FLAGS_UNKNOWN;
   if (view.getUint8(offset + RECORD_RESERVED_OFFSET) !== 0) return RECORD_RESERVED_NONZERO;
-  const expireAtMs = readSafeU64(view, offset + RECORD_EXPIRE_AT_OFFSET);
-  if (expireAtMs < 0) return RECORD_EXPIRE_AT_OUT_OF_RANGE;
-  out.flags = flags;
+  if (!isSafeU64(view, offset + RECORD_EXPIRE_AT_OFFSET)) return RECORD_EXPIRE_AT_OUT_OF_RANGE;
+  return recordEnd;
+}
+
+/**
+ * Decodes the fields of a record that checkRecord accepted, ending at `recordEnd`, into
+ * `out`. Checks nothing: on bytes checkRecord did not accept, `out` holds garbage.
+ */
+export function decodeCheckedRecord(view: DataView, offset: number, recordEnd: number, out: RecordView): void {
+  const keyLength = view.getUint16(offset + RECORD_KEY_LEN_OFFSET);
+  out.flags = view.getUint8(offset + RECORD_FLAGS_OFFSET);
   out.origin = view.getUint32(offset + RECORD_ORIGIN_OFFSET);
   out.stampMs = readStampMs(view, offset + RECORD_STAMP_OFFSET);
   out.stampLogical = readStampLogical(view, offset + RECORD_STAMP_OFFSET);
-  out.expireAtMs = expireAtMs;
+  out.expireAtMs = readSafeU64(view, offset + RECORD_EXPIRE_AT_OFFSET);
   out.keyOffset = offset + RECORD_KEY_OFFSET;
   out.keyLength = keyLength;
   out.payloadOffset = out.keyOffset + keyLength;
   out.payloadLength = recordEnd - out.payloadOffset;
+}
+
+/** The flags byte of a record checkRecord accepted. */
+export function checkedRecordFlags(view: DataView, offset: number): number {
+  return view.getUint8(offset + RECORD_FLAGS_OFFSET);
+}
+
+/** The payload length of a record checkRecord accepted, ending at `recordEnd`. */
+export function checkedRecordPayloadLength(view: DataView, offset: number, recordEnd: number): number {
+  return recordEnd - (offset + RECORD_KEY_OFFSET + view.getUint16(offset + RECORD_KEY_LEN_OFFSET));
+}
+
+/**
+ * Decodes the record at `offset` of a body that ends at `end` into `out`.
+ * Returns the offset just past the record, or a negative RECORD_* code; on a
+ * negative result `out` holds garbage. Never reads outside [offset, end).
+ */
+export function readRecord(view: DataView, offset: number, end: number, out: RecordView): number {
+  const recordEnd = checkRecord(view, offset, end);
+  if (recordEnd >= 0) decodeCheckedRecord(view, offset, recordEnd, out);
   return recordEnd;
 }
 

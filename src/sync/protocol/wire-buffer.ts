@@ -21,9 +21,13 @@ export function writeSafeU64(view: DataView, offset: number, value: number): voi
   view.setUint32(offset + 4, value >>> 0);
 }
 
+/** True when the big-endian u64 at `offset` is at most 2^53 - 1 (a JS number holds it exactly). */
+export function isSafeU64(view: DataView, offset: number): boolean {
+  return view.getUint32(offset) <= SAFE_U64_HIGH_WORD_MAX;
+}
+
 /** Reads a big-endian u64; -1 when it exceeds 2^53 - 1 and so cannot be a JS number. */
 export function readSafeU64(view: DataView, offset: number): number {
-  const highWord = view.getUint32(offset);
-  if (highWord > SAFE_U64_HIGH_WORD_MAX) return -1;
-  return highWord * TWO_POW_32 + view.getUint32(offset + 4);
+  if (!isSafeU64(view, offset)) return -1;
+  return view.getUint32(offset) * TWO_POW_32 + view.getUint32(offset + 4);
 }
