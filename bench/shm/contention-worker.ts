@@ -1,14 +1,13 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ShmZone, type ZoneHandle } from 'native-free-shm';
-import { KEY_COUNT, makeKeys, makeValue } from './workload.js';
+import { HOT_KEY_MASK, KEY_COUNT, makeKeys, makeValue, type ContentionMode } from './workload.js';
 import { xorshift } from '../lib/report.js';
 
 interface Job {
   handle: ZoneHandle;
   control: SharedArrayBuffer; // [0] start flag, [1] stop flag
   seed: number;
-  /** 'map': the same loop on a thread-local Map, sharing nothing: what the harness itself allows. */
-  mode: 'zone' | 'map';
+  mode: ContentionMode;
 }
 
 const { handle, control, seed, mode } = workerData as Job;
@@ -19,6 +18,33 @@ const values = keys.map((_, i) => makeValue(i));
 const next = xorshift(seed);
 const local = new Map<string, string>();
 if (mode === 'map') keys.forEach((k, i) => local.set(k, values[i]!));
+
+/** get as it was before the lock-free path: lock, find, mark used, decode, unlock. */
+function getLocked(key: string): string | undefined {
+  zone.setKey(key);
+  const shard = zone.shardOfKey();
+  zone.lock(shard);
+  const rec = zone.findLiveLocked(shard);
+  let value: string | undefined;
+  if (rec !== 0 && !zone.isTombstone(rec)) {
+    zone.touchLocked(shard, rec);
+    value = zone.valueText(rec);
+  }
+  zone.unlock(shard);
+  return value;
+}
+
+/** 256 operations of a hot mode: `locked` picks the read path. */
+function hotBatch(locked: boolean): number {
+  let missed = 0;
+  for (let n = 0; n < 256; n++) {
+    const r = next();
+    const k = r & HOT_KEY_MASK;
+    if ((r >>> 24) === 0) zone.set(keys[k]!, values[k]!);
+    else if ((locked ? getLocked(keys[k]!) : zone.get(keys[k]!)) === undefined) missed++;
+  }
+  return missed;
+}
 
 parentPort!.postMessage('ready');
 Atomics.wait(flags, 0, 0);
@@ -33,6 +59,8 @@ while (Atomics.load(flags, 1) === 0) {
       if ((r >>> 24) < 26) local.set(keys[k]!, values[k]!);
       else if (local.get(keys[k]!) === undefined) misses++;
     }
+  } else if (mode === 'hot' || mode === 'hot-locked') {
+    misses += hotBatch(mode === 'hot-locked');
   } else {
     for (let n = 0; n < 256; n++) {
       const r = next();

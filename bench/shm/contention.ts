@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ShmZone } from 'native-free-shm';
-import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue } from './workload.js';
+import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue, type ContentionMode } from './workload.js';
 import type { ResultRow } from '../lib/report.js';
 
 function once<T>(worker: Worker): Promise<T> {
@@ -10,11 +10,19 @@ function once<T>(worker: Worker): Promise<T> {
   });
 }
 
+const ROW_NAMES: Record<ContentionMode, string> = {
+  zone: '90% get',
+  map: 'thread-local Map (harness ceiling), 90% get',
+  hot: 'read-mostly hot keys, get (lock-free path)',
+  'hot-locked': 'read-mostly hot keys, get under the lock',
+};
+
 /**
- * Aggregate ops/s of `threads` worker threads doing 90% get / 10% set on one zone of
- * `shards` shards, over `durationMs`. The clock starts when every thread is ready.
+ * Aggregate ops/s of `threads` worker threads running `mode`'s loop (contention-worker.ts;
+ * by default 90% get / 10% set) on one zone of `shards` shards, over `durationMs`. The clock
+ * starts when every thread is ready.
  */
-export async function measureContention(threads: number, shards: number, durationMs: number, mode: 'zone' | 'map' = 'zone'): Promise<ResultRow> {
+export async function measureContention(threads: number, shards: number, durationMs: number, mode: ContentionMode = 'zone'): Promise<ResultRow> {
   const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards });
   const keys = makeKeys();
   for (let i = 0; i < KEY_COUNT; i++) zone.set(keys[i]!, makeValue(i));
@@ -38,7 +46,7 @@ export async function measureContention(threads: number, shards: number, duratio
   if (misses > 0) throw new Error(`${misses} gets missed keys that were never removed`);
   const waits = zone.stats().lockWaits - waitsBefore;
   return {
-    name: mode === 'map' ? `${threads} thread(s), thread-local Map (harness ceiling), 90% get` : `${threads} thread(s), K=${shards}, 90% get`,
+    name: mode === 'map' ? `${threads} thread(s), ${ROW_NAMES.map}` : `${threads} thread(s), K=${shards}, ${ROW_NAMES[mode]}`,
     opsPerSec: (ops / elapsedMs) * 1000,
     note: `lock waits ${(waits / ops * 100).toFixed(2)}% of ops`,
   };

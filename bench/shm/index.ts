@@ -28,6 +28,11 @@ for (const shards of [1, 16]) {
 const ceiling2 = await measureContention(2, 1, threadMs, 'map');
 const ceiling8 = await measureContention(8, 1, threadMs, 'map');
 rows.push(ceiling2, ceiling8);
+// Read-mostly: every thread reads the same 64 hot keys, in one shard (K=1), so every read
+// under the lock writes the one lock line that all cores share; lock-free, they only read it.
+const hotLockFree = await measureContention(8, 1, threadMs, 'hot');
+const hotLocked = await measureContention(8, 1, threadMs, 'hot-locked');
+rows.push(hotLockFree, hotLocked);
 const overhead = measureOverhead();
 const overheadPow2 = measureOverhead('pow2');
 rows.push({ name: 'bytes overhead per record (100k records)', opsPerSec: 0, note: `${overhead.bytesPerRecord} B beyond ${overhead.keyValueBytes} B of key+value` });
@@ -43,6 +48,7 @@ printSummary({
     scale_2t_vs_1t: ratio(at(2, 16), at(1, 16)),
     scale_8t_vs_2t: ratio(at(8, 16), at(2, 16)),
     shards_vs_single: ratio(at(8, 16), at(8, 1)),
+    hot_read_8t_k1_lock_free_vs_locked: ratio(hotLockFree.opsPerSec, hotLocked.opsPerSec),
   },
   bytes_overhead_per_record: overhead.bytesPerRecord,
   bytes_overhead_per_record_pow2_classes: overheadPow2.bytesPerRecord,

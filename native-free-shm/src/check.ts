@@ -11,9 +11,9 @@ import { hashBytes } from './hash.js';
 
 /**
  * Walks every structure of every shard under its lock and reports what disagrees: slab
- * pages and runs, free-run and partial lists, class statistics, hash chains, both queues
- * and the counters. An empty list means the zone is sound. Costs O(zone size): for tests,
- * and for the runtime after a forced unlock.
+ * pages and runs, free-run and partial lists, class statistics, hash chains, both queues,
+ * the counters and the sequence word. An empty list means the zone is sound. Costs
+ * O(zone size): for tests, and for the runtime after a forced unlock.
  */
 export function checkZone(zone: ShmZone): string[] {
   const problems: string[] = [];
@@ -45,6 +45,8 @@ function checkShard(zone: ShmZone, shard: number, report: Report): void {
   const base = m.shardBase(shard);
   const w = base >>> 2;
   if (m.u32[w + S_DIRTY] !== 0) report(`dirty marker ${m.u32[w + S_DIRTY]} left by an unfinished mutation`);
+  // Under the checker's own lock, which changes nothing: no tenure is in the middle of a change.
+  if ((zone.shardSeq(shard) & 1) !== 0) report(`sequence word ${zone.shardSeq(shard)} is odd while no change is in progress`);
   const slab = walkPages(m, base, report);
   checkPageLists(m, base, slab, report);
   const records = checkChains(zone, shard, slab, report);

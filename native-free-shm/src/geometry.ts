@@ -19,7 +19,7 @@ export interface ZoneOptions {
   bytesPerBucket?: number;
   /**
    * Trailing key bytes the hash leaves out (0 to 8, default 0): keys that differ only there
-   * land in the same shard and bucket, so they can be visited together (visitKeyGroupLocked).
+   * land in the same shard and bucket, so they can be visited together (keyGroupLocked).
    */
   keySuffixBytes?: number;
   /** Slab size classes: 'fine' (default, four per doubling above 64 B) or 'pow2' (nginx's). */

@@ -14,6 +14,7 @@ export {
   compareVersion, copyScratchText, scratchText, scratchTextBytes, type ApplyStatus, type AttachOptions, type WriteStatus,
   type ZoneHandle,
 } from './zone.js';
-// The slab allocator on its own, for modules that keep more than records in a shard.
+// The slab allocator on its own, for modules that keep more than records in a shard (under the
+// shard's lock, after ShmZone.markDirtyLocked: lock-free readers must know of the change).
 export { sizeClassOf, slabAlloc, slabBlockSize, slabFree, slabMaxBlock } from './slab.js';
 export { FINE_CLASSES, POW2_CLASSES, SizeClasses, type SizeClassScheme } from './size-class.js';

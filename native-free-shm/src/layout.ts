@@ -8,7 +8,7 @@
  */
 
 export const ZONE_MAGIC = 0x5a53484d; // "ZSHM"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const CACHE_LINE_BYTES = 64;
 
 /** Zone header, in 32-bit words. Written once by create(), read-only afterwards except Z_OWNER_SEQ. */
@@ -39,9 +39,14 @@ export const OWNER_SEQ_BASE = 1 << 24;
 
 /** Shard header, in 32-bit words from the shard's base. */
 export const SHARD_HEADER_BYTES = 1088;
-/** The lock word and its waiter count share the shard's first cache line, alone. */
+/**
+ * The lock word, its waiter count and the sequence word share the shard's first cache line,
+ * alone. S_SEQ (seqlock.ts) is odd exactly while a lock holder is in the middle of changing
+ * the shard; it only ever grows (mod 2^32), and a shard reset leaves it alone.
+ */
 export const S_LOCK = 0;
 export const S_WAITERS = 1;
+export const S_SEQ = 2;
 /** Second line: owner id of a thread in the middle of a mutation, 0 otherwise. */
 export const S_DIRTY = 16;
 export const S_RECORDS = 17;
@@ -135,6 +140,9 @@ if (R_STAMP_MS % 8 !== 0 || R_EXPIRE_AT % 8 !== 0 || R_LOGICAL % 2 !== 0 || R_KE
 }
 if (S_LOCK_WAITS * 4 < 2 * CACHE_LINE_BYTES || S_DIRTY * 4 !== CACHE_LINE_BYTES) {
   throw new Error('native-free-shm: lock line must be alone on its cache line');
+}
+if (S_SEQ * 4 >= CACHE_LINE_BYTES || S_SEQ <= S_WAITERS || S_WAITERS <= S_LOCK) {
+  throw new Error('native-free-shm: the sequence word must have its own word on the lock line');
 }
 if ((S_LARGE_STATS + 3) * 4 > SHARD_HEADER_BYTES) {
   throw new Error('native-free-shm: shard header overflows');

@@ -4,7 +4,8 @@ import { ShmAssertionError, assert } from './assert.js';
  * A mutex in one Int32 word of shared memory, after nginx's ngx_shmtx: the word holds the
  * owner's id (never 0), so a lock left by a dead thread can be found and forced open.
  * The next word counts sleepers, so that unlock pays for Atomics.notify only when someone
- * sleeps. Both words sit alone on a 64-byte line (see layout.ts).
+ * sleeps. Both words sit on a 64-byte line of their own, with the shard's sequence word
+ * (see layout.ts, seqlock.ts).
  *
  * Acquire: one compare-and-swap; on failure spin with a doubling backoff (nginx spins up
  * to 2048 with `pause`), re-reading the word between rounds, then sleep in Atomics.wait on

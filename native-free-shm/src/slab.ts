@@ -14,7 +14,9 @@ import {
  * larger block. Free pages form runs; a freed run merges with free
  * neighbours, so no two free runs are ever adjacent. Failure is a return value of 0.
  *
- * Every function here expects the shard's lock to be held.
+ * Every function here expects the shard's lock to be held, and those that change the shard
+ * (alloc, free, init) the tenure's markDirty first (table.ts): freed chunks' links overwrite
+ * what lock-free readers may still be reading, which the shard's sequence word must announce.
  */
 
 export { sizeClassOf };

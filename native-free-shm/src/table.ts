@@ -1,6 +1,7 @@
-import { assert } from './assert.js';
+import { ShmAssertionError, assert } from './assert.js';
 import { hashBytes } from './hash.js';
 import type { ZoneMemory } from './memory.js';
+import { seqWriteBegin, seqWriteEnd } from './seqlock.js';
 import { queuePushHead, queuePushTail, queueRemove, queueReplace } from './queue.js';
 import { slabAlloc, slabBlockSize, slabFree, slabFreeingServes, slabPageBlocks } from './slab.js';
 import {
@@ -13,7 +14,8 @@ import {
 /**
  * The record table of one shard: a fixed array of buckets, each the head of a chain of
  * records linked through R_HASH_NEXT; an LRU queue; an output queue of records changed on
- * this node and not yet taken by the sync side. Every function expects the shard's lock.
+ * this node and not yet taken by the sync side. Every function expects the shard's lock,
+ * and those that change the shard expect markDirty to have been called in the tenure.
  *
  * Invariants (checked by check.ts):
  *  - a record is in exactly one chain, the one of bucket `hash(key) & mask`, and in the LRU
@@ -43,8 +45,27 @@ export function bucketWord(m: ZoneMemory, base: number, hash: number): number {
   return ((base + SHARD_HEADER_BYTES) >>> 2) + (hash & m.bucketMask);
 }
 
+/**
+ * Called before every mutation of the shard under its lock (touchRecord's one-bit store
+ * aside). The tenure's first call records the owner in S_DIRTY, after turning S_SEQ odd so
+ * that lock-free readers keep off until unlock turns it even again (seqlock.ts).
+ */
 export function markDirty(m: ZoneMemory, base: number, ownerId: number): void {
-  m.u32[(base >>> 2) + S_DIRTY] = ownerId;
+  const dirtyWord = (base >>> 2) + S_DIRTY;
+  const dirty = m.u32[dirtyWord]!;
+  if (dirty === ownerId) return;
+  // Not assert(): its message would be built on every write.
+  if (dirty !== 0) throw new ShmAssertionError(`table: mutation by ${ownerId} of a shard that ${dirty} was changing`);
+  seqWriteBegin(m, base);
+  m.u32[dirtyWord] = ownerId;
+}
+
+/** Ends the tenure's mutations, if it had any: clears S_DIRTY, then S_SEQ goes even. */
+export function markClean(m: ZoneMemory, base: number): void {
+  const dirtyWord = (base >>> 2) + S_DIRTY;
+  if (m.u32[dirtyWord] === 0) return;
+  m.u32[dirtyWord] = 0;
+  seqWriteEnd(m, base);
 }
 
 export function recordKeyLen(m: ZoneMemory, rec: number): number {
@@ -55,9 +76,13 @@ export function recordValueOffset(m: ZoneMemory, rec: number): number {
   return rec + R_KEY + m.u16[(rec + R_KEY_LEN) >>> 1]!;
 }
 
+/** Whether a record expiring at `expireAtMs` (0: never) has expired at `nowMs`. */
+export function expiredAt(expireAtMs: number, nowMs: number): boolean {
+  return expireAtMs !== 0 && expireAtMs <= nowMs;
+}
+
 export function recordExpired(m: ZoneMemory, rec: number, nowMs: number): boolean {
-  const at = m.f64[(rec + R_EXPIRE_AT) >>> 3]!;
-  return at !== 0 && at <= nowMs;
+  return expiredAt(m.f64[(rec + R_EXPIRE_AT) >>> 3]!, nowMs);
 }
 
 /** Finds the record whose key equals key[0..keyLen) (`hash` being its hash). Returns its offset or 0. */
@@ -116,8 +141,13 @@ export function removeRecord(m: ZoneMemory, base: number, rec: number): void {
 
 /** Moves `rec` to the LRU head, unreferenced: it is now the most recently queued. */
 export function moveToLruHead(m: ZoneMemory, base: number, rec: number): void {
-  const w = base >>> 2;
   m.u8[rec + R_FLAGS] &= ~FLAG_REFERENCED;
+  requeueAtLruHead(m, base, rec);
+}
+
+/** Moves `rec` to the LRU head as it is: referenced or not. */
+function requeueAtLruHead(m: ZoneMemory, base: number, rec: number): void {
+  const w = base >>> 2;
   if (m.u32[w + S_LRU_HEAD] === rec) return;
   queueRemove(m, w + S_LRU_HEAD, R_LRU_PREV, R_LRU_NEXT, rec);
   queuePushHead(m, w + S_LRU_HEAD, R_LRU_PREV, R_LRU_NEXT, rec);
@@ -125,7 +155,10 @@ export function moveToLruHead(m: ZoneMemory, base: number, rec: number): void {
 
 /**
  * Marks `rec` used (CLOCK): one bit in a line the lookup has already read, written only when
- * not yet set, instead of unlinking and relinking three records. Never tears anything.
+ * not yet set, instead of unlinking and relinking three records. Never tears anything, so it
+ * is the one store under the lock that needs no markDirty: a lock-free reader sees the flags
+ * byte before or after it, and either is a true state of the record. Lock-free readers
+ * never make it themselves (the block may be freed and reused under them).
  */
 export function touchRecord(m: ZoneMemory, rec: number): void {
   const flags = m.u8[rec + R_FLAGS]!;
@@ -146,8 +179,11 @@ function lruVictim(m: ZoneMemory, base: number): number {
 }
 
 /**
- * Removes up to `max` expired records from the LRU tail, giving up to `max` referenced live
- * ones their second chance on the way; stops at the first unreferenced live one.
+ * Removes up to `max` expired records from the LRU tail, stepping over up to `max`
+ * referenced live ones on the way (to the head, still referenced); stops at the first
+ * unreferenced live one. Only eviction (lruVictim) clears the referenced bit, as CLOCK's
+ * hand: this sweep runs with every write, and a hot record that lost its bit here would
+ * miss the lock-free read path (zone.ts readValueOptimistic) until a locked read set it again.
  */
 export function expireFromTail(m: ZoneMemory, base: number, nowMs: number, max: number): number {
   const w = base >>> 2;
@@ -158,7 +194,7 @@ export function expireFromTail(m: ZoneMemory, base: number, nowMs: number, max: 
     if (tail === 0) break;
     if (!recordExpired(m, tail, nowMs)) {
       if (spared === max || (m.u8[tail + R_FLAGS]! & FLAG_REFERENCED) === 0) break;
-      moveToLruHead(m, base, tail);
+      requeueAtLruHead(m, base, tail);
       spared++;
       continue;
     }

@@ -2,16 +2,18 @@ import { assert } from './assert.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { asciiHash, copyAndHashBytes, encodeAsciiAndHash, hashBytes } from './hash.js';
 import {
-  FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_KEY_LEN, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  FLAG_REFERENCED, FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_KEY_LEN, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_OUT_HEAD, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
 } from './layout.js';
 import { ZoneMemory } from './memory.js';
 import { DEFAULT_SPIN_ROUNDS, lockWord, tryLockWord, unlockWord } from './mutex.js';
+import { GAVE_UP, findRecordOptimistic, valueLengthOptimistic } from './optimistic-read.js';
+import { seqEnsureEven, seqEnsureOdd, seqRead, seqUnchanged } from './seqlock.js';
 import { initShard } from './shard-init.js';
 import { slabMaxBlock } from './slab.js';
 import { readStats, type ZoneStats } from './stats.js';
 import {
-  RecordMeta, bucketWord, expireFromTail, findRecord, markDirty, popOutput, recordExpired, recordKeyLen,
+  RecordMeta, bucketWord, expireFromTail, expiredAt, findRecord, markClean, markDirty, popOutput, recordExpired, recordKeyLen,
   recordValueOffset, removeRecord, touchRecord, writeRecord,
 } from './table.js';
 import { encodeText, textReader, type TextReader } from './text.js';
@@ -74,8 +76,20 @@ export class ShmZone {
   /** Decodes UTF-8 out of the zone's memory: `readText(offset, length)`. */
   readonly readText: TextReader;
   private readonly shardBits: number;
+  /** readValueOptimistic's scratch: optimisticExpired before the answer is validated. */
+  private expiredSeen = false;
   /** Largest record (header, key, value) a shard can hold. */
   readonly maxRecordBytes: number;
+  /**
+   * After readValueOptimistic returned non-null: the expiry (ms since the epoch, 0 = never)
+   * of the record its answer came from, 0 when the key had no record. Stale otherwise.
+   * Starts as -0 (=== 0), a double: expiries are beyond V8's small integers, and a field
+   * that starts as one would change the object's shape (deoptimizing its callers) on the
+   * first store of an expiry.
+   */
+  optimisticExpireAtMs = -0;
+  /** After readValueOptimistic returned non-null: whether it was undefined because the record had expired. */
+  optimisticExpired = false;
 
   static create(options: ZoneOptions, attach: AttachOptions = {}): ShmZone {
     const g = computeGeometry(options);
@@ -185,9 +199,9 @@ export class ShmZone {
 
   unlock(shard: number): void {
     const m = this.memory;
-    const w = m.shardBase(shard) >>> 2;
-    m.u32[w + S_DIRTY] = 0; // every mutation of this tenure is complete
-    unlockWord(m.i32, w + S_LOCK, this.ownerId);
+    const base = m.shardBase(shard);
+    markClean(m, base); // every mutation of this tenure is complete: S_SEQ even again
+    unlockWord(m.i32, (base >>> 2) + S_LOCK, this.ownerId);
   }
 
   /**
@@ -203,15 +217,33 @@ export class ShmZone {
       const base = m.shardBase(s);
       const w = base >>> 2;
       if (Atomics.compareExchange(m.i32, w + S_LOCK, deadOwnerId, this.ownerId) !== deadOwnerId) continue;
-      if (m.u32[w + S_DIRTY] === deadOwnerId) {
-        const resets = m.u32[w + S_RESETS]!;
-        initShard(m, base);
-        m.u32[w + S_RESETS] = resets + 1;
-      }
+      if (m.u32[w + S_DIRTY] === deadOwnerId) this.resetTornShard(base);
+      // The dead holder may have stopped between S_SEQ going odd and S_DIRTY being set (or
+      // between S_DIRTY cleared and S_SEQ even): end its tenure. S_SEQ only ever grows.
+      seqEnsureEven(m, base);
       this.unlock(s);
       opened++;
     }
     return opened;
+  }
+
+  /**
+   * Empties a shard whose dead holder left it half changed. S_SEQ stays odd throughout (it
+   * already is, see seqlock.ts), so that no lock-free reader trusts what it reads meanwhile;
+   * the reset leaves S_SEQ where it is rather than zeroing it.
+   */
+  private resetTornShard(base: number): void {
+    const m = this.memory;
+    const w = base >>> 2;
+    seqEnsureOdd(m, base);
+    const resets = m.u32[w + S_RESETS]!;
+    initShard(m, base);
+    m.u32[w + S_RESETS] = resets + 1;
+  }
+
+  /** The shard's sequence word (seqlock.ts): odd while a lock holder is changing the shard. */
+  shardSeq(shard: number): number {
+    return seqRead(this.memory, this.memory.shardBase(shard)) >>> 0;
   }
 
   /** True when `ownerId` holds any shard lock of this zone. */
@@ -281,6 +313,16 @@ export class ShmZone {
     const base = m.shardBase(shard);
     markDirty(m, base, this.ownerId);
     removeRecord(m, base, rec);
+  }
+
+  /**
+   * Announces a change to the shard's memory made by the caller itself (a value rewritten in
+   * place, a block of its own from slabAlloc) rather than by a …Locked method, which all
+   * announce theirs. Must come before the first such store of the lock tenure: from here to
+   * unlock, lock-free readers of the shard (readValueOptimistic) keep off.
+   */
+  markDirtyLocked(shard: number): void {
+    markDirty(this.memory, this.memory.shardBase(shard), this.ownerId);
   }
 
   /**
@@ -376,20 +418,89 @@ export class ShmZone {
   keyText(rec: number): string { return this.readText(rec + R_KEY, this.keyLen(rec)); }
   valueText(rec: number): string { return this.readText(this.valueOffset(rec), this.valueLen(rec)); }
 
+  // --- lock-free reads -------------------------------------------------------------------
+
+  /**
+   * The value of the current key (setKey), read WITHOUT the shard's lock, by the seqlock
+   * protocol (seqlock.ts). `shard` must be shardOfKey(). Answers:
+   *  - a string: the key's live value, exactly as it was at one moment (never torn);
+   *  - undefined: at that moment the key had no record, a tombstone, or an expired record
+   *    (expired at `nowMs`; the clock is read only when the record has an expiry and no
+   *    `nowMs` is given). The record is left in place: this path never writes;
+   *  - null: no answer. A writer was busy in the shard, or the record was not yet marked
+   *    used (FLAG_REFERENCED), or the read saw a state no sound shard holds. The caller then
+   *    does the locked read (lock, findLiveLocked, touchLocked, valueText, unlock), which
+   *    marks the record used, so the next read of a hot key succeeds here.
+   * It never throws, never loops without bound, never allocates more than one value's string,
+   * and never stores into shared memory: the LRU bit of a record is set only under the lock,
+   * since without it the record's block may be freed and reused at any moment.
+   * After a non-null answer, optimisticExpireAtMs holds the expiry of the record it came
+   * from (0 when there was none): a caller such as sticky can decide to refresh it, under
+   * the lock; optimisticExpired tells an expired record from an absent or deleted one, for
+   * a caller that drops expired records on access (get), under the lock.
+   */
+  readValueOptimistic(shard: number, nowMs?: number): string | undefined | null {
+    const m = this.memory;
+    const base = m.shardBase(shard);
+    const seq = seqRead(m, base);
+    if ((seq & 1) !== 0) return null;
+    const rec = findRecordOptimistic(m, base, this.key, this.keyLength, this.keyHash);
+    if (rec === GAVE_UP) return null;
+    const expireAtMs = rec === 0 ? 0 : m.f64[(rec + R_EXPIRE_AT) >>> 3]!;
+    this.expiredSeen = false;
+    const value = rec === 0 ? undefined : this.liveValueOptimistic(base, rec, expireAtMs, nowMs, seq);
+    if (value === null || !seqUnchanged(m, base, seq)) return null;
+    this.optimisticExpireAtMs = expireAtMs;
+    this.optimisticExpired = this.expiredSeen;
+    return value;
+  }
+
+  /**
+   * readValueOptimistic's answer for the record it found (unvalidated, like every read of
+   * it). The value's length is validated by the seqlock BEFORE the value is decoded, so a
+   * torn length never makes a string larger than the record's block.
+   */
+  private liveValueOptimistic(base: number, rec: number, expireAtMs: number, nowMs: number | undefined, seq: number): string | undefined | null {
+    const m = this.memory;
+    const flags = m.u8[rec + R_FLAGS]!;
+    this.expiredSeen = expireAtMs !== 0 && expiredAt(expireAtMs, nowMs ?? this.now());
+    if (this.expiredSeen || (flags & FLAG_TOMBSTONE) !== 0) return undefined;
+    if ((flags & FLAG_REFERENCED) === 0) return null;
+    const length = valueLengthOptimistic(m, base, rec, this.keyLength, this.maxRecordBytes);
+    if (length === GAVE_UP || !seqUnchanged(m, base, seq)) return null;
+    return this.readText(rec + R_KEY + this.keyLength, length);
+  }
+
   // --- string forms ---------------------------------------------------------------------
 
-  /** The value of a live, non-deleted key, refreshing its place in the LRU queue. */
+  /** The value of a live, non-deleted key, refreshing its place in the LRU queue (readCurrent). */
   get(key: string): string | undefined {
     this.setKey(key);
+    return this.readCurrent();
+  }
+
+  /**
+   * The value of the current key (setKey) if live and not deleted, refreshing its place in
+   * the LRU queue: lock-free when it can (a hot key), else under the shard's lock, which
+   * also marks the record used and drops it if it has expired. Exceptions from the locked
+   * part leave the lock released.
+   */
+  readCurrent(): string | undefined {
     const shard = this.shardOfKey();
-    this.lock(shard);
-    const rec = this.findLiveLocked(shard);
+    const optimistic = this.readValueOptimistic(shard);
+    if (optimistic !== null && !this.optimisticExpired) return optimistic;
+    // Under the lock: the record was unknown to the lock-free read, or expired (dropped here).
     let value: string | undefined;
-    if (rec !== 0 && !this.isTombstone(rec)) {
-      this.touchLocked(shard, rec);
-      value = this.valueText(rec);
+    this.lock(shard);
+    try {
+      const rec = this.findLiveLocked(shard);
+      if (rec !== 0 && !this.isTombstone(rec)) {
+        this.touchLocked(shard, rec);
+        value = this.valueText(rec);
+      }
+    } finally {
+      this.unlock(shard);
     }
-    this.unlock(shard);
     return value;
   }
 

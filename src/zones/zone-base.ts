@@ -182,24 +182,6 @@ export abstract class ZoneBase<Settings> {
     if (rec === 0) throw new ZoneFullError(this.name, shm.keyLength, valueBytes);
   }
 
-  /** The value of the current key if live and not deleted, refreshing its LRU place. */
-  protected readText(): string | undefined {
-    const shm = this.shm;
-    const shard = shm.shardOfKey();
-    let value: string | undefined;
-    shm.lock(shard);
-    try {
-      const rec = shm.findLiveLocked(shard);
-      if (rec !== 0 && !shm.isTombstone(rec)) {
-        shm.touchLocked(shard, rec);
-        value = shm.valueText(rec);
-      }
-    } finally {
-      shm.unlock(shard);
-    }
-    return value;
-  }
-
   /**
    * Deletes the current key. A synced zone writes a tombstone that reaches the cluster and
    * expires when the record it replaces would have; a local zone removes the record.

@@ -29,6 +29,20 @@ describe('sticky learn zone', () => {
     expect(st.lookup('s1')).toBeUndefined();
   });
 
+  it('a session read without the lock is still refreshed under it once a refresh is due', () => {
+    const { st, t } = sticky();
+    st.learn('s', 'a:1');
+    expect(st.lookup('s')).toBe('a:1'); // the locked read marks the record used
+    expect(st.lookup('s')).toBe('a:1'); // lock-free from here on
+    expect(st.shm.readValueOptimistic(st.shm.shardOfKey(), t.now)).toBe('a:1');
+    t.now += 9 * 60_000;
+    expect(st.lookup('s')).toBe('a:1'); // due: rewritten with 10 more minutes
+    t.now += 9 * 60_000;
+    expect(st.lookup('s')).toBe('a:1');
+    t.now += 10 * 60_000;
+    expect(st.lookup('s')).toBeUndefined();
+  });
+
   it('honours a configured timeout', () => {
     const t = { now: 1_000_000 };
     const { st } = sticky(t, { timeout: '30s' });

@@ -102,7 +102,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
   /** The value of a key (exact match), or undefined when absent, expired or deleted. */
   get(key: string): string | undefined {
     this.useKey(this.settings.type === 'ip' ? (canonicalStoredIpKey(key) ?? key) : key);
-    return this.readText();
+    return this.shm.readCurrent();
   }
 
   /** Deletes a key everywhere (a tombstone when the zone syncs). Returns whether it was there. */
@@ -121,7 +121,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     if (this.settings.type === 'prefix') {
       return this.index.matchPrefix(input, (bytes, length) => {
         this.shm.setKeyBytes(bytes, 0, length);
-        return this.readText();
+        return this.shm.readCurrent();
       });
     }
     return this.get(input);

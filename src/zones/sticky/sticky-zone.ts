@@ -62,28 +62,36 @@ export class StickyZone extends ZoneBase<StickySettings> {
 
   /**
    * The server of a live session, refreshing its lifetime; undefined when unknown or expired.
-   * One lock tenure: read, and rewrite the lifetime in place when a refresh is due.
+   * Lock-free while no refresh is due (readValueOptimistic); otherwise one lock tenure: read,
+   * and rewrite the lifetime in place when a refresh is due.
    */
   lookup(session: string): string | undefined {
     this.useSession(session);
     const shm = this.shm;
     const shard = shm.shardOfKey();
     const now = this.now();
-    const timeoutMs = this.settings.timeoutMs;
+    const fast = shm.readValueOptimistic(shard, now);
+    if (fast !== null && !shm.optimisticExpired && (fast === undefined || !this.refreshDue(shm.optimisticExpireAtMs, now))) return fast;
     let server: string | undefined;
     shm.lock(shard);
     try {
       const rec = shm.findLocked(shard, now);
       if (rec !== 0 && !shm.isTombstone(rec)) {
         server = shm.valueText(rec);
-        const setAt = shm.expireAtMs(rec) - timeoutMs;
-        if (now - setAt >= Math.max(MIN_REFRESH_MS, timeoutMs / REFRESH_FRACTION)) this.refreshLocked(shard, rec, now);
+        if (this.refreshDue(shm.expireAtMs(rec), now)) this.refreshLocked(shard, rec, now);
         else shm.touchLocked(shard, rec);
       }
     } finally {
       shm.unlock(shard);
     }
     return server;
+  }
+
+  /** Whether a session expiring at `expireAtMs` was set or refreshed long enough ago to refresh it now. */
+  private refreshDue(expireAtMs: number, now: number): boolean {
+    const timeoutMs = this.settings.timeoutMs;
+    const setAt = expireAtMs - timeoutMs;
+    return now - setAt >= Math.max(MIN_REFRESH_MS, timeoutMs / REFRESH_FRACTION);
   }
 
   /** Under the lock: a new version of the record with the same server and a new lifetime. */
