@@ -35,27 +35,33 @@ export function measureLocalWrites(records: number): number {
 
 /** A zone_sync_interval long enough that A runs no round while the backlog is written. */
 const HOLD_INTERVAL_MS = 3_600_000;
+/** Records replicated before the measurement, so that both sync threads run compiled code, as a running node's do. */
+const WARMUP_RECORDS = 50_000;
 
 /**
- * The sync pipeline without the writer: A connects with a one-hour zone_sync_interval, the
- * records are written (they wait in A's output queues), then A's interval is set to
- * FAST_SYNC's (as a HUP would) and the clock runs until B holds every record.
+ * The sync pipeline without the writer: A and B first replicate WARMUP_RECORDS (not
+ * measured); then A's zone_sync_interval is set to an hour, the records are written (they
+ * wait in A's output queues), A's interval is set back to FAST_SYNC's (as a HUP would) and
+ * the clock runs until B holds every record.
  */
 export async function measureReplicationBacklog(records: number): Promise<number> {
-  const a = makeNode(1, records);
-  const b = makeNode(2, records);
+  const a = makeNode(1, records + WARMUP_RECORDS);
+  const b = makeNode(2, records + WARMUP_RECORDS);
   const bAddress = await startNode(b, FAST_SYNC);
-  await startNode(a, { ...FAST_SYNC, intervalMs: HOLD_INTERVAL_MS, servers: [bAddress] });
+  await startNode(a, { ...FAST_SYNC, servers: [bAddress] });
   await waitUntil(() => a.thread!.counters().status.nodes_online === 1, 10_000, 'A connected');
-  for (let i = 0; i < records; i++) write(a, keyOf(i), VALUE);
-  if (a.zone.stats().pending !== records) throw new Error('A sent records before its interval was shortened');
+  for (let i = 0; i < WARMUP_RECORDS; i++) write(a, keyOf(records + i), VALUE);
+  await waitUntil(() => b.zone.stats().records === WARMUP_RECORDS, 120_000, 'B to hold the warm-up records');
   const d = defaultSyncOptions();
-  const started = performance.now();
-  a.thread!.setTimings({
-    intervalMs: FAST_SYNC.intervalMs!, timeoutMs: d.timeoutMs, connectTimeoutMs: d.connectTimeoutMs,
-    connectRetryIntervalMs: FAST_SYNC.connectRetryIntervalMs!,
+  const timings = (intervalMs: number) => ({
+    intervalMs, timeoutMs: d.timeoutMs, connectTimeoutMs: d.connectTimeoutMs, connectRetryIntervalMs: FAST_SYNC.connectRetryIntervalMs!,
   });
-  await waitUntil(() => b.zone.stats().records === records, 120_000, 'B to hold every record');
+  a.thread!.setTimings(timings(HOLD_INTERVAL_MS));
+  for (let i = 0; i < records; i++) write(a, keyOf(i), VALUE);
+  if (a.zone.stats().pending !== records) throw new Error('A sent records before its interval was lengthened');
+  const started = performance.now();
+  a.thread!.setTimings(timings(FAST_SYNC.intervalMs!));
+  await waitUntil(() => b.zone.stats().records === records + WARMUP_RECORDS, 120_000, 'B to hold every record');
   const seconds = (performance.now() - started) / 1000;
   await stopNode(a);
   await stopNode(b);
