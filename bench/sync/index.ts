@@ -23,14 +23,33 @@ import { makeBenchTls } from './tls-certs.js';
 const replicationRecords = quick ? 200_000 : 1_000_000;
 const propagationSamples = quick ? 200 : 1000;
 
+/**
+ * Frees the zones of the measurements before (hundreds of MB each) before the next one:
+ * left to the collector, they made each later measurement slower than the one before.
+ * Needs `node --expose-gc` (the npm script passes it); without it, a no-op.
+ */
+async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return;
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  gc();
+}
+
 const loopback = await measureLoopback(replicationRecords * WIRE_RECORD_BYTES, WIRE_RECORD_BYTES);
+await settle();
 const replication = await measureReplication(replicationRecords);
+await settle();
 const benchTls = makeBenchTls();
 const replicationTls = await measureReplication(replicationRecords, benchTls);
 benchTls.cleanup();
+await settle();
 const replicationBacklog = await measureReplicationBacklog(replicationRecords);
+await settle();
 const localWrites = measureLocalWrites(replicationRecords);
+await settle();
 const snapshot1m = await measureSnapshot(1_000_000);
+await settle();
 const propagation = await measurePropagation(propagationSamples);
 
 const rows: ResultRow[] = [
