@@ -255,4 +255,3 @@ export abstract class ZoneBase<Settings> {
     return this.shm.stats();
   }
 }
-
