@@ -10,47 +10,33 @@
  * with both sync threads), and local_writes_records_per_s is that writer with no sync at all;
  * the TLS figure and tls_vs_tcp are measured with the writer (replication.ts).
  * The snapshot is of 1M records in both modes: extrapolating a smaller one multiplied the
- * fresh sync thread's compile time along with the records.
+ * fresh sync thread's compile time along with the records. Each measurement runs in a
+ * process of its own (measure-one.ts).
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { printSummary, printTable, quick, ratio, type ResultRow } from '../lib/report.js';
-import { measureLoopback } from './loopback.js';
+import type { MeasurementName } from './measure-one.js';
 import { WIRE_RECORD_BYTES } from './nodes.js';
-import { measurePropagation } from './propagation.js';
-import { measureLocalWrites, measureReplication, measureReplicationBacklog } from './replication.js';
-import { measureSnapshot } from './snapshot.js';
-import { makeBenchTls } from './tls-certs.js';
 
 const replicationRecords = quick ? 200_000 : 1_000_000;
 const propagationSamples = quick ? 200 : 1000;
 
-/**
- * Frees the zones of the measurements before (hundreds of MB each) before the next one:
- * left to the collector, they made each later measurement slower than the one before.
- * Needs `node --expose-gc` (the npm script passes it); without it, a no-op.
- */
-async function settle(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) return;
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  gc();
+/** Runs one measurement in a fresh process (measure-one.ts) and returns its value. */
+function fork<T>(name: MeasurementName, count: number): T {
+  const script = fileURLToPath(new URL('./measure-one.js', import.meta.url));
+  const out = execFileSync(process.execPath, [script, name, String(count)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = out.trim().split('\n').pop()!;
+  return (JSON.parse(last) as { value: T }).value;
 }
 
-const loopback = await measureLoopback(replicationRecords * WIRE_RECORD_BYTES, WIRE_RECORD_BYTES);
-await settle();
-const replication = await measureReplication(replicationRecords);
-await settle();
-const benchTls = makeBenchTls();
-const replicationTls = await measureReplication(replicationRecords, benchTls);
-benchTls.cleanup();
-await settle();
-const replicationBacklog = await measureReplicationBacklog(replicationRecords);
-await settle();
-const localWrites = measureLocalWrites(replicationRecords);
-await settle();
-const snapshot1m = await measureSnapshot(1_000_000);
-await settle();
-const propagation = await measurePropagation(propagationSamples);
+const loopback = fork<number>('loopback', replicationRecords);
+const replication = fork<number>('replication', replicationRecords);
+const replicationTls = fork<number>('replication-tls', replicationRecords);
+const replicationBacklog = fork<number>('replication-backlog', replicationRecords);
+const localWrites = fork<number>('local-writes', replicationRecords);
+const snapshot1m = fork<number>('snapshot', 1_000_000);
+const propagation = fork<{ p50: number; p99: number }>('propagation', propagationSamples);
 
 const rows: ResultRow[] = [
   { name: `loopback socket copy (${WIRE_RECORD_BYTES} B records)`, opsPerSec: loopback },
