@@ -22,16 +22,7 @@ if (mode === 'map') keys.forEach((k, i) => local.set(k, values[i]!));
 /** get as it was before the lock-free path: lock, find, mark used, decode, unlock. */
 function getLocked(key: string): string | undefined {
   zone.setKey(key);
-  const shard = zone.shardOfKey();
-  zone.lock(shard);
-  const rec = zone.findLiveLocked(shard);
-  let value: string | undefined;
-  if (rec !== 0 && !zone.isTombstone(rec)) {
-    zone.touchLocked(shard, rec);
-    value = zone.valueText(rec);
-  }
-  zone.unlock(shard);
-  return value;
+  return zone.readCurrentWithLock();
 }
 
 /** 256 operations of a hot mode: `locked` picks the read path. */

@@ -490,6 +490,11 @@ export class ShmZone {
     const optimistic = this.readValueOptimistic(shard);
     if (optimistic !== null && !this.optimisticExpired) return optimistic;
     // Under the lock: the record was unknown to the lock-free read, or expired (dropped here).
+    return this.readCurrentWithLock(shard);
+  }
+
+  /** readCurrent's read under the lock, which it takes (not a …Locked form): find (dropping an expired record), mark used, decode. */
+  readCurrentWithLock(shard: number = this.shardOfKey()): string | undefined {
     let value: string | undefined;
     this.lock(shard);
     try {
