@@ -7,10 +7,16 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * From this many UTF-16 units on, TextEncoder.encodeInto (native: about 60 ns whatever the
+ * length) beats the JS loop below (about 3.7 ns a character, V8's charCodeAt included).
+ */
+const NATIVE_ENCODE_FROM = 24;
+
 /** Writes `s` as UTF-8 at `offset`; returns the byte count, or -1 if it does not fit. */
 export function encodeText(s: string, out: Uint8Array, offset: number): number {
   const n = s.length;
-  if (offset + n > out.length) return encodeSlow(s, out, offset);
+  if (n >= NATIVE_ENCODE_FROM || offset + n > out.length) return encodeSlow(s, out, offset);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c > 0x7f) return encodeSlow(s, out, offset);
@@ -22,7 +28,7 @@ export function encodeText(s: string, out: Uint8Array, offset: number): number {
 function encodeSlow(s: string, out: Uint8Array, offset: number): number {
   const room = out.length - offset;
   if (s.length * 3 > room && utf8Length(s) > room) return -1;
-  return encoder.encodeInto(s, out.subarray(offset)).written;
+  return encoder.encodeInto(s, offset === 0 ? out : out.subarray(offset)).written;
 }
 
 export function utf8Length(s: string): number {
