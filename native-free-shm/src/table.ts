@@ -1,4 +1,5 @@
 import { ShmAssertionError, assert } from './assert.js';
+import { copyBytes } from './copy.js';
 import { hashBytes } from './hash.js';
 import type { ZoneMemory } from './memory.js';
 import { seqWriteBegin, seqWriteEnd } from './seqlock.js';
@@ -282,9 +283,6 @@ function setMeta(m: ZoneMemory, rec: number, meta: RecordMeta, valueLen: number)
   m.u8[rec + R_FLAGS] = kept | (meta.tombstone ? FLAG_TOMBSTONE : 0);
 }
 
-/** Keys this short are copied byte by byte: cheaper than a subarray view and set(). */
-const SHORT_KEY_BYTES = 64;
-
 /** A new record of the key, linked in its chain and at the LRU head; writeRecord then sets its version (setMeta). */
 function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number, valueLen: number): number {
   const rec = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, 0);
@@ -298,11 +296,7 @@ function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number,
   u32[(rec + R_OUT_NEXT) >>> 2] = 0;
   u8[rec + R_FLAGS] = 0;
   m.u16[(rec + R_KEY_LEN) >>> 1] = keyLen;
-  if (keyLen <= SHORT_KEY_BYTES) {
-    for (let i = 0, k = rec + R_KEY; i < keyLen; i++) u8[k + i] = key[i]!;
-  } else {
-    u8.set(key.subarray(0, keyLen), rec + R_KEY);
-  }
+  copyBytes(key, 0, u8, rec + R_KEY, keyLen);
   const bucket = bucketWord(m, base, hash);
   u32[(rec + R_HASH_NEXT) >>> 2] = u32[bucket]!;
   u32[bucket] = rec;

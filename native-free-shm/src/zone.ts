@@ -1,4 +1,5 @@
 import { assert } from './assert.js';
+import { copyBytes } from './copy.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { asciiHash, copyAndHashBytes, encodeAsciiAndHash, hashBytes } from './hash.js';
 import {
@@ -399,7 +400,7 @@ export class ShmZone {
     ) <= 0) return APPLY_IGNORED;
     const rec = this.writeLocked(shard, existing, valueLen, nowMs);
     if (rec === 0) return APPLY_NO_MEMORY;
-    copyIn(value, valueOffset, this.memory.u8, this.valueOffset(rec), valueLen);
+    copyBytes(value, valueOffset, this.memory.u8, this.valueOffset(rec), valueLen);
     return existing === 0 ? APPLY_INSERTED : APPLY_REPLACED;
   }
 
@@ -560,24 +561,7 @@ export function scratchTextBytes(): Uint8Array {
   return textScratch;
 }
 
-/** Values this short are copied byte by byte: cheaper than a subarray view and set(). */
-const SHORT_COPY_BYTES = 64;
-
-/** Copies src[from..from+length) to u8 at `to`; short ones by hand (no subarray view). */
-function copyIn(src: Uint8Array, from: number, u8: Uint8Array, to: number, length: number): void {
-  if (length <= SHORT_COPY_BYTES) {
-    for (let i = 0; i < length; i++) u8[to + i] = src[from + i]!;
-  } else {
-    u8.set(src.subarray(from, from + length), to);
-  }
-}
-
 /** Copies the first `length` bytes of the scratch (scratchText's result) to `u8` at `offset`. */
 export function copyScratchText(u8: Uint8Array, offset: number, length: number): void {
-  const from = textScratch;
-  if (length <= SHORT_COPY_BYTES) {
-    for (let i = 0; i < length; i++) u8[offset + i] = from[i]!;
-  } else {
-    u8.set(from.subarray(0, length), offset);
-  }
+  copyBytes(textScratch, 0, u8, offset, length);
 }

@@ -10,7 +10,7 @@
 // path knows the module: key bytes, payload bytes, flags, origin, stamp and expiry are
 // copied as they are; limit_req keys carry the origin as a 4-byte suffix in memory only.
 
-import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RECORD_HEADER_BYTES as SHM_RECORD_HEADER_BYTES } from 'native-free-shm';
+import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RECORD_HEADER_BYTES as SHM_RECORD_HEADER_BYTES, copyBytes } from 'native-free-shm';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
 import { WireApplier } from '../zones/wire-apply.js';
@@ -281,13 +281,4 @@ function finishFrame(writer: FrameWriter, tally: RecordTally): void {
   }
   writer.finishDataFrame();
   tally.framesOut++;
-}
-
-/** Short copies by hand: a subarray per record costs more than the loop. */
-export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, length: number): void {
-  if (length > 64) {
-    dst.set(src.subarray(from, from + length), to);
-    return;
-  }
-  for (let i = 0; i < length; i++) dst[to + i] = src[from + i]!;
 }
