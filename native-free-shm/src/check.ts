@@ -7,7 +7,7 @@ import {
   S_PENDING, S_RECORDS, TAG_FREE, TAG_FREE_TAIL, TAG_LARGE, TAG_SMALL,
 } from './layout.js';
 import type { ShmZone } from './zone.js';
-import { hashBytes } from './hash.js';
+import { hashView } from './hash.js';
 
 /**
  * Walks every structure of every shard under its lock and reports what disagrees: slab
@@ -180,7 +180,7 @@ function checkChains(zone: ShmZone, shard: number, slab: SlabWalk, report: Repor
       if (records.has(rec)) { report(`record ${rec} is linked twice (chain loop?)`); break; }
       records.add(rec);
       const hashedLen = Math.max(0, m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes);
-      const hash = hashBytes(m.u8, rec + R_KEY, hashedLen);
+      const hash = hashView(m.view, rec + R_KEY, hashedLen);
       if ((hash & m.bucketMask) !== b) report(`record ${rec} is in bucket ${b}, its key's hash says ${hash & m.bucketMask}`);
       if (shardBits > 0 && hash >>> (32 - shardBits) !== shard) report(`record ${rec} belongs to shard ${hash >>> (32 - shardBits)}`);
       const keyLen = m.u16[(rec + R_KEY_LEN) >>> 1]!;

@@ -1,6 +1,6 @@
 export { ShmAssertionError } from './assert.js';
 export { checkZone } from './check.js';
-export { copyBytes } from './copy.js';
+export { copyBytes, viewOf } from './copy.js';
 export { ZoneCursor, type RecordVisitor } from './cursor.js';
 export { autoShards, computeGeometry, type Geometry, type ZoneOptions } from './geometry.js';
 export { hashBytes } from './hash.js';

@@ -8,7 +8,8 @@
  */
 
 export const ZONE_MAGIC = 0x5a53484d; // "ZSHM"
-export const LAYOUT_VERSION = 3;
+/** 4: keys hashed with MurmurHash3 (hash.ts), which decides their shard and bucket. */
+export const LAYOUT_VERSION = 4;
 export const CACHE_LINE_BYTES = 64;
 
 /** Zone header, in 32-bit words. Written once by create(), read-only afterwards except Z_OWNER_SEQ. */

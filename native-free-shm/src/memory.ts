@@ -18,6 +18,8 @@ export class ZoneMemory {
   readonly u16: Uint16Array;
   readonly u8: Uint8Array;
   readonly f64: Float64Array;
+  /** The whole buffer, for copies and word compares of key and value bytes (copy.ts). */
+  readonly view: DataView;
   readonly sizeBytes: number;
   readonly shardCount: number;
   readonly shardStrideBytes: number;
@@ -47,6 +49,7 @@ export class ZoneMemory {
     this.u16 = new Uint16Array(buffer);
     this.u8 = new Uint8Array(buffer);
     this.f64 = new Float64Array(buffer, 0, buffer.byteLength >>> 3);
+    this.view = new DataView(buffer);
     const h = this.u32;
     if (h[Z_MAGIC] !== ZONE_MAGIC) throw new Error('buffer does not hold a native-free-shm zone (bad magic)');
     if (h[Z_LAYOUT] !== LAYOUT_VERSION) {

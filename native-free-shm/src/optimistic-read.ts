@@ -1,6 +1,6 @@
 import type { ZoneMemory } from './memory.js';
 import { RECORD_HEADER_BYTES, R_HASH_NEXT, R_KEY, R_KEY_LEN, R_VALUE_LEN } from './layout.js';
-import { bucketWord } from './table.js';
+import { bucketWord, keyBytesEqual } from './table.js';
 
 /**
  * Lookups made WITHOUT the shard's lock, for the seqlock read path (zone.ts
@@ -34,10 +34,9 @@ function plausibleRecord(rec: number, start: number, end: number): boolean {
  * The record whose key is key[0..keyLen) in the chain of `hash`'s bucket, 0 when the chain
  * (as read) has none, GAVE_UP when it holds an implausible link or is too long.
  */
-export function findRecordOptimistic(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number): number {
+export function findRecordOptimistic(m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number): number {
   const u32 = m.u32;
   const u16 = m.u16;
-  const u8 = m.u8;
   const start = pagesStart(m, base);
   const end = pagesEnd(m, base);
   let rec = u32[bucketWord(m, base, hash)]!;
@@ -46,9 +45,7 @@ export function findRecordOptimistic(m: ZoneMemory, base: number, key: Uint8Arra
     const k = rec + R_KEY;
     if (u16[(rec + R_KEY_LEN) >>> 1] === keyLen) {
       if (k + keyLen > end) return GAVE_UP;
-      let i = 0;
-      while (i < keyLen && u8[k + i] === key[i]) i++;
-      if (i === keyLen) return rec;
+      if (keyBytesEqual(m, k, key, keyLen)) return rec;
     }
     rec = u32[(rec + R_HASH_NEXT) >>> 2]!;
   }

@@ -1,6 +1,6 @@
 import { ShmAssertionError, assert } from './assert.js';
 import { copyBytes } from './copy.js';
-import { hashBytes } from './hash.js';
+import { hashView } from './hash.js';
 import type { ZoneMemory } from './memory.js';
 import { seqWriteBegin, seqWriteEnd } from './seqlock.js';
 import { queuePushHead, queuePushTail, queueRemove, queueReplace } from './queue.js';
@@ -87,24 +87,36 @@ export function recordExpired(m: ZoneMemory, rec: number, nowMs: number): boolea
 }
 
 /** Finds the record whose key equals key[0..keyLen) (`hash` being its hash). Returns its offset or 0. */
-export function findRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number): number {
+export function findRecord(m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number): number {
   const u32 = m.u32;
   const u16 = m.u16;
-  const u8 = m.u8;
   for (let rec = u32[bucketWord(m, base, hash)]!; rec !== 0; rec = u32[(rec + R_HASH_NEXT) >>> 2]!) {
-    if (u16[(rec + R_KEY_LEN) >>> 1] !== keyLen) continue;
-    const k = rec + R_KEY;
-    let i = 0;
-    while (i < keyLen && u8[k + i] === key[i]) i++;
-    if (i === keyLen) return rec;
+    if (u16[(rec + R_KEY_LEN) >>> 1] === keyLen && keyBytesEqual(m, rec + R_KEY, key, keyLen)) return rec;
   }
   return 0;
+}
+
+/**
+ * Whether the zone's bytes at `at` equal key[0..keyLen), compared 4 at a time (keys that
+ * share a bucket often share a long prefix). Bytes past the zone's end throw RangeError:
+ * callers check the bound first.
+ */
+export function keyBytesEqual(m: ZoneMemory, at: number, key: DataView, keyLen: number): boolean {
+  const view = m.view;
+  let i = 0;
+  for (const words = keyLen - 3; i < words; i += 4) {
+    if (view.getUint32(at + i, true) !== key.getUint32(i, true)) return false;
+  }
+  for (; i < keyLen; i++) {
+    if (view.getUint8(at + i) !== key.getUint8(i)) return false;
+  }
+  return true;
 }
 
 /** The hash a stored record was filed under: that of its key less the zone's suffix bytes. */
 export function recordHash(m: ZoneMemory, rec: number): number {
   const hashed = m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes;
-  return hashBytes(m.u8, rec + R_KEY, hashed > 0 ? hashed : 0);
+  return hashView(m.view, rec + R_KEY, hashed > 0 ? hashed : 0);
 }
 
 function chainUnlink(m: ZoneMemory, base: number, rec: number, replacement: number): void {
@@ -284,7 +296,7 @@ function setMeta(m: ZoneMemory, rec: number, meta: RecordMeta, valueLen: number)
 }
 
 /** A new record of the key, linked in its chain and at the LRU head; writeRecord then sets its version (setMeta). */
-function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number, valueLen: number): number {
+function newRecord(m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number, valueLen: number): number {
   const rec = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, 0);
   if (rec === 0) return 0;
   const w = base >>> 2;
@@ -296,7 +308,7 @@ function newRecord(m: ZoneMemory, base: number, key: Uint8Array, keyLen: number,
   u32[(rec + R_OUT_NEXT) >>> 2] = 0;
   u8[rec + R_FLAGS] = 0;
   m.u16[(rec + R_KEY_LEN) >>> 1] = keyLen;
-  copyBytes(key, 0, u8, rec + R_KEY, keyLen);
+  copyBytes(key, 0, m.view, rec + R_KEY, keyLen);
   const bucket = bucketWord(m, base, hash);
   u32[(rec + R_HASH_NEXT) >>> 2] = u32[bucket]!;
   u32[bucket] = rec;
@@ -327,7 +339,7 @@ function growRecord(m: ZoneMemory, base: number, rec: number, valueLen: number):
  * shard is as it was, except for what eviction removed.
  */
 export function writeRecord(
-  m: ZoneMemory, base: number, key: Uint8Array, keyLen: number, hash: number,
+  m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number,
   existing: number, valueLen: number, meta: RecordMeta,
 ): number {
   let rec = existing;

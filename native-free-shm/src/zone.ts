@@ -1,7 +1,7 @@
 import { assert } from './assert.js';
-import { copyBytes } from './copy.js';
+import { copyBytes, viewOf } from './copy.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
-import { asciiHash, copyAndHashBytes, encodeAsciiAndHash, hashBytes } from './hash.js';
+import { asciiHash, copyAndHashView, encodeAsciiAndHash, hashView } from './hash.js';
 import {
   FLAG_REFERENCED, FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_KEY_LEN, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_OUT_HEAD, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
@@ -14,7 +14,7 @@ import { initShard } from './shard-init.js';
 import { slabMaxBlock } from './slab.js';
 import { readStats, type ZoneStats } from './stats.js';
 import {
-  RecordMeta, bucketWord, expireFromTail, expiredAt, findRecord, markClean, markDirty, popOutput, recordExpired, recordKeyLen,
+  RecordMeta, bucketWord, expireFromTail, expiredAt, findRecord, keyBytesEqual, markClean, markDirty, popOutput, recordExpired, recordKeyLen,
   recordValueOffset, removeRecord, touchRecord, writeRecord,
 } from './table.js';
 import { encodeText, textReader, type TextReader } from './text.js';
@@ -70,6 +70,8 @@ export class ShmZone {
   readonly now: () => number;
   /** The current key's bytes (thread-local) and its length and hash. */
   readonly key: Uint8Array;
+  /** A view of `key`, for word copies, compares and hashing. */
+  readonly keyView: DataView;
   keyLength = 0;
   keyHash = 0;
   /** Reused for every write from this handle. */
@@ -91,6 +93,13 @@ export class ShmZone {
   optimisticExpireAtMs = -0;
   /** After readValueOptimistic returned non-null: whether it was undefined because the record had expired. */
   optimisticExpired = false;
+  /**
+   * The byte array last given to setKeyBytes or applyLocked, and a view of it: callers pass
+   * the same receive buffer frame after frame, so the view is made once per buffer, not per
+   * call. Holds on to that one array until another comes.
+   */
+  private sourceBytes: Uint8Array | null = null;
+  private sourceView: DataView | null = null;
 
   static create(options: ZoneOptions, attach: AttachOptions = {}): ShmZone {
     const g = computeGeometry(options);
@@ -113,10 +122,19 @@ export class ShmZone {
     this.spinRounds = options.spinRounds ?? DEFAULT_SPIN_ROUNDS;
     this.now = options.now ?? Date.now;
     this.key = new Uint8Array(memory.maxKeyBytes);
+    this.keyView = viewOf(this.key);
     this.readText = textReader(memory.u8);
     this.shardBits = Math.log2(memory.shardCount);
     this.maxRecordBytes = slabMaxBlock(memory);
     assert(memory.shardCount <= MAX_SHARDS, 'too many shards');
+  }
+
+  private viewOfSource(bytes: Uint8Array): DataView {
+    if (bytes !== this.sourceBytes || this.sourceView === null) {
+      this.sourceView = viewOf(bytes);
+      this.sourceBytes = bytes;
+    }
+    return this.sourceView;
   }
 
   get shardCount(): number {
@@ -141,7 +159,7 @@ export class ShmZone {
 
   /** setKey, returning false (the current key then undefined) when the key is over the limit. */
   trySetKey(key: string): boolean {
-    const ascii = encodeAsciiAndHash(key, this.key);
+    const ascii = encodeAsciiAndHash(key, this.keyView);
     if (ascii >= 0) {
       this.keyLength = ascii;
       this.keyHash = asciiHash;
@@ -150,7 +168,7 @@ export class ShmZone {
     const n = encodeText(key, this.key, 0);
     if (n < 0) return false;
     this.keyLength = n;
-    this.keyHash = hashBytes(this.key, 0, n);
+    this.keyHash = hashView(this.keyView, 0, n);
     return true;
   }
 
@@ -158,7 +176,7 @@ export class ShmZone {
     if (length > this.memory.maxKeyBytes) {
       throw new RangeError(`key of ${length} bytes is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
     }
-    this.keyHash = copyAndHashBytes(bytes, offset, length, this.key);
+    this.keyHash = copyAndHashView(this.viewOfSource(bytes), offset, length, this.keyView);
     this.keyLength = length;
   }
 
@@ -178,7 +196,7 @@ export class ShmZone {
     k[n + 2] = (value >>> 8) & 0xff;
     k[n + 3] = value & 0xff;
     this.keyLength = n + 4;
-    if (this.memory.keySuffixBytes !== 4) this.keyHash = hashBytes(k, 0, n + 4);
+    if (this.memory.keySuffixBytes !== 4) this.keyHash = hashView(this.keyView, 0, n + 4);
   }
 
   /** Shard of the current key: the hash's top bits (the bucket uses the low bits). */
@@ -260,7 +278,7 @@ export class ShmZone {
   findLocked(shard: number, nowMs: number): number {
     const m = this.memory;
     const base = m.shardBase(shard);
-    const rec = findRecord(m, base, this.key, this.keyLength, this.keyHash);
+    const rec = findRecord(m, base, this.keyView, this.keyLength, this.keyHash);
     if (rec === 0 || !recordExpired(m, rec, nowMs)) return rec;
     this.removeExpiredLocked(base, rec);
     return 0;
@@ -273,7 +291,7 @@ export class ShmZone {
   findLiveLocked(shard: number): number {
     const m = this.memory;
     const base = m.shardBase(shard);
-    const rec = findRecord(m, base, this.key, this.keyLength, this.keyHash);
+    const rec = findRecord(m, base, this.keyView, this.keyLength, this.keyHash);
     if (rec === 0 || m.f64[(rec + R_EXPIRE_AT) >>> 3] === 0 || !recordExpired(m, rec, this.now())) return rec;
     this.removeExpiredLocked(base, rec);
     return 0;
@@ -304,7 +322,7 @@ export class ShmZone {
     const base = m.shardBase(shard);
     this.assertRecordFits(valueLen);
     markDirty(m, base, this.ownerId);
-    const rec = writeRecord(m, base, this.key, this.keyLength, this.keyHash, existing, valueLen, this.meta);
+    const rec = writeRecord(m, base, this.keyView, this.keyLength, this.keyHash, existing, valueLen, this.meta);
     if (rec !== 0) expireFromTail(m, base, nowMs, SWEEP_PER_WRITE);
     return rec;
   }
@@ -354,17 +372,12 @@ export class ShmZone {
     assert(suffix > 0, 'keyGroupLocked needs a zone created with keySuffixBytes');
     const keyLength = this.keyLength;
     const want = keyLength + suffix;
-    const key = this.key;
-    const u8 = m.u8;
     const u16 = m.u16;
     const u32 = m.u32;
     let n = 0;
     for (let rec = u32[bucketWord(m, m.shardBase(shard), this.keyHash)]!; rec !== 0; rec = u32[(rec + R_HASH_NEXT) >>> 2]!) {
       if (u16[(rec + R_KEY_LEN) >>> 1] !== want || recordExpired(m, rec, nowMs)) continue;
-      const k = rec + R_KEY;
-      let i = 0;
-      while (i < keyLength && u8[k + i] === key[i]) i++;
-      if (i !== keyLength) continue;
+      if (!keyBytesEqual(m, rec + R_KEY, this.keyView, keyLength)) continue;
       if (n < out.length) out[n] = rec;
       n++;
     }
@@ -400,7 +413,7 @@ export class ShmZone {
     ) <= 0) return APPLY_IGNORED;
     const rec = this.writeLocked(shard, existing, valueLen, nowMs);
     if (rec === 0) return APPLY_NO_MEMORY;
-    copyBytes(value, valueOffset, this.memory.u8, this.valueOffset(rec), valueLen);
+    copyBytes(this.viewOfSource(value), valueOffset, this.memory.view, this.valueOffset(rec), valueLen);
     return existing === 0 ? APPLY_INSERTED : APPLY_REPLACED;
   }
 
@@ -445,7 +458,7 @@ export class ShmZone {
     const base = m.shardBase(shard);
     const seq = seqRead(m, base);
     if ((seq & 1) !== 0) return null;
-    const rec = findRecordOptimistic(m, base, this.key, this.keyLength, this.keyHash);
+    const rec = findRecordOptimistic(m, base, this.keyView, this.keyLength, this.keyHash);
     if (rec === GAVE_UP) return null;
     const expireAtMs = rec === 0 ? 0 : m.f64[(rec + R_EXPIRE_AT) >>> 3]!;
     this.expiredSeen = false;
@@ -528,7 +541,7 @@ export class ShmZone {
     this.lock(shard);
     const existing = this.findLocked(shard, nowMs);
     const rec = this.writeLocked(shard, existing, valueBytes, nowMs);
-    if (rec !== 0) copyScratchText(this.memory.u8, this.valueOffset(rec), valueBytes);
+    if (rec !== 0) copyScratchText(this.memory.view, this.valueOffset(rec), valueBytes);
     this.unlock(shard);
     meta.stampMs = 0;
     return rec === 0 ? WRITE_NO_MEMORY : WRITE_OK;
@@ -547,6 +560,7 @@ export class ShmZone {
 }
 
 let textScratch = new Uint8Array(1024);
+let textScratchView = viewOf(textScratch);
 
 /** Encodes into a thread-local scratch buffer, grown in steps; returns the byte count. */
 export function scratchText(s: string): number {
@@ -554,6 +568,7 @@ export function scratchText(s: string): number {
     const n = encodeText(s, textScratch, 0);
     if (n >= 0) return n;
     textScratch = new Uint8Array(textScratch.length * 4);
+    textScratchView = viewOf(textScratch);
   }
 }
 
@@ -561,7 +576,7 @@ export function scratchTextBytes(): Uint8Array {
   return textScratch;
 }
 
-/** Copies the first `length` bytes of the scratch (scratchText's result) to `u8` at `offset`. */
-export function copyScratchText(u8: Uint8Array, offset: number, length: number): void {
-  copyBytes(textScratch, 0, u8, offset, length);
+/** Copies the first `length` bytes of the scratch (scratchText's result) to `view` at `offset`. */
+export function copyScratchText(view: DataView, offset: number, length: number): void {
+  copyBytes(textScratchView, 0, view, offset, length);
 }

@@ -105,8 +105,8 @@ export class SyncZone {
     const flags = zone.isTombstone(rec) ? RECORD_FLAG_TOMBSTONE : 0;
     const at = writer.beginRecord(flags, keyLength, valueLength, zone.origin(rec), stampMs, logical, expireAtMs);
     if (at < 0) return at;
-    const src = zone.memory.u8;
-    const dst = writer.buffer.bytes;
+    const src = zone.memory.view;
+    const dst = writer.buffer.view;
     const keyOffset = zone.keyOffset(rec);
     const valueOffset = zone.valueOffset(rec);
     if (valueOffset === keyOffset + keyLength) {

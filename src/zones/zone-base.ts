@@ -175,7 +175,7 @@ export abstract class ZoneBase<Settings> {
       const existing = shm.findLocked(shard, nowMs);
       this.outrank(existing);
       rec = shm.writeLocked(shard, existing, valueBytes, nowMs);
-      if (rec !== 0) copyScratchText(shm.memory.u8, shm.valueOffset(rec), valueBytes);
+      if (rec !== 0) copyScratchText(shm.memory.view, shm.valueOffset(rec), valueBytes);
     } finally {
       shm.unlock(shard);
     }
