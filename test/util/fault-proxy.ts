@@ -37,7 +37,10 @@ export class FaultProxy {
     return this.pairs.size;
   }
 
-  /** cut: drop every connection and refuse new ones; blackhole: keep them, deliver nothing. */
+  /**
+   * cut: drop every connection and refuse new ones; blackhole: keep them, deliver nothing,
+   * not even a close (an end that closes is not seen closing by the other).
+   */
   partition(mode: PartitionMode = 'cut'): void {
     this.mode = mode;
     if (mode === 'cut') this.cutAll();
@@ -84,6 +87,10 @@ export class FaultProxy {
     const pair: Pair = { client, upstream: null };
     this.pairs.add(pair);
     const drop = () => {
+      // A partition carries no FIN or RST either: while blackholed, one side closing leaves
+      // the other open (heal() or close() cuts it); each end notices only by its own timeouts.
+      const upstreamGone = pair.upstream === null || pair.upstream.destroyed;
+      if (this.mode === 'blackhole' && !(client.destroyed && upstreamGone)) return;
       client.destroy();
       pair.upstream?.destroy();
       this.pairs.delete(pair);
