@@ -9,9 +9,11 @@
  * replication_with_writer_records_per_s adds the writer (this thread, sharing the cores
  * with both sync threads), and local_writes_records_per_s is that writer with no sync at all;
  * the TLS figure and tls_vs_tcp are measured with the writer (replication.ts).
- * The snapshot is of 1M records in both modes: extrapolating a smaller one multiplied the
- * fresh sync thread's compile time along with the records. Each measurement runs in a
- * process of its own (measure-one.ts).
+ * The headline (and the loopback copy it is compared with) and the snapshot are of 1M
+ * records in both modes: a smaller run gives a larger share to fixed costs (the first round's
+ * timer, compiling the fresh sync thread), and extrapolating it multiplied them along with
+ * the records. --quick shortens the rows with the writer and the propagation samples. Each
+ * measurement runs in a process of its own (measure-one.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,9 @@ import { printSummary, printTable, quick, ratio, type ResultRow } from '../lib/r
 import type { MeasurementName } from './measure-one.js';
 import { WIRE_RECORD_BYTES } from './nodes.js';
 
-const replicationRecords = quick ? 200_000 : 1_000_000;
+/** Records of the headline and the snapshot, in both modes. */
+const HEADLINE_RECORDS = 1_000_000;
+const replicationRecords = quick ? 200_000 : HEADLINE_RECORDS;
 const propagationSamples = quick ? 200 : 1000;
 
 /** Runs one measurement in a fresh process (measure-one.ts) and returns its value. */
@@ -30,21 +34,21 @@ function fork<T>(name: MeasurementName, count: number): T {
   return (JSON.parse(last) as { value: T }).value;
 }
 
-const loopback = fork<number>('loopback', replicationRecords);
+const loopback = fork<number>('loopback', HEADLINE_RECORDS);
 const replication = fork<number>('replication', replicationRecords);
 const replicationTls = fork<number>('replication-tls', replicationRecords);
-const replicationBacklog = fork<number>('replication-backlog', replicationRecords);
+const replicationBacklog = fork<number>('replication-backlog', HEADLINE_RECORDS);
 const localWrites = fork<number>('local-writes', replicationRecords);
-const snapshot1m = fork<number>('snapshot', 1_000_000);
+const snapshot1m = fork<number>('snapshot', HEADLINE_RECORDS);
 const propagation = fork<{ p50: number; p99: number }>('propagation', propagationSamples);
 
 const rows: ResultRow[] = [
   { name: `loopback socket copy (${WIRE_RECORD_BYTES} B records)`, opsPerSec: loopback },
-  { name: `replication A → B (${replicationRecords} keyval records queued on A before its rounds start)`, opsPerSec: replicationBacklog, note: 'sync pipeline alone: the headline' },
+  { name: `replication A → B (${HEADLINE_RECORDS} keyval records queued on A before its rounds start)`, opsPerSec: replicationBacklog, note: 'sync pipeline alone: the headline' },
   { name: `replication A → B while this thread writes (${replicationRecords} keyval records)`, opsPerSec: replication, note: 'writer, sender, receiver on the same cores' },
   { name: `replication A → B over TLS while this thread writes (${replicationRecords} keyval records)`, opsPerSec: replicationTls, note: `${ratio(replicationTls, replication).toFixed(2)} × TCP` },
   { name: `local writes alone (${replicationRecords} records, no sync)`, opsPerSec: localWrites, note: 'the writer of the rows above' },
-  { name: 'snapshot of 1000000 records to a fresh node', opsPerSec: 1_000_000 / snapshot1m, note: `${snapshot1m.toFixed(2)} s` },
+  { name: `snapshot of ${HEADLINE_RECORDS} records to a fresh node`, opsPerSec: HEADLINE_RECORDS / snapshot1m, note: `${snapshot1m.toFixed(2)} s` },
   { name: 'propagation at zone_sync_interval 10ms', opsPerSec: 0, note: `p50 ${propagation.p50} ms, p99 ${propagation.p99} ms` },
 ];
 printTable(rows);
