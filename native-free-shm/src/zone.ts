@@ -402,8 +402,12 @@ export class ShmZone {
    * if the key is absent, replace if (stamp, origin) is greater, else ignore. On insert or
    * replace, `value[valueOffset..+valueLen)` is copied in. `nowMs`, for expiry, spares two
    * clock reads per record to a caller that applies a batch on one reading of the clock.
+   * A range outside `value` is a RangeError before anything changes.
    */
   applyLocked(shard: number, value: Uint8Array, valueOffset: number, valueLen: number, nowMs: number = this.now()): ApplyStatus {
+    if (!(valueOffset >= 0 && valueLen >= 0 && valueOffset + valueLen <= value.length)) {
+      throw new RangeError(`value bytes ${valueOffset}..${valueOffset + valueLen} are outside the ${value.length}-byte array`);
+    }
     const meta = this.meta;
     meta.local = false;
     const existing = this.findLocked(shard, nowMs);

@@ -120,6 +120,23 @@ describe('record table', () => {
     expect(z.stats().pending).toBe(0);
   });
 
+  it('refuses value bytes outside the given array before changing anything', () => {
+    const { z } = zoneWithClock();
+    z.set('k', 'kept');
+    const v = new TextEncoder().encode('remote');
+    z.setKey('k');
+    Object.assign(z.meta, { stampMs: Date.now() + 60_000, logical: 0, origin: 7, expireAtMs: 0, tombstone: false });
+    z.lock(0);
+    try {
+      expect(() => z.applyLocked(0, v, 2, v.length)).toThrow(RangeError);
+      expect(() => z.applyLocked(0, v, -1, 2)).toThrow(RangeError);
+    } finally {
+      z.unlock(0);
+    }
+    expect(z.get('k')).toBe('kept');
+    expect(checkZone(z)).toEqual([]);
+  });
+
   it('drops a pending local change when a newer remote version replaces it', () => {
     const { z } = zoneWithClock();
     z.meta.stampMs = 50;
