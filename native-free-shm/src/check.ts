@@ -179,7 +179,8 @@ function checkChains(zone: ShmZone, shard: number, slab: SlabWalk, report: Repor
       if (size === undefined) { report(`bucket ${b} links ${rec}, which is no slab block in use`); break; }
       if (records.has(rec)) { report(`record ${rec} is linked twice (chain loop?)`); break; }
       records.add(rec);
-      const hashedLen = Math.max(0, m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes);
+      // Clamped to the zone's end, so that a torn key length is reported, not thrown on.
+      const hashedLen = Math.min(Math.max(0, m.u16[(rec + R_KEY_LEN) >>> 1]! - m.keySuffixBytes), m.sizeBytes - (rec + R_KEY));
       const hash = hashView(m.view, rec + R_KEY, hashedLen);
       if ((hash & m.bucketMask) !== b) report(`record ${rec} is in bucket ${b}, its key's hash says ${hash & m.bucketMask}`);
       if (shardBits > 0 && hash >>> (32 - shardBits) !== shard) report(`record ${rec} belongs to shard ${hash >>> (32 - shardBits)}`);

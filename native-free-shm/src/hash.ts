@@ -9,6 +9,8 @@
  * Word reads make it 3-4 times faster than a byte-at-a-time hash on a 32-byte key.
  */
 
+import { viewOf } from './copy.js';
+
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 const SEED = 0;
@@ -52,7 +54,7 @@ export function hashView(view: DataView, offset: number, length: number): number
 
 /** The hash of u8[offset..offset+length), for callers without a view (it makes one). */
 export function hashBytes(u8: Uint8Array, offset: number, length: number): number {
-  return hashView(new DataView(u8.buffer, u8.byteOffset, u8.byteLength), offset, length);
+  return hashView(viewOf(u8), offset, length);
 }
 
 /**
