@@ -176,6 +176,9 @@ export class ShmZone {
     if (length > this.memory.maxKeyBytes) {
       throw new RangeError(`key of ${length} bytes is longer than the zone's limit of ${this.memory.maxKeyBytes} bytes`);
     }
+    if (!(offset >= 0 && offset + length <= bytes.length)) {
+      throw new RangeError(`key bytes ${offset}..${offset + length} are outside the ${bytes.length}-byte array`);
+    }
     this.keyHash = copyAndHashView(this.viewOfSource(bytes), offset, length, this.keyView);
     this.keyLength = length;
   }

@@ -135,6 +135,8 @@ describe('record table', () => {
     }
     expect(z.get('k')).toBe('kept');
     expect(checkZone(z)).toEqual([]);
+    expect(() => z.setKeyBytes(v, 4, 3)).toThrow(RangeError);
+    expect(z.key.subarray(0, 1)).toEqual(new TextEncoder().encode('k')); // the current key is as it was
   });
 
   it('drops a pending local change when a newer remote version replaces it', () => {
