@@ -1,3 +1,4 @@
+import { zoneGet, zoneSet } from '../lib/shm-strings.js';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ShmZone, type ZoneHandle } from 'native-free-shm';
 import { HOT_KEY_MASK, KEY_COUNT, makeKeys, makeValue, type ContentionMode } from './workload.js';
@@ -31,8 +32,8 @@ function hotBatch(locked: boolean): number {
   for (let n = 0; n < 256; n++) {
     const r = next();
     const k = r & HOT_KEY_MASK;
-    if ((r >>> 24) === 0) zone.set(keys[k]!, values[k]!);
-    else if ((locked ? getLocked(keys[k]!) : zone.get(keys[k]!)) === undefined) missed++;
+    if ((r >>> 24) === 0) zoneSet(zone, keys[k]!, values[k]!);
+    else if ((locked ? getLocked(keys[k]!) : zoneGet(zone, keys[k]!)) === undefined) missed++;
   }
   return missed;
 }
@@ -56,8 +57,8 @@ while (Atomics.load(flags, 1) === 0) {
     for (let n = 0; n < 256; n++) {
       const r = next();
       const k = r % KEY_COUNT;
-      if ((r >>> 24) < 26) zone.set(keys[k]!, values[k]!);
-      else if (zone.get(keys[k]!) === undefined) misses++;
+      if ((r >>> 24) < 26) zoneSet(zone, keys[k]!, values[k]!);
+      else if (zoneGet(zone, keys[k]!) === undefined) misses++;
     }
   }
   ops += 256;

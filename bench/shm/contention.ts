@@ -1,3 +1,4 @@
+import { zoneSet } from '../lib/shm-strings.js';
 import { Worker } from 'node:worker_threads';
 import { ShmZone } from 'native-free-shm';
 import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue, type ContentionMode } from './workload.js';
@@ -25,7 +26,7 @@ const ROW_NAMES: Record<ContentionMode, string> = {
 export async function measureContention(threads: number, shards: number, durationMs: number, mode: ContentionMode = 'zone'): Promise<ResultRow> {
   const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards });
   const keys = makeKeys();
-  for (let i = 0; i < KEY_COUNT; i++) zone.set(keys[i]!, makeValue(i));
+  for (let i = 0; i < KEY_COUNT; i++) zoneSet(zone, keys[i]!, makeValue(i));
   const control = new SharedArrayBuffer(8);
   const flags = new Int32Array(control);
   const url = new URL('./contention-worker.js', import.meta.url);

@@ -1,3 +1,4 @@
+import { zoneGet, zoneSet } from '../lib/shm-strings.js';
 import { ShmZone } from 'native-free-shm';
 import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue } from './workload.js';
 import { runBench, type ResultRow } from '../lib/report.js';
@@ -11,7 +12,7 @@ export async function benchGet(timeMs: number): Promise<{ zone: ResultRow; map: 
   const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards: 16 });
   for (let i = 0; i < KEY_COUNT; i++) {
     map.set(keys[i]!, makeValue(i));
-    zone.set(keys[i]!, makeValue(i));
+    zoneSet(zone, keys[i]!, makeValue(i));
   }
   let cursor = 0;
   let sink = 0;
@@ -24,7 +25,7 @@ export async function benchGet(timeMs: number): Promise<{ zone: ResultRow; map: 
     }],
     ['zone.get (100k keys, K=16)', () => {
       for (let n = 0; n < BATCH; n++) {
-        sink += zone.get(keys[cursor]!)!.length;
+        sink += zoneGet(zone, keys[cursor]!)!.length;
         cursor = cursor + 7919 < KEY_COUNT ? cursor + 7919 : cursor + 7919 - KEY_COUNT;
       }
     }],

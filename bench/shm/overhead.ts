@@ -1,3 +1,4 @@
+import { zoneSet } from '../lib/shm-strings.js';
 import { ShmZone, type SizeClassScheme } from 'native-free-shm';
 import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue } from './workload.js';
 
@@ -13,7 +14,7 @@ export function measureOverhead(sizeClasses: SizeClassScheme = 'fine'): { bytesP
   let payload = 0;
   for (let i = 0; i < KEY_COUNT; i++) {
     const value = makeValue(i);
-    zone.set(keys[i]!, value);
+    zoneSet(zone, keys[i]!, value);
     payload += keys[i]!.length + value.length;
   }
   const s = zone.stats();

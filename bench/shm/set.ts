@@ -1,3 +1,4 @@
+import { zoneSet } from '../lib/shm-strings.js';
 import { ShmZone } from 'native-free-shm';
 import { KEY_COUNT, ZONE_BYTES, makeKeys, makeValue } from './workload.js';
 import { runBench, type ResultRow } from '../lib/report.js';
@@ -12,7 +13,7 @@ export async function benchSet(timeMs: number): Promise<{ zone: ResultRow; map: 
   const zone = ShmZone.create({ sizeBytes: ZONE_BYTES, shards: 16 });
   for (let i = 0; i < KEY_COUNT; i++) {
     map.set(keys[i]!, values[i]!);
-    zone.set(keys[i]!, values[i]!);
+    zoneSet(zone, keys[i]!, values[i]!);
   }
   let cursor = 0;
   const rows = await runBench([
@@ -24,7 +25,7 @@ export async function benchSet(timeMs: number): Promise<{ zone: ResultRow; map: 
     }],
     ['zone.set (100k existing keys, K=16)', () => {
       for (let n = 0; n < BATCH; n++) {
-        zone.set(keys[cursor]!, values[(cursor + 1) % KEY_COUNT]!);
+        zoneSet(zone, keys[cursor]!, values[(cursor + 1) % KEY_COUNT]!);
         cursor = cursor + 7919 < KEY_COUNT ? cursor + 7919 : cursor + 7919 - KEY_COUNT;
       }
     }],

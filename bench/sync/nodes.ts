@@ -1,4 +1,5 @@
 // Bench nodes: zones made here (the "primary"), sync engines in their own worker threads.
+import { zoneSet } from '../lib/shm-strings.js';
 import { ShmZone } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { startSyncThread, type SyncOptionsInput, type SyncThreadHandle } from '../../dist/sync/index.js';
@@ -51,11 +52,7 @@ export const VALUE = 'v'.repeat(VALUE_BYTES);
 
 export function write(node: BenchNode, key: string, value: string): void {
   const stamp = node.clock.now();
-  const meta = node.zone.meta;
-  meta.stampMs = stamp.ms;
-  meta.logical = stamp.logical;
-  meta.origin = node.nodeId;
-  node.zone.set(key, value);
+  zoneSet(node.zone, key, value, 0, false, { stampMs: stamp.ms, logical: stamp.logical, origin: node.nodeId });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 // Latency from a write on A until B holds it, with zone_sync_interval 10ms, one write at a time.
+import { zoneGet } from '../lib/shm-strings.js';
 import { makeNode, startNode, stopNode, waitUntil, write } from './nodes.js';
 
 const spin = new Int32Array(new SharedArrayBuffer(4));
@@ -14,7 +15,7 @@ export async function measurePropagation(samples: number): Promise<{ p50: number
     const value = `value-${i}`;
     const started = performance.now();
     write(a, 'probe', value);
-    while (b.zone.get('probe') !== value) Atomics.wait(spin, 0, 0, 0.1);
+    while (zoneGet(b.zone, 'probe') !== value) Atomics.wait(spin, 0, 0, 0.1);
     latencies.push(performance.now() - started);
     Atomics.wait(spin, 0, 0, Math.random() * 10); // writes land anywhere in the interval
   }

@@ -8,7 +8,7 @@ export { MAX_KEY_BYTES_LIMIT, MAX_SHARDS, MAX_ZONE_BYTES, RECORD_HEADER_BYTES, U
 export { ZoneMemory } from './memory.js';
 export { DEFAULT_SPIN_ROUNDS, forceUnlockWord, lockWord, tryLockWord, unlockWord } from './mutex.js';
 export { readStats, type SlabClassStats, type ZoneStats } from './stats.js';
-export { RecordMeta } from './table.js';
+export { RecordVersion } from './table.js';
 export { decodeText, encodeText, utf8Length } from './text.js';
 export {
   APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, ShmZone, WRITE_NO_MEMORY, WRITE_OK,

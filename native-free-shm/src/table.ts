@@ -30,15 +30,21 @@ export const EVICT_TRIES = 3;
 /** Referenced records sent back to the LRU head while looking for one victim: a bound, not a policy. */
 const SECOND_CHANCES = 64;
 
-/** The fields of a record version, passed by a reused object so that writes allocate nothing. */
-export class RecordMeta {
+/**
+ * A record's version: what decides which of two versions of a key wins (stamp, logical
+ * counter, origin) and what the version says of the record (expiry, tombstone). Callers
+ * pass it to every write as an argument; each keeps one object and refills it, so that
+ * writes allocate nothing.
+ */
+export class RecordVersion {
+  /** Hybrid clock milliseconds (> 0); with `logical` and `origin`, the order of versions. */
   stampMs = 0;
   logical = 0;
   origin = 0;
+  /** Milliseconds since the epoch when the record expires; 0 = never. */
   expireAtMs = 0;
   tombstone = false;
-  /** A version made on this node: it enters the output queue. */
-  local = true;
+  /** The module's byte of the record header (R_USER). */
   user = 0;
 }
 
@@ -283,26 +289,26 @@ function evict(m: ZoneMemory, base: number, victim: number): void {
   m.u32[(base >>> 2) + S_EVICTIONS]++;
 }
 
-function setMeta(m: ZoneMemory, rec: number, meta: RecordMeta, valueLen: number): void {
-  assert(meta.logical >= 0 && meta.logical <= MAX_LOGICAL, 'record: logical counter out of 0..0xffff');
-  m.u32[(rec + R_ORIGIN) >>> 2] = meta.origin;
-  m.u16[(rec + R_LOGICAL) >>> 1] = meta.logical;
+function setVersion(m: ZoneMemory, rec: number, version: RecordVersion, valueLen: number): void {
+  assert(version.logical >= 0 && version.logical <= MAX_LOGICAL, 'record: logical counter out of 0..0xffff');
+  m.u32[(rec + R_ORIGIN) >>> 2] = version.origin;
+  m.u16[(rec + R_LOGICAL) >>> 1] = version.logical;
   m.u32[(rec + R_VALUE_LEN) >>> 2] = valueLen;
-  m.f64[(rec + R_STAMP_MS) >>> 3] = meta.stampMs;
-  m.f64[(rec + R_EXPIRE_AT) >>> 3] = meta.expireAtMs;
-  m.u8[rec + R_USER] = meta.user;
+  m.f64[(rec + R_STAMP_MS) >>> 3] = version.stampMs;
+  m.f64[(rec + R_EXPIRE_AT) >>> 3] = version.expireAtMs;
+  m.u8[rec + R_USER] = version.user;
   const kept = m.u8[rec + R_FLAGS]! & (FLAG_QUEUED | FLAG_REFERENCED);
-  m.u8[rec + R_FLAGS] = kept | (meta.tombstone ? FLAG_TOMBSTONE : 0);
+  m.u8[rec + R_FLAGS] = kept | (version.tombstone ? FLAG_TOMBSTONE : 0);
 }
 
-/** A new record of the key, linked in its chain and at the LRU head; writeRecord then sets its version (setMeta). */
+/** A new record of the key, linked in its chain and at the LRU head; writeRecord then sets its version (setVersion). */
 function newRecord(m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number, valueLen: number): number {
   const rec = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, 0);
   if (rec === 0) return 0;
   const w = base >>> 2;
   const u32 = m.u32;
   const u8 = m.u8;
-  // Of the header, only what writeRecord's setMeta and the links below leave unset: the
+  // Of the header, only what writeRecord's setVersion and the links below leave unset: the
   // output links (0 = not queued) and the flags. Stores, not fill(): a builtin call costs more.
   u32[(rec + R_OUT_PREV) >>> 2] = 0;
   u32[(rec + R_OUT_NEXT) >>> 2] = 0;
@@ -333,14 +339,16 @@ function growRecord(m: ZoneMemory, base: number, rec: number, valueLen: number):
 }
 
 /**
- * Writes a version of the key with room for `valueLen` value bytes, in place when the
- * record's block has room. Returns the record's offset (the caller then writes the value at
- * recordValueOffset), or 0 when no memory could be found even after eviction; then the
- * shard is as it was, except for what eviction removed.
+ * Writes `version` of the key with room for `valueLen` value bytes, in place when the
+ * record's block has room. `queue`: the version was made on this node and enters the
+ * output queue; otherwise (a merged version) the record leaves the queue if it was in it.
+ * Returns the record's offset (the caller then writes the value at recordValueOffset), or 0
+ * when no memory could be found even after eviction; then the shard is as it was, except
+ * for what eviction removed.
  */
 export function writeRecord(
   m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number,
-  existing: number, valueLen: number, meta: RecordMeta,
+  existing: number, valueLen: number, version: RecordVersion, queue: boolean,
 ): number {
   let rec = existing;
   if (rec === 0) {
@@ -351,13 +359,13 @@ export function writeRecord(
     touchRecord(m, rec);
   }
   if (rec === 0) return 0;
-  setMeta(m, rec, meta, valueLen);
+  setVersion(m, rec, version, valueLen);
   const queued = (m.u8[rec + R_FLAGS]! & FLAG_QUEUED) !== 0;
-  if (meta.local && !queued) {
+  if (queue && !queued) {
     queuePushTail(m, (base >>> 2) + S_OUT_HEAD, R_OUT_PREV, R_OUT_NEXT, rec);
     m.u8[rec + R_FLAGS] |= FLAG_QUEUED;
     m.u32[(base >>> 2) + S_PENDING]++;
-  } else if (!meta.local && queued) {
+  } else if (!queue && queued) {
     outQueueRemove(m, base, rec); // a newer remote version supersedes the unsent local one
   }
   return rec;

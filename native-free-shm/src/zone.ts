@@ -14,7 +14,7 @@ import { initShard } from './shard-init.js';
 import { slabMaxBlock } from './slab.js';
 import { readStats, type ZoneStats } from './stats.js';
 import {
-  RecordMeta, bucketWord, expireFromTail, expiredAt, findRecord, keyBytesEqual, markClean, markDirty, popOutput, recordExpired, recordKeyLen,
+  RecordVersion, bucketWord, expireFromTail, expiredAt, findRecord, keyBytesEqual, markClean, markDirty, popOutput, recordExpired, recordKeyLen,
   recordValueOffset, removeRecord, touchRecord, writeRecord,
 } from './table.js';
 import { encodeText, textReader, type TextReader } from './text.js';
@@ -60,7 +60,8 @@ export function compareVersion(aMs: number, aLogical: number, aOrigin: number, b
  *
  * The key of an operation is first put in the handle's scratch (setKey), which also
  * hashes it; `shardOfKey` then names the shard whose lock the `…Locked` forms expect.
- * The string forms (get, set, remove, applyRemote) take and release the lock themselves.
+ * Writes take the record's version (RecordVersion) as an argument. readCurrent takes and
+ * releases the lock itself; every `…Locked` form is called with the lock held.
  */
 export class ShmZone {
   readonly handle: ZoneHandle;
@@ -74,8 +75,6 @@ export class ShmZone {
   readonly keyView: DataView;
   keyLength = 0;
   keyHash = 0;
-  /** Reused for every write from this handle. */
-  readonly meta = new RecordMeta();
   /** Decodes UTF-8 out of the zone's memory: `readText(offset, length)`. */
   readonly readText: TextReader;
   private readonly shardBits: number;
@@ -315,17 +314,19 @@ export class ShmZone {
   }
 
   /**
-   * Writes this.meta with room for `valueLen` bytes for the current key; `existing` is the
-   * key's record from findLocked (or 0). Returns the record; the caller writes the value at
-   * valueOffset(rec). Returns 0 when the shard has no room even after eviction. `nowMs`,
-   * for the expiry sweep, saves a clock read when the caller has just read it.
+   * Writes `version` of the current key with room for `valueLen` bytes; `existing` is the
+   * key's record from findLocked (or 0). `queue`: a version made on this node, for the
+   * output queue (a zone that syncs); false leaves the record out of the queue. Returns the
+   * record; the caller writes the value at valueOffset(rec). Returns 0 when the shard has
+   * no room even after eviction. `nowMs`, for the expiry sweep, saves a clock read when the
+   * caller has just read it. The caller has ordered `version` after `existing`'s.
    */
-  writeLocked(shard: number, existing: number, valueLen: number, nowMs: number = this.now()): number {
+  writeLocked(shard: number, existing: number, valueLen: number, version: RecordVersion, queue: boolean, nowMs: number = this.now()): number {
     const m = this.memory;
     const base = m.shardBase(shard);
     this.assertRecordFits(valueLen);
     markDirty(m, base, this.ownerId);
-    const rec = writeRecord(m, base, this.keyView, this.keyLength, this.keyHash, existing, valueLen, this.meta);
+    const rec = writeRecord(m, base, this.keyView, this.keyLength, this.keyHash, existing, valueLen, version, queue);
     if (rec !== 0) expireFromTail(m, base, nowMs, SWEEP_PER_WRITE);
     return rec;
   }
@@ -392,6 +393,14 @@ export class ShmZone {
     return this.memory.u32[(this.memory.shardBase(shard) >>> 2) + S_OUT_HEAD]!;
   }
 
+  /**
+   * Whether the shard's output queue looked non-empty, read WITHOUT the lock: a hint for
+   * skipping idle shards, to be rechecked under the lock (the answer may be stale at once).
+   */
+  outputQueuedHint(shard: number): boolean {
+    return Atomics.load(this.memory.i32, (this.memory.shardBase(shard) >>> 2) + S_OUT_HEAD) !== 0;
+  }
+
   /** Removes up to `max` expired records from the shard's LRU tail. */
   expireLocked(shard: number, nowMs: number, max: number): number {
     const m = this.memory;
@@ -401,24 +410,22 @@ export class ShmZone {
   }
 
   /**
-   * The conditional write of a remote version (this.meta, with `local` forced off): insert
-   * if the key is absent, replace if (stamp, origin) is greater, else ignore. On insert or
-   * replace, `value[valueOffset..+valueLen)` is copied in. `nowMs`, for expiry, spares two
-   * clock reads per record to a caller that applies a batch on one reading of the clock.
-   * A range outside `value` is a RangeError before anything changes.
+   * The conditional write of a version made elsewhere (never queued for output): insert if
+   * the key is absent, replace if (stamp, logical, origin) is greater, else ignore. On
+   * insert or replace, `value[valueOffset..+valueLen)` is copied in. `nowMs`, for expiry,
+   * spares two clock reads per record to a caller that applies a batch on one reading of
+   * the clock. A range outside `value` is a RangeError before anything changes.
    */
-  applyLocked(shard: number, value: Uint8Array, valueOffset: number, valueLen: number, nowMs: number = this.now()): ApplyStatus {
+  applyLocked(shard: number, version: RecordVersion, value: Uint8Array, valueOffset: number, valueLen: number, nowMs: number = this.now()): ApplyStatus {
     if (!(valueOffset >= 0 && valueLen >= 0 && valueOffset + valueLen <= value.length)) {
       throw new RangeError(`value bytes ${valueOffset}..${valueOffset + valueLen} are outside the ${value.length}-byte array`);
     }
-    const meta = this.meta;
-    meta.local = false;
     const existing = this.findLocked(shard, nowMs);
     if (existing !== 0 && compareVersion(
-      meta.stampMs, meta.logical, meta.origin,
+      version.stampMs, version.logical, version.origin,
       this.stampMs(existing), this.logical(existing), this.origin(existing),
     ) <= 0) return APPLY_IGNORED;
-    const rec = this.writeLocked(shard, existing, valueLen, nowMs);
+    const rec = this.writeLocked(shard, existing, valueLen, version, false, nowMs);
     if (rec === 0) return APPLY_NO_MEMORY;
     copyBytes(this.viewOfSource(value), valueOffset, this.memory.view, this.valueOffset(rec), valueLen);
     return existing === 0 ? APPLY_INSERTED : APPLY_REPLACED;
@@ -492,13 +499,7 @@ export class ShmZone {
     return this.readText(rec + R_KEY + this.keyLength, length);
   }
 
-  // --- string forms ---------------------------------------------------------------------
-
-  /** The value of a live, non-deleted key, refreshing its place in the LRU queue (readCurrent). */
-  get(key: string): string | undefined {
-    this.setKey(key);
-    return this.readCurrent();
-  }
+  // --- reads under the lock ------------------------------------------------------------
 
   /**
    * The value of the current key (setKey) if live and not deleted, refreshing its place in
@@ -528,41 +529,6 @@ export class ShmZone {
       this.unlock(shard);
     }
     return value;
-  }
-
-  /**
-   * A local write of `value`, stamped with this.meta's stamp fields as the caller set them
-   * (stampMs defaults to the clock when left at 0). Returns WRITE_NO_MEMORY when full.
-   */
-  set(key: string, value: string, expireAtMs = 0, tombstone = false): WriteStatus {
-    this.setKey(key);
-    const valueBytes = scratchText(value);
-    const shard = this.shardOfKey();
-    const meta = this.meta;
-    meta.local = true;
-    meta.expireAtMs = expireAtMs;
-    meta.tombstone = tombstone;
-    const nowMs = this.now();
-    if (meta.stampMs === 0) meta.stampMs = nowMs;
-    this.assertRecordFits(valueBytes);
-    this.lock(shard);
-    const existing = this.findLocked(shard, nowMs);
-    const rec = this.writeLocked(shard, existing, valueBytes, nowMs);
-    if (rec !== 0) copyScratchText(this.memory.view, this.valueOffset(rec), valueBytes);
-    this.unlock(shard);
-    meta.stampMs = 0;
-    return rec === 0 ? WRITE_NO_MEMORY : WRITE_OK;
-  }
-
-  /** Removes the key's record outright (no tombstone). Returns whether it was there. */
-  remove(key: string): boolean {
-    this.setKey(key);
-    const shard = this.shardOfKey();
-    this.lock(shard);
-    const rec = this.findLiveLocked(shard);
-    if (rec !== 0) this.removeLocked(shard, rec);
-    this.unlock(shard);
-    return rec !== 0;
   }
 }
 

@@ -3,17 +3,17 @@
 //
 //   collect(): output queue ──peek/encode/pop──▶ frames in a round buffer, written from there
 //              to every peer (round-buffers.ts: reused once every peer has released it)
-//   merge():   a received data frame ──applyLocked──▶ records, one shard lock per run of
-//              consecutive records of the same shard
+//   merge():   a received data frame ──RecordMerger (src/zones/merge.ts)──▶ records, one
+//              shard lock per run of consecutive records of the same shard
 //
 // Records are kept in shared memory in wire layout (src/zones/descriptor.ts), so neither
 // path knows the module: key bytes, payload bytes, flags, origin, stamp and expiry are
 // copied as they are; limit_req keys carry the origin as a 4-byte suffix in memory only.
 
-import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RECORD_HEADER_BYTES as SHM_RECORD_HEADER_BYTES, copyBytes } from 'native-free-shm';
+import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, copyBytes } from 'native-free-shm';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
-import { WireApplier } from '../zones/wire-apply.js';
+import { MERGE_SKIPPED, RecordMerger } from '../zones/merge.js';
 import { RoundBufferPool, type ByteHolder, type RoundBuffer } from './round-buffers.js';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../clock.js';
 import {
@@ -68,8 +68,8 @@ export class SyncZone {
   private round: RoundBuffer | null = null;
   /** Where the next collect starts, so that one busy shard does not starve the others. */
   private nextShard = 0;
-  /** The module-agnostic merge of one wire record (key with origin suffix, version, match index). */
-  private readonly applier: WireApplier;
+  /** The one merge of a record made elsewhere (key with origin suffix, version, match index). */
+  private readonly merger: RecordMerger;
   /** The last collect stopped with records still queued (its buffers were full). */
   hasMore = false;
 
@@ -80,7 +80,7 @@ export class SyncZone {
     this.zone = ShmZone.attach(descriptor.handle, { ownerId, now: wallMs });
     this.header = zoneFrameHeader(descriptor.name, descriptor.moduleTag, descriptor.moduleVersion);
     this.suffixBytes = descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
-    this.applier = new WireApplier(this.zone, descriptor);
+    this.merger = new RecordMerger(this.zone, descriptor);
     if (FRAME_HEADER_BYTES + this.header.nameBytes.length + RECORD_HEADER_BYTES > bufferSizeBytes) {
       throw new RangeError(`zone_sync_buffers size ${bufferSizeBytes} cannot hold a frame of zone "${descriptor.name}"`);
     }
@@ -208,7 +208,7 @@ export class SyncZone {
     let taken = 0;
     let more = false;
     for (let shard = 0; shard < shardCount; shard++) {
-      while (zone.peekOutputLocked(shard) !== 0) { // an unlocked peek: a hint, rechecked under the lock
+      while (zone.outputQueuedHint(shard)) { // rechecked under the lock by popOutputLocked
         if (taken === max) {
           more = true;
           break;
@@ -228,14 +228,9 @@ export class SyncZone {
 
   /** Merges the records of the reader's current data frame (already validated). */
   merge(reader: FrameReader, nowMs: number, tally: RecordTally): void {
-    const zone = this.zone;
-    const meta = zone.meta;
     const bytes = reader.buffer.bytes;
-    const maxKeyBytes = zone.memory.maxKeyBytes;
-    const maxRecordBytes = zone.maxRecordBytes;
-    const suffix = this.suffixBytes;
+    const merger = this.merger;
     const cursor = reader.records();
-    let locked = -1;
     try {
       while (cursor.next()) {
         tally.recordsIn++;
@@ -243,33 +238,14 @@ export class SyncZone {
           tally.maxStampMs = cursor.stampMs;
           tally.maxStampLogical = cursor.stampLogical;
         }
-        const expireAt = cursor.expireAtMs;
-        const keyLength = cursor.keyLength + suffix;
-        if ((expireAt !== 0 && expireAt <= nowMs) || keyLength > maxKeyBytes
-          || SHM_RECORD_HEADER_BYTES + keyLength + cursor.payloadLength > maxRecordBytes) {
-          tally.skipped++;
-          continue;
-        }
-        this.applier.useKey(bytes, cursor);
-        const shard = zone.shardOfKey();
-        if (shard !== locked) {
-          if (locked >= 0) zone.unlock(locked);
-          locked = -1;
-          zone.lock(shard);
-          locked = shard;
-        }
-        this.applier.useVersion(cursor);
-        const status = zone.applyLocked(shard, bytes, cursor.payloadOffset, cursor.payloadLength, nowMs);
-        if (status === APPLY_INSERTED || status === APPLY_REPLACED) {
-          tally.applied++;
-          this.applier.noteApplied(bytes, cursor);
-        }
+        const status = merger.merge(bytes, cursor, nowMs);
+        if (status === APPLY_INSERTED || status === APPLY_REPLACED) tally.applied++;
         else if (status === APPLY_IGNORED) tally.ignored++;
         else if (status === APPLY_NO_MEMORY) tally.noMemory++;
+        else if (status === MERGE_SKIPPED) tally.skipped++;
       }
     } finally {
-      if (locked >= 0) zone.unlock(locked);
-      meta.stampMs = 0; // set() treats 0 as "stamp with the zone's clock"
+      merger.release();
     }
   }
 }

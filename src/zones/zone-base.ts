@@ -1,9 +1,9 @@
 import {
-  APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
+  APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RecordVersion, ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
 } from 'native-free-shm';
 import { wallStampMs } from '../clock.js';
 import { SharedHybridClock } from '../shared-clock.js';
-import { WireApplier } from './wire-apply.js';
+import { RecordMerger } from './merge.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
 import type { ModuleName, ModuleTag, ZoneDescriptor } from './descriptor.js';
 import { defaultNodeContext, threadOwnerId, type NodeContext } from './node.js';
@@ -62,7 +62,12 @@ export abstract class ZoneBase<Settings> {
   readonly sync: boolean;
   readonly now: () => number;
   readonly handle: ZoneHandleOf<Settings>;
-  private applier: WireApplier | undefined;
+  /**
+   * The version of this thread's next local write: filled by stampLocal, raised by outrank,
+   * passed to writeLocked. One object per handle, so that writes allocate nothing.
+   */
+  protected readonly version = new RecordVersion();
+  private merger: RecordMerger | undefined;
 
   protected constructor(handle: ZoneHandleOf<Settings>, shm: ShmZone, now: () => number) {
     this.handle = handle;
@@ -119,13 +124,13 @@ export abstract class ZoneBase<Settings> {
   }
 
   /**
-   * Stamps shm.meta as a new local version (queued for the cluster when the zone syncs):
-   * from the node's hybrid clock in a synced zone, so that a version made after observing a
-   * remote one is newer than it, whichever thread makes it.
-   * `nowMs`: this.now() as the caller just read it (one clock read per write).
+   * Fills this.version as a new local version: stamped from the node's hybrid clock in a
+   * synced zone, so that a version made after observing a remote one is newer than it,
+   * whichever thread makes it. `nowMs`: this.now() as the caller just read it (one clock
+   * read per write). Returns this.version.
    */
-  protected stampLocal(expireAtMs: number, tombstone: boolean, nowMs: number): void {
-    const m = this.shm.meta;
+  protected stampLocal(expireAtMs: number, tombstone: boolean, nowMs: number): RecordVersion {
+    const m = this.version;
     if (this.sync) {
       const c = this.clock;
       c.tickAt(nowMs);
@@ -140,14 +145,14 @@ export abstract class ZoneBase<Settings> {
     m.origin = this.nodeId;
     m.expireAtMs = expireAtMs;
     m.tombstone = tombstone;
-    m.local = this.sync;
     m.user = 0;
+    return m;
   }
 
-  /** Under the lock: makes shm.meta's stamp greater than the record it replaces. */
+  /** Under the lock: makes this.version's stamp greater than that of the record it replaces. */
   protected outrank(existing: number): void {
     const shm = this.shm;
-    const m = shm.meta;
+    const m = this.version;
     if (existing === 0) return;
     if (compareVersion(m.stampMs, m.logical, m.origin, shm.stampMs(existing), shm.logical(existing), shm.origin(existing)) > 0) return;
     m.stampMs = shm.stampMs(existing);
@@ -167,14 +172,14 @@ export abstract class ZoneBase<Settings> {
     const shm = this.shm;
     const valueBytes = scratchText(value);
     shm.assertRecordFits(valueBytes);
-    this.stampLocal(expireAtMs, tombstone, nowMs);
+    const version = this.stampLocal(expireAtMs, tombstone, nowMs);
     const shard = shm.shardOfKey();
     let rec = 0;
     shm.lock(shard);
     try {
       const existing = shm.findLocked(shard, nowMs);
       this.outrank(existing);
-      rec = shm.writeLocked(shard, existing, valueBytes, nowMs);
+      rec = shm.writeLocked(shard, existing, valueBytes, version, this.sync, nowMs);
       if (rec !== 0) copyScratchText(shm.memory.view, shm.valueOffset(rec), valueBytes);
     } finally {
       shm.unlock(shard);
@@ -193,16 +198,15 @@ export abstract class ZoneBase<Settings> {
     let had = false;
     let full = false;
     const nowMs = this.now();
-    if (this.sync) this.stampLocal(0, true, nowMs);
     shm.lock(shard);
     try {
       const existing = shm.findLocked(shard, nowMs);
       had = existing !== 0 && !shm.isTombstone(existing);
       if (had && !this.sync) shm.removeLocked(shard, existing);
       else if (had) {
-        shm.meta.expireAtMs = shm.expireAtMs(existing);
+        const version = this.stampLocal(shm.expireAtMs(existing), true, nowMs);
         this.outrank(existing);
-        full = shm.writeLocked(shard, existing, 0, nowMs) === 0;
+        full = shm.writeLocked(shard, existing, 0, version, true, nowMs) === 0;
       }
     } finally {
       shm.unlock(shard);
@@ -227,8 +231,9 @@ export abstract class ZoneBase<Settings> {
   }
 
   /**
-   * Merges a version made elsewhere (another node, a state file): inserted if the key is
-   * absent, replacing the stored one only if (stamp, origin) is greater. The clock moves
+   * Merges a version made elsewhere (another node, a state file) through the one merge
+   * (RecordMerger): inserted if the key is absent, replacing the stored one only if
+   * (stamp, logical, origin) is greater; an expired version is not stored. The clock moves
    * past its stamp. Returns whether it was applied.
    */
   applyRemote(record: VersionedRecord): boolean {
@@ -242,11 +247,11 @@ export abstract class ZoneBase<Settings> {
     bytes.set(shm.key.subarray(0, keyLength));
     bytes.set(value, keyLength);
     this.clock.observe(record.stampMs, record.logical);
-    this.applier ??= new WireApplier(shm, this.handle.descriptor);
-    const status = this.applier.apply(bytes, {
+    this.merger ??= new RecordMerger(shm, this.handle.descriptor);
+    const status = this.merger.mergeOne(bytes, {
       keyOffset: 0, keyLength, payloadOffset: keyLength, payloadLength: value.length, origin: record.origin,
       stampMs: record.stampMs, stampLogical: record.logical, expireAtMs: record.expireAtMs, tombstone: record.tombstone,
-    });
+    }, this.now());
     if (status === APPLY_NO_MEMORY) throw new ZoneFullError(this.name, keyLength, value.length);
     return status === APPLY_INSERTED || status === APPLY_REPLACED;
   }

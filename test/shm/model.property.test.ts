@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ShmZone, WRITE_OK, checkZone } from 'native-free-shm';
+import { zoneGet, zoneRemove, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 type Op =
   | { kind: 'set'; key: string; value: string; ttlMs: number }
@@ -33,19 +34,19 @@ describe('zone against a Map model', () => {
       for (const op of ops) {
         if (op.kind === 'set') {
           const expireAt = op.ttlMs === 0 ? 0 : clock.t + op.ttlMs;
-          expect(z.set(op.key, op.value, expireAt)).toBe(WRITE_OK);
+          expect(zoneSet(z, op.key, op.value, expireAt)).toBe(WRITE_OK);
           model.set(op.key, { value: op.value, expireAt });
         } else if (op.kind === 'get') {
-          expect(z.get(op.key)).toBe(liveValue(model, op.key, clock.t));
+          expect(zoneGet(z, op.key)).toBe(liveValue(model, op.key, clock.t));
         } else if (op.kind === 'remove') {
           const had = liveValue(model, op.key, clock.t) !== undefined;
-          expect(z.remove(op.key)).toBe(had);
+          expect(zoneRemove(z, op.key)).toBe(had);
           model.delete(op.key);
         } else {
           clock.t += op.ms;
         }
       }
-      for (const key of model.keys()) expect(z.get(key)).toBe(liveValue(model, key, clock.t));
+      for (const key of model.keys()) expect(zoneGet(z, key)).toBe(liveValue(model, key, clock.t));
       expect(checkZone(z)).toEqual([]);
     }), { numRuns: 150 });
   });
@@ -58,13 +59,13 @@ describe('zone against a Map model', () => {
       for (const op of ops) {
         if (op.kind === 'set') {
           const expireAt = op.ttlMs === 0 ? 0 : clock.t + op.ttlMs;
-          if (z.set(op.key, op.value, expireAt) === WRITE_OK) model.set(op.key, { value: op.value, expireAt });
+          if (zoneSet(z, op.key, op.value, expireAt) === WRITE_OK) model.set(op.key, { value: op.value, expireAt });
           else model.delete(op.key);
         } else if (op.kind === 'get') {
-          const got = z.get(op.key);
+          const got = zoneGet(z, op.key);
           if (got !== undefined) expect(got).toBe(liveValue(model, op.key, clock.t));
         } else if (op.kind === 'remove') {
-          z.remove(op.key);
+          zoneRemove(z, op.key);
           model.delete(op.key);
         } else {
           clock.t += op.ms;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShmZone, forceUnlockWord, lockWord, tryLockWord, unlockWord } from 'native-free-shm';
+import { zoneGet, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 describe('mutex (single thread)', () => {
   it('holds the owner id in the lock word and releases to 0', () => {
@@ -31,20 +32,20 @@ describe('mutex (single thread)', () => {
 
   it('zone.forceUnlock opens the shards a dead owner held and keeps a clean shard', () => {
     const z = ShmZone.create({ sizeBytes: 1 << 20, shards: 4 });
-    z.set('kept', 'yes');
+    zoneSet(z, 'kept', 'yes');
     const dead = ShmZone.attach(z.handle, { ownerId: 4242 });
     dead.lock(1);
     dead.lock(3);
     expect(z.holdsAnyLock(4242)).toBe(true);
     expect(z.forceUnlock(4242)).toBe(2);
     expect(z.holdsAnyLock(4242)).toBe(false);
-    expect(z.get('kept')).toBe('yes');
+    expect(zoneGet(z, 'kept')).toBe('yes');
     expect(z.stats().resets).toBe(0);
   });
 
   it('zone.forceUnlock resets a shard whose holder died in the middle of a change', () => {
     const z = ShmZone.create({ sizeBytes: 1 << 18, shards: 1 });
-    for (let i = 0; i < 100; i++) z.set(`k${i}`, `v${i}`);
+    for (let i = 0; i < 100; i++) zoneSet(z, `k${i}`, `v${i}`);
     const dead = ShmZone.attach(z.handle, { ownerId: 4243 });
     dead.setKey('k5');
     dead.lock(0);
@@ -55,7 +56,7 @@ describe('mutex (single thread)', () => {
     expect(s.resets).toBe(1);
     expect(s.records).toBe(0);
     expect(s.pagesFree).toBe(s.pagesTotal);
-    z.set('after', 'reset');
-    expect(z.get('after')).toBe('reset');
+    zoneSet(z, 'after', 'reset');
+    expect(zoneGet(z, 'after')).toBe('reset');
   });
 });

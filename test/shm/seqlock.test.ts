@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ShmZone, checkZone } from 'native-free-shm';
+import { RecordVersion, ShmZone, checkZone } from 'native-free-shm';
+import { zoneGet, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 function zoneWithClock(shards = 1) {
   const clock = { t: 1_000_000 };
@@ -15,7 +16,7 @@ function readOptimistic(z: ShmZone, key: string, nowMs?: number): string | undef
 
 /** Older unused records, so that the LRU tail is never the record under test. */
 function addOlderRecords(z: ShmZone): void {
-  for (let i = 0; i < 4; i++) z.set(`older${i}`, 'x');
+  for (let i = 0; i < 4; i++) zoneSet(z, `older${i}`, 'x');
 }
 
 /** A key other than `key` whose hash picks the same bucket. */
@@ -39,8 +40,8 @@ function seqWordIndex(z: ShmZone, shard: number): number {
 describe('lock-free reads (readValueOptimistic)', () => {
   it('reads a used record without the lock, and publishes its expiry', () => {
     const { z, clock } = zoneWithClock();
-    z.set('k', 'value', clock.t + 5000);
-    expect(z.get('k')).toBe('value'); // the locked path marks it used
+    zoneSet(z, 'k', 'value', clock.t + 5000);
+    expect(zoneGet(z, 'k')).toBe('value'); // the locked path marks it used
     expect(readOptimistic(z, 'k')).toBe('value');
     expect(z.optimisticExpireAtMs).toBe(clock.t + 5000);
     expect(z.optimisticExpired).toBe(false);
@@ -48,31 +49,31 @@ describe('lock-free reads (readValueOptimistic)', () => {
 
   it('a used record stepped over by the expiry sweep keeps its bit, so it stays readable without the lock', () => {
     const { z } = zoneWithClock();
-    z.set('hot', 'value');
-    expect(z.get('hot')).toBe('value'); // used: the LRU tail, with its bit set
-    for (let i = 0; i < 50; i++) z.set(`new${i}`, 'x'); // every write sweeps the tail
+    zoneSet(z, 'hot', 'value');
+    expect(zoneGet(z, 'hot')).toBe('value'); // used: the LRU tail, with its bit set
+    for (let i = 0; i < 50; i++) zoneSet(z, `new${i}`, 'x'); // every write sweeps the tail
     expect(readOptimistic(z, 'hot')).toBe('value');
     expect(checkZone(z)).toEqual([]);
   });
 
   it('answers undefined for a missing key, with no expiry', () => {
     const { z } = zoneWithClock();
-    z.set('other', 'x');
+    zoneSet(z, 'other', 'x');
     expect(readOptimistic(z, 'missing')).toBeUndefined();
     expect(z.optimisticExpireAtMs).toBe(0);
   });
 
   it('answers undefined for a tombstone', () => {
     const { z } = zoneWithClock();
-    z.set('gone', 'x', 0, true);
+    zoneSet(z, 'gone', 'x', 0, true);
     expect(readOptimistic(z, 'gone')).toBeUndefined();
-    expect(z.get('gone')).toBeUndefined();
+    expect(zoneGet(z, 'gone')).toBeUndefined();
   });
 
   it('answers undefined for an expired record and leaves it in place; get then drops it', () => {
     const { z, clock } = zoneWithClock();
-    z.set('short', 'lived', clock.t + 1000);
-    expect(z.get('short')).toBe('lived');
+    zoneSet(z, 'short', 'lived', clock.t + 1000);
+    expect(zoneGet(z, 'short')).toBe('lived');
     expect(readOptimistic(z, 'short', clock.t + 999)).toBe('lived');
     expect(readOptimistic(z, 'short', clock.t + 1000)).toBeUndefined(); // nowMs given: the clock is not read
     expect(z.optimisticExpired).toBe(true);
@@ -82,7 +83,7 @@ describe('lock-free reads (readValueOptimistic)', () => {
     expect(z.stats().records).toBe(1);
     expect(z.stats().expired).toBe(0);
     expect(z.shardSeq(0)).toBe(seq); // nothing was changed
-    expect(z.get('short')).toBeUndefined();
+    expect(zoneGet(z, 'short')).toBeUndefined();
     expect(z.stats().records).toBe(0);
     expect(z.stats().expired).toBe(1);
   });
@@ -90,31 +91,31 @@ describe('lock-free reads (readValueOptimistic)', () => {
   it('gives no answer for a record not yet marked used, until a locked read marks it', () => {
     const { z } = zoneWithClock();
     addOlderRecords(z);
-    z.set('fresh', 'v1');
+    zoneSet(z, 'fresh', 'v1');
     expect(readOptimistic(z, 'fresh')).toBeNull();
     expect(readOptimistic(z, 'fresh')).toBeNull(); // the lock-free path never sets the bit itself
-    expect(z.get('fresh')).toBe('v1');
+    expect(zoneGet(z, 'fresh')).toBe('v1');
     expect(readOptimistic(z, 'fresh')).toBe('v1');
-    z.set('fresh', 'v2'); // in place: the bit stays
+    zoneSet(z, 'fresh', 'v2'); // in place: the bit stays
     expect(readOptimistic(z, 'fresh')).toBe('v2');
-    z.set('fresh', 'v3'.repeat(1000)); // moved to a larger block, and to the LRU head unused
+    zoneSet(z, 'fresh', 'v3'.repeat(1000)); // moved to a larger block, and to the LRU head unused
     expect(readOptimistic(z, 'fresh')).toBeNull();
-    expect(z.get('fresh')).toBe('v3'.repeat(1000));
+    expect(zoneGet(z, 'fresh')).toBe('v3'.repeat(1000));
     expect(readOptimistic(z, 'fresh')).toBe('v3'.repeat(1000));
   });
 
   it('gives no answer while another owner is in the middle of changing the shard', () => {
     const { z } = zoneWithClock();
     addOlderRecords(z);
-    z.set('k', 'old');
-    z.get('k');
+    zoneSet(z, 'k', 'old');
+    zoneGet(z, 'k');
     const writer = ShmZone.attach(z.handle, { ownerId: 8 });
     writer.setKey('k');
     const shard = writer.shardOfKey();
     writer.lock(shard);
     expect(readOptimistic(z, 'k')).toBe('old'); // locked but not yet changing: still even
-    Object.assign(writer.meta, { stampMs: 1, logical: 0, origin: 1, expireAtMs: 0, tombstone: false, local: true });
-    const rec = writer.writeLocked(shard, writer.findLocked(shard, 0), 3, 0);
+    const version = Object.assign(new RecordVersion(), { stampMs: 1, logical: 0, origin: 1, expireAtMs: 0, tombstone: false });
+    const rec = writer.writeLocked(shard, writer.findLocked(shard, 0), 3, version, true, 0);
     writer.memory.u8.set(new TextEncoder().encode('new'), writer.valueOffset(rec));
     expect(readOptimistic(z, 'k')).toBeNull();
     writer.unlock(shard);
@@ -123,8 +124,8 @@ describe('lock-free reads (readValueOptimistic)', () => {
 
   it('gives up, without throwing or looping, on links and lengths no sound shard holds', () => {
     const { z } = zoneWithClock();
-    z.set('k', 'value');
-    z.get('k');
+    zoneSet(z, 'k', 'value');
+    zoneGet(z, 'k');
     const other = collidingKey(z, 'k'); // its lookup walks past k's record
     z.setKey('k');
     const shard = z.shardOfKey();
@@ -160,11 +161,11 @@ describe('the shard sequence word', () => {
   it('is odd during a tenure that changes the shard, even after, and untouched by tenures that only read', () => {
     const { z } = zoneWithClock();
     expect(z.shardSeq(0)).toBe(0);
-    z.set('a', '1');
+    zoneSet(z, 'a', '1');
     expect(z.shardSeq(0)).toBe(2);
-    z.get('a'); // locked (marks the record used: one bit, no change announced)
-    z.get('a'); // lock-free
-    z.get('missing');
+    zoneGet(z, 'a'); // locked (marks the record used: one bit, no change announced)
+    zoneGet(z, 'a'); // lock-free
+    zoneGet(z, 'missing');
     expect(z.shardSeq(0)).toBe(2);
     z.setKey('a');
     z.lock(0);
@@ -180,7 +181,7 @@ describe('the shard sequence word', () => {
 
   it('stays monotonic and ends even when a holder that died mid-change is forced open', () => {
     const { z } = zoneWithClock(2);
-    for (let i = 0; i < 50; i++) z.set(`k${i}`, `v${i}`);
+    for (let i = 0; i < 50; i++) zoneSet(z, `k${i}`, `v${i}`);
     const dead = ShmZone.attach(z.handle, { ownerId: 99 });
     dead.lock(1);
     dead.expireLocked(1, 0, 1); // a change begins; the holder dies before unlock
@@ -196,9 +197,9 @@ describe('the shard sequence word', () => {
 
   it('is made even when a holder died between announcing a change and making it', () => {
     const { z } = zoneWithClock();
-    z.set('a', '1');
-    z.set('a', '2');
-    z.set('b', '3'); // S_SEQ = 6, a value no other word of the lock line holds
+    zoneSet(z, 'a', '1');
+    zoneSet(z, 'a', '2');
+    zoneSet(z, 'b', '3'); // S_SEQ = 6, a value no other word of the lock line holds
     const word = seqWordIndex(z, 0);
     const dead = ShmZone.attach(z.handle, { ownerId: 99 });
     dead.lock(0);
@@ -206,15 +207,15 @@ describe('the shard sequence word', () => {
     expect(z.forceUnlock(99)).toBe(1);
     expect(z.stats().resets).toBe(0);
     expect(z.shardSeq(0)).toBe(8);
-    expect(z.get('a')).toBe('2');
+    expect(zoneGet(z, 'a')).toBe('2');
     expect(checkZone(z)).toEqual([]);
   });
 
   it('is reported by checkZone when odd with no change in progress', () => {
     const { z } = zoneWithClock();
-    z.set('a', '1');
-    z.set('a', '2');
-    z.set('b', '3');
+    zoneSet(z, 'a', '1');
+    zoneSet(z, 'a', '2');
+    zoneSet(z, 'b', '3');
     const word = seqWordIndex(z, 0);
     Atomics.add(z.memory.i32, word, 1);
     expect(checkZone(z).join('\n')).toMatch(/sequence word 7 is odd/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShmZone, checkZone, sizeClassOf, slabAlloc, slabBlockSize, slabFree, slabMaxBlock } from 'native-free-shm';
+import { zoneRemove, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 function emptyShard() {
   const z = ShmZone.create({ sizeBytes: 256 * 1024, shards: 1 });
@@ -125,8 +126,8 @@ describe("nginx's power-of-two size classes (sizeClasses: 'pow2')", () => {
     expect(slabBlockSize(m, base, slabAlloc(m, base, 129))).toBe(256);
     // Records in a zone of their own: in a zone, every slab block is a record.
     const z = ShmZone.create({ sizeBytes: 256 * 1024, shards: 1, sizeClasses: 'pow2' });
-    for (let i = 0; i < 3000; i++) z.set(`key${i}`, 'v'.repeat(i % 900));
-    for (let i = 0; i < 3000; i += 2) z.remove(`key${i}`);
+    for (let i = 0; i < 3000; i++) zoneSet(z, `key${i}`, 'v'.repeat(i % 900));
+    for (let i = 0; i < 3000; i += 2) zoneRemove(z, `key${i}`);
     expect(checkZone(z)).toEqual([]);
     expect(z.stats().classes.every((c) => (c.sizeBytes & (c.sizeBytes - 1)) === 0)).toBe(true);
   });
@@ -134,7 +135,7 @@ describe("nginx's power-of-two size classes (sizeClasses: 'pow2')", () => {
   it('the default fine classes waste less than the power-of-two ones for the same records', () => {
     const used = (sizeClasses: 'pow2' | 'fine') => {
       const z = ShmZone.create({ sizeBytes: 1 << 20, shards: 1, sizeClasses });
-      for (let i = 0; i < 2000; i++) z.set(`user:${String(i).padStart(8, '0')}`, 'x'.repeat(32));
+      for (let i = 0; i < 2000; i++) zoneSet(z, `user:${String(i).padStart(8, '0')}`, 'x'.repeat(32));
       expect(checkZone(z)).toEqual([]);
       return z.stats().sizeBytes - z.stats().bytesFree;
     };

@@ -7,6 +7,7 @@ import { SyncEngine, type SyncOptionsInput } from '../../dist/sync/index.js';
 import type { ZoneDescriptor } from '../../dist/zones/descriptor.js';
 import { SimNetwork } from './network.js';
 import { World, type Rng } from './world.js';
+import { zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 export interface Version {
   value: string;
@@ -52,12 +53,7 @@ class SimNode {
 
   write(key: string, value: string, tombstone: boolean): Version {
     const stamp = this.clock.now();
-    const meta = this.zone.meta;
-    meta.stampMs = stamp.ms;
-    meta.logical = stamp.logical;
-    meta.origin = this.id;
-    meta.user = 0;
-    this.zone.set(key, tombstone ? '' : value, 0, tombstone);
+    zoneSet(this.zone, key, tombstone ? '' : value, 0, tombstone, { stampMs: stamp.ms, logical: stamp.logical, origin: this.id });
     return { value: tombstone ? '' : value, tombstone, origin: this.id, stampMs: stamp.ms, logical: stamp.logical };
   }
 

@@ -4,6 +4,7 @@ import { ShmZone, ZoneCursor } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { SyncEngine, type SyncLogger, type SyncOptionsInput, type Transport } from '../../dist/sync/index.js';
 import type { ZoneDescriptor } from '../../dist/zones/descriptor.js';
+import { zoneGet, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 export interface ZoneSpec {
   name: string;
@@ -106,11 +107,7 @@ export class TestNode {
   write(key: string, value: string, opts: { zone?: string; expireAtMs?: number; tombstone?: boolean } = {}): void {
     const zone = this.zone(opts.zone);
     const stamp = this.clock.now();
-    zone.meta.stampMs = stamp.ms;
-    zone.meta.logical = stamp.logical;
-    zone.meta.origin = this.nodeId;
-    zone.meta.user = 0;
-    zone.set(key, value, opts.expireAtMs ?? 0, opts.tombstone ?? false);
+    zoneSet(zone, key, value, opts.expireAtMs ?? 0, opts.tombstone ?? false, { stampMs: stamp.ms, logical: stamp.logical, origin: this.nodeId });
   }
 
   remove(key: string, zoneName?: string): void {
@@ -118,7 +115,7 @@ export class TestNode {
   }
 
   get(key: string, zoneName?: string): string | undefined {
-    return this.zone(zoneName).get(key);
+    return zoneGet(this.zone(zoneName), key);
   }
 
   /** Every live record, tombstones included, sorted by key. */

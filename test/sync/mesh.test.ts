@@ -1,6 +1,7 @@
 // Nodes over real sockets on 127.0.0.1 converge: full mesh, snapshots, tombstones, expiry.
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestNode, sameRecords, startMesh, stopAll, waitFor } from './helpers.js';
+import { RecordVersion } from 'native-free-shm';
 
 const KV = [{ name: 'kv' }];
 let nodes: TestNode[] = [];
@@ -144,12 +145,11 @@ describe('a full mesh over TCP converges', () => {
       z.appendKeyU32(node.nodeId);
       const shard = z.shardOfKey();
       const stamp = node.clock.now();
-      Object.assign(z.meta, { stampMs: stamp.ms, logical: stamp.logical, origin: node.nodeId, expireAtMs: 0, tombstone: false, local: true, user: 0 });
+      const version = Object.assign(new RecordVersion(), { stampMs: stamp.ms, logical: stamp.logical, origin: node.nodeId });
       z.lock(shard);
-      const rec = z.writeLocked(shard, z.findLocked(shard, Date.now()), 12);
+      const rec = z.writeLocked(shard, z.findLocked(shard, Date.now()), 12, version, true);
       z.memory.u8.set(payload, z.valueOffset(rec));
       z.unlock(shard);
-      z.meta.stampMs = 0;
     };
     share(a!, 1000);
     share(b!, 2000);

@@ -6,6 +6,7 @@ import { MAX_POOLED_BUFFERS, RoundBufferPool, type ByteHolder } from '../../dist
 import { RecordTally, SyncZone } from '../../dist/sync/sync-zone.js';
 import { FRAME_DATA, FRAME_NEED_MORE, FrameReader } from '../../dist/sync/protocol/index.js';
 import { dumpZone, makeZones } from './helpers.js';
+import { zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 /** A transport stand-in: `released` bytes of the stream are let go of; written counts what it was given. */
 class FakeHolder implements ByteHolder {
@@ -92,9 +93,7 @@ describe('SyncZone.collect with round buffers', () => {
     const { zones, descriptors } = makeZones([{ name: 'kv', sizeBytes: 1024 * 1024, shards: 4 }]);
     const source = zones.get('kv')!;
     for (let i = 0; i < records; i++) {
-      source.meta.stampMs = 1_700_000_000_000 + i;
-      source.meta.origin = 7;
-      source.set(`key-${i}`, `value-${i}`.repeat(1 + (i % 5)), 0, i % 11 === 0);
+      zoneSet(source, `key-${i}`, `value-${i}`.repeat(1 + (i % 5)), 0, i % 11 === 0, { stampMs: 1_700_000_000_000 + i, origin: 7 });
     }
     const from = new SyncZone(0, descriptors[0]!, 101, Date.now, COUNT, SIZE);
     const target = makeZones([{ name: 'kv', sizeBytes: 1024 * 1024, shards: 4 }]);

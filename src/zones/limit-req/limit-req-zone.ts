@@ -171,10 +171,10 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   private writeOwnShare(shard: number, own: number, excess: number, last: number, now: number, shareRate: number): boolean {
     const shm = this.shm;
     const keepMs = Math.ceil((excess * 1000) / shareRate) + IDLE_KEEP_MS;
-    this.stampLocal(now + keepMs, false, now);
+    const version = this.stampLocal(now + keepMs, false, now);
     this.outrank(own);
     shm.appendKeyU32(this.nodeId);
-    const rec = shm.writeLocked(shard, own, SHARE_BYTES, now);
+    const rec = shm.writeLocked(shard, own, SHARE_BYTES, version, this.sync, now);
     if (rec === 0) return false;
     writeShare(shm.memory.u8, shm.valueOffset(rec), excess, last);
     return true;

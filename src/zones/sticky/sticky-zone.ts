@@ -96,10 +96,10 @@ export class StickyZone extends ZoneBase<StickySettings> {
 
   /** Under the lock: a new version of the record with the same server and a new lifetime. */
   private refreshLocked(shard: number, rec: number, nowMs: number): void {
-    this.stampLocal(nowMs + this.settings.timeoutMs, false, nowMs);
+    const version = this.stampLocal(nowMs + this.settings.timeoutMs, false, nowMs);
     this.outrank(rec);
     // Same value length: the write is in place and cannot fail for room.
-    this.shm.writeLocked(shard, rec, this.shm.valueLen(rec), nowMs);
+    this.shm.writeLocked(shard, rec, this.shm.valueLen(rec), version, this.sync, nowMs);
   }
 
   /** Forgets a session everywhere. Returns whether it was known. */

@@ -1,6 +1,7 @@
 // A worker thread doing random operations on shared zones, for the contention tests.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { ShmZone } from 'native-free-shm';
+import { RecordVersion, ShmZone } from 'native-free-shm';
+import { zoneGet, zoneRemove, zoneSet } from '../../../dist-bench/lib/shm-strings.js';
 
 const { dataHandle, counterHandle, seed, ops, keys, increments } = workerData;
 const ownerId = threadId + 1;
@@ -16,6 +17,8 @@ function rnd() {
 }
 
 const remoteValue = new TextEncoder().encode('remote-value');
+const remoteVersion = new RecordVersion();
+const counterVersion = new RecordVersion();
 let sets = 0, gets = 0, removes = 0, applies = 0, pops = 0, full = 0;
 let counted = 0;
 for (let i = 0; i < ops; i++) {
@@ -23,20 +26,20 @@ for (let i = 0; i < ops; i++) {
   const r = rnd();
   if (r < 0.35) {
     const ttl = rnd() < 0.2 ? 1 + Math.floor(rnd() * 5) : 0;
-    if (data.set(key, 'v'.repeat(Math.floor(rnd() * 600)), ttl ? Date.now() + ttl : 0) !== 0) full++;
+    if (zoneSet(data, key, 'v'.repeat(Math.floor(rnd() * 600)), ttl ? Date.now() + ttl : 0) !== 0) full++;
     sets++;
   } else if (r < 0.75) {
-    data.get(key);
+    zoneGet(data, key);
     gets++;
   } else if (r < 0.83) {
-    data.remove(key);
+    zoneRemove(data, key);
     removes++;
   } else if (r < 0.93) {
     data.setKey(key);
-    Object.assign(data.meta, { stampMs: Date.now() + Math.floor(rnd() * 100) - 50, logical: 0, origin: 1 + Math.floor(rnd() * 5), expireAtMs: 0, tombstone: rnd() < 0.2 });
+    Object.assign(remoteVersion, { stampMs: Date.now() + Math.floor(rnd() * 100) - 50, logical: 0, origin: 1 + Math.floor(rnd() * 5), expireAtMs: 0, tombstone: rnd() < 0.2 });
     const shard = data.shardOfKey();
     data.lock(shard);
-    try { data.applyLocked(shard, remoteValue, 0, remoteValue.length); } finally { data.unlock(shard); }
+    try { data.applyLocked(shard, remoteVersion, remoteValue, 0, remoteValue.length); } finally { data.unlock(shard); }
     applies++;
   } else {
     const shard = Math.floor(rnd() * data.shardCount);
@@ -52,11 +55,8 @@ for (let i = 0; i < ops; i++) {
     const rec = counter.findLocked(shard, Date.now());
     const value = rec === 0 ? 0 : Number(counter.valueText(rec));
     const text = new TextEncoder().encode(String(value + 1));
-    counter.meta.stampMs = Date.now();
-    counter.meta.local = true;
-    counter.meta.tombstone = false;
-    counter.meta.expireAtMs = 0;
-    const out = counter.writeLocked(shard, rec, text.length);
+    counterVersion.stampMs = Date.now();
+    const out = counter.writeLocked(shard, rec, text.length, counterVersion, true);
     counter.memory.u8.set(text, counter.valueOffset(out));
     counter.unlock(shard);
     counted++;

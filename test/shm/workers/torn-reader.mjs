@@ -2,6 +2,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ShmZone } from 'native-free-shm';
 import { checkValue, xorshift } from './torn-value.mjs';
+import { zoneGet } from '../../../dist-bench/lib/shm-strings.js';
 
 const { handle, keys, reads, seed } = workerData;
 const zone = ShmZone.attach(handle, { ownerId: threadId + 1 });
@@ -29,7 +30,7 @@ for (let i = 0; i < reads; i++) {
     optimisticValues++;
     check(key, value, 'readValueOptimistic');
   }
-  const got = zone.get(key);
+  const got = zoneGet(zone, key);
   if (got !== undefined) check(key, got, 'get');
 }
 parentPort.postMessage({ optimisticValues, optimisticNulls, bad, firstBad });

@@ -1,0 +1,100 @@
+import {
+  APPLY_INSERTED, APPLY_REPLACED, RECORD_HEADER_BYTES, RecordVersion, type ApplyStatus, type ShmZone,
+} from 'native-free-shm';
+import type { ZoneDescriptor } from './descriptor.js';
+import { ORIGIN_SUFFIX_BYTES } from './descriptor.js';
+import { KEY_TYPE_STRING, MatchIndex } from './keyval/match-index.js';
+
+/**
+ * One record as the wire carries it: where its key and payload bytes are in a buffer, and
+ * its version (the protocol's record cursor has this shape).
+ */
+export interface WireRecord {
+  keyOffset: number;
+  keyLength: number;
+  payloadOffset: number;
+  payloadLength: number;
+  origin: number;
+  stampMs: number;
+  stampLogical: number;
+  expireAtMs: number;
+  tombstone: boolean;
+}
+
+/** merge() refused the record: it has expired, or is larger than this zone can ever hold. */
+export const MERGE_SKIPPED = -1;
+export type MergeStatus = ApplyStatus | typeof MERGE_SKIPPED;
+
+/**
+ * THE merge of a record made elsewhere into a zone: records from peers (the sync thread),
+ * from state files, and in tests all come through merge(). Module-agnostic (descriptor.ts):
+ * the wire key (plus the origin, in a zone that keys shares by origin) becomes the record
+ * key, the payload its value, and the version decides (insert if absent, replace if
+ * (stamp, logical, origin) is greater, else ignore). A stored keyval ip/prefix key is noted
+ * in the zone's match index, so that match() finds it.
+ *
+ * Locks: merge() takes the key's shard lock and KEEPS it for the next merge of the batch
+ * when that record falls in the same shard (records of a frame come a shard at a time);
+ * release() ends the batch. A caller always calls release() in a `finally`. The caller also
+ * moves the node's clock past the stamps it merged.
+ */
+export class RecordMerger {
+  readonly zone: ShmZone;
+  private readonly suffixBytes: number;
+  private readonly index: MatchIndex | null;
+  private readonly version = new RecordVersion();
+  private readonly decoder = new TextDecoder();
+  /** The shard whose lock this merger holds between two merges of a batch, or -1. */
+  private locked = -1;
+
+  constructor(zone: ShmZone, descriptor: ZoneDescriptor) {
+    this.zone = zone;
+    this.suffixBytes = descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
+    const index = new MatchIndex(zone);
+    this.index = descriptor.module === 'keyval' && index.keyType !== KEY_TYPE_STRING ? index : null;
+  }
+
+  /** Merges the record whose bytes are in `bytes`; `nowMs` decides expiry. */
+  merge(bytes: Uint8Array, r: WireRecord, nowMs: number): MergeStatus {
+    const zone = this.zone;
+    const keyLength = r.keyLength + this.suffixBytes;
+    if ((r.expireAtMs !== 0 && r.expireAtMs <= nowMs) || keyLength > zone.memory.maxKeyBytes
+      || RECORD_HEADER_BYTES + keyLength + r.payloadLength > zone.maxRecordBytes) return MERGE_SKIPPED;
+    zone.setKeyBytes(bytes, r.keyOffset, r.keyLength);
+    if (this.suffixBytes !== 0) zone.appendKeyU32(r.origin);
+    const shard = zone.shardOfKey();
+    if (shard !== this.locked) {
+      this.release();
+      zone.lock(shard);
+      this.locked = shard;
+    }
+    const v = this.version;
+    v.stampMs = r.stampMs;
+    v.logical = r.stampLogical;
+    v.origin = r.origin;
+    v.expireAtMs = r.expireAtMs;
+    v.tombstone = r.tombstone;
+    const status = zone.applyLocked(shard, v, bytes, r.payloadOffset, r.payloadLength, nowMs);
+    if ((status === APPLY_INSERTED || status === APPLY_REPLACED) && this.index !== null && !r.tombstone) {
+      this.index.noteKey(this.decoder.decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength)), r.keyLength);
+    }
+    return status;
+  }
+
+  /** Ends a batch: opens the shard lock the last merge kept, if any. */
+  release(): void {
+    const shard = this.locked;
+    if (shard < 0) return;
+    this.locked = -1;
+    this.zone.unlock(shard);
+  }
+
+  /** merge() of one record as a batch of its own. */
+  mergeOne(bytes: Uint8Array, r: WireRecord, nowMs: number): MergeStatus {
+    try {
+      return this.merge(bytes, r, nowMs);
+    } finally {
+      this.release();
+    }
+  }
+}

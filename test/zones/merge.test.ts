@@ -1,0 +1,78 @@
+// RecordMerger, the one merge of a record made elsewhere: what it refuses, and its locks
+// (kept across a batch of one shard, always released, also when a merge throws).
+import { describe, expect, it } from 'vitest';
+import { APPLY_IGNORED, APPLY_INSERTED, APPLY_REPLACED } from 'native-free-shm';
+import { KeyvalZone, MERGE_SKIPPED, RecordMerger, createNodeContext, type WireRecord } from '../../dist/zones/index.js';
+
+const NOW = 1_700_000_000_000;
+
+function keyval() {
+  const kv = KeyvalZone.create({ name: 'm', size: '256k', shards: 4, sync: true, timeout: '1h', node: createNodeContext(1), now: () => NOW });
+  return { kv, merger: new RecordMerger(kv.shm, kv.handle.descriptor) };
+}
+
+/** Key and value in one buffer, as a frame carries them. */
+function wire(key: string, value: string, version: Partial<WireRecord> = {}): { bytes: Uint8Array; r: WireRecord } {
+  const k = new TextEncoder().encode(key);
+  const v = new TextEncoder().encode(value);
+  const bytes = new Uint8Array(k.length + v.length);
+  bytes.set(k);
+  bytes.set(v, k.length);
+  return {
+    bytes,
+    r: {
+      keyOffset: 0, keyLength: k.length, payloadOffset: k.length, payloadLength: v.length,
+      origin: 2, stampMs: NOW, stampLogical: 0, expireAtMs: 0, tombstone: false, ...version,
+    },
+  };
+}
+
+describe('RecordMerger', () => {
+  it('decides by (stamp, logical, origin) and never queues a merged record', () => {
+    const { kv, merger } = keyval();
+    const merge = (value: string, v: Partial<WireRecord>) => {
+      const { bytes, r } = wire('k', value, v);
+      return merger.mergeOne(bytes, r, NOW);
+    };
+    expect(merge('a', { stampMs: NOW, origin: 2 })).toBe(APPLY_INSERTED);
+    expect(merge('b', { stampMs: NOW, origin: 1 })).toBe(APPLY_IGNORED);
+    expect(merge('c', { stampMs: NOW, origin: 3 })).toBe(APPLY_REPLACED);
+    expect(merge('d', { stampMs: NOW, stampLogical: 1, origin: 1 })).toBe(APPLY_REPLACED);
+    expect(merge('e', { stampMs: NOW - 1, stampLogical: 9, origin: 9 })).toBe(APPLY_IGNORED);
+    expect(kv.get('k')).toBe('d');
+    expect(kv.stats().pending).toBe(0);
+  });
+
+  it('skips an expired record and one larger than the zone can hold, changing nothing', () => {
+    const { kv, merger } = keyval();
+    const expired = wire('old', 'v', { expireAtMs: NOW });
+    expect(merger.mergeOne(expired.bytes, expired.r, NOW)).toBe(MERGE_SKIPPED);
+    const longKey = wire('k'.repeat(kv.shm.memory.maxKeyBytes + 1), 'v');
+    expect(merger.mergeOne(longKey.bytes, longKey.r, NOW)).toBe(MERGE_SKIPPED);
+    const huge = wire('big', 'x'.repeat(kv.shm.maxRecordBytes));
+    expect(merger.mergeOne(huge.bytes, huge.r, NOW)).toBe(MERGE_SKIPPED);
+    expect(kv.stats().records).toBe(0);
+  });
+
+  it('keeps one shard lock across a batch and opens it at release()', () => {
+    const { kv, merger } = keyval();
+    const owner = kv.shm.ownerId;
+    for (let i = 0; i < 200; i++) {
+      const { bytes, r } = wire(`key${i}`, `v${i}`);
+      merger.merge(bytes, r, NOW);
+      expect(kv.shm.holdsAnyLock(owner)).toBe(true);
+    }
+    merger.release();
+    expect(kv.shm.holdsAnyLock(owner)).toBe(false);
+    for (let i = 0; i < 200; i++) expect(kv.get(`key${i}`)).toBe(`v${i}`);
+  });
+
+  it('leaves no lock held when a merge throws (a payload range outside its array)', () => {
+    const { kv, merger } = keyval();
+    const { bytes, r } = wire('k', 'value');
+    expect(() => merger.mergeOne(bytes, { ...r, payloadLength: r.payloadLength + 10 }, NOW)).toThrow(RangeError);
+    expect(kv.shm.holdsAnyLock(kv.shm.ownerId)).toBe(false);
+    expect(merger.mergeOne(bytes, r, NOW)).toBe(APPLY_INSERTED);
+    expect(kv.get('k')).toBe('value');
+  });
+});
