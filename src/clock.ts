@@ -1,8 +1,8 @@
-// Hybrid logical clock (HLC), one per node (DESIGN.md §5).
+// Hybrid logical clock (HLC), one per node (docs/ARCHITECTURE.md "How a merge decides").
 //
 // A stamp is (ms, logical): ms = wall-clock milliseconds since the Unix epoch,
 // logical = a 16-bit counter that orders stamps issued within one millisecond.
-// On the wire a stamp is the u64 `ms * 65536 + logical` (PROTOCOL.md). That
+// On the wire a stamp is the u64 `ms * 65536 + logical` (docs/PROTOCOL.md "Record"). That
 // value exceeds 2^53, so it never lives in one JS number: it is split into two
 // u32 words, hi = floor(ms / 65536) and lo = (ms % 65536) * 65536 + logical.
 //

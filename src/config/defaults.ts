@@ -1,13 +1,13 @@
 // nginx's defaults for every setting zonesync reads, in one place. The values are those of
-// the seed documents (ngx_stream_zone_sync_module) and of nginx's sources where the seeds
-// are silent; each says which.
+// the NGINX Plus documentation (the ngx_stream_zone_sync_module reference) and of nginx's
+// sources where that documentation is silent; each says which.
 
 import type {
   HttpRequestSettings, ListenerSslConfig, TlsProtocol, ZoneSyncSslConfig,
 } from './types.js';
 import { parseRate } from './units.js';
 
-/* nginx's page size on the platforms zonesync targets; "4k|8k" in the seed. */
+/* nginx's page size on the platforms zonesync targets; "4k|8k" in the module reference. */
 export const PAGE_SIZE_BYTES = 4096;
 
 /* ngx_http_limit_req: a zone smaller than 8 pages is "too small"; used for every zone. */
@@ -24,9 +24,9 @@ export const DEFAULT_ZONE_SYNC = {
 } as const;
 
 /*
- * The seed gives zone_sync_recv_buffer_size's default both as "4k|8k" (syntax table) and as
- * "zone_sync_buffers size multiplied by number" (text); the text is the more specific, and
- * the larger value can never be less than one buffer, so it is the one used.
+ * The module reference gives zone_sync_recv_buffer_size's default both as "4k|8k" (syntax
+ * table) and as "zone_sync_buffers size multiplied by number" (text); the text is the more
+ * specific, and the larger value can never be less than one buffer, so it is the one used.
  */
 export function defaultRecvBufferSizeBytes(buffers: { count: number; sizeBytes: number }): number {
   return buffers.count * buffers.sizeBytes;

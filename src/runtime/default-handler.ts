@@ -3,7 +3,7 @@ import type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from '.
 import { cookie } from './variables.js';
 
 /**
- * The built-in handler: the seeds' three uses of shared zones in one small service.
+ * The built-in handler: NGINX Plus's three uses of synced zones in one small service.
  *  - a deny list: the first keyval zone of `type=ip`; a client whose address matches a
  *    stored address or block with a value other than "" or "0" gets 403;
  *  - a request-rate limit per client: the location's `limit_req` (applied before the

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { ErrorLogConfig, LogLevel } from '../config/types.js';
 
-/** nginx's error_log levels mapped onto pino's (notice is info: the seed's NOTICE events). */
+/** nginx's error_log levels mapped onto pino's (notice is info: zone_sync's NOTICE events in NGINX Plus). */
 const LEVELS: Record<LogLevel, pino.Level> = {
   debug: 'debug', info: 'info', notice: 'info', warn: 'warn', error: 'error', crit: 'fatal', alert: 'fatal', emerg: 'fatal',
 };

@@ -1,4 +1,5 @@
-// The sync engine: one node's side of the zone_sync full mesh (DESIGN.md §6, PROTOCOL.md).
+// The sync engine: one node's side of the zone_sync full mesh (docs/ARCHITECTURE.md "Threads
+// of one node", docs/PROTOCOL.md "Connection life cycle").
 // It runs in whatever thread owns it (the sync thread in production, the test process or
 // the simulator in tests); time and connections come through SyncTimers and Transport.
 //

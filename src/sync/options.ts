@@ -1,5 +1,5 @@
 // The sync thread's settings, typed, in milliseconds and bytes. Names follow the
-// zone_sync_* directives of seeds/000 (ngx_stream_zone_sync_module) and so do the defaults;
+// zone_sync_* directives of the ngx_stream_zone_sync_module reference and so do the defaults;
 // the configuration loader maps a parsed `stream { server { zone_sync; … } }` onto this.
 // Everything here is plain data: it crosses into the sync thread as workerData.
 
@@ -79,7 +79,7 @@ export interface SyncOptions {
 
 export const DEFAULT_BUFFERS: SyncBuffers = { count: 8, sizeBytes: PAGE_SIZE_BYTES };
 
-/** Every setting at the seed's default; no listener, no servers. */
+/** Every setting at the module reference's default; no listener, no servers. */
 export function defaultSyncOptions(): SyncOptions {
   return {
     listen: null,
@@ -92,7 +92,7 @@ export function defaultSyncOptions(): SyncOptions {
     connectRetryIntervalMs: 1_000,
     connectTimeoutMs: 5_000,
     intervalMs: 1_000,
-    // The seed's text: "equal to zone_sync_buffers size multiplied by number".
+    // The module reference's text: "equal to zone_sync_buffers size multiplied by number".
     recvBufferSizeBytes: DEFAULT_BUFFERS.count * DEFAULT_BUFFERS.sizeBytes,
     timeoutMs: 5_000,
     maxPeerBufferedBytes: 4 * 1024 * 1024,

@@ -1,4 +1,4 @@
-// The snapshot a dialer sends right after the HELLO exchange (PROTOCOL.md "Connections"):
+// The snapshot a dialer sends right after the HELLO exchange (docs/PROTOCOL.md "The snapshot"):
 // for every synced zone, SNAPSHOT_BEGIN, its live records (tombstones included) in data
 // frames, SNAPSHOT_END. It is produced in bounded steps: each next() walks at most one
 // ZoneCursor step (one shard lock, about `stepRecords` records) and returns those bytes,

@@ -1,6 +1,6 @@
 import type { ZoneHandle } from 'native-free-shm';
 
-/** Module tags of PROTOCOL.md: which functional module owns a zone's records. */
+/** Module tags of docs/PROTOCOL.md "Frame": which functional module owns a zone's records. */
 export const MODULE_KEYVAL = 1;
 export const MODULE_LIMIT_REQ = 2;
 export const MODULE_STICKY = 3;
@@ -10,7 +10,7 @@ export type ModuleName = 'keyval' | 'limit_req' | 'sticky';
 /**
  * Everything another thread (a worker, the sync thread) needs to attach to a zone: plain
  * data, structured-clonable. The record layout every module keeps in shared memory is the
- * wire layout of PROTOCOL.md, so the sync thread moves records without knowing modules:
+ * wire layout of docs/PROTOCOL.md "Record", so the sync thread moves records without knowing modules:
  *
  *  - record key = wire key, followed by the origin as 4 big-endian bytes when
  *    `originKeySuffix` (limit_req keeps one share per (key, origin));

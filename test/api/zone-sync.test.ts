@@ -3,7 +3,7 @@ import { createAdminRouter, createApiHandler, type ZoneSyncStatus } from '../../
 import { KeyvalZone } from '../../dist/zones/index.js';
 import { errorOf, request, serve, type Served } from './helpers.js';
 
-// The admin guide's example (seeds/004_…, "Polling Sync Status with the API").
+// The NGINX Plus admin guide's example ("Polling Sync Status with the API").
 const SEED_TEXT = `{
   "zones" : {
     "zone1" : {

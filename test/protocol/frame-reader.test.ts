@@ -1,4 +1,4 @@
-// The reader: hand-written frames decode to the values in PROTOCOL.md's
+// The reader: hand-written frames decode to the values in docs/PROTOCOL.md's
 // tables; every malformed case named there is reported, not thrown.
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,4 @@
-// Byte-for-byte checks against PROTOCOL.md's tables: every frame written by
+// Byte-for-byte checks against docs/PROTOCOL.md's tables: every frame written by
 // hand, field by field, and compared with what the writer produces.
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,4 @@
-// Constants of the zone_sync wire protocol, version 1 (PROTOCOL.md).
+// Constants of the zone_sync wire protocol, version 1 (docs/PROTOCOL.md).
 // All integers on the wire are unsigned big-endian.
 
 export const PROTOCOL_VERSION = 1;
@@ -6,7 +6,7 @@ export const PROTOCOL_VERSION = 1;
 export const U16_MAX = 0xffff;
 export const U32_MAX = 0xffffffff;
 
-// Frame header: the seed's 12-byte "fixed-length header section", then the zone name.
+// Frame header: the 12-byte "fixed-length header section" NGINX Plus describes, then the zone name.
 export const FRAME_LENGTH_OFFSET = 0; // u32, whole frame, header included
 export const FRAME_VERSION_OFFSET = 4; // u16
 export const FRAME_NAME_LEN_OFFSET = 6; // u16

@@ -1,4 +1,4 @@
-// Control messages (module_tag 0; PROTOCOL.md "Control messages"): writers
+// Control messages (module_tag 0; docs/PROTOCOL.md "Control messages"): writers
 // that fill a caller's buffer, and a decoder into small objects (control
 // messages are rare, so they may allocate).
 

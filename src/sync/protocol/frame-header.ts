@@ -1,5 +1,5 @@
 // The frame header: length u32, version u16, name_len u16, module_tag u16,
-// module_version u16, then the zone name (PROTOCOL.md "Frame").
+// module_version u16, then the zone name (docs/PROTOCOL.md "Frame").
 
 import {
   FRAME_HEADER_BYTES,

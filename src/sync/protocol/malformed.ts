@@ -1,5 +1,5 @@
 // Why a peer's bytes were rejected. Any of these closes the connection
-// (PROTOCOL.md "Connections"); the sync thread logs the reason with the
+// (docs/PROTOCOL.md "What closes a connection"); the sync thread logs the reason with the
 // peer's address.
 
 export type MalformedReason =

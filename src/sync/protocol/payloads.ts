@@ -1,4 +1,4 @@
-// Record payloads of module version 1 (PROTOCOL.md "Payloads"), as pure
+// Record payloads of module version 1 (docs/PROTOCOL.md "Payloads"), as pure
 // functions: encode at an offset, decode with bounds checks. Errors are
 // shared frozen objects, so a failed decode allocates nothing.
 

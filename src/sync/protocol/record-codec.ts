@@ -1,4 +1,4 @@
-// One record of a data frame (PROTOCOL.md "Record"): the fixed 28 bytes,
+// One record of a data frame (docs/PROTOCOL.md "Record"): the fixed 28 bytes,
 // then key, then payload. Encoding and decoding go through the same offsets;
 // decoding fills a reusable RecordView, so iterating a frame allocates nothing.
 

@@ -1,4 +1,4 @@
-// Addresses and CIDR blocks for keyval `type=ip` (DESIGN.md §5): a lookup of an address
+// Addresses and CIDR blocks for keyval `type=ip`: a lookup of an address
 // returns the value of the longest stored address or block that contains it.
 //
 // Stored keys are kept in one canonical text form, so that "10.1.2.3/8", "10.0.0.0/8" and

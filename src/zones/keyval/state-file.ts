@@ -1,4 +1,4 @@
-// keyval `state=FILE` (DESIGN.md §5): a zone's records, with their versions, kept across a
+// keyval `state=FILE`: a zone's records, with their versions, kept across a
 // restart.
 //
 // The file is one JSON object, written in this layout (one record a line, for `jq` and eyes):

@@ -44,7 +44,7 @@ const MAX_SHARES = 64;
 
 /**
  * nginx's limit_req_zone: a leaky bucket per key, in shared memory, for every thread. With
- * `sync`, the bucket is kept per origin (DESIGN.md §5): this node writes only its own
+ * `sync`, the bucket is kept per origin (docs/PROTOCOL.md "Payloads"): this node writes only its own
  * share (excess, last) of a key and reads the others' as synced; a request is judged on
  * the sum of all shares, and each non-empty share drains at rate / n, so that the cluster
  * as a whole is held to `rate`. Records are keyed (key, origin): the zone's hash leaves the

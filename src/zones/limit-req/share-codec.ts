@@ -1,5 +1,5 @@
 /**
- * A limit_req share in a record's value, in PROTOCOL.md's payload layout (so the sync
+ * A limit_req share in a record's value, in docs/PROTOCOL.md's payload layout (so the sync
  * thread copies it untouched): excess u32 (milli-requests), then last u64 (ms since the
  * epoch), big-endian. `last` stays below 2^53, written as two u32 halves.
  */
