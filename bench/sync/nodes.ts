@@ -26,7 +26,7 @@ export function makeNode(nodeId: number, records: number): BenchNode {
   const clockBuffer = SharedHybridClock.createBuffer();
   return {
     nodeId, zone, clockBuffer, clock: new SharedHybridClock(clockBuffer, 1), thread: null,
-    descriptors: [{ name: 'kv', module: 'keyval', moduleTag: 1, moduleVersion: 1, handle: zone.handle, sync: true, originKeySuffix: false }],
+    descriptors: [{ name: 'kv', module: 'keyval', moduleTag: 1, moduleVersion: 1, handle: zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }],
   };
 }
 

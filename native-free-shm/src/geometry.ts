@@ -2,7 +2,7 @@ import {
   CACHE_LINE_BYTES, DESC_WORDS, LAYOUT_VERSION, MAX_KEY_BYTES_LIMIT, MAX_SHARDS, MAX_ZONE_BYTES,
   OWNER_SEQ_BASE, SHARD_HEADER_BYTES, ZONE_HEADER_BYTES, ZONE_MAGIC, Z_BUCKETS, Z_DESCS_OFFSET, Z_LAYOUT,
   Z_MAGIC, Z_MAX_KEY_BYTES, Z_OWNER_SEQ, Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS,
-  Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES, Z_KEY_SUFFIX_BYTES, MAX_KEY_SUFFIX_BYTES, Z_SIZE_CLASSES,
+  Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES, Z_KEY_SUFFIX_BYTES, MAX_KEY_SUFFIX_BYTES, Z_SIZE_CLASSES, Z_EVICT,
 } from './layout.js';
 import { SCHEME_CODES, type SizeClassScheme } from './size-class.js';
 
@@ -24,6 +24,12 @@ export interface ZoneOptions {
   keySuffixBytes?: number;
   /** Slab size classes: 'fine' (default, four per doubling above 64 B) or 'pow2' (nginx's). */
   sizeClasses?: SizeClassScheme;
+  /**
+   * What a full shard does for a write: 'lru' (default) evicts least recently used records,
+   * as nginx does; 'expired' removes only expired records, and the write fails
+   * (WRITE_NO_MEMORY / APPLY_NO_MEMORY) rather than lose a live one.
+   */
+  eviction?: 'lru' | 'expired';
 }
 
 export interface Geometry {
@@ -38,6 +44,7 @@ export interface Geometry {
   pagesOffset: number;
   keySuffixBytes: number;
   sizeClasses: SizeClassScheme;
+  evictLive: boolean;
 }
 
 const MIN_PAGES_PER_SHARD = 4;
@@ -87,6 +94,8 @@ export function computeGeometry(options: ZoneOptions): Geometry {
   }
   const sizeClasses = options.sizeClasses ?? 'fine';
   if (sizeClasses !== 'fine' && sizeClasses !== 'pow2') throw new RangeError(`size classes must be fine or pow2, not ${String(sizeClasses)}`);
+  const eviction = options.eviction ?? 'lru';
+  if (eviction !== 'lru' && eviction !== 'expired') throw new RangeError(`eviction must be lru or expired, not ${String(eviction)}`);
   const bytesPerBucket = options.bytesPerBucket ?? 128;
   const strideBytes = Math.floor((sizeBytes - ZONE_HEADER_BYTES) / shards / CACHE_LINE_BYTES) * CACHE_LINE_BYTES;
   const buckets = Math.max(8, floorPowerOfTwo(Math.max(1, Math.floor(strideBytes / bytesPerBucket))));
@@ -100,6 +109,7 @@ export function computeGeometry(options: ZoneOptions): Geometry {
   const pagesOffset = alignUp(descsOffset + pages * DESC_WORDS * 4, CACHE_LINE_BYTES);
   return {
     sizeBytes, shards, pageShift: Math.log2(pageSize), maxKeyBytes, strideBytes, buckets, pages, descsOffset, pagesOffset, keySuffixBytes, sizeClasses,
+    evictLive: eviction === 'lru',
   };
 }
 
@@ -118,4 +128,5 @@ export function writeZoneHeader(u32: Uint32Array, g: Geometry): void {
   u32[Z_PAGES_OFFSET] = g.pagesOffset;
   u32[Z_KEY_SUFFIX_BYTES] = g.keySuffixBytes;
   u32[Z_SIZE_CLASSES] = SCHEME_CODES[g.sizeClasses];
+  u32[Z_EVICT] = g.evictLive ? 1 : 0;
 }

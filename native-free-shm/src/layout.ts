@@ -8,8 +8,8 @@
  */
 
 export const ZONE_MAGIC = 0x5a53484d; // "ZSHM"
-/** 4: keys hashed with MurmurHash3 (hash.ts), which decides their shard and bucket. */
-export const LAYOUT_VERSION = 4;
+/** 4: keys hashed with MurmurHash3 (hash.ts), which decides their shard and bucket. 5: Z_EVICT. */
+export const LAYOUT_VERSION = 5;
 export const CACHE_LINE_BYTES = 64;
 
 /** Zone header, in 32-bit words. Written once by create(), read-only afterwards except Z_OWNER_SEQ. */
@@ -30,6 +30,12 @@ export const Z_PAGES_OFFSET = 11; // relative to the shard's base
 export const Z_KEY_SUFFIX_BYTES = 12;
 /** Size class scheme: 0 fine (four per doubling), 1 pow2 (nginx's). */
 export const Z_SIZE_CLASSES = 13;
+/**
+ * Eviction: 1 = a full shard evicts least recently used records (nginx's limit_req and
+ * sticky zones); 0 = it only removes expired records, and a write that finds no room fails
+ * (a zone whose records must not be lost silently, such as keyval's).
+ */
+export const Z_EVICT = 14;
 export const MAX_KEY_SUFFIX_BYTES = 8;
 /** Bytes the zone's owner module may use as it likes (its own settings, bitmaps). */
 export const USER_AREA_OFFSET = 256;

@@ -2,7 +2,7 @@ import { assert } from './assert.js';
 import {
   LAYOUT_VERSION, ZONE_MAGIC, Z_BUCKETS, Z_DESCS_OFFSET, Z_LAYOUT, Z_MAGIC, Z_MAX_KEY_BYTES,
   Z_PAGES, Z_PAGES_OFFSET, Z_PAGE_SHIFT, Z_SHARDS, Z_SHARD_STRIDE_BYTES, Z_SIZE_BYTES,
-  ZONE_HEADER_BYTES, Z_KEY_SUFFIX_BYTES, Z_SIZE_CLASSES,
+  ZONE_HEADER_BYTES, Z_KEY_SUFFIX_BYTES, Z_SIZE_CLASSES, Z_EVICT,
 } from './layout.js';
 import { sizeClassesOf, type SizeClasses } from './size-class.js';
 
@@ -33,6 +33,8 @@ export class ZoneMemory {
   readonly pagesOffset: number;
   /** Trailing key bytes the hash leaves out. */
   readonly keySuffixBytes: number;
+  /** A full shard evicts live records (Z_EVICT = 1), or only removes expired ones. */
+  readonly evictLive: boolean;
   /** Largest small size class (half a page); larger blocks are runs of whole pages. */
   readonly maxSmallShift: number;
   /** Number of small size classes, the largest being half a page (size-class.ts). */
@@ -68,6 +70,7 @@ export class ZoneMemory {
     this.descsOffset = h[Z_DESCS_OFFSET]!;
     this.pagesOffset = h[Z_PAGES_OFFSET]!;
     this.keySuffixBytes = h[Z_KEY_SUFFIX_BYTES]!;
+    this.evictLive = h[Z_EVICT] === 1;
     this.maxSmallShift = this.pageShift - 1;
     this.classes = sizeClassesOf(h[Z_SIZE_CLASSES]!);
     this.classCount = this.classes.count(this.pageShift);

@@ -231,7 +231,8 @@ export function expireFromTail(m: ZoneMemory, base: number, nowMs: number, max: 
  * CLASS_SCAN oldest whose block certainly can (memcached keeps an LRU per class for the
  * same reason). `keep` is never evicted.
  */
-function allocRecord(m: ZoneMemory, base: number, bytes: number, keep: number): number {
+function allocRecord(m: ZoneMemory, base: number, bytes: number, keep: number, nowMs: number): number {
+  if (!m.evictLive) return allocRemovingExpired(m, base, bytes, nowMs);
   for (let tries = 0; ; tries++) {
     const rec = slabAlloc(m, base, bytes);
     if (rec !== 0) return rec;
@@ -254,6 +255,33 @@ function allocRecord(m: ZoneMemory, base: number, bytes: number, keep: number): 
   }
   m.u32[(base >>> 2) + S_ALLOC_FAILURES]++;
   return 0;
+}
+
+/** Records a full shard of a zone without live eviction looks at for expired ones, per failed allocation. */
+const EXPIRED_SCAN = 256;
+
+/**
+ * slabAlloc in a zone that never evicts a live record: when the shard is full, removes the
+ * expired records among the EXPIRED_SCAN least recently used (wherever they sit: expiries
+ * differ per record), then tries once more. 0 when that made no room: the write fails.
+ */
+function allocRemovingExpired(m: ZoneMemory, base: number, bytes: number, nowMs: number): number {
+  const rec = slabAlloc(m, base, bytes);
+  if (rec !== 0) return rec;
+  let removed = 0;
+  let at = m.u32[(base >>> 2) + S_LRU_HEAD + 1]!;
+  for (let n = 0; n < EXPIRED_SCAN && at !== 0; n++) {
+    const newer = m.u32[(at + R_LRU_PREV) >>> 2]!;
+    if (recordExpired(m, at, nowMs)) {
+      removeRecord(m, base, at);
+      removed++;
+    }
+    at = newer;
+  }
+  m.u32[(base >>> 2) + S_EXPIRED] += removed;
+  const retry = removed === 0 ? 0 : slabAlloc(m, base, bytes);
+  if (retry === 0) m.u32[(base >>> 2) + S_ALLOC_FAILURES]++;
+  return retry;
 }
 
 /**
@@ -302,8 +330,8 @@ function setVersion(m: ZoneMemory, rec: number, version: RecordVersion, valueLen
 }
 
 /** A new record of the key, linked in its chain and at the LRU head; writeRecord then sets its version (setVersion). */
-function newRecord(m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number, valueLen: number): number {
-  const rec = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, 0);
+function newRecord(m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number, valueLen: number, nowMs: number): number {
+  const rec = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, 0, nowMs);
   if (rec === 0) return 0;
   const w = base >>> 2;
   const u32 = m.u32;
@@ -324,11 +352,11 @@ function newRecord(m: ZoneMemory, base: number, key: DataView, keyLen: number, h
 }
 
 /** Moves `rec` to a larger block, keeping its place in every list. Returns the new offset or 0. */
-function growRecord(m: ZoneMemory, base: number, rec: number, valueLen: number): number {
+function growRecord(m: ZoneMemory, base: number, rec: number, valueLen: number, nowMs: number): number {
   const w = base >>> 2;
   const keyLen = recordKeyLen(m, rec);
   moveToLruHead(m, base, rec); // never its own eviction victim
-  const moved = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, rec);
+  const moved = allocRecord(m, base, RECORD_HEADER_BYTES + keyLen + valueLen, rec, nowMs);
   if (moved === 0) return 0;
   m.u8.copyWithin(moved, rec, rec + RECORD_HEADER_BYTES + keyLen);
   chainUnlink(m, base, rec, moved);
@@ -342,19 +370,20 @@ function growRecord(m: ZoneMemory, base: number, rec: number, valueLen: number):
  * Writes `version` of the key with room for `valueLen` value bytes, in place when the
  * record's block has room. `queue`: the version was made on this node and enters the
  * output queue; otherwise (a merged version) the record leaves the queue if it was in it.
+ * `nowMs` tells expired records, which a zone without live eviction removes to make room.
  * Returns the record's offset (the caller then writes the value at recordValueOffset), or 0
  * when no memory could be found even after eviction; then the shard is as it was, except
  * for what eviction removed.
  */
 export function writeRecord(
   m: ZoneMemory, base: number, key: DataView, keyLen: number, hash: number,
-  existing: number, valueLen: number, version: RecordVersion, queue: boolean,
+  existing: number, valueLen: number, version: RecordVersion, queue: boolean, nowMs: number,
 ): number {
   let rec = existing;
   if (rec === 0) {
-    rec = newRecord(m, base, key, keyLen, hash, valueLen);
+    rec = newRecord(m, base, key, keyLen, hash, valueLen, nowMs);
   } else if (slabBlockSize(m, base, rec) < RECORD_HEADER_BYTES + keyLen + valueLen) {
-    rec = growRecord(m, base, rec, valueLen);
+    rec = growRecord(m, base, rec, valueLen, nowMs);
   } else {
     touchRecord(m, rec);
   }

@@ -326,7 +326,7 @@ export class ShmZone {
     const base = m.shardBase(shard);
     this.assertRecordFits(valueLen);
     markDirty(m, base, this.ownerId);
-    const rec = writeRecord(m, base, this.keyView, this.keyLength, this.keyHash, existing, valueLen, version, queue);
+    const rec = writeRecord(m, base, this.keyView, this.keyLength, this.keyHash, existing, valueLen, version, queue, nowMs);
     if (rec !== 0) expireFromTail(m, base, nowMs, SWEEP_PER_WRITE);
     return rec;
   }

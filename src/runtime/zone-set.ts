@@ -4,6 +4,8 @@ import { LimitReqZone, type LimitReqHandle } from '../zones/limit-req/limit-req-
 import { StickyZone, type StickyHandle } from '../zones/sticky/sticky-zone.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import type { NodeContext } from '../zones/node.js';
+import { DEFAULT_BUFFERS } from '../sync/options.js';
+import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES } from '../sync/protocol/constants.js';
 
 /** Every zone handle of a node: plain data that each worker attaches to. */
 export interface ZoneHandles {
@@ -25,12 +27,21 @@ export interface ZoneSet {
 /** Creates every zone of the configuration, in the primary, before any other thread starts. */
 export function createZones(config: ZonesyncConfig, node: NodeContext): { zones: ZoneSet; handles: ZoneHandles } {
   const zones = emptyZoneSet();
-  for (const zc of config.zones) addZone(zones, createZone(zc, node), zc);
+  const bufferBytes = config.stream?.sync?.buffers.sizeBytes ?? DEFAULT_BUFFERS.sizeBytes;
+  for (const zc of config.zones) addZone(zones, createZone(zc, node, bufferBytes), zc);
   return { zones, handles: handlesOf(zones) };
 }
 
-function createZone(zc: ZoneConfig, node: NodeContext): KeyvalZone | LimitReqZone | StickyZone {
-  const common = { name: zc.name, size: zc.sizeBytes, sync: zc.sync, node };
+/**
+ * The most key + value bytes a record of zone `name` may have to travel in one sync buffer
+ * of `bufferBytes`: what a data frame holding just that record leaves for them.
+ */
+export function maxSyncedBytes(name: string, bufferBytes: number): number {
+  return Math.max(0, bufferBytes - FRAME_HEADER_BYTES - Buffer.byteLength(name) - RECORD_HEADER_BYTES);
+}
+
+function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number): KeyvalZone | LimitReqZone | StickyZone {
+  const common = { name: zc.name, size: zc.sizeBytes, sync: zc.sync, node, ...(zc.sync ? { maxSyncedBytes: maxSyncedBytes(zc.name, bufferBytes) } : {}) };
   switch (zc.kind) {
     case 'keyval':
       return KeyvalZone.create({

@@ -25,6 +25,12 @@ export interface ZoneDescriptor {
   /** Whether the zone's changes are pushed to, and merged from, the cluster. */
   sync: boolean;
   originKeySuffix: boolean;
+  /**
+   * In a synced zone, the most key and payload bytes one record may have and still travel in
+   * one zone_sync_buffers buffer (its size less the frame header, the zone's name and the
+   * record header); a local write over it is refused. 0: no limit known (a zone not synced).
+   */
+  maxSyncedBytes: number;
 }
 
 /** Bytes the origin adds to a record key when `originKeySuffix`. */

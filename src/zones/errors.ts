@@ -1,9 +1,9 @@
-/** A write that found no room even after evicting the least recently used records. */
+/** A write that found no room: after removing expired records, and in zones that may (limit_req, sticky), after evicting the least recently used. */
 export class ZoneFullError extends Error {
   override name = 'ZoneFullError';
   readonly zone: string;
   constructor(zone: string, keyBytes: number, valueBytes: number) {
-    super(`zone "${zone}" is full: no room for a record of ${keyBytes} key and ${valueBytes} value bytes even after evicting the least recently used records`);
+    super(`zone "${zone}" is full: no room for a record of ${keyBytes} key and ${valueBytes} value bytes`);
     this.zone = zone;
   }
 }

@@ -22,6 +22,13 @@ export interface ZoneBaseOptions {
   node?: NodeContext;
   /** Wall clock in ms since the epoch (expiry, stamps); tests inject their own. */
   now?: () => number;
+  /**
+   * With `sync`: the most key and value bytes a record may have and still be sent in one
+   * zone_sync_buffers buffer (the node computes it from its configuration). A write over it
+   * is refused (ZoneArgumentError) rather than acknowledged and never replicated. Default:
+   * no limit.
+   */
+  maxSyncedBytes?: number;
 }
 
 /**
@@ -82,7 +89,7 @@ export abstract class ZoneBase<Settings> {
   /** Creates the zone's memory and the handle other threads attach with. */
   protected static createParts<S>(
     options: ZoneBaseOptions, module: ModuleName, moduleTag: ModuleTag, settings: S,
-    shape: { maxKeyBytes: number; keySuffixBytes?: number },
+    shape: { maxKeyBytes: number; keySuffixBytes?: number; eviction?: 'lru' | 'expired' },
   ): { handle: ZoneHandleOf<S>; shm: ShmZone; now: () => number } {
     checkZoneName(options.name);
     const now = options.now ?? Date.now;
@@ -93,6 +100,7 @@ export abstract class ZoneBase<Settings> {
         ...(options.shards === undefined ? {} : { shards: options.shards }),
         maxKeyBytes: shape.maxKeyBytes,
         keySuffixBytes: shape.keySuffixBytes ?? 0,
+        eviction: shape.eviction ?? 'lru',
       }, { ownerId: threadOwnerId(), now });
     } catch (e) {
       if (e instanceof RangeError) throw new ZoneArgumentError(`zone "${options.name}": ${e.message}`);
@@ -101,6 +109,7 @@ export abstract class ZoneBase<Settings> {
     const descriptor: ZoneDescriptor = {
       name: options.name, module, moduleTag, moduleVersion: 1, handle: shm.handle, sync: options.sync ?? false,
       originKeySuffix: (shape.keySuffixBytes ?? 0) === 4,
+      maxSyncedBytes: options.sync ? syncedBytesLimit(options) : 0,
     };
     const view = new Uint32Array(shm.userArea().buffer, shm.userArea().byteOffset, 2);
     view[0] = moduleTag;
@@ -172,6 +181,7 @@ export abstract class ZoneBase<Settings> {
     const shm = this.shm;
     const valueBytes = scratchText(value);
     shm.assertRecordFits(valueBytes);
+    this.assertSyncable(shm.keyLength, valueBytes);
     const version = this.stampLocal(expireAtMs, tombstone, nowMs);
     const shard = shm.shardOfKey();
     let rec = 0;
@@ -187,12 +197,24 @@ export abstract class ZoneBase<Settings> {
     if (rec === 0) throw new ZoneFullError(this.name, shm.keyLength, valueBytes);
   }
 
+  /** Refuses a record of a synced zone that could never be sent (larger than one sync buffer). */
+  protected assertSyncable(keyBytes: number, valueBytes: number): void {
+    const limit = this.handle.descriptor.maxSyncedBytes;
+    if (limit > 0 && keyBytes + valueBytes > limit) {
+      throw new ZoneArgumentError(`zone "${this.name}": a record of ${keyBytes} key and ${valueBytes} value bytes is larger than one zone_sync_buffers buffer can send (${limit} bytes of key and value)`);
+    }
+  }
+
   /**
-   * Deletes the current key. A synced zone writes a tombstone that reaches the cluster and
-   * expires when the record it replaces would have; a local zone removes the record.
-   * Returns whether a live value was there.
+   * Deletes the current key. A synced zone writes a tombstone that reaches the cluster; it
+   * lives `tombstoneTtlMs` past its own stamp (and never less than the record it replaces),
+   * which outlives every older version of the key anywhere, as long as no version lives
+   * longer than tombstoneTtlMs past its stamp (the module's longest lifetime: a version's
+   * expiry is its writer's wall clock plus its lifetime, and a stamp is never behind the
+   * writer's wall clock). A local zone removes the record. Returns whether a live value
+   * was there. Never fails for room: a tombstone takes no more than the record it replaces.
    */
-  protected deleteCurrent(): boolean {
+  protected deleteCurrent(tombstoneTtlMs: number): boolean {
     const shm = this.shm;
     const shard = shm.shardOfKey();
     let had = false;
@@ -204,8 +226,9 @@ export abstract class ZoneBase<Settings> {
       had = existing !== 0 && !shm.isTombstone(existing);
       if (had && !this.sync) shm.removeLocked(shard, existing);
       else if (had) {
-        const version = this.stampLocal(shm.expireAtMs(existing), true, nowMs);
+        const version = this.stampLocal(0, true, nowMs);
         this.outrank(existing);
+        version.expireAtMs = tombstoneExpiry(version.stampMs, tombstoneTtlMs, shm.expireAtMs(existing));
         full = shm.writeLocked(shard, existing, 0, version, true, nowMs) === 0;
       }
     } finally {
@@ -259,4 +282,17 @@ export abstract class ZoneBase<Settings> {
   stats(): ZoneStats {
     return this.shm.stats();
   }
+}
+
+/** A synced zone's limit on key + value bytes: its option, or none. */
+function syncedBytesLimit(options: ZoneBaseOptions): number {
+  const limit = options.maxSyncedBytes ?? 0;
+  if (!Number.isInteger(limit) || limit < 0) throw new ZoneArgumentError(`zone "${options.name}": maxSyncedBytes must be a whole number of bytes`);
+  return limit;
+}
+
+/** When a tombstone stamped at `stampMs` expires: `ttlMs` after its stamp, and never before `replacedExpireAtMs` (0 = never). */
+export function tombstoneExpiry(stampMs: number, ttlMs: number, replacedExpireAtMs: number): number {
+  if (ttlMs === 0 || replacedExpireAtMs === 0) return 0; // something may never expire: neither does the delete
+  return Math.max(stampMs + ttlMs, replacedExpireAtMs);
 }

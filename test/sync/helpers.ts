@@ -47,7 +47,7 @@ export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZ
     const moduleTag = spec.moduleTag ?? 1;
     descriptors.push({
       name: spec.name, module: MODULE_NAMES[moduleTag], moduleTag, moduleVersion: 1, handle: zone.handle, sync: true,
-      originKeySuffix: spec.originKeySuffix ?? false,
+      originKeySuffix: spec.originKeySuffix ?? false, maxSyncedBytes: 0,
     });
   }
   return { zones, descriptors };

@@ -52,11 +52,18 @@ describe('keyval zone', () => {
     expect(() => kv.set('k', 5 as never)).toThrow(/value must be a string/);
   });
 
-  it('a full zone evicts the least recently used; a value that cannot fit is a clear error', () => {
+  it('a full zone refuses a new key (ZoneFullError) and loses no acknowledged one; a value that cannot fit is a clear error', () => {
     const { kv } = zone({ size: '64k', shards: 1 });
-    for (let i = 0; i < 2000; i++) kv.set(`key${i}`, 'x'.repeat(100));
-    expect(kv.stats().evictions).toBeGreaterThan(0);
-    expect(kv.get('key1999')).toBe('x'.repeat(100));
+    let stored = 0;
+    expect(() => {
+      for (; stored < 2000; stored++) kv.set(`key${stored}`, 'x'.repeat(100));
+    }).toThrow(ZoneFullError);
+    expect(stored).toBeGreaterThan(100);
+    expect(kv.stats().evictions).toBe(0);
+    for (let i = 0; i < stored; i++) expect(kv.get(`key${i}`)).toBe('x'.repeat(100));
+    expect(kv.get(`key${stored}`)).toBeUndefined(); // the refused write changed nothing
+    kv.set('key0', 'y'.repeat(100)); // a rewrite in place still works
+    expect(kv.get('key0')).toBe('y'.repeat(100));
     expect(() => kv.set('big', 'x'.repeat(40_000))).toThrow(ZoneFullError);
     expect(() => kv.set('huge', 'x'.repeat(1 << 20))).toThrow(/larger than the largest block/);
     expect(expectSound(kv)).toEqual([]);
@@ -188,5 +195,49 @@ describe('keyval zone', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('expire and tombstones in a synced zone', () => {
+    const synced = (opts: Partial<Parameters<typeof KeyvalZone.create>[0]> = {}) =>
+      zone({ sync: true, timeout: '10s', node: createNodeContext(1), ...opts });
+
+    it.each([
+      { expireMs: 0, why: 'never expiring' },
+      { expireMs: 10_001, why: 'longer than the timeout' },
+      { expireMs: -1, why: 'negative' },
+      { expireMs: 1.5, why: 'not whole' },
+      { expireMs: Number.MAX_SAFE_INTEGER, why: 'past 2^53 - 1 from now' },
+    ])('refuses expire $expireMs ($why), changing nothing', ({ expireMs }) => {
+      const { kv } = synced();
+      expect(() => kv.set('k', 'v', { expireMs })).toThrow(ZoneArgumentError);
+      expect(kv.get('k')).toBeUndefined();
+      expect(kv.stats().records).toBe(0);
+    });
+
+    it('accepts expire from 1 ms to the timeout', () => {
+      const { kv } = synced();
+      kv.set('a', 'v', { expireMs: 1 });
+      kv.set('b', 'v', { expireMs: 10_000 });
+      expect(kv.get('b')).toBe('v');
+    });
+
+    it('a zone that does not sync still takes 0 (never) but not an expiry past 2^53 - 1', () => {
+      const { kv } = zone({ timeout: '10s' });
+      kv.set('forever', 'v', { expireMs: 0 });
+      expect(kv.entries()[0]!.expireAtMs).toBe(0);
+      expect(() => kv.set('k', 'v', { expireMs: 2 ** 53 })).toThrow(/too large/);
+    });
+
+    it('a tombstone lives the timeout past its own stamp, even when the deleted copy expired sooner', () => {
+      const { kv, t } = synced();
+      kv.set('k', 'v', { expireMs: 1_000 });
+      t.now += 500;
+      expect(kv.delete('k')).toBe(true);
+      const tomb = kv.versions().find((r) => r.key === 'k')!;
+      expect(tomb.tombstone).toBe(true);
+      expect(tomb.expireAtMs).toBe(tomb.stampMs + 10_000);
+      t.now += 9_000; // the deleted copy would have expired long ago: the tombstone is still there
+      expect(kv.versions().some((r) => r.key === 'k' && r.tombstone)).toBe(true);
+    });
   });
 });

@@ -56,7 +56,8 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
       throw new ZoneArgumentError(`keyval zone "${options.name}": type=prefix keys are at most ${MAX_PREFIX_BYTES} bytes`);
     }
     const settings: KeyvalSettings = { timeoutMs, type, stateFile: options.state ?? null };
-    const parts = ZoneBase.createParts(options, 'keyval', MODULE_KEYVAL, settings, { maxKeyBytes });
+    // Never evict a live record (or a tombstone, which must outlive older versions): a full zone refuses the write.
+    const parts = ZoneBase.createParts(options, 'keyval', MODULE_KEYVAL, settings, { maxKeyBytes, eviction: 'expired' });
     writeKeyType(parts.shm, type);
     const zone = new KeyvalZone(parts.handle, parts.shm, parts.now);
     if (settings.stateFile !== null) zone.loadState();
@@ -87,16 +88,29 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     return canonical;
   }
 
-  /** Sets a value; `expireMs` overrides the zone's timeout for this key (0 = never). */
+  /**
+   * Sets a value; `expireMs` overrides the zone's timeout for this key (0 = never). In a
+   * synced zone it must be from 1 ms to the timeout: a delete's tombstone lives `timeout`
+   * past its stamp, which outlives every older version only if none lives longer. Throws
+   * ZoneFullError, changing nothing, when the zone has no room without dropping a live key.
+   */
   set(key: string, value: string, options: { expireMs?: number } = {}): void {
     if (typeof value !== 'string') throw new ZoneArgumentError(`keyval zone "${this.name}": value must be a string`);
     const stored = this.storedKey(key);
     const ttl = options.expireMs ?? this.settings.timeoutMs;
-    if (!Number.isFinite(ttl) || ttl < 0) throw new ZoneArgumentError(`keyval zone "${this.name}": expire must be a non-negative number of ms`);
-    this.useKey(stored);
     const nowMs = this.now();
+    this.checkTtl(ttl, nowMs);
+    this.useKey(stored);
     this.writeText(value, ttl === 0 ? 0 : nowMs + ttl, false, nowMs);
     this.index.noteKey(stored, this.shm.keyLength);
+  }
+
+  private checkTtl(ttl: number, nowMs: number): void {
+    if (!Number.isInteger(ttl) || ttl < 0) throw new ZoneArgumentError(`keyval zone "${this.name}": expire must be a whole, non-negative number of ms`);
+    if (!Number.isSafeInteger(nowMs + ttl)) throw new ZoneArgumentError(`keyval zone "${this.name}": expire ${ttl} ms is too large (now + expire passes 2^53 - 1 ms)`);
+    if (this.sync && (ttl === 0 || ttl > this.settings.timeoutMs)) {
+      throw new ZoneArgumentError(`keyval zone "${this.name}": expire must be from 1 to ${this.settings.timeoutMs} ms (the zone's timeout) in a synced zone, not ${ttl}`);
+    }
   }
 
   /** The value of a key (exact match), or undefined when absent, expired or deleted. */
@@ -108,7 +122,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
   /** Deletes a key everywhere (a tombstone when the zone syncs). Returns whether it was there. */
   delete(key: string): boolean {
     this.useKey(this.storedKey(key));
-    return this.deleteCurrent();
+    return this.deleteCurrent(this.settings.timeoutMs);
   }
 
   /**
@@ -138,7 +152,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     for (const r of this.versions()) {
       if (r.tombstone) continue;
       this.useKey(r.key);
-      if (this.deleteCurrent()) n++;
+      if (this.deleteCurrent(this.settings.timeoutMs)) n++;
     }
     if (!this.sync) this.index.clear();
     return n;

@@ -105,7 +105,7 @@ export class StickyZone extends ZoneBase<StickySettings> {
   /** Forgets a session everywhere. Returns whether it was known. */
   forget(session: string): boolean {
     this.useSession(session);
-    return this.deleteCurrent();
+    return this.deleteCurrent(this.settings.timeoutMs);
   }
 
   private useSession(session: string): void {
