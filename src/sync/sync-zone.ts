@@ -13,7 +13,7 @@
 import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, copyBytes } from 'native-free-shm';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
-import { MERGE_SKIPPED, RecordMerger } from '../zones/merge.js';
+import { MERGE_INVALID, MERGE_SKIPPED, RecordMerger } from '../zones/merge.js';
 import { RoundBufferPool, type ByteHolder, type RoundBuffer } from './round-buffers.js';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../clock.js';
 import {
@@ -242,7 +242,7 @@ export class SyncZone {
         if (status === APPLY_INSERTED || status === APPLY_REPLACED) tally.applied++;
         else if (status === APPLY_IGNORED) tally.ignored++;
         else if (status === APPLY_NO_MEMORY) tally.noMemory++;
-        else if (status === MERGE_SKIPPED) tally.skipped++;
+        else if (status === MERGE_SKIPPED || status === MERGE_INVALID) tally.skipped++;
       }
     } finally {
       merger.release();

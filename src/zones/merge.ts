@@ -3,7 +3,7 @@ import {
 } from 'native-free-shm';
 import type { ZoneDescriptor } from './descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from './descriptor.js';
-import { KEY_TYPE_STRING, MatchIndex } from './keyval/match-index.js';
+import { KEY_TYPE_IP, KEY_TYPE_STRING, MatchIndex, canonicalStoredIpKey } from './keyval/match-index.js';
 
 /**
  * One record as the wire carries it: where its key and payload bytes are in a buffer, and
@@ -23,7 +23,13 @@ export interface WireRecord {
 
 /** merge() refused the record: it has expired, or is larger than this zone can ever hold. */
 export const MERGE_SKIPPED = -1;
-export type MergeStatus = ApplyStatus | typeof MERGE_SKIPPED;
+/**
+ * merge() refused the record: no local write could have made it (an empty key; in a keyval
+ * type=ip zone, a key that is not an address or block in canonical form; a sticky session
+ * with no server), so that nothing lands that the API could not then read or remove.
+ */
+export const MERGE_INVALID = -2;
+export type MergeStatus = ApplyStatus | typeof MERGE_SKIPPED | typeof MERGE_INVALID;
 
 /**
  * THE merge of a record made elsewhere into a zone: records from peers (the sync thread),
@@ -42,6 +48,8 @@ export class RecordMerger {
   readonly zone: ShmZone;
   private readonly suffixBytes: number;
   private readonly index: MatchIndex | null;
+  private readonly ipKeys: boolean;
+  private readonly needsPayload: boolean;
   private readonly version = new RecordVersion();
   private readonly decoder = new TextDecoder();
   /** The shard whose lock this merger holds between two merges of a batch, or -1. */
@@ -52,6 +60,17 @@ export class RecordMerger {
     this.suffixBytes = descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
     const index = new MatchIndex(zone);
     this.index = descriptor.module === 'keyval' && index.keyType !== KEY_TYPE_STRING ? index : null;
+    this.ipKeys = this.index !== null && index.keyType === KEY_TYPE_IP;
+    this.needsPayload = descriptor.module === 'sticky';
+  }
+
+  /** Whether a local write could have made this record (see MERGE_INVALID). */
+  private valid(bytes: Uint8Array, r: WireRecord): boolean {
+    if (r.keyLength === 0) return false;
+    if (this.needsPayload && !r.tombstone && r.payloadLength === 0) return false;
+    if (!this.ipKeys) return true;
+    const key = this.decoder.decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength));
+    return canonicalStoredIpKey(key) === key;
   }
 
   /** Merges the record whose bytes are in `bytes`; `nowMs` decides expiry. */
@@ -60,6 +79,7 @@ export class RecordMerger {
     const keyLength = r.keyLength + this.suffixBytes;
     if ((r.expireAtMs !== 0 && r.expireAtMs <= nowMs) || keyLength > zone.memory.maxKeyBytes
       || RECORD_HEADER_BYTES + keyLength + r.payloadLength > zone.maxRecordBytes) return MERGE_SKIPPED;
+    if (!this.valid(bytes, r)) return MERGE_INVALID;
     zone.setKeyBytes(bytes, r.keyOffset, r.keyLength);
     if (this.suffixBytes !== 0) zone.appendKeyU32(r.origin);
     const shard = zone.shardOfKey();

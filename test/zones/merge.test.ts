@@ -2,7 +2,7 @@
 // (kept across a batch of one shard, always released, also when a merge throws).
 import { describe, expect, it } from 'vitest';
 import { APPLY_IGNORED, APPLY_INSERTED, APPLY_REPLACED } from 'native-free-shm';
-import { KeyvalZone, MERGE_SKIPPED, RecordMerger, createNodeContext, type WireRecord } from '../../dist/zones/index.js';
+import { KeyvalZone, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, StickyZone, createNodeContext, type WireRecord } from '../../dist/zones/index.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -74,5 +74,29 @@ describe('RecordMerger', () => {
     expect(kv.shm.holdsAnyLock(kv.shm.ownerId)).toBe(false);
     expect(merger.mergeOne(bytes, r, NOW)).toBe(APPLY_INSERTED);
     expect(kv.get('k')).toBe('value');
+  });
+
+  it.each([
+    ['an empty key', 'string', '', 'v'],
+    ['a key that is not an address', 'ip', 'not-an-address', 'v'],
+    ['an address with a port', 'ip', '1.2.3.4:80', 'v'],
+    ['a block not in canonical form', 'ip', '10.1.2.3/8', 'v'],
+    ['an IPv6 block not in canonical form', 'ip', '2001:DB8::/32', 'v'],
+  ] as const)('refuses %s (MERGE_INVALID), as the API would', (_what, type, key, value) => {
+    const kv = KeyvalZone.create({ name: 'v', size: '256k', type, sync: true, timeout: '1h', node: createNodeContext(1), now: () => NOW });
+    const merger = new RecordMerger(kv.shm, kv.handle.descriptor);
+    const { bytes, r } = wire(key, value);
+    expect(merger.mergeOne(bytes, r, NOW)).toBe(MERGE_INVALID);
+    expect(kv.stats().records).toBe(0);
+    const good = wire(type === 'ip' ? '10.0.0.0/8' : 'k', 'v');
+    expect(merger.mergeOne(good.bytes, good.r, NOW)).toBe(APPLY_INSERTED);
+  });
+
+  it('refuses a sticky session with no server, but not a sticky tombstone', () => {
+    const sticky = StickyZone.create({ name: 's', size: '256k', sync: true, node: createNodeContext(1), now: () => NOW });
+    const merger = new RecordMerger(sticky.shm, sticky.handle.descriptor);
+    const empty = wire('session', '');
+    expect(merger.mergeOne(empty.bytes, empty.r, NOW)).toBe(MERGE_INVALID);
+    expect(merger.mergeOne(empty.bytes, { ...empty.r, tombstone: true, expireAtMs: NOW + 1000 }, NOW)).toBe(APPLY_INSERTED);
   });
 });

@@ -1,0 +1,39 @@
+// Records a peer pushes are held to what the API itself would accept, on a real node: an empty
+// key, or a key of a type=ip zone that is not an address or block in canonical form, is refused
+// and counted, the rest of the frame stream goes on, and nothing lands that the API could not
+// then read or remove.
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawPeer, helloFrame, keyvalFrame } from '../util/raw-peer.js';
+import { NodeProcess, api, clusterConfig, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+
+describe('records from a peer are validated as the API validates them (real node)', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('refuses an empty key and malformed addresses, merges the valid records around them', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const [h, s] = await freePorts(2);
+    const self = { http: h!, sync: s! };
+    const node = new NodeProcess(writeConfig(dir, 'n.conf', clusterConfig(self, [self])));
+    cleanups.push(() => node.stop());
+    await node.ready();
+
+    const peer = await RawPeer.open(`127.0.0.1:${s}`);
+    cleanups.push(() => peer.destroy());
+    const zones = [{ name: 'one', moduleTag: 1, moduleVersion: 1 }, { name: 'denylist', moduleTag: 1, moduleVersion: 1 }];
+    peer.send(helloFrame(0x7eed, 'raw', zones));
+    peer.send(keyvalFrame('one', '', 'empty key', 0x7eed));
+    peer.send(keyvalFrame('denylist', 'not-an-address', 'x', 0x7eed));
+    peer.send(keyvalFrame('denylist', '10.1.2.3/8', 'not canonical', 0x7eed)); // the API stores it as 10.0.0.0/8
+    peer.send(keyvalFrame('denylist', '::ffff:1.2.3.4:5', 'x', 0x7eed));
+    peer.send(keyvalFrame('denylist', '10.0.0.0/8', 'ok', 0x7eed));
+    peer.send(keyvalFrame('one', 'good', 'v', 0x7eed));
+
+    await waitFor(async () => (await api(h!, '/api/9/http/keyvals/one')).body.good === 'v', 10_000, () => `the valid record never landed:\n${node.output}`);
+    expect((await api(h!, '/api/9/http/keyvals/one')).body).toEqual({ good: 'v' });
+    expect((await api(h!, '/api/9/http/keyvals/denylist')).body).toEqual({ '10.0.0.0/8': 'ok' });
+  });
+});
