@@ -4,7 +4,7 @@ import {
   RECORD_HEADER_BYTES, R_FLAGS, R_HASH_NEXT, R_KEY, R_KEY_LEN, R_LRU_NEXT, R_LRU_PREV,
   R_OUT_NEXT, R_OUT_PREV, R_VALUE_LEN, SHARD_HEADER_BYTES, SLAB_STAT_WORDS, STAT_TOTAL, STAT_USED,
   S_CLASS_STATS, S_DIRTY, S_FREE_PAGES, S_FREE_RUNS, S_LARGE_STATS, S_LRU_HEAD, S_OUT_HEAD, S_PARTIAL,
-  S_PENDING, S_RECORDS, TAG_FREE, TAG_FREE_TAIL, TAG_LARGE, TAG_SMALL,
+  S_PENDING, S_RECORDS, S_TOMBSTONES, TAG_FREE, TAG_FREE_TAIL, TAG_LARGE, TAG_SMALL,
 } from './layout.js';
 import type { ShmZone } from './zone.js';
 import { hashView } from './hash.js';
@@ -62,6 +62,9 @@ function checkShard(zone: ShmZone, shard: number, report: Report): void {
     if (!(m.u8[rec + R_FLAGS]! & FLAG_QUEUED)) report(`record ${rec} is in the output queue without the queued flag`);
   });
   if (records.size !== m.u32[w + S_RECORDS]) report(`table holds ${records.size} records, counter says ${m.u32[w + S_RECORDS]}`);
+  let tombstones = 0;
+  for (const rec of records) if (m.u8[rec + R_FLAGS]! & FLAG_TOMBSTONE) tombstones++;
+  if (tombstones !== m.u32[w + S_TOMBSTONES]) report(`table holds ${tombstones} tombstones, counter says ${m.u32[w + S_TOMBSTONES]}`);
   if (slab.blocks.size !== records.size) report(`${slab.blocks.size} slab blocks in use for ${records.size} records`);
 }
 

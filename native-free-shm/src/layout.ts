@@ -68,6 +68,8 @@ export const S_OUT_TAIL = 25;
 export const S_FREE_RUNS = 26; // head of the list of free page runs: page index + 1, 0 = none
 export const S_FREE_PAGES = 27;
 export const S_RESETS = 28;
+/** Records of the shard that are tombstones (FLAG_TOMBSTONE): S_RECORDS less these are live or expired. */
+export const S_TOMBSTONES = 29;
 /** Third line: touched by waiters only, so contention counting does not disturb the lock line. */
 export const S_LOCK_WAITS = 32;
 /** Per size class statistics, SLAB_STAT_WORDS words each. */

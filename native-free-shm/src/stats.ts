@@ -2,7 +2,7 @@ import type { ZoneMemory } from './memory.js';
 import {
   SLAB_STAT_WORDS, STAT_FAILS, STAT_REQS, STAT_TOTAL, STAT_USED, S_ALLOC_FAILURES,
   S_CLASS_STATS, S_EVICTIONS, S_EXPIRED, S_FREE_PAGES, S_LARGE_STATS, S_LOCK_WAITS, S_PENDING,
-  S_RECORDS, S_RESETS,
+  S_RECORDS, S_RESETS, S_TOMBSTONES,
 } from './layout.js';
 
 export interface SlabClassStats {
@@ -18,6 +18,8 @@ export interface ZoneStats {
   sizeBytes: number;
   shards: number;
   records: number;
+  /** Of `records`, the tombstones (deleted keys kept so that the delete reaches and holds in the cluster). */
+  tombstones: number;
   /** Records in output queues, waiting for the sync side. */
   pending: number;
   evictions: number;
@@ -41,7 +43,7 @@ export function readStats(m: ZoneMemory): ZoneStats {
     classes.push({ sizeBytes: m.classes.classSizeBytes(c), totalChunks: 0, usedChunks: 0, requests: 0, failures: 0 });
   }
   const s: ZoneStats = {
-    sizeBytes: m.sizeBytes, shards: m.shardCount, records: 0, pending: 0, evictions: 0, allocFailures: 0,
+    sizeBytes: m.sizeBytes, shards: m.shardCount, records: 0, tombstones: 0, pending: 0, evictions: 0, allocFailures: 0,
     expired: 0, lockWaits: 0, resets: 0, pagesTotal: m.pagesPerShard * m.shardCount, pagesFree: 0,
     largePagesUsed: 0, bytesFree: 0, classes,
   };
@@ -49,6 +51,7 @@ export function readStats(m: ZoneMemory): ZoneStats {
   for (let i = 0; i < m.shardCount; i++) {
     const w = m.shardBase(i) >>> 2;
     s.records += u32[w + S_RECORDS]!;
+    s.tombstones += u32[w + S_TOMBSTONES]!;
     s.pending += u32[w + S_PENDING]!;
     s.evictions += u32[w + S_EVICTIONS]!;
     s.allocFailures += u32[w + S_ALLOC_FAILURES]!;

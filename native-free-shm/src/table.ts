@@ -9,7 +9,7 @@ import {
   FLAG_QUEUED, FLAG_REFERENCED, FLAG_TOMBSTONE, MAX_LOGICAL, RECORD_HEADER_BYTES, R_EXPIRE_AT, R_FLAGS, R_HASH_NEXT, R_KEY,
   R_KEY_LEN, R_LOGICAL, R_LRU_NEXT, R_LRU_PREV, R_ORIGIN, R_OUT_NEXT, R_OUT_PREV, R_STAMP_MS, R_USER,
   R_VALUE_LEN, SHARD_HEADER_BYTES, S_DIRTY, S_EVICTIONS, S_ALLOC_FAILURES, S_EXPIRED, S_LRU_HEAD,
-  S_OUT_HEAD, S_PENDING, S_RECORDS,
+  S_OUT_HEAD, S_PENDING, S_RECORDS, S_TOMBSTONES,
 } from './layout.js';
 
 /**
@@ -154,6 +154,7 @@ export function removeRecord(m: ZoneMemory, base: number, rec: number): void {
   chainUnlink(m, base, rec, 0);
   queueRemove(m, w + S_LRU_HEAD, R_LRU_PREV, R_LRU_NEXT, rec);
   if (m.u8[rec + R_FLAGS]! & FLAG_QUEUED) outQueueRemove(m, base, rec);
+  if (m.u8[rec + R_FLAGS]! & FLAG_TOMBSTONE) m.u32[w + S_TOMBSTONES]--;
   m.u32[w + S_RECORDS]--;
   slabFree(m, base, rec);
 }
@@ -317,7 +318,7 @@ function evict(m: ZoneMemory, base: number, victim: number): void {
   m.u32[(base >>> 2) + S_EVICTIONS]++;
 }
 
-function setVersion(m: ZoneMemory, rec: number, version: RecordVersion, valueLen: number): void {
+function setVersion(m: ZoneMemory, base: number, rec: number, version: RecordVersion, valueLen: number): void {
   assert(version.logical >= 0 && version.logical <= MAX_LOGICAL, 'record: logical counter out of 0..0xffff');
   m.u32[(rec + R_ORIGIN) >>> 2] = version.origin;
   m.u16[(rec + R_LOGICAL) >>> 1] = version.logical;
@@ -325,8 +326,10 @@ function setVersion(m: ZoneMemory, rec: number, version: RecordVersion, valueLen
   m.f64[(rec + R_STAMP_MS) >>> 3] = version.stampMs;
   m.f64[(rec + R_EXPIRE_AT) >>> 3] = version.expireAtMs;
   m.u8[rec + R_USER] = version.user;
-  const kept = m.u8[rec + R_FLAGS]! & (FLAG_QUEUED | FLAG_REFERENCED);
-  m.u8[rec + R_FLAGS] = kept | (version.tombstone ? FLAG_TOMBSTONE : 0);
+  const flags = m.u8[rec + R_FLAGS]!;
+  const wasTombstone = (flags & FLAG_TOMBSTONE) !== 0;
+  if (wasTombstone !== version.tombstone) m.u32[(base >>> 2) + S_TOMBSTONES] += version.tombstone ? 1 : -1;
+  m.u8[rec + R_FLAGS] = (flags & (FLAG_QUEUED | FLAG_REFERENCED)) | (version.tombstone ? FLAG_TOMBSTONE : 0);
 }
 
 /** A new record of the key, linked in its chain and at the LRU head; writeRecord then sets its version (setVersion). */
@@ -388,7 +391,7 @@ export function writeRecord(
     touchRecord(m, rec);
   }
   if (rec === 0) return 0;
-  setVersion(m, rec, version, valueLen);
+  setVersion(m, base, rec, version, valueLen);
   const queued = (m.u8[rec + R_FLAGS]! & FLAG_QUEUED) !== 0;
   if (queue && !queued) {
     queuePushTail(m, (base >>> 2) + S_OUT_HEAD, R_OUT_PREV, R_OUT_NEXT, rec);
