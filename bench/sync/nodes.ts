@@ -3,7 +3,7 @@ import { zoneSet } from '../lib/shm-strings.js';
 import { ShmZone } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { startSyncThread, type SyncOptionsInput, type SyncThreadHandle } from '../../dist/sync/index.js';
-import type { ZoneDescriptor } from '../../dist/zones/descriptor.js';
+import { MODULE_KEYVAL, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
 
 export const KEY_BYTES = 32;
 export const VALUE_BYTES = 64;
@@ -26,7 +26,7 @@ export function makeNode(nodeId: number, records: number): BenchNode {
   const clockBuffer = SharedHybridClock.createBuffer();
   return {
     nodeId, zone, clockBuffer, clock: new SharedHybridClock(clockBuffer, 1), thread: null,
-    descriptors: [{ name: 'kv', module: 'keyval', moduleTag: 1, moduleVersion: 1, handle: zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }],
+    descriptors: [{ name: 'kv', module: 'keyval', moduleTag: MODULE_KEYVAL, moduleVersion: 1, handle: zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }],
   };
 }
 

@@ -2,13 +2,13 @@
 // a frame longer than its limit (one zone_sync_buffers size): the record that would pass it
 // does not fit (a new frame takes it), and one that passes an empty frame never fits.
 import { describe, expect, it } from 'vitest';
+import { MODULE_KEYVAL } from '../../dist/zones/descriptor.js';
 import {
-  DOES_NOT_FIT, FRAME_HEADER_BYTES, FrameReader, FrameWriter, MODULE_TAG_KEYVAL, MODULE_VERSION, NEVER_FITS, RECORD_HEADER_BYTES,
-  zoneFrameHeader,
+  DOES_NOT_FIT, FRAME_HEADER_BYTES, FrameReader, FrameWriter, MODULE_VERSION, NEVER_FITS, RECORD_HEADER_BYTES, zoneFrameHeader,
 } from '../../dist/sync/protocol/index.js';
 import { readAll, utf8 } from './helpers.js';
 
-const ZONE = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+const ZONE = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
 const FRAME_BYTES = 150;
 /** A record of 40 bytes on the wire: three fit a 150-byte frame of zone "kv" (14-byte header, 134 bytes), not four. */
 const KEY = utf8('k'.repeat(6));

@@ -3,14 +3,12 @@
 // or a malformed result, never an exception.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY } from '../../dist/zones/descriptor.js';
 import {
   DOES_NOT_FIT,
   FrameReader,
   FrameWriter,
   LIMIT_REQ_PAYLOAD_BYTES,
-  MODULE_TAG_KEYVAL,
-  MODULE_TAG_LIMIT_REQ,
-  MODULE_TAG_STICKY,
   MODULE_VERSION,
   NEVER_FITS,
   zoneFrameHeader,
@@ -35,7 +33,7 @@ type RecordInput = typeof recordArb extends fc.Arbitrary<infer T> ? T : never;
 
 const zoneArb = fc.record({
   name: fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }),
-  moduleTag: fc.constantFrom(MODULE_TAG_KEYVAL, MODULE_TAG_STICKY),
+  moduleTag: fc.constantFrom(MODULE_KEYVAL, MODULE_STICKY),
 });
 
 function expectedRecord(r: RecordInput): DecodedRecord {
@@ -107,7 +105,7 @@ describe('round trips', () => {
   it('limit_req shares round-trip', () => {
     fc.assert(
       fc.property(fc.array(recordArb, { maxLength: 30 }), (records) => {
-        const zone = zoneFrameHeader('limits', MODULE_TAG_LIMIT_REQ, MODULE_VERSION);
+        const zone = zoneFrameHeader('limits', MODULE_LIMIT_REQ, MODULE_VERSION);
         // A live share is exactly 12 bytes; a tombstone carries none.
         const shares = records.map((r) => ({
           ...r,
@@ -132,7 +130,7 @@ describe('round trips', () => {
         fc.array(fc.nat({ max: 20_000 }), { maxLength: 60 }),
         fc.integer({ min: 700, max: 4096 }),
         (items, cuts, recvBytes) => {
-          const zone = zoneFrameHeader('sessions', MODULE_TAG_KEYVAL, MODULE_VERSION);
+          const zone = zoneFrameHeader('sessions', MODULE_KEYVAL, MODULE_VERSION);
           const parts: Uint8Array[] = [];
           for (const item of items) {
             if (Array.isArray(item)) {
@@ -206,7 +204,7 @@ describe('hostile input never throws', () => {
         fc.array(recordArb, { minLength: 1, maxLength: 10 }),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }),
         (records, flips) => {
-          const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+          const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
           const bytes = writeRecords(zone, records).bytes.slice();
           for (const [at, value] of flips) bytes[at % bytes.length] = value;
           const events = readAll(new FrameReader(RECV_BUFFER_BYTES), [bytes]);

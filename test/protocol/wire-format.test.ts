@@ -1,13 +1,12 @@
 // Byte-for-byte checks against docs/PROTOCOL.md's tables: every frame written by
 // hand, field by field, and compared with what the writer produces.
 import { describe, expect, it } from 'vitest';
+import { MODULE_KEYVAL, MODULE_LIMIT_REQ } from '../../dist/zones/descriptor.js';
 import {
   DOES_NOT_FIT,
   FRAME_HEADER_BYTES,
   FrameWriter,
   LIMIT_REQ_PAYLOAD_BYTES,
-  MODULE_TAG_KEYVAL,
-  MODULE_TAG_LIMIT_REQ,
   MODULE_VERSION,
   NEVER_FITS,
   PING_FRAME_BYTES,
@@ -38,7 +37,7 @@ describe('constants', () => {
 
 describe('data frame', () => {
   it('keyval: a live record and a tombstone, byte for byte', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     expect(toHex(zone.dataHeader)).toBe('00 00 00 00 00 01 00 02 00 01 00 01 6b 76');
     const writer = new FrameWriter(new Uint8Array(256));
     expect(writer.beginDataFrame(zone)).toBe(true);
@@ -55,7 +54,7 @@ describe('data frame', () => {
   });
 
   it('limit_req: excess u32 then last u64', () => {
-    const zone = zoneFrameHeader('lr', MODULE_TAG_LIMIT_REQ, MODULE_VERSION);
+    const zone = zoneFrameHeader('lr', MODULE_LIMIT_REQ, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(128));
     writer.beginDataFrame(zone);
     const keyOffset = writer.beginRecord(0, 1, LIMIT_REQ_PAYLOAD_BYTES, 3, 1, 0, 0);
@@ -72,7 +71,7 @@ describe('data frame', () => {
   });
 
   it('reports a record that does not fit as DOES_NOT_FIT, and one too large for any buffer as NEVER_FITS', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(14 + 28 + 10)); // room for exactly 10 bytes of key + payload
     writer.beginDataFrame(zone);
     expect(writer.appendRecord(0, 1, 1, 0, 0, utf8('k'), new Uint8Array(10))).toBe(NEVER_FITS);
@@ -90,7 +89,7 @@ describe('data frame', () => {
   });
 
   it('a key longer than 65535 bytes never fits', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(200_000));
     writer.beginDataFrame(zone);
     expect(writer.beginRecord(0, 65536, 0, 1, 1, 0, 0)).toBe(NEVER_FITS);
@@ -98,7 +97,7 @@ describe('data frame', () => {
   });
 
   it('refuses a header that does not fit, and rejects misuse', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(13));
     expect(writer.beginDataFrame(zone)).toBe(false);
     expect(() => writer.beginRecord(0, 1, 0, 1, 1, 0, 0)).toThrow(/without an open data frame/);
@@ -108,11 +107,11 @@ describe('data frame', () => {
     expect(() => big.appendRecord(0x02, 1, 1, 0, 0, utf8('k'), utf8('v'))).toThrow(/flags/);
     expect(() => big.appendRecord(0, 1, 1, 0, 2 ** 53, utf8('k'), utf8('v'))).toThrow(/u64/);
     expect(() => big.appendRecord(0, 2 ** 32, 1, 0, 0, utf8('k'), utf8('v'))).toThrow(/origin/);
-    expect(() => zoneFrameHeader('', MODULE_TAG_KEYVAL, 1)).toThrow(/empty/);
+    expect(() => zoneFrameHeader('', MODULE_KEYVAL, 1)).toThrow(/empty/);
   });
 
   it('abandonDataFrame forgets the open frame', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(100));
     writer.writePing(1, 0);
     writer.beginDataFrame(zone);
@@ -148,7 +147,7 @@ describe('control frames', () => {
   });
 
   it('SNAPSHOT_BEGIN and SNAPSHOT_END name the zone', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     expect(snapshotBeginFrameLength(zone)).toBe(19);
     expect(snapshotEndFrameLength(zone)).toBe(15);
     const writer = new FrameWriter(new Uint8Array(64));
@@ -173,7 +172,7 @@ describe('control frames', () => {
   });
 
   it('control writers report DOES_NOT_FIT and write nothing', () => {
-    const zone = zoneFrameHeader('kv', MODULE_TAG_KEYVAL, MODULE_VERSION);
+    const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(20));
     expect(writer.writePing(1, 0)).toBe(DOES_NOT_FIT);
     expect(writer.writeHello(1, 1, 0, 'node', [])).toBe(DOES_NOT_FIT);

@@ -4,7 +4,7 @@
 import { ShmZone, ZoneCursor } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { SyncEngine, type SyncOptionsInput } from '../../dist/sync/index.js';
-import type { ZoneDescriptor } from '../../dist/zones/descriptor.js';
+import { MODULE_KEYVAL, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
 import { SimNetwork } from './network.js';
 import { World, type Rng } from './world.js';
 import { zoneSet } from '../../dist-bench/lib/shm-strings.js';
@@ -33,7 +33,7 @@ class SimNode {
   constructor(readonly cluster: SimCluster, readonly id: number, readonly address: string, readonly skewMs: number) {
     const timers = cluster.world.timers(skewMs);
     this.zone = ShmZone.create({ sizeBytes: 256 * 1024, shards: 2 }, { now: timers.wallMs });
-    this.descriptors = [{ name: 'kv', module: 'keyval', moduleTag: 1, moduleVersion: 1, handle: this.zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }];
+    this.descriptors = [{ name: 'kv', module: 'keyval', moduleTag: MODULE_KEYVAL, moduleVersion: 1, handle: this.zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }];
     this.clock = new SharedHybridClock(this.clockBuffer, 1, timers.wallMs);
     this.engine = this.newEngine();
   }

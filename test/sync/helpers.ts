@@ -3,12 +3,12 @@
 import { ShmZone, ZoneCursor } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { SyncEngine, type SyncLogger, type SyncOptionsInput, type Transport } from '../../dist/sync/index.js';
-import type { ZoneDescriptor } from '../../dist/zones/descriptor.js';
+import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, type ModuleName, type ModuleTag, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
 import { zoneGet, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 export interface ZoneSpec {
   name: string;
-  moduleTag?: 1 | 2 | 3;
+  moduleTag?: ModuleTag;
   originKeySuffix?: boolean;
   sizeBytes?: number;
   shards?: number;
@@ -36,7 +36,7 @@ export function memoryLogger(lines: LogLine[]): SyncLogger {
   };
 }
 
-const MODULE_NAMES = { 1: 'keyval', 2: 'limit_req', 3: 'sticky' } as const;
+const MODULE_NAMES: Record<ModuleTag, ModuleName> = { [MODULE_KEYVAL]: 'keyval', [MODULE_LIMIT_REQ]: 'limit_req', [MODULE_STICKY]: 'sticky' };
 
 export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZone>; descriptors: ZoneDescriptor[] } {
   const zones = new Map<string, ShmZone>();
@@ -44,7 +44,7 @@ export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZ
   for (const spec of specs) {
     const zone = ShmZone.create({ sizeBytes: spec.sizeBytes ?? 512 * 1024, shards: spec.shards ?? 2 });
     zones.set(spec.name, zone);
-    const moduleTag = spec.moduleTag ?? 1;
+    const moduleTag = spec.moduleTag ?? MODULE_KEYVAL;
     descriptors.push({
       name: spec.name, module: MODULE_NAMES[moduleTag], moduleTag, moduleVersion: 1, handle: zone.handle, sync: true,
       originKeySuffix: spec.originKeySuffix ?? false, maxSyncedBytes: 0,

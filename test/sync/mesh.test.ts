@@ -1,5 +1,6 @@
 // Nodes over real sockets on 127.0.0.1 converge: full mesh, snapshots, tombstones, expiry.
 import { afterEach, describe, expect, it } from 'vitest';
+import { MODULE_LIMIT_REQ } from '../../dist/zones/descriptor.js';
 import { TestNode, sameRecords, startMesh, stopAll, waitFor } from './helpers.js';
 import { RecordVersion } from 'native-free-shm';
 
@@ -131,7 +132,7 @@ describe('a full mesh over TCP converges', () => {
   });
 
   it('limit_req shares: one record per (key, origin), the origin suffix stays off the wire', async () => {
-    const specs = [{ name: 'lr', moduleTag: 2 as const, originKeySuffix: true }];
+    const specs = [{ name: 'lr', moduleTag: MODULE_LIMIT_REQ, originKeySuffix: true }];
     const [a, b] = makeNodes(2, specs);
     await startMesh(nodes);
     // A share: wire key "ip1", origin suffix in memory, payload excess u32 + last u64.

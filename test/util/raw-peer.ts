@@ -3,6 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { FRAME_CONTROL, FRAME_MALFORMED, FRAME_NEED_MORE, FrameReader, FrameWriter } from '../../dist/sync/protocol/index.js';
 import type { ControlMessage, HelloZone } from '../../dist/sync/protocol/index.js';
+import { MODULE_KEYVAL } from '../../dist/zones/descriptor.js';
 
 export class RawPeer {
   readonly socket: Socket;
@@ -56,7 +57,7 @@ export class RawPeer {
   }
 }
 
-export function helloFrame(nodeId: number, nodeName = 'raw', zones: HelloZone[] = [{ name: 'kv', moduleTag: 1, moduleVersion: 1 }]): Uint8Array {
+export function helloFrame(nodeId: number, nodeName = 'raw', zones: HelloZone[] = [{ name: 'kv', moduleTag: MODULE_KEYVAL, moduleVersion: 1 }]): Uint8Array {
   const w = new FrameWriter(new Uint8Array(4096));
   w.writeHello(nodeId, Date.now(), 0, nodeName, zones);
   return w.written().slice();

@@ -15,15 +15,8 @@ export const FRAME_MODULE_VERSION_OFFSET = 10; // u16
 export const FRAME_HEADER_BYTES = 12;
 export const FRAME_NAME_OFFSET = FRAME_HEADER_BYTES;
 
+/** module_tag of control frames; the tags of data frames are the zones' (zones/descriptor.ts). */
 export const MODULE_TAG_CONTROL = 0;
-export const MODULE_TAG_KEYVAL = 1;
-export const MODULE_TAG_LIMIT_REQ = 2;
-export const MODULE_TAG_STICKY = 3;
-export type ModuleTag =
-  | typeof MODULE_TAG_CONTROL
-  | typeof MODULE_TAG_KEYVAL
-  | typeof MODULE_TAG_LIMIT_REQ
-  | typeof MODULE_TAG_STICKY;
 
 /** Record format version of keyval, limit_req and sticky. */
 export const MODULE_VERSION = 1;

@@ -25,14 +25,13 @@ import {
   FRAME_NAME_LEN_OFFSET,
   FRAME_VERSION_OFFSET,
   MODULE_TAG_CONTROL,
-  MODULE_TAG_KEYVAL,
-  MODULE_TAG_STICKY,
   MODULE_VERSION,
   PROTOCOL_VERSION,
   RECORD_LEN_FIELD_BYTES,
   RECORD_LEN_OFFSET,
   U32_MAX,
 } from './constants.js';
+import { MODULE_KEYVAL, MODULE_STICKY } from '../../zones/descriptor.js';
 import { decodeControl } from './control.js';
 import type { ControlMessage } from './control.js';
 import { malformed } from './malformed.js';
@@ -273,5 +272,5 @@ export class FrameReader {
 }
 
 function isKnownDataSignature(moduleTag: number, moduleVersion: number): boolean {
-  return moduleTag >= MODULE_TAG_KEYVAL && moduleTag <= MODULE_TAG_STICKY && moduleVersion === MODULE_VERSION;
+  return moduleTag >= MODULE_KEYVAL && moduleTag <= MODULE_STICKY && moduleVersion === MODULE_VERSION;
 }

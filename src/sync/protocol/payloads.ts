@@ -4,9 +4,9 @@
 
 import {
   LIMIT_REQ_PAYLOAD_BYTES,
-  MODULE_TAG_LIMIT_REQ,
   RECORD_FLAG_TOMBSTONE,
 } from './constants.js';
+import { MODULE_LIMIT_REQ } from '../../zones/descriptor.js';
 import { assertU32 } from './frame-header.js';
 import { decodeUtf8, utf8ByteLength, writeUtf8 } from './utf8.js';
 import { readSafeU64, writeSafeU64 } from './wire-buffer.js';
@@ -107,5 +107,5 @@ export function payloadLengthValid(moduleTag: number, flags: number, payloadLeng
 
 /** False for modules whose payloads are any length: payloadLengthValid accepts all of theirs. */
 export function hasPayloadLengthRule(moduleTag: number): boolean {
-  return moduleTag === MODULE_TAG_LIMIT_REQ;
+  return moduleTag === MODULE_LIMIT_REQ;
 }
