@@ -12,12 +12,11 @@ import {
   FRAME_NEED_MORE,
   FrameReader,
   FrameWriter,
-  MODULE_TAG_KEYVAL,
   MODULE_VERSION,
-  decodeKeyvalPayload,
   zoneFrameHeader,
 } from '../../dist/sync/protocol/index.js';
-import { toHex } from './helpers.js';
+import { MODULE_KEYVAL } from '../../dist/zones/descriptor.js';
+import { appendRecord, toHex } from './helpers.js';
 
 const PROTOCOL_DOC = fileURLToPath(new URL('../../docs/PROTOCOL.md', import.meta.url));
 
@@ -68,9 +67,9 @@ describe('the worked examples of docs/PROTOCOL.md', () => {
     const record = { origin: NODE_ID, stampMs: STAMP_MS, stampLogical: 1, expireAtMs: 1_700_000_600_000, key: 'k', value: 'v' };
     const doc = docExample('keyval-data-frame');
     const encoded = written((w) => {
-      expect(w.beginDataFrame(zoneFrameHeader('one', MODULE_TAG_KEYVAL, MODULE_VERSION))).toBe(true);
+      expect(w.beginDataFrame(zoneFrameHeader('one', MODULE_KEYVAL, MODULE_VERSION))).toBe(true);
       const utf8 = new TextEncoder();
-      expect(w.appendRecord(0, record.origin, record.stampMs, record.stampLogical, record.expireAtMs, utf8.encode(record.key), utf8.encode(record.value))).toBeGreaterThan(0);
+      expect(appendRecord(w, 0, record.origin, record.stampMs, record.stampLogical, record.expireAtMs, utf8.encode(record.key), utf8.encode(record.value))).toBeGreaterThan(0);
       w.finishDataFrame();
     });
     expect(toHex(doc)).toBe(toHex(encoded));
@@ -78,14 +77,15 @@ describe('the worked examples of docs/PROTOCOL.md', () => {
     const reader = readOne(doc);
     expect(reader.next()).toBe(FRAME_DATA);
     expect(reader.zoneName()).toBe('one');
-    expect([reader.moduleTag, reader.moduleVersion, reader.recordCount]).toEqual([MODULE_TAG_KEYVAL, MODULE_VERSION, 1]);
+    expect([reader.moduleTag, reader.moduleVersion, reader.recordCount]).toEqual([MODULE_KEYVAL, MODULE_VERSION, 1]);
     const cursor = reader.records();
     expect(cursor.next()).toBe(true);
     const bytes = reader.buffer.bytes;
+    const text = (offset: number, length: number): string => new TextDecoder().decode(bytes.subarray(offset, offset + length));
     expect({
       origin: cursor.origin, stampMs: cursor.stampMs, stampLogical: cursor.stampLogical, expireAtMs: cursor.expireAtMs,
-      key: new TextDecoder().decode(bytes.subarray(cursor.keyOffset, cursor.keyOffset + cursor.keyLength)),
-      value: decodeKeyvalPayload(bytes, cursor.payloadOffset, cursor.payloadLength),
+      key: text(cursor.keyOffset, cursor.keyLength),
+      value: text(cursor.payloadOffset, cursor.payloadLength), // a keyval payload is the value's UTF-8
     }).toEqual(record);
     expect(cursor.tombstone).toBe(false);
     expect(cursor.next()).toBe(false);
@@ -95,7 +95,7 @@ describe('the worked examples of docs/PROTOCOL.md', () => {
   it('HELLO: node 42 named "a:1", stamp (1700000000000, 2), one keyval zone "one"', () => {
     const hello = {
       type: CONTROL_HELLO, nodeId: NODE_ID, stampMs: STAMP_MS, stampLogical: 2, nodeName: 'a:1',
-      zones: [{ name: 'one', moduleTag: MODULE_TAG_KEYVAL, moduleVersion: MODULE_VERSION }],
+      zones: [{ name: 'one', moduleTag: MODULE_KEYVAL, moduleVersion: MODULE_VERSION }],
     };
     const doc = docExample('hello');
     expect(toHex(doc)).toBe(toHex(written((w) => w.writeHello(hello.nodeId, hello.stampMs, hello.stampLogical, hello.nodeName, hello.zones))));

@@ -6,7 +6,7 @@ import { MODULE_KEYVAL } from '../../dist/zones/descriptor.js';
 import {
   DOES_NOT_FIT, FRAME_HEADER_BYTES, FrameReader, FrameWriter, MODULE_VERSION, NEVER_FITS, RECORD_HEADER_BYTES, zoneFrameHeader,
 } from '../../dist/sync/protocol/index.js';
-import { readAll, utf8 } from './helpers.js';
+import { appendRecord, readAll, utf8 } from './helpers.js';
 
 const ZONE = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
 const FRAME_BYTES = 150;
@@ -17,7 +17,7 @@ const BUFFER_BYTES = 4 * (FRAME_HEADER_BYTES + 2 + 3 * 40);
 const VALUE = utf8('v'.repeat(40 - RECORD_HEADER_BYTES - 6));
 
 function append(writer: FrameWriter): number {
-  return writer.appendRecord(0, 1, 1_700_000_000_000, 0, 0, KEY, VALUE);
+  return appendRecord(writer, 0, 1, 1_700_000_000_000, 0, 0, KEY, VALUE);
 }
 
 describe('FrameWriter with a frame size limit', () => {
@@ -52,8 +52,8 @@ describe('FrameWriter with a frame size limit', () => {
     const writer = new FrameWriter(new Uint8Array(BUFFER_BYTES), FRAME_BYTES);
     writer.beginDataFrame(ZONE);
     const room = FRAME_BYTES - FRAME_HEADER_BYTES - 2 - RECORD_HEADER_BYTES - KEY.length;
-    expect(writer.appendRecord(0, 1, 1, 0, 0, KEY, new Uint8Array(room + 1))).toBe(NEVER_FITS);
-    expect(writer.appendRecord(0, 1, 1, 0, 0, KEY, new Uint8Array(room))).toBeGreaterThanOrEqual(0);
+    expect(appendRecord(writer, 0, 1, 1, 0, 0, KEY, new Uint8Array(room + 1))).toBe(NEVER_FITS);
+    expect(appendRecord(writer, 0, 1, 1, 0, 0, KEY, new Uint8Array(room))).toBeGreaterThanOrEqual(0);
   });
 
   it('without a limit, a frame may fill the buffer', () => {

@@ -8,6 +8,7 @@ import {
   FRAME_UNKNOWN,
   FrameReader,
 } from '../../dist/sync/protocol/index.js';
+import type { FrameWriter } from '../../dist/sync/protocol/index.js';
 
 /** "00 01 ff" → Uint8Array; spaces, newlines and `|` separators are ignored. */
 export function hex(text: string): Uint8Array {
@@ -35,6 +36,18 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
+}
+
+/** writer.beginRecord() with the key and payload given as bytes, copied in; the same results. */
+export function appendRecord(
+  writer: FrameWriter, flags: number, origin: number, stampMs: number, stampLogical: number, expireAtMs: number,
+  key: Uint8Array, payload: Uint8Array,
+): number {
+  const keyOffset = writer.beginRecord(flags, key.length, payload.length, origin, stampMs, stampLogical, expireAtMs);
+  if (keyOffset < 0) return keyOffset;
+  writer.buffer.bytes.set(key, keyOffset);
+  writer.buffer.bytes.set(payload, keyOffset + key.length);
+  return keyOffset;
 }
 
 export interface DecodedRecord {

@@ -8,13 +8,13 @@ import {
   DOES_NOT_FIT,
   FrameReader,
   FrameWriter,
-  LIMIT_REQ_PAYLOAD_BYTES,
   MODULE_VERSION,
   NEVER_FITS,
   zoneFrameHeader,
 } from '../../dist/sync/protocol/index.js';
 import type { ZoneFrameHeader } from '../../dist/sync/protocol/index.js';
-import { concat, readAll, splitAt, toHex } from './helpers.js';
+import { SHARE_BYTES } from '../../dist/zones/limit-req/share-codec.js';
+import { appendRecord, concat, readAll, splitAt, toHex } from './helpers.js';
 import type { DecodedRecord, Event } from './helpers.js';
 
 const BUFFER_BYTES = 512;
@@ -69,10 +69,10 @@ function writeRecords(zone: ZoneFrameHeader, records: readonly RecordInput[]): {
   };
   expect(writer.beginDataFrame(zone)).toBe(true);
   for (const r of records) {
-    let result = writer.appendRecord(r.flags, r.origin, r.stampMs, r.stampLogical, r.expireAtMs, r.key, r.payload);
+    let result = appendRecord(writer, r.flags, r.origin, r.stampMs, r.stampLogical, r.expireAtMs, r.key, r.payload);
     if (result === DOES_NOT_FIT) {
       flush();
-      result = writer.appendRecord(r.flags, r.origin, r.stampMs, r.stampLogical, r.expireAtMs, r.key, r.payload);
+      result = appendRecord(writer, r.flags, r.origin, r.stampMs, r.stampLogical, r.expireAtMs, r.key, r.payload);
       expect(result).not.toBe(DOES_NOT_FIT); // an empty buffer takes any record that can ever fit
     }
     if (result === NEVER_FITS) {
@@ -109,7 +109,7 @@ describe('round trips', () => {
         // A live share is exactly 12 bytes; a tombstone carries none.
         const shares = records.map((r) => ({
           ...r,
-          payload: r.flags === 1 ? new Uint8Array(0) : r.payload.length >= 12 ? r.payload.slice(0, LIMIT_REQ_PAYLOAD_BYTES) : new Uint8Array(12),
+          payload: r.flags === 1 ? new Uint8Array(0) : r.payload.length >= SHARE_BYTES ? r.payload.slice(0, SHARE_BYTES) : new Uint8Array(SHARE_BYTES),
         }));
         const { bytes, frames } = writeRecords(zone, shares);
         const events = readAll(new FrameReader(RECV_BUFFER_BYTES), [bytes]);

@@ -6,7 +6,6 @@ import {
   DOES_NOT_FIT,
   FRAME_HEADER_BYTES,
   FrameWriter,
-  LIMIT_REQ_PAYLOAD_BYTES,
   MODULE_VERSION,
   NEVER_FITS,
   PING_FRAME_BYTES,
@@ -15,10 +14,10 @@ import {
   helloFrameLength,
   snapshotBeginFrameLength,
   snapshotEndFrameLength,
-  writeLimitReqPayload,
   zoneFrameHeader,
 } from '../../dist/sync/protocol/index.js';
-import { hex, toHex, utf8 } from './helpers.js';
+import { SHARE_BYTES, writeShare } from '../../dist/zones/limit-req/share-codec.js';
+import { appendRecord, hex, toHex, utf8 } from './helpers.js';
 
 const STAMP_MS = 1_700_000_000_000; // 0x18bcfe56800
 const STAMP_LOGICAL = 0x1234;
@@ -30,7 +29,7 @@ describe('constants', () => {
   it('match PROTOCOL.md', () => {
     expect(FRAME_HEADER_BYTES).toBe(12);
     expect(RECORD_HEADER_BYTES).toBe(28);
-    expect(LIMIT_REQ_PAYLOAD_BYTES).toBe(12);
+    expect(SHARE_BYTES).toBe(12);
     expect(PING_FRAME_BYTES).toBe(21);
   });
 });
@@ -41,8 +40,8 @@ describe('data frame', () => {
     expect(toHex(zone.dataHeader)).toBe('00 00 00 00 00 01 00 02 00 01 00 01 6b 76');
     const writer = new FrameWriter(new Uint8Array(256));
     expect(writer.beginDataFrame(zone)).toBe(true);
-    expect(writer.appendRecord(0, 7, STAMP_MS, STAMP_LOGICAL, EXPIRE_AT_MS, utf8('a'), utf8('xy'))).toBe(14 + 28);
-    expect(writer.appendRecord(RECORD_FLAG_TOMBSTONE, 0xfffffffe, 1, 2, 0, utf8('bc'), new Uint8Array(0))).toBe(14 + 31 + 28);
+    expect(appendRecord(writer, 0, 7, STAMP_MS, STAMP_LOGICAL, EXPIRE_AT_MS, utf8('a'), utf8('xy'))).toBe(14 + 28);
+    expect(appendRecord(writer, RECORD_FLAG_TOMBSTONE, 0xfffffffe, 1, 2, 0, utf8('bc'), new Uint8Array(0))).toBe(14 + 31 + 28);
     expect(writer.recordCount).toBe(2);
     expect(writer.finishDataFrame()).toBe(14 + 31 + 30);
     const expected = hex(`
@@ -57,10 +56,10 @@ describe('data frame', () => {
     const zone = zoneFrameHeader('lr', MODULE_LIMIT_REQ, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(128));
     writer.beginDataFrame(zone);
-    const keyOffset = writer.beginRecord(0, 1, LIMIT_REQ_PAYLOAD_BYTES, 3, 1, 0, 0);
+    const keyOffset = writer.beginRecord(0, 1, SHARE_BYTES, 3, 1, 0, 0);
     expect(keyOffset).toBe(14 + 28);
     writer.buffer.bytes[keyOffset] = 0x6b;
-    expect(writeLimitReqPayload(writer.buffer.view, keyOffset + 1, 1500, 1_700_000_000_123)).toBe(keyOffset + 13);
+    writeShare(writer.buffer.bytes, keyOffset + 1, 1500, 1_700_000_000_123);
     writer.finishDataFrame();
     const expected = hex(`
       00 00 00 37 | 00 01 | 00 02 | 00 02 | 00 01 | 6c 72
@@ -74,16 +73,16 @@ describe('data frame', () => {
     const zone = zoneFrameHeader('kv', MODULE_KEYVAL, MODULE_VERSION);
     const writer = new FrameWriter(new Uint8Array(14 + 28 + 10)); // room for exactly 10 bytes of key + payload
     writer.beginDataFrame(zone);
-    expect(writer.appendRecord(0, 1, 1, 0, 0, utf8('k'), new Uint8Array(10))).toBe(NEVER_FITS);
-    expect(writer.appendRecord(0, 1, 1, 0, 0, utf8('k'), new Uint8Array(5))).toBe(14 + 28);
+    expect(appendRecord(writer, 0, 1, 1, 0, 0, utf8('k'), new Uint8Array(10))).toBe(NEVER_FITS);
+    expect(appendRecord(writer, 0, 1, 1, 0, 0, utf8('k'), new Uint8Array(5))).toBe(14 + 28);
     expect(writer.used).toBe(14 + 34);
-    expect(writer.appendRecord(0, 1, 1, 0, 0, utf8('k'), new Uint8Array(0))).toBe(DOES_NOT_FIT);
+    expect(appendRecord(writer, 0, 1, 1, 0, 0, utf8('k'), new Uint8Array(0))).toBe(DOES_NOT_FIT);
     expect(writer.used).toBe(14 + 34); // nothing written by the failed append
     expect(writer.recordCount).toBe(1);
     expect(writer.finishDataFrame()).toBe(48);
     writer.reset();
     writer.beginDataFrame(zone);
-    expect(writer.appendRecord(0, 1, 1, 0, 0, utf8('k'), new Uint8Array(9))).toBe(14 + 28); // fills the buffer exactly
+    expect(appendRecord(writer, 0, 1, 1, 0, 0, utf8('k'), new Uint8Array(9))).toBe(14 + 28); // fills the buffer exactly
     expect(writer.finishDataFrame()).toBe(52);
     expect(writer.used).toBe(writer.capacity);
   });
@@ -104,9 +103,9 @@ describe('data frame', () => {
     const big = new FrameWriter(new Uint8Array(64));
     big.beginDataFrame(zone);
     expect(() => big.writePing(1, 0)).toThrow(/while a data frame is open/);
-    expect(() => big.appendRecord(0x02, 1, 1, 0, 0, utf8('k'), utf8('v'))).toThrow(/flags/);
-    expect(() => big.appendRecord(0, 1, 1, 0, 2 ** 53, utf8('k'), utf8('v'))).toThrow(/u64/);
-    expect(() => big.appendRecord(0, 2 ** 32, 1, 0, 0, utf8('k'), utf8('v'))).toThrow(/origin/);
+    expect(() => appendRecord(big, 0x02, 1, 1, 0, 0, utf8('k'), utf8('v'))).toThrow(/flags/);
+    expect(() => appendRecord(big, 0, 1, 1, 0, 2 ** 53, utf8('k'), utf8('v'))).toThrow(/u64/);
+    expect(() => appendRecord(big, 0, 2 ** 32, 1, 0, 0, utf8('k'), utf8('v'))).toThrow(/origin/);
     expect(() => zoneFrameHeader('', MODULE_KEYVAL, 1)).toThrow(/empty/);
   });
 
@@ -115,7 +114,7 @@ describe('data frame', () => {
     const writer = new FrameWriter(new Uint8Array(100));
     writer.writePing(1, 0);
     writer.beginDataFrame(zone);
-    writer.appendRecord(0, 1, 1, 0, 0, utf8('k'), utf8('v'));
+    appendRecord(writer, 0, 1, 1, 0, 0, utf8('k'), utf8('v'));
     writer.abandonDataFrame();
     expect(writer.used).toBe(PING_FRAME_BYTES);
     expect(writer.frameOpen).toBe(false);

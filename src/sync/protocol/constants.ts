@@ -48,9 +48,6 @@ export const RECORD_FLAG_TOMBSTONE = 0x01;
 /** Every flag bit version 1 defines; any other bit set is malformed. */
 export const RECORD_FLAGS_KNOWN = RECORD_FLAG_TOMBSTONE;
 
-/** limit_req payload: excess u32 then last u64. */
-export const LIMIT_REQ_PAYLOAD_BYTES = 12;
-
 // Control bodies, after the type byte.
 export const CONTROL_TYPE_BYTES = 1;
 export const PING_BODY_BYTES = 8;

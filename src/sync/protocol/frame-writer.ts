@@ -6,7 +6,7 @@
 //
 // Data frame life cycle:
 //
-//   idle ──beginDataFrame()──▶ open ──beginRecord()/appendRecord()*──▶ open ──finishDataFrame()──▶ idle
+//   idle ──beginDataFrame()──▶ open ──beginRecord()*──▶ open ──finishDataFrame()──▶ idle
 //
 // Control frames are written whole, only while idle. `used` bytes from 0 are
 // ready for the socket once every data frame is finished.
@@ -117,23 +117,6 @@ export class FrameWriter {
     this.used = recordOffset + recordBytes;
     this.recordCount += 1;
     return recordOffset + RECORD_HEADER_BYTES;
-  }
-
-  /** beginRecord() with key and payload given as bytes; same results. */
-  appendRecord(
-    flags: number,
-    origin: number,
-    stampMs: number,
-    stampLogical: number,
-    expireAtMs: number,
-    key: Uint8Array,
-    payload: Uint8Array,
-  ): number {
-    const keyOffset = this.beginRecord(flags, key.length, payload.length, origin, stampMs, stampLogical, expireAtMs);
-    if (keyOffset < 0) return keyOffset;
-    this.buffer.bytes.set(key, keyOffset);
-    this.buffer.bytes.set(payload, keyOffset + key.length);
-    return keyOffset;
   }
 
   /** Patches the frame's length; returns it. A frame with no record is legal but pointless. */

@@ -80,7 +80,7 @@ export function writeRecordHeader(
   writeSafeU64(view, offset + RECORD_EXPIRE_AT_OFFSET, expireAtMs);
 }
 
-// Results of readRecord other than the next offset (which is ≥ 0).
+// Results of checkRecord other than the next offset (which is ≥ 0).
 export const RECORD_LENGTH_TRUNCATED = -1;
 export const RECORD_LENGTH_UNDER_FIXED_PART = -2;
 export const RECORD_OVERRUNS_FRAME = -3;
@@ -90,9 +90,10 @@ export const RECORD_RESERVED_NONZERO = -6;
 export const RECORD_EXPIRE_AT_OUT_OF_RANGE = -7;
 
 /**
- * Checks the record at `offset` of a body that ends at `end`: every rule readRecord applies,
- * without decoding the fields. Returns the offset just past the record, or a negative
- * RECORD_* code. Never reads outside [offset, end).
+ * Checks the record at `offset` of a body that ends at `end`: every rule of a record,
+ * without decoding the fields (decodeCheckedRecord does, once this accepted it). Returns
+ * the offset just past the record, or a negative RECORD_* code. Never reads outside
+ * [offset, end).
  */
 export function checkRecord(view: DataView, offset: number, end: number): number {
   if (end - offset < RECORD_LEN_FIELD_BYTES) return RECORD_LENGTH_TRUNCATED;
@@ -132,17 +133,6 @@ export function checkedRecordFlags(view: DataView, offset: number): number {
 /** The payload length of a record checkRecord accepted, ending at `recordEnd`. */
 export function checkedRecordPayloadLength(view: DataView, offset: number, recordEnd: number): number {
   return recordEnd - (offset + RECORD_KEY_OFFSET + view.getUint16(offset + RECORD_KEY_LEN_OFFSET));
-}
-
-/**
- * Decodes the record at `offset` of a body that ends at `end` into `out`.
- * Returns the offset just past the record, or a negative RECORD_* code; on a
- * negative result `out` holds garbage. Never reads outside [offset, end).
- */
-export function readRecord(view: DataView, offset: number, end: number, out: RecordView): number {
-  const recordEnd = checkRecord(view, offset, end);
-  if (recordEnd >= 0) decodeCheckedRecord(view, offset, recordEnd, out);
-  return recordEnd;
 }
 
 export function recordErrorReason(code: number): MalformedReason {
