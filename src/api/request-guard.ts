@@ -75,17 +75,6 @@ export class RequestGuard {
     return credentials.user;
   }
 
-  /** As authorize, but resolves with the refusal (null: allowed) instead of rejecting. */
-  async check(req: IncomingMessage): Promise<ApiError | null> {
-    try {
-      await this.authorize(req);
-      return null;
-    } catch (e) {
-      if (e instanceof ApiError) return e;
-      throw e;
-    }
-  }
-
   private settingsFor(method: string): CompiledSettings {
     if (this.other === null || this.listed.has(method.toUpperCase())) return this.own;
     return this.other;

@@ -16,7 +16,7 @@ export type { ParseOptions } from './parser.js';
 export type { Directive, SourceLocation } from './ast.js';
 export { ConfigError, ConfigValueError } from './errors.js';
 export {
-  formatRate, formatSize, formatTimeMs, parseNonNegativeInteger, parseRate, parseSize, parseTimeMs,
+  formatSize, parseNonNegativeInteger, parseRate, parseSize, parseTimeMs,
 } from './units.js';
 export type { RequestRate } from './units.js';
 export { formatSocketAddress, parseListenAddress, parseSocketAddress } from './address.js';

@@ -118,20 +118,6 @@ export function parseTimeMs(text: string): number {
   return totalMs;
 }
 
-/** Milliseconds as nginx would write them, exact: 90000 → "1m30s", 1500 → "1s500ms", 0 → "0s". */
-export function formatTimeMs(ms: number): string {
-  assertCount(ms, 'time');
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let text = '';
-  for (const [unit, scale] of [['d', DAY_MS], ['h', HOUR_MS], ['m', MINUTE_MS], ['s', SECOND_MS], ['ms', 1]] as const) {
-    const count = Math.floor(rest / scale);
-    if (count > 0) text += `${count}${unit}`;
-    rest -= count * scale;
-  }
-  return text;
-}
-
 /**
  * A limit_req rate. nginx keeps `rate * 1000 / scale` truncated to an integer (milli-requests
  * per second; "30r/m" → 500, "1r/m" → 16) and its leaky bucket drains that many per second;
@@ -156,10 +142,6 @@ export function parseRate(text: string): RequestRate {
   }
   const milliRequestsPerSecond = Math.floor((requests * 1000) / (per === 'm' ? 60 : 1));
   return { requests, per, milliRequestsPerSecond };
-}
-
-export function formatRate(rate: RequestRate): string {
-  return `${rate.requests}r/${rate.per}`;
 }
 
 function assertCount(value: number, what: string): void {

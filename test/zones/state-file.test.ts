@@ -9,7 +9,6 @@ import {
   STATE_FILE_FORMAT,
   StateFileError,
   decodeStateFile,
-  readStateFile,
   readStateFileSync,
   writeStateFile,
   writeStateFileSync,
@@ -79,25 +78,24 @@ function entries(): string[] {
 }
 
 describe('round trip', () => {
-  it('async write, async and sync read', async () => {
+  it('async write, read', async () => {
     const path = join(dir, 'state.json');
     await writeStateFile(path, 'zone_one', SAMPLE);
-    expect(await readStateFile(path, 'zone_one')).toEqual(SAMPLE);
     expect(readStateFileSync(path, 'zone_one')).toEqual(SAMPLE);
     expect(entries()).toEqual(['state.json']);
   });
 
-  it('sync write, async read', async () => {
+  it('sync write, read', () => {
     const path = join(dir, 'state.json');
     writeStateFileSync(path, 'zone_one', SAMPLE);
-    expect(await readStateFile(path, 'zone_one')).toEqual(SAMPLE);
+    expect(readStateFileSync(path, 'zone_one')).toEqual(SAMPLE);
     expect(entries()).toEqual(['state.json']);
   });
 
   it('no records', async () => {
     const path = join(dir, 'state.json');
     await writeStateFile(path, 'z', []);
-    expect(await readStateFile(path, 'z')).toEqual([]);
+    expect(readStateFileSync(path, 'z')).toEqual([]);
     writeStateFileSync(path, 'z', new Set());
     expect(readStateFileSync(path, 'z')).toEqual([]);
   });
@@ -120,7 +118,7 @@ describe('round trip', () => {
         }
         if (sync) writeStateFileSync(path, 'zone', generate());
         else await writeStateFile(path, 'zone', generate());
-        expect(await readStateFile(path, 'zone')).toEqual(records);
+        expect(readStateFileSync(path, 'zone')).toEqual(records);
       }),
       { numRuns: 100 },
     );
@@ -132,7 +130,7 @@ describe('round trip', () => {
     const records = Array.from({ length: 5000 }, (_, i) => record(`key-${i}`, { value: 'x'.repeat(i % 97), logical: i % 65536 }));
     await writeStateFile(path, 'big', records);
     expect(readFileSync(path).length).toBeGreaterThan(256 * 1024);
-    expect(await readStateFile(path, 'big')).toEqual(records);
+    expect(readStateFileSync(path, 'big')).toEqual(records);
     writeStateFileSync(path, 'big', records);
     expect(readStateFileSync(path, 'big')).toEqual(records);
   });
@@ -157,25 +155,23 @@ describe('round trip', () => {
   it('returns fresh objects, not the parsed ones', async () => {
     const path = join(dir, 'state.json');
     await writeStateFile(path, 'z', [record('a')]);
-    const [first] = (await readStateFile(path, 'z'))!;
+    const [first] = (readStateFileSync(path, 'z'))!;
     expect(Object.keys(first!)).toEqual(['key', 'value', 'stampMs', 'logical', 'origin', 'expireAtMs', 'tombstone']);
   });
 });
 
 describe('missing file', () => {
-  it('is null, sync and async', async () => {
+  it('is null', () => {
     const path = join(dir, 'absent.json');
-    expect(await readStateFile(path, 'z')).toBeNull();
     expect(readStateFileSync(path, 'z')).toBeNull();
   });
 
   it('in a missing directory is null too', async () => {
     const path = join(dir, 'no-such-dir', 'state.json');
-    expect(await readStateFile(path, 'z')).toBeNull();
+    expect(readStateFileSync(path, 'z')).toBeNull();
   });
 
-  it('a directory in its place is an io error', async () => {
-    await expectStateErrorAsync(() => readStateFile(dir, 'z'), 'io', dir);
+  it('a directory in its place is an io error', () => {
     expectStateError(() => readStateFileSync(dir, 'z'), 'io', dir);
   });
 });
@@ -189,10 +185,10 @@ describe('atomicity', () => {
     const stray = join(dir, `.state.json.tmp-${process.pid}-deadbeef0000`);
     writeFileSync(stray, before.subarray(0, before.length >> 1));
     expect(readFileSync(path)).toEqual(before);
-    expect(await readStateFile(path, 'z')).toEqual(SAMPLE);
+    expect(readStateFileSync(path, 'z')).toEqual(SAMPLE);
     // The next write goes through and does not touch the stray file.
     await writeStateFile(path, 'z', [record('after')]);
-    expect(await readStateFile(path, 'z')).toEqual([record('after')]);
+    expect(readStateFileSync(path, 'z')).toEqual([record('after')]);
     expect(entries()).toEqual(['.state.json.tmp-' + `${process.pid}-deadbeef0000`, 'state.json']);
   });
 
@@ -278,7 +274,6 @@ describe('torn files', () => {
       writeFileSync(path, whole.subarray(0, cut));
       const kind = cut === 0 ? 'torn' : (['torn', 'corrupt'] as const);
       expectStateError(() => readStateFileSync(path, 'z'), kind, path);
-      await expect(readStateFile(path, 'z')).rejects.toBeInstanceOf(StateFileError);
     }
   });
 
@@ -376,9 +371,8 @@ describe('corrupt files', () => {
   it('another zone', async () => {
     const path = join(dir, 'state.json');
     await writeStateFile(path, 'zone_a', SAMPLE);
-    const error = await expectStateErrorAsync(() => readStateFile(path, 'zone_b'), 'zone', path);
+    const error = expectStateError(() => readStateFileSync(path, 'zone_b'), 'zone', path);
     expect(error.reason).toContain('zone_a');
-    expectStateError(() => readStateFileSync(path, 'zone_b'), 'zone', path);
   });
 });
 

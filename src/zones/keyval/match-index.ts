@@ -30,10 +30,6 @@ export function writeKeyType(shm: ShmZone, type: KeyvalType): void {
   userWords(shm)[WORD_KEY_TYPE] = KEY_TYPE_CODES[type];
 }
 
-export function readKeyType(shm: ShmZone): number {
-  return userWords(shm)[WORD_KEY_TYPE]!;
-}
-
 /** A stored key in canonical form, or null when it is not an address or CIDR block. */
 export function canonicalStoredIpKey(key: string): string | null {
   const parsed = parseIpKey(key);

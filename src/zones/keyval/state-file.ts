@@ -244,28 +244,6 @@ function syncDirectorySync(path: string): void {
 // Reading
 
 /** The zone's records from `path`; null if there is no file. Throws StateFileError. */
-export async function readStateFile(path: string, zoneName: string): Promise<StateRecord[] | null> {
-  assertZoneName(zoneName);
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    if (errorCode(e) === 'ENOENT') return null;
-    throw ioError(path, 'cannot open', e);
-  }
-  let bytes: Buffer;
-  try {
-    const { size } = await handle.stat();
-    assertSize(path, size);
-    bytes = await handle.readFile();
-  } catch (e) {
-    throw asStateFileError(path, 'cannot read', e);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  return decodeStateFile(path, zoneName, bytes);
-}
-
 export function readStateFileSync(path: string, zoneName: string): StateRecord[] | null {
   assertZoneName(zoneName);
   let fd: number;
