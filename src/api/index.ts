@@ -12,7 +12,7 @@ export type {
 export { ApiError, API_DOCS_HREF, ErrorCode, type ErrorCodeName } from './errors.js';
 export { errorBody, sendError, sendJson, type ErrorBody } from './respond.js';
 export { DEFAULT_MAX_BODY_BYTES } from './body.js';
-export { AccessList, accessRule, type AccessAction } from './access.js';
+export { AccessList, parseAccessRule, type AccessAction, type AccessRule } from '../net/access.js';
 export { createRequestGuard, RequestGuard, type AccessSettings, type GuardedLocation } from './request-guard.js';
 export { HtpasswdFile, parseHtpasswd } from './htpasswd.js';
 export { checkPassword, passwordScheme, type PasswordScheme } from './password-hash.js';

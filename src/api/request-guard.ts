@@ -12,7 +12,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { AccessRule } from '../config/types.js';
-import { AccessList } from './access.js';
+import { AccessList } from '../net/access.js';
 import { basicChallenge, parseBasicAuth } from './basic-auth.js';
 import { ApiError, ErrorCode } from './errors.js';
 import { HtpasswdFile } from './htpasswd.js';

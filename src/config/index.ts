@@ -1,5 +1,6 @@
 // The configuration layer: nginx-syntax files and code-built objects to one typed,
-// validated ZonesyncConfig. Reads nothing of the rest of zonesync.
+// validated ZonesyncConfig. Reads nothing of the rest of zonesync but the leaf net/ (allow/deny
+// rules and the IP parser).
 
 export { loadConfig, parseConfigText } from './load.js';
 export { normalizeConfig } from './normalize.js';

@@ -7,6 +7,7 @@
 // configuration prefix, the directory of the top-level file), as written when built in code.
 // `source` says where a directive was written; it is absent for objects built in code.
 
+import type { AccessRule as NetAccessRule } from '../net/access.js';
 import type { SourceLocation } from './ast.js';
 import type { RequestRate } from './units.js';
 
@@ -115,15 +116,8 @@ export type SocketAddress = TcpAddress | UnixAddress;
 /** A listening address; host null means every address ("*:port" or a bare port). */
 export type ListenAddress = { readonly kind: 'tcp'; readonly host: string | null; readonly port: number } | UnixAddress;
 
-/** allow / deny: first match wins, as ngx_http_access_module. */
-export interface AccessRule {
-  readonly action: 'allow' | 'deny';
-  /** 'all' matches everyone, 'unix' every unix-socket client, else an address block. */
-  readonly match: 'all' | 'unix' | 'ipv4' | 'ipv6';
-  /** The network address with the host bits cleared; '' for 'all' and 'unix'. */
-  readonly address: string;
-  /** 32 or 128 for a single address; 0 for 'all' and 'unix'. */
-  readonly prefixLength: number;
+/** allow / deny (net/access.ts), with where the configuration wrote it. */
+export interface AccessRule extends NetAccessRule {
   readonly source?: SourceLocation;
 }
 

@@ -2,8 +2,8 @@
 // error names the directive, the file and the line; unit errors (ConfigValueError) become
 // `invalid value "…" in "…" directive`.
 
-import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { parseAccessRule } from '../net/access.js';
 import type { Directive } from './ast.js';
 import { parseListenAddress, parseSocketAddress } from './address.js';
 import type { AddressRules } from './address.js';
@@ -107,73 +107,10 @@ export const readListenAddress = (d: Directive, value: string, rules: AddressRul
 
 /** allow/deny ADDRESS | CIDR | unix: | all (ngx_http_access_module). */
 export function readAccessRule(d: Directive): AccessRule {
-  const action = d.name === 'allow' ? 'allow' : 'deny';
   const value = d.args[0]!;
-  const where = { file: d.file, line: d.line };
-  if (value === 'all') return { action, match: 'all', address: '', prefixLength: 0, source: where };
-  if (value === 'unix:') return { action, match: 'unix', address: '', prefixLength: 0, source: where };
-  const rule = parseCidr(value);
+  const rule = parseAccessRule(d.name === 'allow' ? 'allow' : 'deny', value);
   if (rule === null) throw invalidValue(d, value);
-  return { action, ...rule, source: where };
-}
-
-/** "10.0.0.0/8", "::1", … → the network with host bits cleared; null if not an address. */
-export function parseCidr(text: string): Pick<AccessRule, 'match' | 'address' | 'prefixLength'> | null {
-  const slash = text.indexOf('/');
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return null;
-  const bits = family === 4 ? 32 : 128;
-  const lengthText = slash < 0 ? String(bits) : text.slice(slash + 1);
-  const prefixLength = /^[0-9]{1,3}$/.test(lengthText) ? Number(lengthText) : -1;
-  if (prefixLength < 0 || prefixLength > bits) return null;
-  const network = family === 4 ? maskIpv4(address, prefixLength) : maskIpv6(address, prefixLength);
-  return { match: family === 4 ? 'ipv4' : 'ipv6', address: network, prefixLength };
-}
-
-function maskIpv4(address: string, prefixLength: number): string {
-  const value = address.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-  const network = (value & mask) >>> 0;
-  return [24, 16, 8, 0].map((shift) => (network >>> shift) & 0xff).join('.');
-}
-
-function maskIpv6(address: string, prefixLength: number): string {
-  const groups = expandIpv6(address);
-  const masked = groups.map((group, index) => {
-    const keep = Math.max(0, Math.min(16, prefixLength - index * 16));
-    return keep === 0 ? 0 : group & ((0xffff << (16 - keep)) & 0xffff);
-  });
-  return compressIpv6(masked);
-}
-
-/* isIP has accepted the text; "::" and an embedded IPv4 tail are the only shorthands. */
-function expandIpv6(address: string): number[] {
-  let text = address;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, e] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | e).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = new Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  return [...headGroups, ...(tail === undefined ? [] : zeros), ...tailGroups].map((g) => parseInt(g, 16));
-}
-
-/* RFC 5952 text: lower case, the longest run of two or more zero groups as "::". */
-function compressIpv6(groups: readonly number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; start++) {
-    let length = 0;
-    while (start + length < 8 && groups[start + length] === 0) length++;
-    if (length > bestLength) [bestStart, bestLength] = [start, length];
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return { ...rule, source: { file: d.file, line: d.line } };
 }
 
 const TLS_PROTOCOLS: readonly TlsProtocol[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];

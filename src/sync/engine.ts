@@ -17,7 +17,7 @@
 // The listener applies allow/deny (options.access) before anything else, TLS included.
 
 import { threadId } from 'node:worker_threads';
-import { AccessList } from '../api/access.js';
+import { AccessList } from '../net/access.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { SharedHybridClock } from '../shared-clock.js';
 import {

@@ -1,10 +1,10 @@
-// allow / deny on the sync listener: first match wins (nginx's access module, api/access.ts);
+// allow / deny on the sync listener: first match wins (nginx's access module, net/access.ts);
 // a denied connection is closed at once, before any byte and before TLS, and logged.
 // Other hosts are stood for by source addresses 127.0.0.2 and up.
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accessRule } from '../../dist/api/access.js';
+import { accessRule } from '../util/access-rules.js';
 import { listenTls } from '../../dist/sync/index.js';
 import { makeTestCerts, type TestCerts } from '../util/certs.js';
 import { SourceAddressTransport } from '../util/source-address.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accessRule } from '../../dist/api/access.js';
+import { accessRule } from '../util/access-rules.js';
 import { listenTls, outgoingTls, type SyncOptionsInput } from '../../dist/sync/index.js';
 import { makeTestCerts, type TestCerts } from '../util/certs.js';
 import { TestNode, sameRecords, stopAll, waitFor } from './helpers.js';

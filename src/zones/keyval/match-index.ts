@@ -1,5 +1,5 @@
 import type { ShmZone } from 'native-free-shm';
-import { canonicalPrefixKey, ipBitIndex, parseIpAddress, parseIpKey, canonicalIpKey } from './ip.js';
+import { canonicalPrefixKey, ipBitIndex, parseIpAddress, parseIpKey, canonicalIpKey } from '../../net/ip.js';
 
 /**
  * Longest-match lookups for keyval `type=ip` and `type=prefix` over a hash table: a bitmap

@@ -1,4 +1,5 @@
-// keyval type=ip keys: parsing, masking, RFC 5952 text, per-length probe keys.
+// IP addresses and blocks (net/ip.ts: keyval type=ip keys, allow/deny rules): parsing,
+// masking, RFC 5952 text, per-length probe keys, prefix matching.
 import fc from 'fast-check';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -7,10 +8,12 @@ import {
   canonicalIpKey,
   canonicalPrefixKey,
   ipBitIndex,
+  ipv4Unmapped,
   parseIpAddress,
   parseIpKey,
-} from '../../dist/zones/keyval/ip.js';
-import type { IpKey } from '../../dist/zones/keyval/ip.js';
+  prefixMatches,
+} from '../../dist/net/ip.js';
+import type { IpKey } from '../../dist/net/ip.js';
 
 function canonical(text: string): string | null {
   const key = parseIpKey(text);
@@ -421,5 +424,36 @@ describe('ipBitIndex', () => {
     expect(() => ipBitIndex(4, 33)).toThrow(RangeError);
     expect(() => ipBitIndex(6, 129)).toThrow(RangeError);
     expect(() => ipBitIndex(6, -1)).toThrow(RangeError);
+  });
+});
+
+describe('prefixMatches', () => {
+  it('is true exactly when both addresses fall in the same block of that length', () => {
+    const pair = fc.oneof(
+      fc.tuple(v4Bytes, v4Bytes, fc.integer({ min: 0, max: 32 })),
+      fc.tuple(v6Bytes, v6Bytes, fc.integer({ min: 0, max: 128 })),
+      // Addresses that share a long prefix, so that the bits near the length decide.
+      fc.tuple(v6Bytes, fc.integer({ min: 0, max: 127 }), fc.integer({ min: 0, max: 128 })).map(([a, flip, len]) => {
+        const b = a.slice();
+        b[flip >>> 3] ^= 0x80 >>> (flip & 7);
+        return [a, b, len] as const;
+      }),
+    );
+    fc.assert(fc.property(pair, ([a, b, len]) => {
+      const family = a.length === 4 ? 4 : 6;
+      const key = (bytes: Uint8Array): IpKey => ({ family, bytes, prefixLength: family === 4 ? 32 : 128 });
+      expect(prefixMatches(a, b, len)).toBe(canonicalPrefixKey(key(a), len) === canonicalPrefixKey(key(b), len));
+    }), { numRuns: 3000 });
+  });
+});
+
+describe('ipv4Unmapped', () => {
+  it('gives the IPv4 address of an IPv4-mapped one and leaves every other address alone', () => {
+    expect(ipv4Unmapped(parseIpAddress('::ffff:10.1.2.3')!)).toEqual({ family: 4, bytes: Uint8Array.from([10, 1, 2, 3]), prefixLength: 32 });
+    expect(ipv4Unmapped(parseIpKey('::ffff:10.1.0.0/112')!)).toEqual({ family: 4, bytes: Uint8Array.from([10, 1, 0, 0]), prefixLength: 16 });
+    for (const text of ['10.1.2.3', '::1', '2001:db8::1', '::10.1.2.3', '::fffe:10.1.2.3', '0:0:0:0:0:1:ffff:1']) {
+      const address = parseIpAddress(text)!;
+      expect(ipv4Unmapped(address)).toBe(address);
+    }
   });
 });

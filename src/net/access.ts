@@ -4,13 +4,37 @@
 // socket reports an IPv4 peer) is checked against the IPv4 rules, as nginx does. A client
 // without an IP address (a unix-domain socket) matches only "unix:" and "all".
 //
-// Pure: no I/O, no HTTP. The sync listener applies the same rules to its connections.
+// A leaf, pure (no I/O): the configuration parses rules with parseAccessRule, and the HTTP
+// API (api/request-guard.ts) and the sync listener (sync/inbound-listener.ts) apply them
+// with AccessList. Addresses and blocks are read by ip.ts, the one IP parser.
 
-import { parseCidr } from '../config/values.js';
-import type { AccessRule } from '../config/types.js';
-import { parseIpAddress } from '../zones/keyval/ip.js';
+import { IPV4_PREFIX_MAX, IPV6_PREFIX_MAX, canonicalPrefixKey, ipv4Unmapped, parseIpAddress, parseIpKey, prefixMatches } from './ip.js';
 
 export type AccessAction = 'allow' | 'deny';
+
+/** allow / deny: first match wins, as ngx_http_access_module. */
+export interface AccessRule {
+  readonly action: AccessAction;
+  /** 'all' matches everyone, 'unix' every unix-socket client, else an address block. */
+  readonly match: 'all' | 'unix' | 'ipv4' | 'ipv6';
+  /** The network address with the host bits cleared (ip.ts's canonical text); '' for 'all' and 'unix'. */
+  readonly address: string;
+  /** 32 or 128 for a single address; 0 for 'all' and 'unix'. */
+  readonly prefixLength: number;
+}
+
+/**
+ * A rule as written in the configuration: allow/deny ADDRESS | CIDR | unix: | all; null
+ * when the text is none of these. Host bits set past the prefix are cleared, as nginx does.
+ */
+export function parseAccessRule(action: AccessAction, text: string): AccessRule | null {
+  if (text === 'all') return { action, match: 'all', address: '', prefixLength: 0 };
+  if (text === 'unix:') return { action, match: 'unix', address: '', prefixLength: 0 };
+  const block = parseIpKey(text);
+  if (block === null) return null;
+  const address = canonicalPrefixKey(block, block.family === 4 ? IPV4_PREFIX_MAX : IPV6_PREFIX_MAX);
+  return { action, match: block.family === 4 ? 'ipv4' : 'ipv6', address, prefixLength: block.prefixLength };
+}
 
 interface CompiledRule {
   readonly action: AccessAction;
@@ -20,17 +44,11 @@ interface CompiledRule {
   readonly prefixLength: number;
 }
 
-const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
 export class AccessList {
   private readonly rules: readonly CompiledRule[];
 
   constructor(rules: readonly AccessRule[]) {
     this.rules = rules.map(compileRule);
-  }
-
-  get empty(): boolean {
-    return this.rules.length === 0;
   }
 
   /** `remoteAddress` as Node gives it (socket.remoteAddress); undefined for a unix-domain client. */
@@ -48,22 +66,14 @@ export class AccessList {
   }
 }
 
-/** A rule written as in the configuration: allow/deny ADDRESS | CIDR | unix: | all. */
-export function accessRule(action: AccessAction, text: string): AccessRule {
-  if (text === 'all') return { action, match: 'all', address: '', prefixLength: 0 };
-  if (text === 'unix:') return { action, match: 'unix', address: '', prefixLength: 0 };
-  const parsed = parseCidr(text);
-  if (parsed === null) throw new RangeError(`invalid ${action} rule "${text}"`);
-  return { action, ...parsed };
-}
-
+/** A rule built in code is checked as the configuration's are: a bad one throws a RangeError naming it. */
 function compileRule(rule: AccessRule): CompiledRule {
   if (rule.match === 'all') return { action: rule.action, family: 0, bytes: new Uint8Array(0), prefixLength: 0 };
   if (rule.match === 'unix') return { action: rule.action, family: -1, bytes: new Uint8Array(0), prefixLength: 0 };
   const parsed = parseIpAddress(rule.address);
   const family = rule.match === 'ipv4' ? 4 : 6;
   if (parsed === null || parsed.family !== family) throw new RangeError(`invalid ${rule.match} address "${rule.address}" in a ${rule.action} rule`);
-  const maxLength = family === 4 ? 32 : 128;
+  const maxLength = family === 4 ? IPV4_PREFIX_MAX : IPV6_PREFIX_MAX;
   if (!(Number.isInteger(rule.prefixLength) && rule.prefixLength >= 0 && rule.prefixLength <= maxLength)) {
     throw new RangeError(`invalid prefix length ${rule.prefixLength} in a ${rule.action} rule`);
   }
@@ -78,28 +88,15 @@ interface Client {
 
 function clientAddress(remoteAddress: string | undefined): Client {
   if (remoteAddress === undefined) return { family: -1, bytes: new Uint8Array(0) };
+  // A link-local client's zone id ("fe80::1%eth0") is not part of its address.
   const percent = remoteAddress.indexOf('%');
   const parsed = parseIpAddress(percent < 0 ? remoteAddress : remoteAddress.slice(0, percent));
   if (parsed === null) return { family: 0, bytes: new Uint8Array(0) };
-  if (parsed.family === 6 && IPV4_MAPPED_PREFIX.every((b, i) => parsed.bytes[i] === b)) {
-    return { family: 4, bytes: parsed.bytes.subarray(12, 16) };
-  }
-  return { family: parsed.family, bytes: parsed.bytes };
+  return ipv4Unmapped(parsed);
 }
 
 function matches(rule: CompiledRule, client: Client): boolean {
   if (rule.family === 0) return true;
   if (rule.family !== client.family) return false;
-  return rule.family === -1 || prefixEquals(rule.bytes, client.bytes, rule.prefixLength);
-}
-
-function prefixEquals(network: Uint8Array, address: Uint8Array, prefixLength: number): boolean {
-  const whole = prefixLength >>> 3;
-  for (let i = 0; i < whole; i++) {
-    if (network[i] !== address[i]) return false;
-  }
-  const bits = prefixLength & 7;
-  if (bits === 0) return true;
-  const mask = (0xff << (8 - bits)) & 0xff;
-  return (network[whole]! & mask) === (address[whole]! & mask);
+  return rule.family === -1 || prefixMatches(rule.bytes, client.bytes, rule.prefixLength);
 }

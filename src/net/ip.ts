@@ -1,8 +1,11 @@
-// Addresses and CIDR blocks for keyval `type=ip`: a lookup of an address
-// returns the value of the longest stored address or block that contains it.
+// IP addresses and CIDR blocks as text: the one parser of "a.b.c.d", "a.b.c.d/n", IPv6 and
+// IPv6 prefixes in zonesync. A leaf: it reads nothing of zonesync. Its users: keyval
+// `type=ip` keys (zones/keyval/match-index.ts: a lookup of an address returns the value of
+// the longest stored address or block that contains it) and allow/deny rules (access.ts,
+// which the configuration, the HTTP API and the sync listener share).
 //
-// Stored keys are kept in one canonical text form, so that "10.1.2.3/8", "10.0.0.0/8" and
-// "010.0.0.0/8"-style spellings cannot become three records:
+// Canonical text, so that "10.1.2.3/8", "10.0.0.0/8" and "010.0.0.0/8"-style spellings
+// cannot become three keys or rules:
 //  - a host (prefix 32 for IPv4, 128 for IPv6) is the plain address: "10.1.2.3", "2001:db8::1";
 //  - a network is "address/len" with the address masked to len: "10.0.0.0/8";
 //  - IPv6 text follows RFC 5952: lowercase hex, no leading zeros in a group, the longest run
@@ -10,7 +13,7 @@
 //    addresses (::ffff:0:0/96, §5 of the RFC) in mixed notation "::ffff:1.2.3.4", which is
 //    also how Node reports a dual-stack socket's remote address.
 //
-// A lookup probes every prefix length that some stored key has (a bitmap indexed by
+// A keyval lookup probes every prefix length that some stored key has (a bitmap indexed by
 // ipBitIndex), longest first, with canonicalPrefixKey: up to 129 probes, so that function
 // masks into a caller's scratch buffer and builds the text from precomputed tables.
 //
@@ -23,7 +26,7 @@
 //    Bits set past the prefix ("10.1.2.3/8") are accepted and cleared, as nginx does.
 //
 // IPv4 and IPv6 are separate families: "::ffff:1.2.3.4" is family 6 and matches only IPv6
-// keys. Whether a caller unmaps such an address before the lookup is its decision.
+// keys. Whether a caller unmaps such an address (ipv4Unmapped) before a lookup is its decision.
 
 export type IpFamily = 4 | 6;
 
@@ -105,6 +108,25 @@ export function canonicalPrefixKey(address: IpKey, prefixLength: number, scratch
   maskBytes(address.bytes, scratch, prefixLength);
   const text = address.family === 4 ? formatIpv4(scratch, 0) : formatIpv6(scratch);
   return prefixLength === maxLength ? text : text + PREFIX_SUFFIX[prefixLength];
+}
+
+/** True when the first prefixLength bits of `address` equal those of `network` (same family, same byte count). */
+export function prefixMatches(network: Uint8Array, address: Uint8Array, prefixLength: number): boolean {
+  const whole = prefixLength >>> 3;
+  for (let i = 0; i < whole; i++) {
+    if (network[i] !== address[i]) return false;
+  }
+  const bits = prefixLength & 7;
+  if (bits === 0) return true;
+  const mask = (0xff << (8 - bits)) & 0xff;
+  return (network[whole]! & mask) === (address[whole]! & mask);
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address ("::ffff:1.2.3.4") stands for; any other address unchanged. */
+export function ipv4Unmapped(address: IpKey): IpKey {
+  if (address.family !== 6 || !isIpv4Mapped(address.bytes)) return address;
+  const prefixLength = Math.max(0, address.prefixLength - (IPV6_PREFIX_MAX - IPV4_PREFIX_MAX));
+  return { family: 4, bytes: address.bytes.slice(IPV6_BYTES - IPV4_BYTES), prefixLength };
 }
 
 /** Index of (family, prefixLength) in a bitmap of the prefix lengths present: 0..32, then 33..161. */
