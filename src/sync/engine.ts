@@ -353,7 +353,7 @@ export class SyncEngine implements PeerHost {
   }
 
   private slowPeer(peer: PeerConnection): void {
-    this.log.warn({ peer: peer.address, bufferedBytes: peer.connection?.bufferedBytes ?? 0, limit: this.options.maxPeerBufferedBytes },
+    this.log.warn({ peer: peer.address, bufferedBytes: peer.bufferedBytes, limit: this.options.maxPeerBufferedBytes },
       'zone_sync peer cannot keep up, closing connection (it resyncs by snapshot)');
     peer.close('slow', false);
     this.counters[C_CLOSED_SLOW]++;
@@ -377,7 +377,7 @@ export class SyncEngine implements PeerHost {
     const peer = new PeerConnection(this, 'outbound', slot.address);
     slot.peer = peer;
     try {
-      peer.connection = this.transport.dial(slot.address, peer, slot.hostName);
+      peer.attach(this.transport.dial(slot.address, peer, slot.hostName));
     } catch (error) {
       slot.peer = null;
       slot.nextDialMs = this.timers.monotonicMs() + this.options.connectRetryIntervalMs;
@@ -446,7 +446,7 @@ export class SyncEngine implements PeerHost {
 
   private accept(connection: Connection): PeerConnection {
     const peer = new PeerConnection(this, 'inbound', connection.remoteAddress);
-    peer.connection = connection;
+    peer.attach(connection);
     if (this.state !== SYNC_STATE_RUNNING || this.inbound.size >= MAX_INBOUND_CONNECTIONS) {
       if (this.state === SYNC_STATE_RUNNING) this.log.warn({ peer: peer.address, limit: MAX_INBOUND_CONNECTIONS }, 'zone_sync too many inbound connections');
       peer.close('protocol', false);

@@ -51,47 +51,52 @@ export interface PeerHost {
 
 export type CloseReason = 'connect-timeout' | 'idle' | 'slow' | 'malformed' | 'protocol' | 'self' | 'removed' | 'stop' | 'peer';
 
+/**
+ * Every field is private: the engine's parts read a peer through the getters below and
+ * change it only through its methods (attach, send, housekeeping, close) and the
+ * transport's events.
+ */
 export class PeerConnection implements ConnectionEvents, ByteHolder {
-  readonly host: PeerHost;
+  private readonly host: PeerHost;
   readonly direction: PeerDirection;
   /** Configured address (outbound) or remote address (inbound). */
   readonly address: string;
-  connection: Connection | null = null;
-  state: PeerState;
-  readonly reader: FrameReader;
-  nodeId = -1;
-  nodeName = '';
-  connectedSinceMs = 0;
-  rttMs = -1;
+  private connection: Connection | null = null;
+  private phase: PeerState;
+  private readonly reader: FrameReader;
+  private remoteNodeId = -1;
+  private remoteNodeName = '';
+  private openedAtMs = 0;
+  private rttMs = -1;
   /** Monotonic ms: connect deadline, last byte in, last write, last PING, last write progress. */
-  deadlineMs: number;
-  lastRecvMs: number;
-  lastSendMs: number;
-  lastPingMs = -Infinity;
+  private readonly deadlineMs: number;
+  private lastRecvMs: number;
+  private lastSendMs: number;
+  private lastPingMs = -Infinity;
   private lastProgressMs: number;
   private flushedMark = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  closeReason: CloseReason | null = null;
+  private received = 0;
+  private sent = 0;
+  private endReason: CloseReason | null = null;
   /** The transport reported the close: it holds none of the bytes written to it any more. */
   private transportClosed = false;
   /** What ended the connection, for logs and peer status: the transport's error, or null. */
-  closeError: Error | null = null;
+  private endError: Error | null = null;
   // Snapshot sent (outbound) or received (inbound).
-  snapshot: SnapshotSender | null = null;
-  snapshotDone = false;
+  private snapshot: SnapshotSender | null = null;
+  private snapshotDone = false;
   private snapshotTask: TimerHandle | null = null;
   private snapshotWaitsForDrain = false;
-  snapshotInZone: string | null = null;
-  snapshotInZonesDone = 0;
-  snapshotInRecords = 0;
+  private snapshotInZone: string | null = null;
+  private snapshotInZonesDone = 0;
+  private snapshotInRecords = 0;
   private readonly pumpSnapshot: () => void;
 
   constructor(host: PeerHost, direction: PeerDirection, address: string) {
     this.host = host;
     this.direction = direction;
     this.address = address;
-    this.state = direction === 'outbound' ? 'connecting' : 'handshake';
+    this.phase = direction === 'outbound' ? 'connecting' : 'handshake';
     this.reader = new FrameReader(host.options.recvBufferSizeBytes);
     const now = host.timers.monotonicMs();
     this.deadlineMs = now + host.options.connectTimeoutMs;
@@ -104,22 +109,69 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     };
   }
 
+  /**
+   * Gives the peer its transport connection: once, right after the dial or the accept (a
+   * dial needs the peer, as its events, before the connection exists).
+   */
+  attach(connection: Connection): void {
+    if (this.connection !== null) throw new Error('PeerConnection.attach: a connection is attached already');
+    this.connection = connection;
+  }
+
   get isOpen(): boolean {
-    return this.state === 'open';
+    return this.phase === 'open';
+  }
+
+  /** The node id its HELLO gave, or -1 before it. */
+  get nodeId(): number {
+    return this.remoteNodeId;
+  }
+
+  get nodeName(): string {
+    return this.remoteNodeName;
+  }
+
+  /** Wall-clock ms when the HELLO exchange completed; 0 while it has not. */
+  get connectedSinceMs(): number {
+    return this.openedAtMs;
+  }
+
+  get bytesIn(): number {
+    return this.received;
+  }
+
+  /** Bytes written to the transport so far (ByteHolder). */
+  get bytesOut(): number {
+    return this.sent;
+  }
+
+  /** Bytes written and not yet taken by the transport. */
+  get bufferedBytes(): number {
+    return this.connection?.bufferedBytes ?? 0;
+  }
+
+  /** Why the connection was closed, or null while it is not. */
+  get closeReason(): CloseReason | null {
+    return this.endReason;
+  }
+
+  /** The transport's error that ended the connection, or null. */
+  get closeError(): Error | null {
+    return this.endError;
   }
 
   // --- transport events ------------------------------------------------------------------
 
   onOpen(): void {
-    if (this.state !== 'connecting') return;
-    this.state = 'handshake';
+    if (this.phase !== 'connecting') return;
+    this.phase = 'handshake';
     this.send(this.host.helloFrame(), 1);
   }
 
   onData(chunk: Uint8Array): void {
-    if (this.state === 'closing') return;
+    if (this.phase === 'closing') return;
     const host = this.host;
-    this.bytesIn += chunk.length;
+    this.received += chunk.length;
     host.counters[C_BYTES_IN] += chunk.length;
     this.lastRecvMs = host.timers.monotonicMs();
     const reader = this.reader;
@@ -140,12 +192,12 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   }
 
   onClose(error: Error | null): void {
-    const wasConnecting = this.state === 'connecting';
+    const wasConnecting = this.phase === 'connecting';
     this.transportClosed = true;
     this.cancelSnapshot();
-    this.state = 'closing';
-    if (this.closeReason === null) this.closeReason = 'peer';
-    this.closeError = error;
+    this.phase = 'closing';
+    if (this.endReason === null) this.endReason = 'peer';
+    this.endError = error;
     if (error !== null && !wasConnecting) {
       this.host.log.info({ peer: this.address, error: error.message }, 'zone_sync connection failed');
     }
@@ -178,7 +230,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       } else if (kind === FRAME_UNKNOWN) {
         counters[C_FRAMES_UNKNOWN]++;
       }
-      if (this.state === 'closing') return false;
+      if (this.phase === 'closing') return false;
     }
     return true;
   }
@@ -187,10 +239,10 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     const host = this.host;
     switch (message.type) {
       case CONTROL_HELLO:
-        if (this.state !== 'handshake') return this.protocolError('unexpected HELLO');
+        if (this.phase !== 'handshake') return this.protocolError('unexpected HELLO');
         host.observe(message.stampMs, message.stampLogical);
-        this.nodeId = message.nodeId;
-        this.nodeName = message.nodeName;
+        this.remoteNodeId = message.nodeId;
+        this.remoteNodeName = message.nodeName;
         if (message.nodeId === host.nodeId) {
           host.onSelf(this);
           // Inbound: our HELLO (just sent) must reach the dialer, so that it stops dialling.
@@ -198,8 +250,8 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
           return false;
         }
         if (this.direction === 'inbound') this.send(host.helloFrame(), 1);
-        this.state = 'open';
-        this.connectedSinceMs = host.timers.wallMs();
+        this.phase = 'open';
+        this.openedAtMs = host.timers.wallMs();
         host.onHandshake(this);
         if (this.direction === 'outbound') this.startSnapshot();
         return true;
@@ -224,7 +276,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   private protocolError(what: string): boolean {
     this.host.counters[C_PROTOCOL_ERRORS]++;
-    this.host.log.warn({ peer: this.address, state: this.state }, `zone_sync ${what}, closing connection`);
+    this.host.log.warn({ peer: this.address, state: this.phase }, `zone_sync ${what}, closing connection`);
     this.close('protocol', false);
     return false;
   }
@@ -234,11 +286,11 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   /** Writes bytes holding `frames` frames; the bytes are the transport's from now on. */
   send(bytes: Uint8Array, frames: number): void {
     const connection = this.connection;
-    if (connection === null || this.state === 'closing' || bytes.length === 0) return;
+    if (connection === null || this.phase === 'closing' || bytes.length === 0) return;
     const counters = this.host.counters;
     if (connection.bufferedBytes === 0) this.noteProgress(this.host.timers.monotonicMs());
     connection.write(bytes);
-    this.bytesOut += bytes.length;
+    this.sent += bytes.length;
     counters[C_BYTES_OUT] += bytes.length;
     counters[C_MSGS_OUT] += frames;
     this.lastSendMs = this.host.timers.monotonicMs();
@@ -251,7 +303,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   releasedBytes(): number {
     const connection = this.connection;
     if (connection === null || this.transportClosed) return Number.POSITIVE_INFINITY;
-    return this.bytesOut - connection.bufferedBytes;
+    return this.sent - connection.bufferedBytes;
   }
 
   /** True when a regular round of `bytes` more would overflow this peer's bound. */
@@ -265,7 +317,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     return connection !== null && connection.bufferedBytes >= this.host.options.maxPeerBufferedBytes / 4;
   }
 
-  sendPing(): void {
+  private sendPing(): void {
     this.lastPingMs = this.host.timers.monotonicMs();
     this.send(this.host.pingFrame(), 1);
   }
@@ -298,7 +350,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       if (chunks === null) break;
       const last = chunks.length - 1;
       for (let i = 0; i <= last; i++) this.send(chunks[i]!, i === last ? snapshot.frames - framesBefore : 0);
-      if (this.state === 'closing') return;
+      if (this.phase === 'closing') return;
       if (snapshot.done) break;
     }
     if (snapshot.done) {
@@ -321,20 +373,20 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   private noteProgress(nowMs: number): void {
     this.lastProgressMs = nowMs;
     const connection = this.connection;
-    this.flushedMark = connection === null ? this.bytesOut : this.bytesOut - connection.bufferedBytes;
+    this.flushedMark = connection === null ? this.sent : this.sent - connection.bufferedBytes;
   }
 
   /** The engine's periodic check: deadlines, idleness, stuck writes, PING. */
   housekeeping(nowMs: number): void {
     const options = this.host.options;
-    if (this.state === 'connecting' || this.state === 'handshake') {
+    if (this.phase === 'connecting' || this.phase === 'handshake') {
       if (nowMs >= this.deadlineMs) {
-        this.host.log.warn({ peer: this.address, state: this.state }, 'zone_sync connect timed out');
+        this.host.log.warn({ peer: this.address, state: this.phase }, 'zone_sync connect timed out');
         this.close('connect-timeout', false);
       }
       return;
     }
-    if (this.state !== 'open') return;
+    if (this.phase !== 'open') return;
     if (nowMs - this.lastRecvMs >= options.timeoutMs) {
       this.host.counters[C_CLOSED_IDLE]++;
       this.host.log.warn({ peer: this.address, idleMs: Math.round(nowMs - this.lastRecvMs) }, 'zone_sync connection timed out');
@@ -362,7 +414,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       this.noteProgress(nowMs);
       return false;
     }
-    const flushed = this.bytesOut - buffered;
+    const flushed = this.sent - buffered;
     if (flushed > this.flushedMark) {
       this.flushedMark = flushed;
       this.lastProgressMs = nowMs;
@@ -373,11 +425,11 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   /** Closes the connection (gracefully: queued bytes are sent first). onClose follows. */
   close(reason: CloseReason, graceful: boolean): void {
-    if (this.closeReason === null) this.closeReason = reason;
+    if (this.endReason === null) this.endReason = reason;
     this.cancelSnapshot();
     const connection = this.connection;
-    const wasClosing = this.state === 'closing';
-    this.state = 'closing';
+    const wasClosing = this.phase === 'closing';
+    this.phase = 'closing';
     if (connection === null || (wasClosing && graceful)) return;
     if (graceful) connection.end();
     else connection.destroy();
@@ -386,18 +438,18 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   status(nowMs: number, lastError: string | null): PeerStatus {
     const outbound = this.direction === 'outbound';
     const snapshot = this.snapshot;
-    const connected = this.state === 'open' || this.state === 'handshake';
+    const connected = this.phase === 'open' || this.phase === 'handshake';
     return {
       address: this.address,
       direction: this.direction,
-      state: this.state,
-      nodeId: this.nodeId,
-      nodeName: this.nodeName,
-      connectedSinceMs: this.connectedSinceMs,
+      state: this.phase,
+      nodeId: this.remoteNodeId,
+      nodeName: this.remoteNodeName,
+      connectedSinceMs: this.openedAtMs,
       rttMs: this.rttMs,
       lastMessageAgeMs: connected ? Math.max(0, Math.round(nowMs - this.lastRecvMs)) : -1,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
+      bytesIn: this.received,
+      bytesOut: this.sent,
       lastError,
       snapshot: outbound
         ? {
