@@ -1,6 +1,7 @@
 // The sync thread's public surface.
 export * from './counters.js';
-export { SyncEngine, MAX_INBOUND_CONNECTIONS, type SyncEngineConfig } from './engine.js';
+export { SyncEngine, type SyncEngineConfig } from './engine.js';
+export { MAX_INBOUND_CONNECTIONS } from './inbound-listener.js';
 export { noopLogger, type LogFields, type SyncLogger } from './logger.js';
 export { Discovery, nodeDnsClient, type DialTarget, type DiscoveryConfig, type DnsAnswer, type DnsClient } from './discovery.js';
 export {

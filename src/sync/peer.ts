@@ -17,11 +17,13 @@ import {
   C_BYTES_IN, C_BYTES_OUT, C_CLOSED_IDLE, C_CLOSED_SLOW, C_FRAMES_UNKNOWN, C_MALFORMED, C_MSGS_IN, C_MSGS_OUT,
   C_PROTOCOL_ERRORS, C_SNAPSHOTS_RECEIVED, C_SNAPSHOTS_SENT,
 } from './counters.js';
+import type { SharedHybridClock } from '../shared-clock.js';
+import type { ControlFrames } from './control-frames.js';
 import type { SyncLogger } from './logger.js';
 import type { SyncOptions } from './options.js';
 import type { SnapshotSender } from './snapshot.js';
 import type { ByteHolder } from './round-buffers.js';
-import type { RecordTally, SyncZone } from './sync-zone.js';
+import type { SyncedZones } from './synced-zones.js';
 import type { SyncTimers, TimerHandle } from './timers.js';
 import type { Connection, ConnectionEvents } from './transport.js';
 import type { PeerDirection, PeerState, PeerStatus } from './types.js';
@@ -33,17 +35,11 @@ export interface PeerHost {
   readonly timers: SyncTimers;
   readonly log: SyncLogger;
   readonly counters: Float64Array;
-  readonly tally: RecordTally;
-  /** The synced zone a data frame names, or null (unknown zone or signature). */
-  zoneForFrame(reader: FrameReader): SyncZone | null;
-  helloFrame(): Uint8Array;
-  pingFrame(): Uint8Array;
-  pongFrame(stampMs: number, stampLogical: number): Uint8Array;
-  /** HLC receive of a remote stamp. */
-  observe(stampMs: number, stampLogical: number): void;
-  /** Moves the tally of merged records into the counters. */
-  flushTally(): void;
-  newSnapshot(): SnapshotSender;
+  /** The node's clock: HLC receive of the stamps of HELLO and PING. */
+  readonly clock: SharedHybridClock;
+  readonly frames: ControlFrames;
+  /** Where data frames merge, and snapshots come from. */
+  readonly zones: SyncedZones;
   onHandshake(peer: PeerConnection): void;
   onSelf(peer: PeerConnection): void;
   onPeerClosed(peer: PeerConnection): void;
@@ -165,7 +161,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   onOpen(): void {
     if (this.phase !== 'connecting') return;
     this.phase = 'handshake';
-    this.send(this.host.helloFrame(), 1);
+    this.send(this.host.frames.hello(), 1);
   }
 
   onData(chunk: Uint8Array): void {
@@ -180,7 +176,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       at += reader.append(chunk, at);
       if (!this.drainFrames()) return;
     }
-    host.flushTally();
+    host.zones.flushTally();
   }
 
   onDrain(): void {
@@ -221,9 +217,9 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       counters[C_MSGS_IN]++;
       if (kind === FRAME_DATA) {
         if (!this.isOpen) return this.protocolError('data frame before the HELLO exchange');
-        const zone = this.host.zoneForFrame(reader);
+        const zone = this.host.zones.zoneForFrame(reader);
         if (zone === null) counters[C_FRAMES_UNKNOWN]++;
-        else zone.merge(reader, this.host.timers.wallMs(), this.host.tally);
+        else zone.merge(reader, this.host.timers.wallMs(), this.host.zones.tally);
         if (this.snapshotInZone !== null) this.snapshotInRecords += reader.recordCount;
       } else if (kind === FRAME_CONTROL) {
         if (!this.handleControl(reader.control!)) return false;
@@ -240,7 +236,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     switch (message.type) {
       case CONTROL_HELLO:
         if (this.phase !== 'handshake') return this.protocolError('unexpected HELLO');
-        host.observe(message.stampMs, message.stampLogical);
+        host.clock.observe(message.stampMs, message.stampLogical);
         this.remoteNodeId = message.nodeId;
         this.remoteNodeName = message.nodeName;
         if (message.nodeId === host.nodeId) {
@@ -249,7 +245,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
           this.close('self', this.direction === 'inbound');
           return false;
         }
-        if (this.direction === 'inbound') this.send(host.helloFrame(), 1);
+        if (this.direction === 'inbound') this.send(host.frames.hello(), 1);
         this.phase = 'open';
         this.openedAtMs = host.timers.wallMs();
         host.onHandshake(this);
@@ -257,8 +253,8 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
         return true;
       case CONTROL_PING:
         if (!this.isOpen) return this.protocolError('PING before the HELLO exchange');
-        host.observe(message.stampMs, message.stampLogical);
-        this.send(host.pongFrame(message.stampMs, message.stampLogical), 1);
+        host.clock.observe(message.stampMs, message.stampLogical);
+        this.send(host.frames.pong(message.stampMs, message.stampLogical), 1);
         return true;
       case CONTROL_PONG:
         if (this.lastPingMs !== -Infinity) this.rttMs = host.timers.monotonicMs() - this.lastPingMs;
@@ -319,13 +315,13 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   private sendPing(): void {
     this.lastPingMs = this.host.timers.monotonicMs();
-    this.send(this.host.pingFrame(), 1);
+    this.send(this.host.frames.ping(), 1);
   }
 
   // --- snapshot --------------------------------------------------------------------------
 
   private startSnapshot(): void {
-    this.snapshot = this.host.newSnapshot();
+    this.snapshot = this.host.zones.newSnapshot();
     this.snapshotDone = false;
     this.sendSnapshotSteps();
   }
