@@ -131,6 +131,30 @@ describe('zone_sync_ssl_verify on: the listener certificate', () => {
     await waitFor('a few more refusals', () => a.engine.readCounters().extra.tls_failures >= 3);
     expect(a.logs.filter((l) => l.fields.reason === 'expired')).toHaveLength(1);
   });
+
+  it('a refusal is logged again when its reason changes, and once per reason until it changes again', async () => {
+    const first = await dial(serving(certs.expired), verifying());
+    const a = first.a;
+    const address = first.b.address;
+    let b = first.b;
+    /** A refused B for `reason`, then twice more for the same reason. */
+    const refusedThrice = async (reason: string): Promise<void> => {
+      await waitFor(`A refused B: ${reason}`, () => a.engine.peers()[0]?.lastError?.startsWith(`TLS: ${reason}`) === true, 10_000, () => a.engine.peers());
+      const failures = a.engine.readCounters().extra.tls_failures;
+      await waitFor(`two more refusals: ${reason}`, () => a.engine.readCounters().extra.tls_failures >= failures + 2);
+    };
+    await refusedThrice('expired');
+    // B comes back on the same address with another certificate; A keeps dialling it.
+    for (const [files, reason] of [[certs.untrusted, 'unknown CA'], [certs.expired, 'expired']] as const) {
+      await b.engine.stop();
+      b = node(2, { listenTls: serving(files), listen: address });
+      await b.engine.start();
+      await refusedThrice(reason);
+    }
+    const lines = a.logs.filter((l) => l.level === 'error' && l.fields.direction === 'outbound');
+    expect(lines.map((l) => l.fields.reason)).toEqual(['expired', 'unknown CA', 'expired']);
+    expect(lines.every((l) => l.fields.peer === address)).toBe(true);
+  });
 });
 
 describe('the name checked by default', () => {
