@@ -38,7 +38,7 @@ export interface ApiHandlerOptions {
   readonly syncStatus?: ZoneSyncStatusProvider;
   /** GET /9/nginx: what NGINX Plus says of itself (version, pid, …); absent: no endpoint. */
   readonly nodeInfo?: () => Record<string, unknown>;
-  /** allow/deny and basic auth of the API location (createRequestGuard). */
+  /** allow/deny and basic auth of the API location (a RequestGuard). */
   readonly guard?: RequestGuard;
   /** Bound of a POST or PATCH body; default 1 MiB, more is 413 BodyTooLarge. */
   readonly maxBodyBytes?: number;

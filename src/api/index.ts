@@ -2,9 +2,8 @@
 // zone_sync, health and Prometheus metrics, and nginx's allow/deny and basic auth.
 
 export { createApiHandler, API_VERSIONS, type ApiHandler, type ApiHandlerOptions } from './api-handler.js';
-export { createAdminRouter, type AdminRouter, type AdminRouterOptions } from './admin-router.js';
 export { createHealthHandlers, type HealthHandlers, type HealthOptions, type RouteHandler } from './health.js';
-export { createMetrics, keyvalStatsSources, type Metrics, type MetricsOptions, type StatsSource } from './metrics.js';
+export { createMetrics, type Metrics, type MetricsOptions, type StatsSource } from './metrics.js';
 export type { KeyvalModule, KeyvalZones } from './keyvals.js';
 export type {
   ZoneSyncNodeStatus, ZoneSyncPeerStatus, ZoneSyncStatus, ZoneSyncStatusProvider, ZoneSyncZoneStatus,
@@ -13,7 +12,7 @@ export { ApiError, API_DOCS_HREF, ErrorCode, type ErrorCodeName } from './errors
 export { errorBody, sendError, sendJson, type ErrorBody } from './respond.js';
 export { DEFAULT_MAX_BODY_BYTES } from './body.js';
 export { AccessList, parseAccessRule, type AccessAction, type AccessRule } from '../net/access.js';
-export { createRequestGuard, RequestGuard, type AccessSettings, type GuardedLocation } from './request-guard.js';
+export { RequestGuard, type AccessSettings, type GuardedLocation } from './request-guard.js';
 export { HtpasswdFile, parseHtpasswd } from './htpasswd.js';
 export { checkPassword, passwordScheme, type PasswordScheme } from './password-hash.js';
 export { shaCrypt } from './sha-crypt.js';

@@ -24,7 +24,6 @@
 import type { ZoneStats } from 'native-free-shm';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { readOnly, type RouteHandler } from './health.js';
-import type { KeyvalZones } from './keyvals.js';
 import type { RequestGuard } from './request-guard.js';
 import { sendText } from './respond.js';
 import type { ZoneSyncStatus, ZoneSyncStatusProvider } from './zone-sync.js';
@@ -82,11 +81,6 @@ const SYNC_COUNTERS: readonly [string, SyncField, string][] = [
   ['zonesync_sync_msgs_in_total', 'msgs_in', 'Messages received from the cluster.'],
   ['zonesync_sync_msgs_out_total', 'msgs_out', 'Messages sent to the cluster.'],
 ];
-
-/** The stats sources of the API's keyval zones, http ones first. */
-export function keyvalStatsSources(keyvals: KeyvalZones): StatsSource[] {
-  return [...keyvals.http.values(), ...keyvals.stream.values()];
-}
 
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();

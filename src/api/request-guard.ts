@@ -81,10 +81,6 @@ export class RequestGuard {
   }
 }
 
-export function createRequestGuard(location: GuardedLocation): RequestGuard {
-  return new RequestGuard(location);
-}
-
 function compile(settings: AccessSettings, files: Map<string, HtpasswdFile>): CompiledSettings {
   const access = new AccessList(settings.access);
   if (settings.authBasic === null || settings.authBasicUserFile === null) return { access, auth: null };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminRouter, createApiHandler, createRequestGuard } from '../../dist/api/index.js';
+import { createApiHandler, RequestGuard } from '../../dist/api/index.js';
+import { createAdminRouter } from './admin-router.js';
 import { parseConfigText } from '../../dist/config/index.js';
 import { KeyvalZone } from '../../dist/zones/index.js';
 import { errorOf, json, request, serve, type Served } from './helpers.js';
@@ -22,7 +23,7 @@ describe('allow/deny on a real server', () => {
       }`, '/tmp/zonesync-access-test.conf');
     const routers = config.http!.servers[0]!.locations.map((location) => createAdminRouter({
       apiPrefix: location.pattern,
-      api: createApiHandler({ keyvals, write: location.api!.write, guard: createRequestGuard(location) }),
+      api: createApiHandler({ keyvals, write: location.api!.write, guard: new RequestGuard(location) }),
     }));
     server = await serve(async (req, res) => {
       for (const route of routers) if (await route(req, res)) return true;

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkPassword, createAdminRouter, createApiHandler, createRequestGuard, parseBasicAuth, parseHtpasswd, passwordScheme,
+  checkPassword, createApiHandler, RequestGuard, parseBasicAuth, parseHtpasswd, passwordScheme,
 } from '../../dist/api/index.js';
+import { createAdminRouter } from './admin-router.js';
 import { parseConfigText } from '../../dist/config/index.js';
 import { KeyvalZone } from '../../dist/zones/index.js';
 import { basic, errorOf, json, request, serve, type Served } from './helpers.js';
@@ -115,7 +116,7 @@ describe('auth_basic on the methods limit_except names, on a real server', () =>
       }`, join(dir, 'zonesync.conf'));
     const routers = config.http!.servers[0]!.locations.map((location) => createAdminRouter({
       apiPrefix: location.pattern,
-      api: createApiHandler({ keyvals, write: true, guard: createRequestGuard(location) }),
+      api: createApiHandler({ keyvals, write: true, guard: new RequestGuard(location) }),
     }));
     server = await serve(async (req, res) => {
       for (const route of routers) if (await route(req, res)) return true;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { createAdminRouter, createApiHandler } from '../../dist/api/index.js';
+import { createApiHandler } from '../../dist/api/index.js';
+import { createAdminRouter } from './admin-router.js';
 import { KeyvalZone } from '../../dist/zones/index.js';
 import { basic, errorOf, json, request, serve, type Reply, type Served } from './helpers.js';
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
 import {
-  createAdminRouter, createApiHandler, createHealthHandlers, createMetrics, keyvalStatsSources, type ZoneSyncStatus,
+  createApiHandler, createHealthHandlers, createMetrics, type ZoneSyncStatus,
 } from '../../dist/api/index.js';
+import { createAdminRouter } from './admin-router.js';
 import { KeyvalZone, LimitReqZone, ZoneFullError } from '../../dist/zones/index.js';
 import { errorOf, request, serve, type Served } from './helpers.js';
 
@@ -45,7 +46,7 @@ let syncStatus: ZoneSyncStatus | Error = {
 let ready: boolean | Error = false;
 let server: Served;
 const metrics = createMetrics({
-  zones: [...keyvalStatsSources(keyvals), limits],
+  zones: [...keyvals.http.values(), ...keyvals.stream.values(), limits],
   syncStatus: () => {
     if (syncStatus instanceof Error) throw syncStatus;
     return syncStatus;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminRouter, createApiHandler, type ZoneSyncStatus } from '../../dist/api/index.js';
+import { createApiHandler, type ZoneSyncStatus } from '../../dist/api/index.js';
+import { createAdminRouter } from './admin-router.js';
 import { KeyvalZone } from '../../dist/zones/index.js';
 import { errorOf, request, serve, type Served } from './helpers.js';
 

@@ -1,11 +1,9 @@
-// A small router for a server that serves only the API and the operational endpoints (and
-// for tests): `${apiPrefix}…` to the API, /livez, /readyz and /metrics to theirs. The
-// runtime's front end matches nginx locations itself and calls the handlers directly.
+// A small router for the API tests' servers, which serve only the API and the operational
+// endpoints: `${apiPrefix}…` to the API, /livez, /readyz and /metrics to theirs. (The
+// runtime's front end matches nginx locations itself and calls the handlers directly.)
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiHandler } from './api-handler.js';
-import type { HealthHandlers } from './health.js';
-import type { Metrics } from './metrics.js';
+import type { ApiHandler, HealthHandlers, Metrics } from '../../dist/api/index.js';
 
 export interface AdminRouterOptions {
   /** The API location's prefix, as `location /api`; default "/api". */
