@@ -49,6 +49,10 @@ export const C_CONNECTS = 25;
 export const C_ACCESS_DENIED = 26;
 /** Connections refused over TLS, either side: handshake failures and verification failures. */
 export const C_TLS_FAILURES = 27;
+/** Remote records refused because no local write could have made them (an empty key, a malformed address). */
+export const C_RECORDS_INVALID = 28;
+/** Remote records refused for a stamp beyond the clock guard (the sender's clock runs ahead). */
+export const C_RECORDS_FUTURE = 29;
 
 export const GLOBAL_WORDS = 32;
 export const Z_RECORDS_TOTAL = 0;
@@ -87,7 +91,7 @@ export interface ZoneSyncCounters {
     apply_no_memory: number; closed_idle: number; closed_slow: number; connect_failures: number;
     connects: number; protocol_errors: number; rounds: number; snapshots_sent: number;
     snapshots_received: number; self_detected: number; inbound_online: number; access_denied: number;
-    tls_failures: number; state: number;
+    tls_failures: number; records_invalid: number; records_future: number; state: number;
   };
 }
 
@@ -112,7 +116,8 @@ export function readSyncCounters(buffer: SharedArrayBuffer, zoneNames: readonly 
       connect_failures: w[C_CONNECT_FAILURES]!, connects: w[C_CONNECTS]!, protocol_errors: w[C_PROTOCOL_ERRORS]!,
       rounds: w[C_ROUNDS]!, snapshots_sent: w[C_SNAPSHOTS_SENT]!, snapshots_received: w[C_SNAPSHOTS_RECEIVED]!,
       self_detected: w[C_SELF_DETECTED]!, inbound_online: w[C_INBOUND_ONLINE]!, access_denied: w[C_ACCESS_DENIED]!,
-      tls_failures: w[C_TLS_FAILURES]!, state: w[C_STATE]!,
+      tls_failures: w[C_TLS_FAILURES]!, records_invalid: w[C_RECORDS_INVALID]!, records_future: w[C_RECORDS_FUTURE]!,
+      state: w[C_STATE]!,
     },
   };
 }

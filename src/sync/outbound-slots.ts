@@ -9,6 +9,7 @@
 //   connect_retry_interval;  peer ──HELLO with our id──▶ self (forever)
 
 import { C_CONNECT_FAILURES, C_SELF_DETECTED } from './counters.js';
+import { noRecordsRefused } from './types.js';
 import type { EngineContext } from './engine-context.js';
 import type { ServerSpec } from './options.js';
 import { PeerConnection, type PeerHost } from './peer.js';
@@ -153,6 +154,7 @@ function idleStatus(slot: OutboundSlot): PeerStatus {
   return {
     address: slot.address, direction: 'outbound', state: slot.self ? 'self' : 'idle', nodeId: -1, nodeName: '',
     connectedSinceMs: 0, rttMs: -1, lastMessageAgeMs: -1, bytesIn: 0, bytesOut: 0, lastError: slot.lastError,
+    recordsIn: 0, recordsRefused: noRecordsRefused(), clockOffsetMs: null,
     snapshot: { state: 'none', zonesDone: 0, zonesTotal: 0, records: 0, zone: null },
   };
 }

@@ -17,6 +17,7 @@ import {
   C_BYTES_IN, C_BYTES_OUT, C_CLOSED_IDLE, C_CLOSED_SLOW, C_FRAMES_UNKNOWN, C_MALFORMED, C_MSGS_IN, C_MSGS_OUT,
   C_PROTOCOL_ERRORS, C_SNAPSHOTS_RECEIVED, C_SNAPSHOTS_SENT,
 } from './counters.js';
+import { DEFAULT_MAX_DRIFT_MS } from '../clock.js';
 import type { SharedHybridClock } from '../shared-clock.js';
 import type { ControlFrames } from './control-frames.js';
 import type { SyncLogger } from './logger.js';
@@ -26,7 +27,8 @@ import type { ByteHolder } from './round-buffers.js';
 import type { SyncedZones } from './synced-zones.js';
 import type { SyncTimers, TimerHandle } from './timers.js';
 import type { Connection, ConnectionEvents } from './transport.js';
-import type { PeerDirection, PeerState, PeerStatus } from './types.js';
+import { noRecordsRefused, type PeerDirection, type PeerState, type PeerStatus, type RecordsRefused } from './types.js';
+import type { SyncZone } from './sync-zone.js';
 
 /** What a peer connection needs from its engine. */
 export interface PeerHost {
@@ -87,6 +89,12 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   private snapshotInZonesDone = 0;
   private snapshotInRecords = 0;
   private readonly pumpSnapshot: () => void;
+  /** Records this peer sent, and those refused here by reason; each reason logged once per connection. */
+  private recordsIn = 0;
+  private readonly refused: RecordsRefused = noRecordsRefused();
+  private readonly refusalsLogged = new Set<keyof RecordsRefused>();
+  private clockOffsetMs: number | null = null;
+  private clockWarned = false;
 
   constructor(host: PeerHost, direction: PeerDirection, address: string) {
     this.host = host;
@@ -219,7 +227,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
         if (!this.isOpen) return this.protocolError('data frame before the HELLO exchange');
         const zone = this.host.zones.zoneForFrame(reader);
         if (zone === null) counters[C_FRAMES_UNKNOWN]++;
-        else zone.merge(reader, this.host.timers.wallMs(), this.host.zones.tally);
+        else this.merge(zone, reader);
         if (this.snapshotInZone !== null) this.snapshotInRecords += reader.recordCount;
       } else if (kind === FRAME_CONTROL) {
         if (!this.handleControl(reader.control!)) return false;
@@ -237,6 +245,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       case CONTROL_HELLO:
         if (this.phase !== 'handshake') return this.protocolError('unexpected HELLO');
         host.clock.observe(message.stampMs, message.stampLogical);
+        this.noteClock(message.stampMs);
         this.remoteNodeId = message.nodeId;
         this.remoteNodeName = message.nodeName;
         if (message.nodeId === host.nodeId) {
@@ -254,6 +263,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       case CONTROL_PING:
         if (!this.isOpen) return this.protocolError('PING before the HELLO exchange');
         host.clock.observe(message.stampMs, message.stampLogical);
+        this.noteClock(message.stampMs);
         this.send(host.frames.pong(message.stampMs, message.stampLogical), 1);
         return true;
       case CONTROL_PONG:
@@ -268,6 +278,46 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
         host.counters[C_SNAPSHOTS_RECEIVED]++;
         return true;
     }
+  }
+
+  /** Merges a data frame, counting what this peer sent and what was refused of it. */
+  private merge(zone: SyncZone, reader: FrameReader): void {
+    const t = this.host.zones.tally;
+    const recordsIn = t.recordsIn;
+    const future = t.future;
+    const invalid = t.invalid;
+    const noMemory = t.noMemory;
+    const skipped = t.skipped;
+    zone.merge(reader, this.host.timers.wallMs(), t);
+    this.recordsIn += t.recordsIn - recordsIn;
+    this.noteRefused('future', t.future - future, zone.name);
+    this.noteRefused('invalid', t.invalid - invalid, zone.name);
+    this.noteRefused('noRoom', t.noMemory - noMemory, zone.name);
+    this.noteRefused('skipped', t.skipped - skipped, zone.name);
+  }
+
+  private noteRefused(reason: keyof RecordsRefused, count: number, zone: string): void {
+    if (count === 0) return;
+    this.refused[reason] += count;
+    if (this.refusalsLogged.has(reason)) return;
+    this.refusalsLogged.add(reason);
+    const why = {
+      future: `stamped more than ${DEFAULT_MAX_DRIFT_MS} ms ahead of this node's clock (is the peer's clock right?)`,
+      invalid: 'that no local write could have made (an empty key, a malformed address)',
+      noRoom: 'for which the zone has no room',
+      skipped: 'expired on arrival or larger than the zone can hold',
+    }[reason];
+    this.host.log.warn({ peer: this.address, zone, reason }, `zone_sync peer sent records ${why}: refused (counted in its status; logged once per connection)`);
+  }
+
+  /** The peer's clock, from a HELLO or PING stamp: its offset, and a warning once when past the guard. */
+  private noteClock(stampMs: number): void {
+    const offset = stampMs - this.host.timers.wallMs();
+    this.clockOffsetMs = offset;
+    if (this.clockWarned || Math.abs(offset) <= DEFAULT_MAX_DRIFT_MS) return;
+    this.clockWarned = true;
+    this.host.log.warn({ peer: this.address, clockOffsetMs: Math.round(offset) },
+      `zone_sync peer's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} this node's: records stamped beyond ${DEFAULT_MAX_DRIFT_MS} ms ahead are refused`);
   }
 
   private protocolError(what: string): boolean {
@@ -462,6 +512,9 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
           records: this.snapshotInRecords,
           zone: this.snapshotInZone,
         },
+      recordsIn: this.recordsIn,
+      recordsRefused: { ...this.refused },
+      clockOffsetMs: this.clockOffsetMs === null ? null : Math.round(this.clockOffsetMs),
     };
   }
 }

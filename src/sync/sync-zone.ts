@@ -13,7 +13,7 @@
 import { ShmZone, APPLY_IGNORED, APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, copyBytes } from 'native-free-shm';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from '../zones/descriptor.js';
-import { MERGE_INVALID, MERGE_SKIPPED, RecordMerger } from '../zones/merge.js';
+import { MERGE_FUTURE, MERGE_INVALID, MERGE_SKIPPED, RecordMerger } from '../zones/merge.js';
 import { RoundBufferPool, type ByteHolder, type RoundBuffer } from './round-buffers.js';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../clock.js';
 import {
@@ -27,7 +27,12 @@ export class RecordTally {
   applied = 0;
   ignored = 0;
   noMemory = 0;
+  /** Refused: expired on arrival, or larger than the zone can hold. */
   skipped = 0;
+  /** Refused: no local write could have made it (MERGE_INVALID). */
+  invalid = 0;
+  /** Refused: stamped beyond the clock guard (MERGE_FUTURE). */
+  future = 0;
   recordsOut = 0;
   tooLarge = 0;
   framesOut = 0;
@@ -242,7 +247,9 @@ export class SyncZone {
         if (status === APPLY_INSERTED || status === APPLY_REPLACED) tally.applied++;
         else if (status === APPLY_IGNORED) tally.ignored++;
         else if (status === APPLY_NO_MEMORY) tally.noMemory++;
-        else if (status === MERGE_SKIPPED || status === MERGE_INVALID) tally.skipped++;
+        else if (status === MERGE_SKIPPED) tally.skipped++;
+        else if (status === MERGE_INVALID) tally.invalid++;
+        else if (status === MERGE_FUTURE) tally.future++;
       }
     } finally {
       merger.release();

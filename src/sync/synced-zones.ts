@@ -6,7 +6,8 @@
 import type { SharedHybridClock } from '../shared-clock.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
 import {
-  C_APPLY_NO_MEMORY, C_RECORDS_APPLIED, C_RECORDS_IGNORED, C_RECORDS_IN, C_RECORDS_OUT, C_RECORDS_SKIPPED, C_RECORDS_TOO_LARGE,
+  C_APPLY_NO_MEMORY, C_RECORDS_APPLIED, C_RECORDS_FUTURE, C_RECORDS_IGNORED, C_RECORDS_IN, C_RECORDS_INVALID, C_RECORDS_OUT, C_RECORDS_SKIPPED,
+  C_RECORDS_TOO_LARGE,
   Z_RECORDS_PENDING, Z_RECORDS_TOTAL, zoneWord,
 } from './counters.js';
 import type { EngineContext } from './engine-context.js';
@@ -62,9 +63,11 @@ export class SyncedZones {
     c[C_RECORDS_IGNORED] += t.ignored;
     c[C_APPLY_NO_MEMORY] += t.noMemory;
     c[C_RECORDS_SKIPPED] += t.skipped;
+    c[C_RECORDS_INVALID] += t.invalid;
+    c[C_RECORDS_FUTURE] += t.future;
     c[C_RECORDS_OUT] += t.recordsOut;
     c[C_RECORDS_TOO_LARGE] += t.tooLarge;
-    t.recordsIn = t.applied = t.ignored = t.noMemory = t.skipped = t.recordsOut = t.tooLarge = t.framesOut = 0;
+    t.recordsIn = t.applied = t.ignored = t.noMemory = t.skipped = t.invalid = t.future = t.recordsOut = t.tooLarge = t.framesOut = 0;
   }
 
   /** A snapshot of every zone, for a peer whose HELLO exchange just completed. */

@@ -47,6 +47,30 @@ export interface PeerStatus {
   lastError: string | null;
   /** Outbound: the snapshot this node sends; inbound: the one it receives. */
   snapshot: SnapshotProgress;
+  /** Inbound: records this peer sent (0 outbound: data only flows from dialer to listener). */
+  recordsIn: number;
+  /** Inbound: of those, the ones this node could not store, by reason. */
+  recordsRefused: RecordsRefused;
+  /**
+   * The peer's clock less this node's wall clock, in ms, from the stamp of its last HELLO or
+   * PING (a round trip's worth of error); null before one arrived.
+   */
+  clockOffsetMs: number | null;
+}
+
+export interface RecordsRefused {
+  /** Stamped beyond this node's clock guard: the peer's clock runs ahead. */
+  future: number;
+  /** No local write could have made them (an empty key, a malformed address). */
+  invalid: number;
+  /** The zone had no room (a keyval zone evicts no live record). */
+  noRoom: number;
+  /** Expired on arrival, or larger than the zone can hold. */
+  skipped: number;
+}
+
+export function noRecordsRefused(): RecordsRefused {
+  return { future: 0, invalid: 0, noRoom: 0, skipped: 0 };
 }
 
 /** workerData of the sync thread. */

@@ -6,4 +6,4 @@ export { ZoneArgumentError, ZoneFullError } from './errors.js';
 export { createNodeContext, defaultNodeContext, type NodeContext } from './node.js';
 export type { AttachZoneOptions, VersionedRecord, ZoneBaseOptions, ZoneHandleOf } from './zone-base.js';
 export { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, type ZoneDescriptor } from './descriptor.js';
-export { MERGE_INVALID, MERGE_SKIPPED, RecordMerger, type MergeStatus, type WireRecord } from './merge.js';
+export { MERGE_FUTURE, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, type MergeStatus, type WireRecord } from './merge.js';

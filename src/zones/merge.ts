@@ -3,6 +3,7 @@ import {
 } from 'native-free-shm';
 import type { ZoneDescriptor } from './descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from './descriptor.js';
+import { DEFAULT_MAX_DRIFT_MS } from '../clock.js';
 import { KEY_TYPE_IP, KEY_TYPE_STRING, MatchIndex, canonicalStoredIpKey } from './keyval/match-index.js';
 
 /**
@@ -29,7 +30,14 @@ export const MERGE_SKIPPED = -1;
  * with no server), so that nothing lands that the API could not then read or remove.
  */
 export const MERGE_INVALID = -2;
-export type MergeStatus = ApplyStatus | typeof MERGE_SKIPPED | typeof MERGE_INVALID;
+/**
+ * merge() refused the record: it is stamped more than the clock guard (maxAheadMs, 60 s by
+ * default) ahead of this node's wall clock. Stored, it would win over every write to its key
+ * made anywhere until real time caught up with it; refused, it cannot pin the key, and the
+ * nodes whose clocks agree converge among themselves (docs/PROTOCOL.md "Clocks").
+ */
+export const MERGE_FUTURE = -3;
+export type MergeStatus = ApplyStatus | typeof MERGE_SKIPPED | typeof MERGE_INVALID | typeof MERGE_FUTURE;
 
 /**
  * THE merge of a record made elsewhere into a zone: records from peers (the sync thread),
@@ -54,9 +62,12 @@ export class RecordMerger {
   private readonly decoder = new TextDecoder();
   /** The shard whose lock this merger holds between two merges of a batch, or -1. */
   private locked = -1;
+  /** How far ahead of the wall clock a record's stamp may be: the node clock's guard. */
+  private readonly maxAheadMs: number;
 
-  constructor(zone: ShmZone, descriptor: ZoneDescriptor) {
+  constructor(zone: ShmZone, descriptor: ZoneDescriptor, maxAheadMs: number = DEFAULT_MAX_DRIFT_MS) {
     this.zone = zone;
+    this.maxAheadMs = maxAheadMs;
     this.suffixBytes = descriptor.originKeySuffix ? ORIGIN_SUFFIX_BYTES : 0;
     const index = new MatchIndex(zone);
     this.index = descriptor.module === 'keyval' && index.keyType !== KEY_TYPE_STRING ? index : null;
@@ -80,6 +91,7 @@ export class RecordMerger {
     if ((r.expireAtMs !== 0 && r.expireAtMs <= nowMs) || keyLength > zone.memory.maxKeyBytes
       || RECORD_HEADER_BYTES + keyLength + r.payloadLength > zone.maxRecordBytes) return MERGE_SKIPPED;
     if (!this.valid(bytes, r)) return MERGE_INVALID;
+    if (r.stampMs > nowMs + this.maxAheadMs) return MERGE_FUTURE;
     zone.setKeyBytes(bytes, r.keyOffset, r.keyLength);
     if (this.suffixBytes !== 0) zone.appendKeyU32(r.origin);
     const shard = zone.shardOfKey();

@@ -36,4 +36,35 @@ describe('records from a peer are validated as the API validates them (real node
     expect((await api(h!, '/api/9/http/keyvals/one')).body).toEqual({ good: 'v' });
     expect((await api(h!, '/api/9/http/keyvals/denylist')).body).toEqual({ '10.0.0.0/8': 'ok' });
   });
+
+  it('refuses records stamped beyond the clock guard from a peer whose clock runs an hour ahead; the nodes whose clocks agree converge', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const [bh, bs, ch, cs] = await freePorts(4);
+    const all = [{ http: bh!, sync: bs! }, { http: ch!, sync: cs! }];
+    const nodes = all.map((p, i) => new NodeProcess(writeConfig(dir, `n${i}.conf`, clusterConfig(p, all))));
+    for (const n of nodes) cleanups.push(() => n.stop());
+    await Promise.all(nodes.map((n) => n.ready()));
+
+    // A node whose clock is an hour ahead pushes a record to B only.
+    const hourAhead = Date.now() + 3_600_000;
+    const skewed = await RawPeer.open(`127.0.0.1:${bs}`);
+    cleanups.push(() => skewed.destroy());
+    skewed.send(helloFrame(0x5ce4, 'skewed', [{ name: 'one', moduleTag: 1, moduleVersion: 1 }], hourAhead));
+    skewed.send(keyvalFrame('one', 'k', 'from the future', 0x5ce4, hourAhead));
+    skewed.send(keyvalFrame('one', 'marker', 'm', 0x5ce4)); // stamped now: shows the frames before it were read
+    await waitFor(async () => (await api(bh!, '/api/9/http/keyvals/one?key=marker')).status === 200, 10_000, () => 'B never read the skewed peer');
+
+    // C, whose clock agrees with B's, writes the key: B must take C's version.
+    const posted = await api(ch!, '/api/9/http/keyvals/one', { method: 'POST', body: JSON.stringify({ k: 'from C' }), headers: { 'content-type': 'application/json' } });
+    expect(posted.status).toBe(201);
+    await waitFor(async () => (await api(bh!, '/api/9/http/keyvals/one?key=k')).body?.k === 'from C', 10_000, () => 'B kept the record from the future');
+
+    const status = await api(bh!, '/api/9/stream/zone_sync');
+    const peer = (status.body.peers as Array<Record<string, any>>).find((p) => p.nodeId === 0x5ce4);
+    expect(peer, JSON.stringify(status.body.peers)).toBeDefined();
+    expect(peer!.recordsRefused.future).toBe(1);
+    expect(peer!.clockOffsetMs).toBeGreaterThan(3_500_000);
+    expect(nodes[0]!.output).toMatch(/clock is 36\d\d s ahead/);
+  });
 });

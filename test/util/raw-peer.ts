@@ -57,9 +57,10 @@ export class RawPeer {
   }
 }
 
-export function helloFrame(nodeId: number, nodeName = 'raw', zones: HelloZone[] = [{ name: 'kv', moduleTag: MODULE_KEYVAL, moduleVersion: 1 }]): Uint8Array {
+/** A HELLO from `nodeId`, its clock at `clockMs` (a skewed peer's, for some tests). */
+export function helloFrame(nodeId: number, nodeName = 'raw', zones: HelloZone[] = [{ name: 'kv', moduleTag: MODULE_KEYVAL, moduleVersion: 1 }], clockMs = Date.now()): Uint8Array {
   const w = new FrameWriter(new Uint8Array(4096));
-  w.writeHello(nodeId, Date.now(), 0, nodeName, zones);
+  w.writeHello(nodeId, clockMs, 0, nodeName, zones);
   return w.written().slice();
 }
 

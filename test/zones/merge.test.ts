@@ -2,7 +2,7 @@
 // (kept across a batch of one shard, always released, also when a merge throws).
 import { describe, expect, it } from 'vitest';
 import { APPLY_IGNORED, APPLY_INSERTED, APPLY_REPLACED } from 'native-free-shm';
-import { KeyvalZone, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, StickyZone, createNodeContext, type WireRecord } from '../../dist/zones/index.js';
+import { KeyvalZone, MERGE_FUTURE, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, StickyZone, createNodeContext, type WireRecord } from '../../dist/zones/index.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -98,5 +98,15 @@ describe('RecordMerger', () => {
     const empty = wire('session', '');
     expect(merger.mergeOne(empty.bytes, empty.r, NOW)).toBe(MERGE_INVALID);
     expect(merger.mergeOne(empty.bytes, { ...empty.r, tombstone: true, expireAtMs: NOW + 1000 }, NOW)).toBe(APPLY_INSERTED);
+  });
+
+  it('refuses a record stamped beyond the clock guard, and takes one just inside it', () => {
+    const { kv, merger } = keyval();
+    const ahead = wire('k', 'future', { stampMs: NOW + 60_001 });
+    expect(merger.mergeOne(ahead.bytes, ahead.r, NOW)).toBe(MERGE_FUTURE);
+    expect(kv.get('k')).toBeUndefined();
+    const inside = wire('k', 'soon', { stampMs: NOW + 60_000 });
+    expect(merger.mergeOne(inside.bytes, inside.r, NOW)).toBe(APPLY_INSERTED);
+    expect(kv.get('k')).toBe('soon');
   });
 });
