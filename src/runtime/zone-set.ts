@@ -2,7 +2,7 @@ import type { ZoneConfig, ZonesyncConfig } from '../config/types.js';
 import { KeyvalZone, type KeyvalHandle } from '../zones/keyval/keyval-zone.js';
 import { LimitReqZone, type LimitReqHandle } from '../zones/limit-req/limit-req-zone.js';
 import { StickyZone, type StickyHandle } from '../zones/sticky/sticky-zone.js';
-import type { ZoneDescriptor } from '../zones/descriptor.js';
+import { MODULE_STREAM_KEYVAL, type ZoneDescriptor } from '../zones/descriptor.js';
 import type { NodeContext } from '../zones/node.js';
 import { DEFAULT_BUFFERS } from '../sync/options.js';
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES } from '../sync/protocol/constants.js';
@@ -45,7 +45,7 @@ function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number): Key
   switch (zc.kind) {
     case 'keyval':
       return KeyvalZone.create({
-        ...common, type: zc.type,
+        ...common, type: zc.type, context: zc.module,
         ...(zc.timeoutMs === null ? {} : { timeout: zc.timeoutMs }),
         ...(zc.stateFile === null ? {} : { state: zc.stateFile }),
       });
@@ -79,7 +79,7 @@ export function attachZones(handles: ZoneHandles): ZoneSet {
   for (const [name, h] of Object.entries(handles.keyval)) {
     const z = KeyvalZone.attach(h);
     zones.keyval.set(name, z);
-    zones.httpKeyvals.set(name, z);
+    (h.descriptor.moduleTag === MODULE_STREAM_KEYVAL ? zones.streamKeyvals : zones.httpKeyvals).set(name, z);
   }
   for (const [name, h] of Object.entries(handles.limitReq)) zones.limitReq.set(name, LimitReqZone.attach(h));
   for (const [name, h] of Object.entries(handles.sticky)) zones.sticky.set(name, StickyZone.attach(h));

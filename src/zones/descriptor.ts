@@ -4,7 +4,12 @@ import type { ZoneHandle } from 'native-free-shm';
 export const MODULE_KEYVAL = 1;
 export const MODULE_LIMIT_REQ = 2;
 export const MODULE_STICKY = 3;
-export type ModuleTag = typeof MODULE_KEYVAL | typeof MODULE_LIMIT_REQ | typeof MODULE_STICKY;
+/**
+ * A keyval zone declared in `stream`: records as keyval's, but a zone of its own, so that an
+ * http zone and a stream zone of the same name never sync into each other.
+ */
+export const MODULE_STREAM_KEYVAL = 4;
+export type ModuleTag = typeof MODULE_KEYVAL | typeof MODULE_LIMIT_REQ | typeof MODULE_STICKY | typeof MODULE_STREAM_KEYVAL;
 export type ModuleName = 'keyval' | 'limit_req' | 'sticky';
 
 /**

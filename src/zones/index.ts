@@ -5,5 +5,5 @@ export { StickyZone, type StickyHandle, type StickySettings, type StickyZoneOpti
 export { ZoneArgumentError, ZoneFullError } from './errors.js';
 export { createNodeContext, defaultNodeContext, type NodeContext } from './node.js';
 export type { AttachZoneOptions, VersionedRecord, ZoneBaseOptions, ZoneHandleOf } from './zone-base.js';
-export { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, type ZoneDescriptor } from './descriptor.js';
+export { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, MODULE_STREAM_KEYVAL, type ZoneDescriptor } from './descriptor.js';
 export { MERGE_FUTURE, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, type MergeStatus, type WireRecord } from './merge.js';

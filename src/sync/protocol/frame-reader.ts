@@ -31,7 +31,7 @@ import {
   RECORD_LEN_OFFSET,
   U32_MAX,
 } from './constants.js';
-import { MODULE_KEYVAL, MODULE_STICKY } from '../../zones/descriptor.js';
+import { MODULE_KEYVAL, MODULE_STREAM_KEYVAL } from '../../zones/descriptor.js';
 import { decodeControl } from './control.js';
 import type { ControlMessage } from './control.js';
 import { malformed } from './malformed.js';
@@ -272,5 +272,5 @@ export class FrameReader {
 }
 
 function isKnownDataSignature(moduleTag: number, moduleVersion: number): boolean {
-  return moduleTag >= MODULE_KEYVAL && moduleTag <= MODULE_STICKY && moduleVersion === MODULE_VERSION;
+  return moduleTag >= MODULE_KEYVAL && moduleTag <= MODULE_STREAM_KEYVAL && moduleVersion === MODULE_VERSION;
 }

@@ -1,5 +1,5 @@
 import { readStateFileSync, writeStateFile, writeStateFileSync } from './state-file.js';
-import { MODULE_KEYVAL } from '../descriptor.js';
+import { MODULE_KEYVAL, MODULE_STREAM_KEYVAL } from '../descriptor.js';
 import { ZoneArgumentError } from '../errors.js';
 import { timeMsOf, type TimeInput } from '../options.js';
 import { ZoneBase, type AttachZoneOptions, type ZoneBaseOptions, type ZoneHandleOf } from '../zone-base.js';
@@ -14,6 +14,8 @@ export interface KeyvalZoneOptions extends ZoneBaseOptions {
   state?: string;
   /** Longest key in bytes; default 256 (4095 at most for type=prefix). */
   maxKeyBytes?: number;
+  /** Where the zone is declared: `http` (default) or `stream`; zones of the two never sync into each other. */
+  context?: 'http' | 'stream';
 }
 
 export interface KeyvalSettings {
@@ -57,7 +59,8 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     }
     const settings: KeyvalSettings = { timeoutMs, type, stateFile: options.state ?? null };
     // Never evict a live record (or a tombstone, which must outlive older versions): a full zone refuses the write.
-    const parts = ZoneBase.createParts(options, 'keyval', MODULE_KEYVAL, settings, { maxKeyBytes, eviction: 'expired' });
+    const tag = options.context === 'stream' ? MODULE_STREAM_KEYVAL : MODULE_KEYVAL;
+    const parts = ZoneBase.createParts(options, 'keyval', tag, settings, { maxKeyBytes, eviction: 'expired' });
     writeKeyType(parts.shm, type);
     const zone = new KeyvalZone(parts.handle, parts.shm, parts.now);
     if (settings.stateFile !== null) zone.loadState();
