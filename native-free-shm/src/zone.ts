@@ -3,7 +3,7 @@ import { copyBytes, viewOf } from './copy.js';
 import { computeGeometry, writeZoneHeader, type ZoneOptions } from './geometry.js';
 import { asciiHash, copyAndHashView, encodeAsciiAndHash, hashView } from './hash.js';
 import {
-  FLAG_REFERENCED, FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_KEY_LEN, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
+  FLAG_QUEUED, FLAG_REFERENCED, FLAG_TOMBSTONE, MAX_SHARDS, RECORD_HEADER_BYTES, R_HASH_NEXT, R_EXPIRE_AT, R_FLAGS, R_KEY, R_KEY_LEN, R_LOGICAL, R_ORIGIN, R_STAMP_MS, R_USER,
   R_VALUE_LEN, S_DIRTY, S_EXPIRED, S_OUT_HEAD, S_LOCK, S_LOCK_WAITS, S_RESETS, USER_AREA_BYTES, USER_AREA_OFFSET, Z_OWNER_SEQ,
 } from './layout.js';
 import { ZoneMemory } from './memory.js';
@@ -442,6 +442,8 @@ export class ShmZone {
   logical(rec: number): number { return this.memory.u16[(rec + R_LOGICAL) >>> 1]!; }
   expireAtMs(rec: number): number { return this.memory.f64[(rec + R_EXPIRE_AT) >>> 3]!; }
   isTombstone(rec: number): boolean { return (this.memory.u8[rec + R_FLAGS]! & FLAG_TOMBSTONE) !== 0; }
+  /** In the output queue: a change of this node's not yet taken by the sync side. */
+  isQueued(rec: number): boolean { return (this.memory.u8[rec + R_FLAGS]! & FLAG_QUEUED) !== 0; }
   userByte(rec: number): number { return this.memory.u8[rec + R_USER]!; }
   keyText(rec: number): string { return this.readText(rec + R_KEY, this.keyLen(rec)); }
   valueText(rec: number): string { return this.readText(this.valueOffset(rec), this.valueLen(rec)); }

@@ -34,12 +34,19 @@ export function createGate(): AccessGate {
  */
 export function createApiParts(zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger): { api: ApiResponder; gate: AccessGate } {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
+  const allZones = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
+  const synced = allZones.filter((z) => z.sync);
   const syncStatus = sync === null ? undefined : async (): Promise<ZoneSyncStatus> => {
     const counters = sync.counters();
     const peers = await sync.status();
-    return { zones: counters.zones, status: counters.status, peers: peers.map((p) => ({ ...p })) };
+    // records_total and records_pending as of this request: live records only, from the zones themselves.
+    const live: Record<string, { records_total: number; records_pending: number }> = {};
+    for (const z of synced) {
+      const c = z.liveCounts();
+      live[z.name] = { records_total: c.records, records_pending: c.pending };
+    }
+    return { zones: live, status: counters.status, peers: peers.map((p) => ({ ...p })) };
   };
-  const allZones = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
   const metrics = createMetrics({ zones: allZones, ...(syncStatus === undefined ? {} : { syncStatus }) });
   const health = createHealthHandlers({ ready: () => true });
   const handlers = new WeakMap<HttpLocationConfig, ApiHandler>();

@@ -282,6 +282,25 @@ export abstract class ZoneBase<Settings> {
   stats(): ZoneStats {
     return this.shm.stats();
   }
+
+  /**
+   * Counts by a walk of the zone, a bounded batch per lock: `records`, the live records (no
+   * tombstones, none expired); `pending`, those of them and the tombstones that wait in the
+   * output queue to be sent (an expired one will never be). Exact as of the walk, where
+   * stats() counts every record a shard holds, expired or deleted ones included.
+   */
+  liveCounts(): { records: number; pending: number } {
+    let records = 0;
+    let pending = 0;
+    const cursor = new ZoneCursor(this.shm); // visits unexpired records only
+    while (!cursor.done) {
+      cursor.step(1024, (z, _shard, rec) => {
+        if (!z.isTombstone(rec)) records++;
+        if (z.isQueued(rec)) pending++;
+      });
+    }
+    return { records, pending };
+  }
 }
 
 /** A synced zone's limit on key + value bytes: its option, or none. */
