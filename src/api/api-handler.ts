@@ -22,7 +22,7 @@ import { ApiError, ErrorCode, methodDisabled, methodNotSupported, pathNotFound, 
 import { parseFields, pickFields, pickMemberFields } from './fields.js';
 import { parseKeyvalBody } from './keyval-body.js';
 import {
-  emptyZone, findZone, keyObject, patchKeys, postKeys, zoneObject, type KeyvalModule, type KeyvalZones,
+  emptyZone, findZone, keyObject, patchKey, postKeys, zoneObject, type KeyvalModule, type KeyvalZones,
 } from './keyvals.js';
 import type { RequestGuard } from './request-guard.js';
 import { sendError, sendJson, sendNoContent } from './respond.js';
@@ -133,7 +133,7 @@ function endpointResolver(options: ApiHandlerOptions, maxBodyBytes: number): (pa
       },
       PATCH: async (ctx) => {
         const zone = findZone(keyvals, module, name);
-        patchKeys(zone, parseKeyvalBody(await bodyOf(ctx, maxBodyBytes), 'patch'));
+        patchKey(zone, parseKeyvalBody(await bodyOf(ctx, maxBodyBytes), 'patch'));
         return 204;
       },
       DELETE: async () => {

@@ -2,6 +2,9 @@
 // client_max_body_size); a body that breaks off is 400 BodyReadError. What arrives past the
 // bound is read and dropped, up to DRAIN_FACTOR times the bound, so that a client still
 // sending can read the answer; a body larger than that has its connection closed.
+// A body the connection's parser refuses part way (bad chunked framing) or that stops
+// arriving in time is reported with breakBody: its reader rejects with that error, which
+// closes the connection once answered.
 
 import type { IncomingMessage } from 'node:http';
 import { ApiError, ErrorCode } from './errors.js';
@@ -14,12 +17,28 @@ export function bodyTooLarge(maxBytes: number): ApiError {
   return new ApiError(413, ErrorCode.BodyTooLarge, `request body is larger than ${maxBytes} bytes`, { Connection: 'close' });
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+const broken = new WeakMap<IncomingMessage, ApiError>();
+const BODY_BROKEN = 'zonesync:body-broken';
+
+/** The rest of `req`'s body will never arrive: its reader, now or later, rejects with `error`. */
+export function breakBody(req: IncomingMessage, error: ApiError): void {
+  broken.set(req, error);
+  req.emit(BODY_BROKEN);
+}
+
+/** The request says (Content-Length) that its body is over the bound. */
+export function declaredTooLarge(req: IncomingMessage, maxBytes: number): boolean {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) {
+  return declared !== undefined && Number(declared) > maxBytes;
+}
+
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  if (declaredTooLarge(req, maxBytes)) {
     drain(req, maxBytes * DRAIN_FACTOR);
     return Promise.reject(bodyTooLarge(maxBytes));
   }
+  const brokenAlready = broken.get(req);
+  if (brokenAlready !== undefined) return Promise.reject(brokenAlready);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let sizeBytes = 0;
@@ -44,16 +63,22 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     const onAborted = (): void => {
       if (!req.complete) onError();
     };
+    const onBroken = (): void => {
+      cleanup();
+      reject(broken.get(req));
+    };
     function cleanup(): void {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onAborted);
+      req.off(BODY_BROKEN, onBroken);
     }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onAborted);
+    req.on(BODY_BROKEN, onBroken);
   });
 }
 

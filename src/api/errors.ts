@@ -29,6 +29,14 @@ export const ErrorCode = {
   Unauthorized: 'Unauthorized',
   /** 503 from /readyz. */
   NotReady: 'NotReady',
+  /** 400: not an HTTP/1.x request the server can parse (a bad method token, a NUL in a header, bad framing). */
+  BadRequest: 'BadRequest',
+  /** 408: the request's head or body did not arrive in time. */
+  RequestTimeout: 'RequestTimeout',
+  /** 414: the request line is over its bound. */
+  UriTooLong: 'UriTooLong',
+  /** 431: the request's head (request line and headers) is over its bound. */
+  HeadersTooLarge: 'HeadersTooLarge',
   /** 500: a fault of the node (an unreadable auth_basic_user_file, a bug). */
   InternalError: 'InternalError',
 } as const;
@@ -53,8 +61,9 @@ export class ApiError extends Error {
 export const unknownVersion = (): ApiError => new ApiError(404, ErrorCode.UnknownVersion, 'unknown version');
 export const pathNotFound = (): ApiError => new ApiError(404, ErrorCode.PathNotFound, 'path not found');
 
-export function methodNotSupported(allowed: readonly string[]): ApiError {
-  return new ApiError(405, ErrorCode.MethodNotSupported, 'method not supported', { Allow: allowed.join(', ') });
+/** `allowed` null: a method the server does not know at all, where no Allow list applies. */
+export function methodNotSupported(allowed: readonly string[] | null): ApiError {
+  return new ApiError(405, ErrorCode.MethodNotSupported, 'method not supported', allowed === null ? {} : { Allow: allowed.join(', ') });
 }
 
 export function methodDisabled(allowed: readonly string[]): ApiError {

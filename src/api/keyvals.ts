@@ -3,8 +3,9 @@
 //   GET    /{module}/keyvals/{zone}      one zone, or one key with ?key=
 //   POST   /{module}/keyvals/{zone}      add keys: 201; 409 KeyvalKeyExists if one exists;
 //                                        several keys only into an empty zone, as NGINX Plus
-//   PATCH  /{module}/keyvals/{zone}      change values or expire, null deletes: 204;
-//                                        404 KeyvalKeyNotFound if a key is absent
+//   PATCH  /{module}/keyvals/{zone}      change one key's value or expire, null deletes it:
+//                                        204; 404 KeyvalKeyNotFound if it is absent; a body
+//                                        of several keys is 400, as NGINX Plus
 //   DELETE /{module}/keyvals/{zone}      empty the zone: 204
 // Every key of a body is checked before any is written; a POST that runs out of room part
 // way removes the keys it added. Deletes are tombstones that reach the cluster when the
@@ -73,18 +74,15 @@ export function postKeys(zone: KeyvalZone, writes: readonly KeyvalWrite[]): void
   }
 }
 
-export function patchKeys(zone: KeyvalZone, writes: readonly KeyvalWrite[]): void {
-  const current: string[] = [];
-  for (const w of writes) {
-    checkExpire(zone, w);
-    const value = zoneCall(() => zone.get(zone.storedKey(w.key)));
-    if (value === undefined) throw keyNotFound(w.key);
-    current.push(value);
-  }
-  writes.forEach((w, i) => {
-    if (w.value === null) zoneCall(() => zone.delete(w.key));
-    else zoneCall(() => zone.set(w.key, w.value ?? current[i]!, expireOption(w)));
-  });
+/** As NGINX Plus: one key per PATCH; a body of several is refused whole. */
+export function patchKey(zone: KeyvalZone, writes: readonly KeyvalWrite[]): void {
+  if (writes.length > 1) throw formatError('only one key can be updated');
+  const w = writes[0]!;
+  checkExpire(zone, w);
+  const current = zoneCall(() => zone.get(zone.storedKey(w.key)));
+  if (current === undefined) throw keyNotFound(w.key);
+  if (w.value === null) zoneCall(() => zone.delete(w.key));
+  else zoneCall(() => zone.set(w.key, w.value ?? current, expireOption(w)));
 }
 
 export function emptyZone(zone: KeyvalZone): void {

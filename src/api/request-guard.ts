@@ -81,6 +81,18 @@ export class RequestGuard {
   }
 }
 
+const guards = new WeakMap<GuardedLocation, RequestGuard>();
+
+/** The guard of a location, compiled on first use; a location's configuration never changes. */
+export function guardOf(location: GuardedLocation): RequestGuard {
+  let guard = guards.get(location);
+  if (guard === undefined) {
+    guard = new RequestGuard(location);
+    guards.set(location, guard);
+  }
+  return guard;
+}
+
 function compile(settings: AccessSettings, files: Map<string, HtpasswdFile>): CompiledSettings {
   const access = new AccessList(settings.access);
   if (settings.authBasic === null || settings.authBasicUserFile === null) return { access, auth: null };

@@ -54,6 +54,8 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   location: [blockSpec(['http-server', 'location'], 1, 2)],
   limit_except: [blockSpec(['location'], 1, MANY)],
   api: [spec(['location'], 0, 1)],
+  zonesync_health: [spec(['location'], 1)],
+  zonesync_metrics: [spec(['location'], 0)],
   zonesync_handler: [spec(HTTP_LEVELS, 1)],
   allow: [spec(ACCESS_LEVELS, 1)],
   deny: [spec(ACCESS_LEVELS, 1)],

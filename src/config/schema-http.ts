@@ -10,11 +10,11 @@ import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readKeyval, readKeyvalZone, readLimitReqZone, readUpstream } from './schema-zones.js';
 import type {
-  AccessRule, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
+  AccessRule, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, LimitExceptConfig, LimitReqConfig, LocationModifier, UpstreamConfig,
 } from './types.js';
 import {
-  invalidParameter, invalidValue, readAccessRule, readCount, readFlag, readListenAddress, readPath,
+  invalidParameter, invalidValue, readAccessRule, readChoice, readCount, readFlag, readListenAddress, readPath,
   readPositiveCount, readZoneParam, splitParam,
 } from './values.js';
 
@@ -97,6 +97,8 @@ function readLocation(
   const draft: RequestSettingsDraft = {};
   const nestedBlocks: Directive[] = [];
   let api: HttpLocationConfig['api'] = null;
+  let health: HealthProbe | null = null;
+  let metrics = false;
   let limitExceptBlock: Directive | null = null;
   for (const d of block.block ?? []) {
     checkDirective(d, 'location');
@@ -104,6 +106,12 @@ function readLocation(
     else if (d.name === 'api') {
       if (api !== null) throw duplicateDirective(d);
       api = readApi(d);
+    } else if (d.name === 'zonesync_health') {
+      if (health !== null) throw duplicateDirective(d);
+      health = readChoice(d, d.args[0]!, HEALTH_PROBES);
+    } else if (d.name === 'zonesync_metrics') {
+      if (metrics) throw duplicateDirective(d);
+      metrics = true;
     } else if (d.name === 'limit_except') {
       if (limitExceptBlock !== null) throw duplicateDirective(d);
       limitExceptBlock = d;
@@ -111,7 +119,9 @@ function readLocation(
   }
   const settings = mergeSettings(inherited, draft);
   const limitExcept = limitExceptBlock === null ? null : readLimitExcept(limitExceptBlock, settings, context);
-  const location: HttpLocationConfig = { modifier, pattern, settings, api, limitExcept, locations: [], source: sourceOf(block) };
+  const location: HttpLocationConfig = {
+    modifier, pattern, settings, api, health, metrics, limitExcept, locations: [], source: sourceOf(block),
+  };
   return { ...location, locations: readLocations(nestedBlocks, settings, location, context) };
 }
 
@@ -153,6 +163,8 @@ function checkNesting(d: Directive, parent: HttpLocationConfig, modifier: Locati
     throw new ConfigError(`location "${pattern}" is outside location "${parent.pattern}"`, d);
   }
 }
+
+const HEALTH_PROBES: readonly HealthProbe[] = ['live', 'ready'];
 
 /** api [write=on|off]; (write off by default, as NGINX Plus) */
 function readApi(d: Directive): { write: boolean } {

@@ -335,10 +335,20 @@ export interface HttpLocationConfig {
   readonly settings: HttpRequestSettings;
   /** api [write=on|off]; null: not an API location. */
   readonly api: { readonly write: boolean } | null;
+  /**
+   * zonesync_health live|ready: the location answers every request with the node's
+   * liveness or readiness; null: it does not. Not inherited by nested locations.
+   */
+  readonly health: HealthProbe | null;
+  /** zonesync_metrics: the location answers every request with the Prometheus metrics. */
+  readonly metrics: boolean;
   readonly limitExcept: LimitExceptConfig | null;
   readonly locations: readonly HttpLocationConfig[];
   readonly source?: SourceLocation;
 }
+
+/** What a `zonesync_health` location reports: the process serves (live), or the node is ready (ready). */
+export type HealthProbe = 'live' | 'ready';
 
 export type HttpMethod =
   | 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'MKCOL' | 'COPY' | 'MOVE' | 'OPTIONS'

@@ -25,6 +25,7 @@ export function validateConfig(config: ZonesyncConfig): void {
   for (const server of config.http?.servers ?? []) {
     checkRequestSettings(server.settings, zones);
     forEachLocation(server.locations, (location) => {
+      checkLocationContent(location);
       checkRequestSettings(location.settings, zones);
       if (location.limitExcept !== null) checkRequestSettings(location.limitExcept.settings, zones);
     });
@@ -95,6 +96,18 @@ function checkRequestSettings(settings: HttpRequestSettings, zones: ReadonlyMap<
     if (zone.kind !== 'limit_req') {
       throw new ConfigError(`zone "${limit.zone}" is not a "limit_req_zone" in "limit_req" directive`, limit.source);
     }
+  }
+}
+
+/* A location has one content handler, as in nginx; zonesync refuses a second instead of picking one. */
+function checkLocationContent(location: HttpLocationConfig): void {
+  const written = [
+    location.api !== null ? 'api' : null,
+    location.health !== null ? 'zonesync_health' : null,
+    location.metrics ? 'zonesync_metrics' : null,
+  ].filter((name) => name !== null);
+  if (written.length > 1) {
+    throw new ConfigError(`"${written[0]}" and "${written[1]}" cannot both be in location "${location.pattern}"`, location.source);
   }
 }
 

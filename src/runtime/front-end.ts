@@ -1,33 +1,43 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClientError, refuseConnect } from '../api/client-error.js';
+import { declaredTooLarge, readBody } from '../api/body.js';
+import { ApiError, ErrorCode, pathNotFound } from '../api/errors.js';
+import { locationContent, type LocationContent } from '../api/location-content.js';
+import { guardOf } from '../api/request-guard.js';
+import {
+  DEFAULT_REQUEST_TIMEOUTS, MAX_REQUEST_BODY_BYTES, checkRequestLine, httpServerOptions, type RequestTimeouts,
+} from '../api/request-limits.js';
+import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { findLocation, findServer } from './locations.js';
 import type { WorkerTask } from './worker-protocol.js';
 import type { Logger } from './logger.js';
 
-/** The API of a location with `api`: answers a request whose path is under the location. */
-export type ApiResponder = (req: http.IncomingMessage, res: http.ServerResponse, location: HttpLocationConfig, body: Buffer) => Promise<void>;
-/** Access rules and basic auth of a location: null to go on, or the status to answer. */
-export type AccessGate = (req: http.IncomingMessage, location: HttpLocationConfig) => Promise<{ status: number; headers?: Record<string, string> } | null>;
+/** Answers a request of a location whose content the node serves itself (the API, health, metrics). */
+export type ContentResponder = (
+  req: http.IncomingMessage, res: http.ServerResponse, location: HttpLocationConfig, content: LocationContent, body: Buffer,
+) => Promise<void>;
 /** Runs a request on the worker pool. */
 export type TaskRunner = (task: WorkerTask) => Promise<HandlerResponse>;
 
 export interface FrontEndParts {
-  api: ApiResponder;
-  gate: AccessGate;
+  content: ContentResponder;
   run: TaskRunner;
   logger: Logger;
   /** `--handler FILE`: overrides every location's handler. */
   handlerOverride: string | null;
+  /** Default: nginx's (request-limits.ts). */
+  timeouts?: RequestTimeouts;
 }
-
-export const MAX_BODY_BYTES = 1 << 20;
 
 /**
  * The HTTP front end on the primary: one server per distinct `listen` of the http block;
  * each request finds its server and location as nginx does, passes the location's access
- * rules, then goes to the API (locations with `api`) or to a worker (everything else).
+ * rules, has its body read within the bound, then goes to the node's own content (the API,
+ * health, metrics) or to a worker (everything else). Every answer the front end gives itself
+ * is an NGINX Plus error body, bad requests the parser refuses included (client-error.ts).
  */
 export class FrontEnd {
   private readonly servers: http.Server[] = [];
@@ -52,8 +62,14 @@ export class FrontEnd {
     }
     const bound: string[] = [];
     for (const { address, servers } of bySocket.values()) {
-      const srv = http.createServer((req, res) => void this.serve(req, res, servers));
+      const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS), (req, res) => void this.serve(req, res, servers, false));
       srv.keepAliveTimeout = 5_000;
+      srv.on('clientError', answerClientError);
+      srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
+      // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
+      srv.on('checkContinue', (req, res) => void this.serve(req, res, servers, true));
+      // Other expectations are ignored, as nginx does.
+      srv.on('checkExpectation', (req, res) => void this.serve(req, res, servers, false));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         if (address.kind === 'unix') srv.listen(address.path, resolve);
@@ -76,34 +92,32 @@ export class FrontEnd {
     await closed;
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[]): Promise<void> {
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[], expectsContinue: boolean): Promise<void> {
     this.inFlight++;
     try {
       if (!this.accepting) res.shouldKeepAlive = false;
-      await this.route(req, res, servers);
+      await this.route(req, res, servers, expectsContinue);
     } catch (e) {
-      this.parts.logger.error({ err: e, url: req.url }, 'request failed');
-      if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain' }, '500 internal server error\n');
-      else res.destroy();
+      if (!(e instanceof ApiError) || e.code === ErrorCode.InternalError) this.parts.logger.error({ err: e, url: req.url }, 'request failed');
+      sendError(res, e);
     } finally {
       if (--this.inFlight === 0 && this.idle !== null) this.idle();
     }
   }
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[]): Promise<void> {
+  /** Rejects with an ApiError for what the front end refuses itself. */
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[], expectsContinue: boolean): Promise<void> {
+    const tooLong = checkRequestLine(req);
+    if (tooLong !== null) throw tooLong;
     const server = findServer(servers, req.headers.host);
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/livez' || path === '/readyz' || path === '/metrics') {
-      const probe = findLocation(server.locations, '/api');
-      if (probe?.api) return this.parts.api(req, res, probe, Buffer.alloc(0));
-    }
     const location = findLocation(server.locations, path);
-    if (location === null) return send(res, 404, { 'content-type': 'text/plain' }, '404 not found\n');
-    const denied = await this.parts.gate(req, location);
-    if (denied !== null) return send(res, denied.status, { 'content-type': 'text/plain', ...denied.headers }, `${denied.status}\n`);
-    const body = await readBody(req);
-    if (body === null) return send(res, 413, { 'content-type': 'text/plain' }, '413 request entity too large\n');
-    if (location.api !== null) return this.parts.api(req, res, location, body);
+    if (location === null) throw pathNotFound();
+    await guardOf(location).authorize(req);
+    if (expectsContinue && !declaredTooLarge(req, MAX_REQUEST_BODY_BYTES)) res.writeContinue();
+    const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
+    const content = locationContent(location);
+    if (content !== null) return this.parts.content(req, res, location, content, body);
     const response = await this.parts.run(taskFor(req, location, body, this.parts.handlerOverride));
     const headers = response.headers ?? {};
     send(res, response.status ?? 200, headers, response.body ?? '');
@@ -127,17 +141,6 @@ function taskFor(req: http.IncomingMessage, location: HttpLocationConfig, body: 
 /** "::ffff:1.2.3.4" as "1.2.3.4", as nginx's $remote_addr shows an IPv4 client. */
 export function unmapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function send(res: http.ServerResponse, status: number, headers: Record<string, string | string[]>, body: string): void {

@@ -1,13 +1,23 @@
 // Real node processes on loopback for the end-to-end tests: config files, free ports, and
 // polling until a condition holds (never a fixed sleep asserted as a duration).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PRIMARY = fileURLToPath(new URL('../../dist/primary.js', import.meta.url));
+export const SHIPPED_CONFIG = fileURLToPath(new URL('../../examples/zonesync.conf', import.meta.url));
+
+/** The shipped configuration with its HTTP and sync listeners moved to the given ports. */
+export function shippedConfigOn(httpPort: number, syncPort: number): string {
+  const text = readFileSync(SHIPPED_CONFIG, 'utf8');
+  for (const listen of ['listen 127.0.0.1:8080;', 'listen 127.0.0.1:12345;']) {
+    if (!text.includes(listen)) throw new Error(`examples/zonesync.conf no longer has "${listen}"`);
+  }
+  return text.replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${httpPort};`).replace('listen 127.0.0.1:12345;', `listen 127.0.0.1:${syncPort};`);
+}
 
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {

@@ -3,10 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NodeProcess, api, freePorts, tempDir, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, api, freePorts, shippedConfigOn, tempDir, writeConfig } from './cluster-helpers.js';
 
 const HANDLER = fileURLToPath(new URL('../../examples/handler.mjs', import.meta.url));
-const SHIPPED_CONFIG = fileURLToPath(new URL('../../examples/zonesync.conf', import.meta.url));
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 const running: NodeProcess[] = [];
@@ -15,14 +14,6 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((n) => n.stop()));
   cleanups.splice(0).forEach((c) => c());
 });
-
-/** The shipped configuration with its HTTP and sync listeners moved to the given ports. */
-function shippedConfigOn(httpPort: number, syncPort: number): string {
-  const text = readFileSync(SHIPPED_CONFIG, 'utf8');
-  expect(text).toContain('listen 127.0.0.1:8080;');
-  expect(text).toContain('listen 127.0.0.1:12345;');
-  return text.replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${httpPort};`).replace('listen 127.0.0.1:12345;', `listen 127.0.0.1:${syncPort};`);
-}
 
 describe('examples/handler.mjs', () => {
   it('is the file the README shows in its Handlers section', () => {

@@ -1,0 +1,21 @@
+// Which of a node's own endpoints a location serves, from the directive that enables it:
+//   api [write=on|off]        the NGINX Plus API, under the location's prefix
+//   zonesync_health live      liveness, for every request of the location
+//   zonesync_health ready     readiness, for every request of the location
+//   zonesync_metrics          the Prometheus metrics, for every request of the location
+// A location without one of them runs a handler. The configuration allows one per location;
+// none is inherited by nested locations, as nginx's content handlers are not.
+
+import type { HealthProbe, HttpLocationConfig } from '../config/types.js';
+
+export type LocationContent =
+  | { readonly kind: 'api'; readonly write: boolean }
+  | { readonly kind: 'health'; readonly probe: HealthProbe }
+  | { readonly kind: 'metrics' };
+
+export function locationContent(location: Pick<HttpLocationConfig, 'api' | 'health' | 'metrics'>): LocationContent | null {
+  if (location.api !== null) return { kind: 'api', write: location.api.write };
+  if (location.health !== null) return { kind: 'health', probe: location.health };
+  if (location.metrics) return { kind: 'metrics' };
+  return null;
+}

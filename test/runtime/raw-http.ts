@@ -1,0 +1,143 @@
+// Raw HTTP/1.1 on a TCP socket, for requests no well-behaved client would send (bad methods,
+// NUL bytes, huge heads, lying framing) and for seeing exactly how the server answers and
+// closes: every byte it sent, whether it closed cleanly or reset the connection.
+import net from 'node:net';
+
+export interface RawResponse {
+  status: number;
+  /** Lower-case names; a repeated header keeps its last value. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface RawExchange {
+  /** The complete responses read, in order. */
+  responses: RawResponse[];
+  /** Bytes after the last complete response (a response cut short, or garbage). */
+  rest: Buffer;
+  /** The server closed its side (FIN) before the client gave up. */
+  closedByServer: boolean;
+  /** The connection was reset (ECONNRESET/EPIPE) at some point. */
+  reset: boolean;
+}
+
+export interface RawOptions {
+  /** Half-close after writing (the server sees the request end), default false. */
+  halfClose?: boolean;
+  /** Stop reading once this many complete responses arrived; default: read until the server closes. */
+  responses?: number;
+  /** Give up after this long (a node that does not answer), default 10 s. */
+  timeoutMs?: number;
+  /** The request was HEAD: responses carry no body whatever their Content-Length says. */
+  head?: boolean;
+}
+
+export function rawExchange(port: number, request: Buffer | string, options: RawOptions = {}): Promise<RawExchange> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let reset = false;
+    let closedByServer = false;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ...parseResponses(Buffer.concat(chunks), options.head ?? false), closedByServer, reset });
+    };
+    const timer = setTimeout(finish, options.timeoutMs ?? 10_000);
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (options.responses !== undefined && parseResponses(Buffer.concat(chunks), options.head ?? false).responses.length >= options.responses) finish();
+    });
+    socket.on('end', () => {
+      closedByServer = true;
+      finish();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') reset = true;
+      finish();
+    });
+    socket.on('close', finish);
+    socket.write(request, () => {
+      if (options.halfClose) socket.end();
+    });
+  });
+}
+
+/** Splits bytes into HTTP/1.1 responses (Content-Length, chunked, or until the end). */
+export function parseResponses(bytes: Buffer, head: boolean): { responses: RawResponse[]; rest: Buffer } {
+  const responses: RawResponse[] = [];
+  let at = 0;
+  for (;;) {
+    const parsed = parseOne(bytes, at, head);
+    if (parsed === null) break;
+    responses.push(parsed.response);
+    at = parsed.end;
+    if (parsed.end === bytes.length) break;
+  }
+  return { responses, rest: bytes.subarray(at) };
+}
+
+function parseOne(bytes: Buffer, start: number, head: boolean): { response: RawResponse; end: number } | null {
+  const headEnd = bytes.indexOf('\r\n\r\n', start);
+  if (headEnd < 0) return null;
+  const lines = bytes.subarray(start, headEnd).toString('latin1').split('\r\n');
+  const statusLine = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]!);
+  if (statusLine === null) return null;
+  const status = Number(statusLine[1]);
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return null;
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const bodyStart = headEnd + 4;
+  // 1xx (100 Continue) is followed by the real response.
+  if (status >= 100 && status < 200) return { response: { status, headers, body: Buffer.alloc(0) }, end: bodyStart };
+  if (head || status === 204 || status === 304) return { response: { status, headers, body: Buffer.alloc(0) }, end: bodyStart };
+  if (headers['transfer-encoding']?.toLowerCase() === 'chunked') return dechunk(bytes, bodyStart, status, headers);
+  if (headers['content-length'] !== undefined) {
+    const end = bodyStart + Number(headers['content-length']);
+    if (end > bytes.length) return null;
+    return { response: { status, headers, body: bytes.subarray(bodyStart, end) }, end };
+  }
+  return { response: { status, headers, body: bytes.subarray(bodyStart) }, end: bytes.length };
+}
+
+function dechunk(bytes: Buffer, start: number, status: number, headers: Record<string, string>): { response: RawResponse; end: number } | null {
+  const parts: Buffer[] = [];
+  let at = start;
+  for (;;) {
+    const lineEnd = bytes.indexOf('\r\n', at);
+    if (lineEnd < 0) return null;
+    const size = parseInt(bytes.subarray(at, lineEnd).toString('latin1'), 16);
+    if (!Number.isFinite(size)) return null;
+    at = lineEnd + 2;
+    if (size === 0) {
+      const trailerEnd = bytes.indexOf('\r\n', at);
+      if (trailerEnd < 0) return null;
+      return { response: { status, headers, body: Buffer.concat(parts) }, end: trailerEnd + 2 };
+    }
+    if (at + size + 2 > bytes.length) return null;
+    parts.push(bytes.subarray(at, at + size));
+    at += size + 2;
+  }
+}
+
+/** The NGINX Plus error body's fields, or null when the body is not one. */
+export function errorBodyOf(body: Buffer): { status: number; code: string; text: string } | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const b = parsed as { error?: { status?: unknown; code?: unknown; text?: unknown }; request_id?: unknown; href?: unknown };
+  if (typeof b !== 'object' || b === null || typeof b.error !== 'object' || b.error === null) return null;
+  const { status, code, text } = b.error;
+  if (typeof status !== 'number' || typeof code !== 'string' || typeof text !== 'string') return null;
+  if (typeof b.request_id !== 'string' || !/^[0-9a-f]{32}$/.test(b.request_id) || typeof b.href !== 'string') return null;
+  return { status, code, text };
+}
