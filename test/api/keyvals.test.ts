@@ -258,13 +258,15 @@ describe('keyvals: POST', () => {
 });
 
 describe('keyvals: PATCH and DELETE', () => {
-  it('changes values (204), deletes with null, changes expire alone', async () => {
+  it('changes a value (204), deletes with null, changes expire alone', async () => {
     zones.one.set('a', '1');
     zones.one.set('b', '2');
     zones.one.set('c', '3');
-    const r = await api('/9/http/keyvals/one', { method: 'PATCH', body: json({ a: 'one', b: null, c: { expire: 2000 } }) });
-    expect(r.status).toBe(204);
-    expect(r.text).toBe('');
+    for (const body of [{ a: 'one' }, { b: null }, { c: { expire: 2000 } }]) {
+      const r = await api('/9/http/keyvals/one', { method: 'PATCH', body: json(body) });
+      expect(r.status).toBe(204);
+      expect(r.text).toBe('');
+    }
     expect((await api('/9/http/keyvals/one')).json).toEqual({ a: 'one', c: '3' });
     expect(zones.one.entries().find((e) => e.key === 'c')!.expireAtMs).toBe(clock.now + 2000);
     clock.now += 2001;
@@ -273,14 +275,24 @@ describe('keyvals: PATCH and DELETE', () => {
     expect(zones.one.get('a')).toBe('uno');
   });
 
-  it('a key that is not there is 404 KeyvalKeyNotFound and nothing of the body is applied', async () => {
+  it('a key that is not there is 404 KeyvalKeyNotFound', async () => {
     zones.one.set('a', '1');
-    const r = await api('/9/http/keyvals/one', { method: 'PATCH', body: json({ a: 'changed', missing: 'x' }) });
+    const r = await api('/9/http/keyvals/one', { method: 'PATCH', body: json({ missing: 'x' }) });
     expectError(r, 404, 'KeyvalKeyNotFound');
     expect(errorOf(r).text).toBe('key "missing" not found');
-    expect(zones.one.get('a')).toBe('1');
     expect(zones.one.get('missing')).toBeUndefined();
     expectError(await api('/9/http/keyvals/one', { method: 'PATCH', body: json({ gone: null }) }), 404, 'KeyvalKeyNotFound');
+  });
+
+  it('several keys are 400 "only one key can be updated" (as NGINX Plus) and nothing of the body is applied', async () => {
+    zones.one.set('a', '1');
+    zones.one.set('b', '2');
+    for (const body of [{ a: 'changed', b: null }, { a: 'changed', missing: 'x' }, { a: { expire: 10 }, b: 'x' }]) {
+      const r = await api('/9/http/keyvals/one', { method: 'PATCH', body: json(body) });
+      expectError(r, 400, 'KeyvalFormatError');
+      expect(errorOf(r).text).toBe('only one key can be updated');
+    }
+    expect((await api('/9/http/keyvals/one')).json).toEqual({ a: '1', b: '2' });
   });
 
   it('bad PATCH bodies are 400', async () => {

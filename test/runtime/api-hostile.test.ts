@@ -5,24 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeProcess, freePorts, shippedConfigOn, tempDir, writeConfig } from './cluster-helpers.js';
 import { errorBodyOf, rawExchange, type RawResponse } from './raw-http.js';
 
-let port: number;
-let node: NodeProcess;
-let cleanup: () => void;
 const auth = `Basic ${Buffer.from('ops:secret').toString('base64')}`;
+const nodes: NodeProcess[] = [];
+let cleanup: () => void;
+/** A node whose health and metrics locations have access rules of their own. */
+let opsPort: number;
+/** A node of API and handler locations only (the configuration syntax every version accepts). */
+let edgePort: number;
 
 beforeAll(async () => {
   const dir = tempDir();
   cleanup = dir.cleanup;
-  [port] = await freePorts(1) as [number];
+  [opsPort, edgePort] = await freePorts(2) as [number, number];
   writeConfig(dir.dir, 'htpasswd', 'ops:{PLAIN}secret\n');
-  const config = writeConfig(dir.dir, 'node.conf', `worker_processes 1;
+  const ops = writeConfig(dir.dir, 'ops.conf', `worker_processes 1;
 http {
     keyval_zone zone=one:1m timeout=1h;
     server {
-        listen 127.0.0.1:${port};
+        listen 127.0.0.1:${opsPort};
         location /api { api write=on; deny all; }
         location /open { api write=on; }
-        location /secure { api write=on; auth_basic "zonesync"; auth_basic_user_file htpasswd; }
         location = /livez { zonesync_health live; }
         location = /readyz { zonesync_health ready; auth_basic "ops"; auth_basic_user_file htpasswd; }
         location = /metrics { zonesync_metrics; deny 127.0.0.1; }
@@ -31,27 +33,38 @@ http {
             deny all;
             location = /ops/metrics { zonesync_metrics; }
         }
+    }
+}
+`);
+  const edge = writeConfig(dir.dir, 'edge.conf', `worker_processes 1;
+http {
+    keyval_zone zone=one:1m timeout=1h;
+    server {
+        listen 127.0.0.1:${edgePort};
+        location /open { api write=on; }
+        location /secure { api write=on; auth_basic "zonesync"; auth_basic_user_file htpasswd; }
+        location /denied { deny all; }
         location /handler { }
     }
 }
 `);
-  node = new NodeProcess(config);
-  await node.ready();
+  nodes.push(new NodeProcess(ops), new NodeProcess(edge));
+  await Promise.all(nodes.map((n) => n.ready()));
 });
 
 afterAll(async () => {
-  await node?.stop();
+  await Promise.all(nodes.map((n) => n.stop()));
   cleanup?.();
 });
 
 function request(method: string, path: string, headers: Record<string, string> = {}, body = ''): string {
-  const lines = [`${method} ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   if (body !== '' || method === 'POST' || method === 'PATCH') lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /** One request on its own connection; its one answer. */
-async function ask(raw: string | Buffer, head = false): Promise<RawResponse> {
+async function ask(port: number, raw: string | Buffer, head = false): Promise<RawResponse> {
   const x = await rawExchange(port, raw, { responses: 1, head });
   expect(x.responses.length, `no complete answer; got ${JSON.stringify(x.rest.toString('latin1').slice(0, 200))}`).toBe(1);
   return x.responses[0]!;
@@ -80,7 +93,7 @@ describe('health and metrics are served only by the locations that enable them, 
     ['/open/metrics', {}, 404, 'UnknownVersion'],
     ['/nothing-here', {}, 404, 'PathNotFound'],
   ] as const)('GET %s %j: %i %s', async (path, headers, status, code) => {
-    const r = await ask(request('GET', path, headers));
+    const r = await ask(opsPort, request('GET', path, headers));
     if (code !== null) {
       expectError(r, status, code);
       expect(r.body.toString()).not.toMatch(/zonesync_zone|"one"/);
@@ -94,24 +107,29 @@ describe('health and metrics are served only by the locations that enable them, 
 
   it('health and metrics take GET and HEAD only: 405 MethodNotSupported with the error body', async () => {
     for (const [method, path] of [['POST', '/livez'], ['DELETE', '/ops/metrics'], ['PUT', '/livez']] as const) {
-      const r = await ask(request(method, path));
+      const r = await ask(opsPort, request(method, path));
       expectError(r, 405, 'MethodNotSupported');
       expect(r.headers['allow']).toBe('GET, HEAD');
     }
-    expect((await ask(request('HEAD', '/livez'), true)).status).toBe(200);
+    expect((await ask(opsPort, request('HEAD', '/livez'), true)).status).toBe(200);
   });
 });
 
 describe('the front end answers refusals and bad requests with the NGINX Plus error body', () => {
-  it('401 (with the challenge) and 403 from a location with a handler, too', async () => {
-    expectError(await ask(request('GET', '/secure/9/')), 401, 'Unauthorized');
-    expect((await ask(request('GET', '/secure/9/', { Authorization: auth }))).status).toBe(200);
+  it('401 (with the challenge), 403 and 404 from the front end, for API and handler locations alike', async () => {
+    const challenge = await ask(edgePort, request('GET', '/secure/9/'));
+    expectError(challenge, 401, 'Unauthorized');
+    expect(challenge.headers['www-authenticate']).toBe('Basic realm="zonesync"');
+    expect((await ask(edgePort, request('GET', '/secure/9/', { Authorization: auth }))).status).toBe(200);
+    expectError(await ask(edgePort, request('GET', '/denied')), 403, 'Forbidden');
+    expectError(await ask(edgePort, request('POST', '/denied', {}, 'x')), 403, 'Forbidden');
+    expectError(await ask(edgePort, request('GET', '/elsewhere')), 404, 'PathNotFound');
   });
 
   it('413 for a body over 1 MiB: the error body, Connection: close, and the server closes without a reset', async () => {
     for (const path of ['/open/9/http/keyvals/one', '/handler']) {
       const body = 'x'.repeat(2 * 1024 * 1024);
-      const x = await rawExchange(port, request('POST', path, {}, body));
+      const x = await rawExchange(edgePort, request('POST', path, {}, body));
       expect(x.responses.length).toBe(1);
       expectError(x.responses[0]!, 413, 'BodyTooLarge');
       expect(x.responses[0]!.headers['connection']).toBe('close');
@@ -119,20 +137,20 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
       expect(x.reset).toBe(false);
     }
     // A body that says it is too large is refused before it is sent.
-    const declared = await rawExchange(port, `POST /open/9/http/keyvals/one HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n`);
+    const declared = await rawExchange(edgePort, `POST /open/9/http/keyvals/one HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n`);
     expectError(declared.responses[0]!, 413, 'BodyTooLarge');
     expect(declared.closedByServer).toBe(true);
   });
 
   it('a PATCH of several keys is 400 KeyvalFormatError ("only one key can be updated") and changes nothing', async () => {
-    expect((await ask(request('POST', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: '1', b: '2' })))).status).toBe(201);
-    const r = await ask(request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed', b: null })));
+    expect((await ask(edgePort, request('POST', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: '1', b: '2' })))).status).toBe(201);
+    const r = await ask(edgePort, request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed', b: null })));
     expectError(r, 400, 'KeyvalFormatError');
     expect(errorBodyOf(r.body)!.text).toBe('only one key can be updated');
-    const after = await ask(request('GET', '/open/9/http/keyvals/one'));
+    const after = await ask(edgePort, request('GET', '/open/9/http/keyvals/one'));
     expect(JSON.parse(after.body.toString())).toEqual({ a: '1', b: '2' });
-    expect((await ask(request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed' })))).status).toBe(204);
-    expect((await ask(request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
+    expect((await ask(edgePort, request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed' })))).status).toBe(204);
+    expect((await ask(edgePort, request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
   });
 
   it.each([
@@ -142,7 +160,7 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
     ['get', 400, 'BadRequest'],
     ['G@T', 400, 'BadRequest'],
   ] as const)('method %s: %i %s, and the connection closes cleanly', async (method, status, code) => {
-    const x = await rawExchange(port, request(method, method === 'CONNECT' ? '127.0.0.1:1' : '/open/9/'));
+    const x = await rawExchange(edgePort, request(method, method === 'CONNECT' ? '127.0.0.1:1' : '/open/9/'));
     expect(x.responses.length).toBe(1);
     expectError(x.responses[0]!, status, code);
     expect(x.closedByServer).toBe(true);
@@ -163,7 +181,7 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
     ['a broken chunked body (handler)', 400, 'BodyReadError',
       () => 'POST /handler HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
   ] as const)('%s: %i %s with the error body, no reset', async (_what, status, code, raw) => {
-    const x = await rawExchange(port, raw());
+    const x = await rawExchange(edgePort, raw());
     expect(x.responses.length, x.rest.toString('latin1').slice(0, 100)).toBe(1);
     expectError(x.responses[0]!, status, code);
     expect(x.responses[0]!.headers['connection']).toBe('close');
@@ -172,15 +190,15 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
   });
 
   it('a bad request pipelined after a good one: the good one is answered first, then the error', async () => {
-    const x = await rawExchange(port, `${request('GET', '/open/9/http/keyvals/one')}FOO / HTTP/1.1\r\n\r\n`);
+    const x = await rawExchange(edgePort, `${request('GET', '/open/9/http/keyvals/one')}FOO / HTTP/1.1\r\n\r\n`);
     expect(x.responses.map((r) => r.status)).toEqual([200, 405]);
     expect(errorBodyOf(x.responses[1]!.body)?.code).toBe('MethodNotSupported');
     expect(x.closedByServer).toBe(true);
   });
 
   it('the node is alive after all of it, and none of the refused writes reached the zone', async () => {
-    expect((await ask(request('GET', '/livez'))).status).toBe(200);
-    expect(JSON.parse((await ask(request('GET', '/open/9/http/keyvals/one'))).body.toString())).toEqual({});
+    expect((await ask(edgePort, request('GET', '/open/9/'))).status).toBe(200);
+    expect(JSON.parse((await ask(edgePort, request('GET', '/open/9/http/keyvals/one'))).body.toString())).toEqual({});
   });
 });
 
