@@ -56,7 +56,7 @@ describe('normalizeConfig', () => {
       http: { servers: [{ listen: ['8080'], settings: { handler: '/srv/h.js', limitReqs: [{ zone: 'r', burst: 1, delay: 0 }] }, locations: [{ pattern: '/api', api: { write: true } }] }] },
     }).http!.servers[0]!;
     expect(server.listen[0]!.address).toEqual({ kind: 'tcp', host: null, port: 8080 });
-    expect(server.locations[0]).toMatchObject({ modifier: 'prefix', pattern: '/api', api: { write: true }, limitExcept: null, locations: [] });
+    expect(server.locations[0]).toMatchObject({ modifier: 'prefix', pattern: '/api', api: { write: true }, health: null, metrics: false, limitExcept: null, locations: [] });
     expect(server.locations[0]!.settings).toEqual({ ...server.settings });
     expect(server.settings.limitReqStatus).toBe(503);
   });
@@ -73,6 +73,7 @@ describe('normalizeConfig', () => {
     ['SSLv3', { stream: { sync: { listen: ['1'], ssl: { protocols: ['SSLv3' as 'TLSv1'] } } } }, 'protocol "SSLv3" in "zone_sync_ssl_protocols" is not supported'],
     ['bad worker count', { workerProcesses: 0 }, 'invalid value "0" of "worker_processes", it must be "auto" or a number greater than 0'],
     ['zero interval', { stream: { sync: { listen: ['1'], intervalMs: 0 } } }, '"zone_sync_interval" must be greater than 0, got 0'],
+    ['two contents in a location', { http: { servers: [{ locations: [{ pattern: '/x', health: 'live', metrics: true }] }] } }, '"zonesync_health" and "zonesync_metrics" cannot both be in location "/x"'],
   ])('refuses %s with a ConfigError', (_, input, message) => {
     let caught: unknown;
     try {

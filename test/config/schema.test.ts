@@ -159,6 +159,29 @@ describe('defaults are nginx\'s', () => {
   });
 });
 
+describe('the node\'s own endpoints: api, zonesync_health, zonesync_metrics', () => {
+  it('each is read on its location only; nested locations and other locations have none', () => {
+    const server = parseConfigText(`http { server {
+      location /api { api write=on; }
+      location = /livez { zonesync_health live; }
+      location = /readyz { zonesync_health ready; }
+      location /ops/ { allow 127.0.0.1; deny all; zonesync_metrics; location /ops/inner { } }
+      location / { }
+    } }`, '/x/zonesync.conf').http!.servers[0]!;
+    const content = server.locations.map((l) => [l.pattern, l.api, l.health, l.metrics]);
+    expect(content).toEqual([
+      ['/api', { write: true }, null, false],
+      ['/livez', null, 'live', false],
+      ['/readyz', null, 'ready', false],
+      ['/ops/', null, null, true],
+      ['/', null, null, false],
+    ]);
+    const inner = server.locations[3]!.locations[0]!;
+    expect([inner.api, inner.health, inner.metrics]).toEqual([null, null, false]);
+    expect(inner.settings.access).toEqual(server.locations[3]!.settings.access);
+  });
+});
+
 describe('inheritance', () => {
   const config = load('inheritance.conf');
   const sync = syncOf(config);
