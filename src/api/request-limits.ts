@@ -7,8 +7,10 @@
 //   head arrives   60 s     client_header_timeout 60s (headersTimeout)   → 408 RequestTimeout
 //   whole request 300 s     Node's default requestTimeout                → 408 RequestTimeout
 //
-// A request line between 8 KiB and the head bound is refused by checkRequestLine once Node
-// has parsed it; a longer one by the parser itself (client-error.ts).
+// A request line between 8 KiB and the head bound is refused by checkRequestHead once Node
+// has parsed it; a longer one by the parser itself (client-error.ts). checkRequestHead also
+// refuses an HTTP/1.1 request without Host (400, as nginx), which Node would otherwise
+// answer itself with an empty body.
 
 import type { IncomingMessage, ServerOptions } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
@@ -33,6 +35,7 @@ export const DEFAULT_REQUEST_TIMEOUTS: RequestTimeouts = { headersTimeoutMs: 60_
 /** Options of http.createServer that enforce the head bound and the timeouts. */
 export function httpServerOptions(timeouts: RequestTimeouts = DEFAULT_REQUEST_TIMEOUTS): ServerOptions {
   return {
+    requireHostHeader: false,
     maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
     headersTimeout: timeouts.headersTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
@@ -44,8 +47,12 @@ export function uriTooLong(): ApiError {
   return new ApiError(414, ErrorCode.UriTooLong, 'request line too long', { Connection: 'close' });
 }
 
-/** The refusal of a request whose request line is over MAX_REQUEST_LINE_BYTES, else null. */
-export function checkRequestLine(req: IncomingMessage): ApiError | null {
+/** The refusal of a request whose head Node parsed but zonesync does not take, else null. */
+export function checkRequestHead(req: IncomingMessage): ApiError | null {
   const length = (req.method ?? '').length + (req.url ?? '').length + ' HTTP/1.1'.length + 1;
-  return length > MAX_REQUEST_LINE_BYTES ? uriTooLong() : null;
+  if (length > MAX_REQUEST_LINE_BYTES) return uriTooLong();
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    return new ApiError(400, ErrorCode.BadRequest, 'client sent HTTP/1.1 request without "Host" header', { Connection: 'close' });
+  }
+  return null;
 }

@@ -6,7 +6,7 @@ import { ApiError, ErrorCode, pathNotFound } from '../api/errors.js';
 import { locationContent, type LocationContent } from '../api/location-content.js';
 import { guardOf } from '../api/request-guard.js';
 import {
-  DEFAULT_REQUEST_TIMEOUTS, MAX_REQUEST_BODY_BYTES, checkRequestLine, httpServerOptions, type RequestTimeouts,
+  DEFAULT_REQUEST_TIMEOUTS, MAX_REQUEST_BODY_BYTES, checkRequestHead, httpServerOptions, type RequestTimeouts,
 } from '../api/request-limits.js';
 import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
@@ -107,8 +107,8 @@ export class FrontEnd {
 
   /** Rejects with an ApiError for what the front end refuses itself. */
   private async route(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[], expectsContinue: boolean): Promise<void> {
-    const tooLong = checkRequestLine(req);
-    if (tooLong !== null) throw tooLong;
+    const refused = checkRequestHead(req);
+    if (refused !== null) throw refused;
     const server = findServer(servers, req.headers.host);
     const path = (req.url ?? '/').split('?')[0]!;
     const location = findLocation(server.locations, path);

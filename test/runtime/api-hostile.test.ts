@@ -175,6 +175,7 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
       () => request('GET', '/open/9/', Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`X-H${i}`, 'v'.repeat(30)])))],
     ['a NUL byte in a header', 400, 'BadRequest', () => request('GET', '/open/9/', { 'X-A': 'a\0b' })],
     ['no request at all', 400, 'BadRequest', () => 'hello\r\n\r\n'],
+    ['HTTP/1.1 without Host', 400, 'BadRequest', () => 'GET /open/9/ HTTP/1.1\r\n\r\n'],
     ['an HTTP/2 preface', 400, 'BadRequest', () => 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'],
     ['a broken chunked body (API)', 400, 'BodyReadError',
       () => 'POST /open/9/http/keyvals/one HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n{"a":"1"}\r\nzz\r\n'],

@@ -24,7 +24,7 @@ export interface RawExchange {
 export interface RawOptions {
   /** Half-close after writing (the server sees the request end), default false. */
   halfClose?: boolean;
-  /** Stop reading once this many complete responses arrived; default: read until the server closes. */
+  /** Stop reading once this many complete final (not 1xx) responses arrived; default: read until the server closes. */
   responses?: number;
   /** Give up after this long (a node that does not answer), default 10 s. */
   timeoutMs?: number;
@@ -49,7 +49,9 @@ export function rawExchange(port: number, request: Buffer | string, options: Raw
     const timer = setTimeout(finish, options.timeoutMs ?? 10_000);
     socket.on('data', (d: Buffer) => {
       chunks.push(d);
-      if (options.responses !== undefined && parseResponses(Buffer.concat(chunks), options.head ?? false).responses.length >= options.responses) finish();
+      if (options.responses === undefined) return;
+      const final = parseResponses(Buffer.concat(chunks), options.head ?? false).responses.filter((r) => r.status >= 200);
+      if (final.length >= options.responses) finish();
     });
     socket.on('end', () => {
       closedByServer = true;
