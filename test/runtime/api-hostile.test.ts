@@ -190,6 +190,19 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
     expect(x.reset).toBe(false);
   });
 
+  it('Upgrade and unknown Expect headers are ignored (as nginx): the request is served', async () => {
+    expect((await ask(edgePort, request('GET', '/open/9/', { Connection: 'Upgrade', Upgrade: 'websocket' }))).status).toBe(200);
+    expect((await ask(edgePort, request('GET', '/open/9/', { Expect: 'teapot' }))).status).toBe(200);
+  });
+
+  it('Expect: 100-continue: a refused request gets its refusal, not a 100', async () => {
+    const refused = await rawExchange(edgePort, request('POST', '/denied', { Expect: '100-continue' }, 'x'), { responses: 1 });
+    expect(refused.responses.map((r) => r.status)).toEqual([403]);
+    const served = await rawExchange(edgePort, request('POST', '/open/9/http/keyvals/one', { Expect: '100-continue' }, '{"e":"1"}'), { responses: 1 });
+    expect(served.responses.map((r) => r.status)).toEqual([100, 201]);
+    expect((await ask(edgePort, request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
+  });
+
   it('a bad request pipelined after a good one: the good one is answered first, then the error', async () => {
     const x = await rawExchange(edgePort, `${request('GET', '/open/9/http/keyvals/one')}FOO / HTTP/1.1\r\n\r\n`);
     expect(x.responses.map((r) => r.status)).toEqual([200, 405]);
