@@ -6,56 +6,26 @@ import { NodeProcess, freePorts, shippedConfigOn, tempDir, writeConfig } from '.
 import { errorBodyOf, rawExchange, type RawResponse } from './raw-http.js';
 
 const auth = `Basic ${Buffer.from('ops:secret').toString('base64')}`;
-const nodes: NodeProcess[] = [];
-let cleanup: () => void;
-/** A node whose health and metrics locations have access rules of their own. */
-let opsPort: number;
-/** A node of API and handler locations only (the configuration syntax every version accepts). */
-let edgePort: number;
 
-beforeAll(async () => {
-  const dir = tempDir();
-  cleanup = dir.cleanup;
-  [opsPort, edgePort] = await freePorts(2) as [number, number];
-  writeConfig(dir.dir, 'htpasswd', 'ops:{PLAIN}secret\n');
-  const ops = writeConfig(dir.dir, 'ops.conf', `worker_processes 1;
-http {
-    keyval_zone zone=one:1m timeout=1h;
-    server {
-        listen 127.0.0.1:${opsPort};
-        location /api { api write=on; deny all; }
-        location /open { api write=on; }
-        location = /livez { zonesync_health live; }
-        location = /readyz { zonesync_health ready; auth_basic "ops"; auth_basic_user_file htpasswd; }
-        location = /metrics { zonesync_metrics; deny 127.0.0.1; }
-        location /ops/ {
-            allow 127.0.0.1;
-            deny all;
-            location = /ops/metrics { zonesync_metrics; }
-        }
-    }
+/** A real node on a free port, stopped after the tests of the describe block that starts it. */
+function nodeFor(config: (port: number, syncPort: number) => string): { port: () => number } {
+  let port = 0;
+  let node: NodeProcess | undefined;
+  let dir: { dir: string; cleanup: () => void } | undefined;
+  beforeAll(async () => {
+    dir = tempDir();
+    const [httpPort, syncPort] = await freePorts(2) as [number, number];
+    port = httpPort;
+    writeConfig(dir.dir, 'htpasswd', 'ops:{PLAIN}secret\n');
+    node = new NodeProcess(writeConfig(dir.dir, 'node.conf', config(httpPort, syncPort)));
+    await node.ready();
+  });
+  afterAll(async () => {
+    await node?.stop();
+    dir?.cleanup();
+  });
+  return { port: () => port };
 }
-`);
-  const edge = writeConfig(dir.dir, 'edge.conf', `worker_processes 1;
-http {
-    keyval_zone zone=one:1m timeout=1h;
-    server {
-        listen 127.0.0.1:${edgePort};
-        location /open { api write=on; }
-        location /secure { api write=on; auth_basic "zonesync"; auth_basic_user_file htpasswd; }
-        location /denied { deny all; }
-        location /handler { }
-    }
-}
-`);
-  nodes.push(new NodeProcess(ops), new NodeProcess(edge));
-  await Promise.all(nodes.map((n) => n.ready()));
-});
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  cleanup?.();
-});
 
 function request(method: string, path: string, headers: Record<string, string> = {}, body = ''): string {
   const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
@@ -77,6 +47,24 @@ function expectError(r: RawResponse, status: number, code: string): void {
 }
 
 describe('health and metrics are served only by the locations that enable them, behind their access rules', () => {
+  const ops = nodeFor((port) => `worker_processes 1;
+http {
+    keyval_zone zone=one:1m timeout=1h;
+    server {
+        listen 127.0.0.1:${port};
+        location /api { api write=on; deny all; }
+        location /open { api write=on; }
+        location = /livez { zonesync_health live; }
+        location = /readyz { zonesync_health ready; auth_basic "ops"; auth_basic_user_file htpasswd; }
+        location = /metrics { zonesync_metrics; deny 127.0.0.1; }
+        location /ops/ {
+            allow 127.0.0.1;
+            deny all;
+            location = /ops/metrics { zonesync_metrics; }
+        }
+    }
+}
+`);
   it.each([
     // path, headers, status, error code (null: a success whose body is checked below)
     ['/livez', {}, 200, null],
@@ -93,7 +81,7 @@ describe('health and metrics are served only by the locations that enable them, 
     ['/open/metrics', {}, 404, 'UnknownVersion'],
     ['/nothing-here', {}, 404, 'PathNotFound'],
   ] as const)('GET %s %j: %i %s', async (path, headers, status, code) => {
-    const r = await ask(opsPort, request('GET', path, headers));
+    const r = await ask(ops.port(), request('GET', path, headers));
     if (code !== null) {
       expectError(r, status, code);
       expect(r.body.toString()).not.toMatch(/zonesync_zone|"one"/);
@@ -107,29 +95,42 @@ describe('health and metrics are served only by the locations that enable them, 
 
   it('health and metrics take GET and HEAD only: 405 MethodNotSupported with the error body', async () => {
     for (const [method, path] of [['POST', '/livez'], ['DELETE', '/ops/metrics'], ['PUT', '/livez']] as const) {
-      const r = await ask(opsPort, request(method, path));
+      const r = await ask(ops.port(), request(method, path));
       expectError(r, 405, 'MethodNotSupported');
       expect(r.headers['allow']).toBe('GET, HEAD');
     }
-    expect((await ask(opsPort, request('HEAD', '/livez'), true)).status).toBe(200);
+    expect((await ask(ops.port(), request('HEAD', '/livez'), true)).status).toBe(200);
   });
 });
 
 describe('the front end answers refusals and bad requests with the NGINX Plus error body', () => {
+  // API and handler locations only: a configuration every version of zonesync reads.
+  const edge = nodeFor((port) => `worker_processes 1;
+http {
+    keyval_zone zone=one:1m timeout=1h;
+    server {
+        listen 127.0.0.1:${port};
+        location /open { api write=on; }
+        location /secure { api write=on; auth_basic "zonesync"; auth_basic_user_file htpasswd; }
+        location /denied { deny all; }
+        location /handler { }
+    }
+}
+`);
   it('401 (with the challenge), 403 and 404 from the front end, for API and handler locations alike', async () => {
-    const challenge = await ask(edgePort, request('GET', '/secure/9/'));
+    const challenge = await ask(edge.port(), request('GET', '/secure/9/'));
     expectError(challenge, 401, 'Unauthorized');
     expect(challenge.headers['www-authenticate']).toBe('Basic realm="zonesync"');
-    expect((await ask(edgePort, request('GET', '/secure/9/', { Authorization: auth }))).status).toBe(200);
-    expectError(await ask(edgePort, request('GET', '/denied')), 403, 'Forbidden');
-    expectError(await ask(edgePort, request('POST', '/denied', {}, 'x')), 403, 'Forbidden');
-    expectError(await ask(edgePort, request('GET', '/elsewhere')), 404, 'PathNotFound');
+    expect((await ask(edge.port(), request('GET', '/secure/9/', { Authorization: auth }))).status).toBe(200);
+    expectError(await ask(edge.port(), request('GET', '/denied')), 403, 'Forbidden');
+    expectError(await ask(edge.port(), request('POST', '/denied', {}, 'x')), 403, 'Forbidden');
+    expectError(await ask(edge.port(), request('GET', '/elsewhere')), 404, 'PathNotFound');
   });
 
   it('413 for a body over 1 MiB: the error body, Connection: close, and the server closes without a reset', async () => {
     for (const path of ['/open/9/http/keyvals/one', '/handler']) {
       const body = 'x'.repeat(2 * 1024 * 1024);
-      const x = await rawExchange(edgePort, request('POST', path, {}, body));
+      const x = await rawExchange(edge.port(), request('POST', path, {}, body));
       expect(x.responses.length).toBe(1);
       expectError(x.responses[0]!, 413, 'BodyTooLarge');
       expect(x.responses[0]!.headers['connection']).toBe('close');
@@ -137,20 +138,20 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
       expect(x.reset).toBe(false);
     }
     // A body that says it is too large is refused before it is sent.
-    const declared = await rawExchange(edgePort, `POST /open/9/http/keyvals/one HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n`);
+    const declared = await rawExchange(edge.port(), `POST /open/9/http/keyvals/one HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n`);
     expectError(declared.responses[0]!, 413, 'BodyTooLarge');
     expect(declared.closedByServer).toBe(true);
   });
 
   it('a PATCH of several keys is 400 KeyvalFormatError ("only one key can be updated") and changes nothing', async () => {
-    expect((await ask(edgePort, request('POST', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: '1', b: '2' })))).status).toBe(201);
-    const r = await ask(edgePort, request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed', b: null })));
+    expect((await ask(edge.port(), request('POST', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: '1', b: '2' })))).status).toBe(201);
+    const r = await ask(edge.port(), request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed', b: null })));
     expectError(r, 400, 'KeyvalFormatError');
     expect(errorBodyOf(r.body)!.text).toBe('only one key can be updated');
-    const after = await ask(edgePort, request('GET', '/open/9/http/keyvals/one'));
+    const after = await ask(edge.port(), request('GET', '/open/9/http/keyvals/one'));
     expect(JSON.parse(after.body.toString())).toEqual({ a: '1', b: '2' });
-    expect((await ask(edgePort, request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed' })))).status).toBe(204);
-    expect((await ask(edgePort, request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
+    expect((await ask(edge.port(), request('PATCH', '/open/9/http/keyvals/one', {}, JSON.stringify({ a: 'changed' })))).status).toBe(204);
+    expect((await ask(edge.port(), request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
   });
 
   it.each([
@@ -160,7 +161,7 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
     ['get', 400, 'BadRequest'],
     ['G@T', 400, 'BadRequest'],
   ] as const)('method %s: %i %s, and the connection closes cleanly', async (method, status, code) => {
-    const x = await rawExchange(edgePort, request(method, method === 'CONNECT' ? '127.0.0.1:1' : '/open/9/'));
+    const x = await rawExchange(edge.port(), request(method, method === 'CONNECT' ? '127.0.0.1:1' : '/open/9/'));
     expect(x.responses.length).toBe(1);
     expectError(x.responses[0]!, status, code);
     expect(x.closedByServer).toBe(true);
@@ -182,7 +183,7 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
     ['a broken chunked body (handler)', 400, 'BodyReadError',
       () => 'POST /handler HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
   ] as const)('%s: %i %s with the error body, no reset', async (_what, status, code, raw) => {
-    const x = await rawExchange(edgePort, raw());
+    const x = await rawExchange(edge.port(), raw());
     expect(x.responses.length, x.rest.toString('latin1').slice(0, 100)).toBe(1);
     expectError(x.responses[0]!, status, code);
     expect(x.responses[0]!.headers['connection']).toBe('close');
@@ -191,70 +192,53 @@ describe('the front end answers refusals and bad requests with the NGINX Plus er
   });
 
   it('Upgrade and unknown Expect headers are ignored (as nginx): the request is served', async () => {
-    expect((await ask(edgePort, request('GET', '/open/9/', { Connection: 'Upgrade', Upgrade: 'websocket' }))).status).toBe(200);
-    expect((await ask(edgePort, request('GET', '/open/9/', { Expect: 'teapot' }))).status).toBe(200);
+    expect((await ask(edge.port(), request('GET', '/open/9/', { Connection: 'Upgrade', Upgrade: 'websocket' }))).status).toBe(200);
+    expect((await ask(edge.port(), request('GET', '/open/9/', { Expect: 'teapot' }))).status).toBe(200);
   });
 
   it('Expect: 100-continue: a refused request gets its refusal, not a 100', async () => {
-    const refused = await rawExchange(edgePort, request('POST', '/denied', { Expect: '100-continue' }, 'x'), { responses: 1 });
+    const refused = await rawExchange(edge.port(), request('POST', '/denied', { Expect: '100-continue' }, 'x'), { responses: 1 });
     expect(refused.responses.map((r) => r.status)).toEqual([403]);
-    const served = await rawExchange(edgePort, request('POST', '/open/9/http/keyvals/one', { Expect: '100-continue' }, '{"e":"1"}'), { responses: 1 });
+    const served = await rawExchange(edge.port(), request('POST', '/open/9/http/keyvals/one', { Expect: '100-continue' }, '{"e":"1"}'), { responses: 1 });
     expect(served.responses.map((r) => r.status)).toEqual([100, 201]);
-    expect((await ask(edgePort, request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
+    expect((await ask(edge.port(), request('DELETE', '/open/9/http/keyvals/one'))).status).toBe(204);
   });
 
   it('a bad request pipelined after a good one: the good one is answered first, then the error', async () => {
-    const x = await rawExchange(edgePort, `${request('GET', '/open/9/http/keyvals/one')}FOO / HTTP/1.1\r\n\r\n`);
+    const x = await rawExchange(edge.port(), `${request('GET', '/open/9/http/keyvals/one')}FOO / HTTP/1.1\r\n\r\n`);
     expect(x.responses.map((r) => r.status)).toEqual([200, 405]);
     expect(errorBodyOf(x.responses[1]!.body)?.code).toBe('MethodNotSupported');
     expect(x.closedByServer).toBe(true);
   });
 
   it('the node is alive after all of it, and none of the refused writes reached the zone', async () => {
-    expect((await ask(edgePort, request('GET', '/open/9/'))).status).toBe(200);
-    expect(JSON.parse((await ask(edgePort, request('GET', '/open/9/http/keyvals/one'))).body.toString())).toEqual({});
+    expect((await ask(edge.port(), request('GET', '/open/9/'))).status).toBe(200);
+    expect(JSON.parse((await ask(edge.port(), request('GET', '/open/9/http/keyvals/one'))).body.toString())).toEqual({});
   });
 });
 
 describe('where no location enables them, /livez, /readyz and /metrics are not served', () => {
-  it('an API location that denies everyone: the operational paths are 404, never 200', async () => {
-    const dir = tempDir();
-    const [other] = await freePorts(1) as [number];
-    const bare = new NodeProcess(writeConfig(dir.dir, 'bare.conf', `worker_processes 1;
+  const bare = nodeFor((port) => `worker_processes 1;
 http {
     keyval_zone zone=secret:1m;
     server {
-        listen 127.0.0.1:${other};
+        listen 127.0.0.1:${port};
         location /api { api write=on; deny all; }
     }
 }
-`));
-    try {
-      await bare.ready();
-      for (const path of ['/livez', '/readyz', '/metrics']) {
-        const x = await rawExchange(other, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, { responses: 1 });
-        expectError(x.responses[0]!, 404, 'PathNotFound');
-        expect(x.responses[0]!.body.toString()).not.toContain('secret');
-      }
-    } finally {
-      await bare.stop();
-      dir.cleanup();
-    }
-  });
+`);
 
-  it('the shipped configuration serves /livez and /readyz, and /metrics to this host', async () => {
-    const dir = tempDir();
-    const [httpPort, syncPort] = await freePorts(2) as [number, number];
-    const shipped = new NodeProcess(writeConfig(dir.dir, 'zonesync.conf', shippedConfigOn(httpPort, syncPort)));
-    try {
-      await shipped.ready();
-      for (const path of ['/livez', '/readyz', '/metrics']) {
-        const x = await rawExchange(httpPort, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, { responses: 1 });
-        expect(x.responses[0]!.status, path).toBe(200);
-      }
-    } finally {
-      await shipped.stop();
-      dir.cleanup();
-    }
+  it.each(['/livez', '/readyz', '/metrics'])('an API location that denies everyone: %s is 404, never 200', async (path) => {
+    const r = await ask(bare.port(), request('GET', path));
+    expectError(r, 404, 'PathNotFound');
+    expect(r.body.toString()).not.toContain('secret');
+  });
+});
+
+describe('the shipped configuration', () => {
+  const shipped = nodeFor(shippedConfigOn);
+
+  it.each(['/livez', '/readyz', '/metrics'])('serves %s to this host', async (path) => {
+    expect((await ask(shipped.port(), request('GET', path))).status).toBe(200);
   });
 });
