@@ -5,7 +5,7 @@
 
 import type { AccessRule, ListenerSslConfig, ZoneSyncSslConfig } from '../config/types.js';
 
-/** nginx's memory page on the platforms zonesync targets ("4k|8k" in the seed). */
+/** nginx's memory page on the platforms zonesync targets (its zone_sync_buffers default is "8 4k|8k"). */
 export const PAGE_SIZE_BYTES = 4096;
 
 export interface SyncBuffers {
@@ -145,7 +145,7 @@ export function resolveSyncOptions(input: SyncOptionsInput = {}): SyncOptions {
     if (o.resolver.validMs !== null) checkInteger(o.resolver.validMs, 1, 2 ** 31 - 1, 'resolver valid=');
   }
   if (o.recvBufferSizeBytes < o.buffers.sizeBytes) {
-    // The seed: "The buffer size must be equal or greater than one of the zone_sync_buffers."
+    // nginx's rule for zone_sync_recv_buffer_size: at least one zone_sync_buffers buffer.
     throw new RangeError(`zone_sync_recv_buffer_size (${o.recvBufferSizeBytes}) must be at least one zone_sync_buffers size (${o.buffers.sizeBytes})`);
   }
   return o;

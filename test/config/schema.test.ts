@@ -15,16 +15,16 @@ const syncOf = (config: ZonesyncConfig): ZoneSyncServerConfig => {
 };
 const HTTP_PORT = process.getuid?.() === 0 ? 80 : 8000;
 
-describe('seed examples that stay within zonesync', () => {
+describe('module reference examples that stay within zonesync', () => {
   it('000 minimal configuration: sticky learn zone and two static peers', () => {
-    const config = load('seed-minimal.conf');
+    const config = load('module-reference-minimal.conf');
     const sticky = config.zones[0] as StickyZoneConfig;
     expect(config.zones).toHaveLength(1);
     expect(sticky).toMatchObject({
       kind: 'sticky', name: 'client_sessions', sizeBytes: 1048576, sync: true, upstream: 'backend',
       create: ['$upstream_cookie_examplecookie'], lookup: ['$cookie_examplecookie'], timeoutMs: 600000, header: false,
     });
-    expect(sticky.source).toEqual({ file: fixture('seed-minimal.conf'), line: 8 });
+    expect(sticky.source).toEqual({ file: fixture('module-reference-minimal.conf'), line: 8 });
     const upstream = config.http!.upstreams[0]!;
     expect(upstream.name).toBe('backend');
     expect(upstream.stickyZone).toBe('client_sessions');
@@ -38,7 +38,7 @@ describe('seed examples that stay within zonesync', () => {
   });
 
   it('000 SSL and DNS: resolver, resolve, listen ssl, certificates relative to the prefix', () => {
-    const sync = syncOf(load('seed-ssl-dns.conf'));
+    const sync = syncOf(load('module-reference-ssl-dns.conf'));
     expect(sync.resolver).toEqual({ servers: [{ kind: 'tcp', host: '127.0.0.1', port: 53 }], validMs: 10000, ipv4: true, ipv6: true });
     expect(sync.peers[0]).toMatchObject({ text: 'cluster.example.com:12345', resolve: true });
     expect(sync.listen[0]).toMatchObject({ address: { host: '127.0.0.1', port: 4433 }, ssl: true });
