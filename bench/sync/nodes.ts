@@ -26,7 +26,7 @@ export function makeNode(nodeId: number, records: number): BenchNode {
   const clockBuffer = SharedHybridClock.createBuffer();
   return {
     nodeId, zone, clockBuffer, clock: new SharedHybridClock(clockBuffer, 1), thread: null,
-    descriptors: [{ name: 'kv', module: 'keyval', moduleTag: MODULE_KEYVAL, moduleVersion: 1, handle: zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }],
+    descriptors: [{ name: 'kv', module: 'keyval', moduleTag: MODULE_KEYVAL, moduleVersion: 1, handle: zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0, maxLifetimeMs: 0 }],
   };
 }
 

@@ -157,6 +157,42 @@ function registerSyncMetrics(registers: Registry[], snapshot: Snapshot): void {
       },
     });
   };
-  perZone('zonesync_sync_zone_records', 'records_total of the zone as the sync engine counts it.', (z) => z.records_total);
-  perZone('zonesync_sync_zone_records_pending', 'records_pending of the zone as the sync engine counts it.', (z) => z.records_pending);
+  perZone('zonesync_sync_zone_records', 'records_total of the zone: its live records.', (z) => z.records_total);
+  perZone('zonesync_sync_zone_records_pending', 'records_pending of the zone: records waiting to be sent.', (z) => z.records_pending);
+  for (const [field, help] of SYNC_EXTRA_COUNTERS) {
+    const counter: Counter = new Counter({
+      name: `zonesync_sync_${field}_total`, help, registers,
+      collect: () => {
+        counter.reset();
+        const value = snapshot.sync?.counters?.[field];
+        if (value !== undefined) counter.inc(value);
+      },
+    });
+  }
 }
+
+/** The sync engine's own counters (docs/PROTOCOL.md names them), each zonesync_sync_NAME_total. */
+const SYNC_EXTRA_COUNTERS: readonly [string, string][] = [
+  ['records_in', 'Records received from peers.'],
+  ['records_out', 'Records sent to peers in rounds.'],
+  ['records_applied', 'Received records that were stored (newer than the local version).'],
+  ['records_ignored', 'Received records not newer than the local version.'],
+  ['records_skipped', 'Received records expired on arrival or larger than the zone can hold.'],
+  ['records_invalid', 'Received records no local write could have made (empty key, malformed address, lifetime past the zone\'s).'],
+  ['records_future', 'Received records stamped beyond the clock guard ahead of the wall clock.'],
+  ['apply_no_memory', 'Received records the zone had no room for.'],
+  ['records_too_large', 'Local records larger than one zone_sync_buffers buffer, never sent.'],
+  ['frames_unknown', 'Well-formed frames of a zone, module or control type unknown here, skipped.'],
+  ['malformed', 'Connections closed for a malformed frame.'],
+  ['protocol_errors', 'Connections closed for breaking the protocol\'s order.'],
+  ['closed_idle', 'Connections closed because nothing arrived for zone_sync_timeout.'],
+  ['closed_slow', 'Connections closed because the peer did not read.'],
+  ['connect_failures', 'Outbound connection attempts that failed.'],
+  ['connects', 'Outbound connections that completed the HELLO exchange.'],
+  ['self_detected', 'Addresses found to be this node itself.'],
+  ['access_denied', 'Inbound connections refused by allow/deny.'],
+  ['tls_failures', 'Connections refused over TLS, either side.'],
+  ['rounds', 'Sync rounds run.'],
+  ['snapshots_sent', 'Snapshots sent to peers.'],
+  ['snapshots_received', 'Snapshots received from peers.'],
+];

@@ -28,6 +28,11 @@ export interface ZoneSyncStatus {
   readonly zones: Readonly<Record<string, ZoneSyncZoneStatus>>;
   readonly status: ZoneSyncNodeStatus;
   readonly peers?: readonly ZoneSyncPeerStatus[];
+  /**
+   * zonesync's own sync counters (records_applied, records_future, malformed, closed_idle, …):
+   * not in the NGINX Plus object, exported by /metrics as zonesync_sync_NAME_total.
+   */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 /** Where the API reads the sync counters from (the sync engine, or a test's object). */

@@ -25,7 +25,7 @@ export function createApiParts(zones: ZoneSet, sync: SyncThreadHandle | null, lo
       const c = z.liveCounts();
       live[z.name] = { records_total: c.records, records_pending: c.pending };
     }
-    return { zones: live, status: counters.status, peers: peers.map((p) => ({ ...p })) };
+    return { zones: live, status: counters.status, peers: peers.map((p) => ({ ...p })), counters: counters.extra };
   };
   const metrics = createMetrics({ zones: allZones, ...(syncStatus === undefined ? {} : { syncStatus }) });
   const health = createHealthHandlers({ ready: () => true });

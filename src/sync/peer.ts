@@ -302,7 +302,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     if (this.refusalsLogged.has(reason)) return;
     this.refusalsLogged.add(reason);
     const why = {
-      future: `stamped more than ${DEFAULT_MAX_DRIFT_MS} ms ahead of this node's clock (is the peer's clock right?)`,
+      future: `stamped more than ${DEFAULT_MAX_DRIFT_MS} ms ahead of this node's wall clock (is the peer's clock right?)`,
       invalid: 'that no local write could have made (an empty key, a malformed address)',
       noRoom: 'for which the zone has no room',
       skipped: 'expired on arrival or larger than the zone can hold',
@@ -317,7 +317,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     if (this.clockWarned || Math.abs(offset) <= DEFAULT_MAX_DRIFT_MS) return;
     this.clockWarned = true;
     this.host.log.warn({ peer: this.address, clockOffsetMs: Math.round(offset) },
-      `zone_sync peer's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} this node's: records stamped beyond ${DEFAULT_MAX_DRIFT_MS} ms ahead are refused`);
+      `zone_sync peer's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} this node's wall clock: records stamped more than ${DEFAULT_MAX_DRIFT_MS} ms ahead of it are refused`);
   }
 
   private protocolError(what: string): boolean {

@@ -36,6 +36,13 @@ export interface ZoneDescriptor {
    * record header); a local write over it is refused. 0: no limit known (a zone not synced).
    */
   maxSyncedBytes: number;
+  /**
+   * The longest any version of a record may live past its stamp (expire_at − stamp ms), so
+   * that a tombstone living that long past its own stamp outlives every older version; a
+   * merged record that claims more (or never to expire) could not have been written by the
+   * zone and is refused. 0: no bound (limit_req, zones that do not sync).
+   */
+  maxLifetimeMs: number;
 }
 
 /** Bytes the origin adds to a record key when `originKeySuffix`. */

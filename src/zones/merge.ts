@@ -22,12 +22,14 @@ export interface WireRecord {
   tombstone: boolean;
 }
 
-/** merge() refused the record: it has expired, or is larger than this zone can ever hold. */
+/** merge() refused the record: it has expired, or is larger than this zone can hold (or, synced, send on). */
 export const MERGE_SKIPPED = -1;
 /**
  * merge() refused the record: no local write could have made it (an empty key; in a keyval
  * type=ip zone, a key that is not an address or block in canonical form; a sticky session
- * with no server), so that nothing lands that the API could not then read or remove.
+ * with no server; a lifetime past the zone's bound, see ZoneDescriptor.maxLifetimeMs), so
+ * that nothing lands that the API could not then read or remove, and no version outlives
+ * the tombstone that deletes it.
  */
 export const MERGE_INVALID = -2;
 /**
@@ -58,6 +60,8 @@ export class RecordMerger {
   private readonly index: MatchIndex | null;
   private readonly ipKeys: boolean;
   private readonly needsPayload: boolean;
+  private readonly maxLifetimeMs: number;
+  private readonly maxSyncedBytes: number;
   private readonly version = new RecordVersion();
   private readonly decoder = new TextDecoder();
   /** The shard whose lock this merger holds between two merges of a batch, or -1. */
@@ -73,11 +77,14 @@ export class RecordMerger {
     this.index = descriptor.module === 'keyval' && index.keyType !== KEY_TYPE_STRING ? index : null;
     this.ipKeys = this.index !== null && index.keyType === KEY_TYPE_IP;
     this.needsPayload = descriptor.module === 'sticky';
+    this.maxLifetimeMs = descriptor.maxLifetimeMs;
+    this.maxSyncedBytes = descriptor.maxSyncedBytes;
   }
 
   /** Whether a local write could have made this record (see MERGE_INVALID). */
   private valid(bytes: Uint8Array, r: WireRecord): boolean {
     if (r.keyLength === 0) return false;
+    if (this.maxLifetimeMs > 0 && (r.expireAtMs === 0 || r.expireAtMs > r.stampMs + this.maxLifetimeMs)) return false;
     if (this.needsPayload && !r.tombstone && r.payloadLength === 0) return false;
     if (!this.ipKeys) return true;
     const key = this.decoder.decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength));
@@ -89,7 +96,8 @@ export class RecordMerger {
     const zone = this.zone;
     const keyLength = r.keyLength + this.suffixBytes;
     if ((r.expireAtMs !== 0 && r.expireAtMs <= nowMs) || keyLength > zone.memory.maxKeyBytes
-      || RECORD_HEADER_BYTES + keyLength + r.payloadLength > zone.maxRecordBytes) return MERGE_SKIPPED;
+      || RECORD_HEADER_BYTES + keyLength + r.payloadLength > zone.maxRecordBytes
+      || (this.maxSyncedBytes > 0 && r.keyLength + r.payloadLength > this.maxSyncedBytes)) return MERGE_SKIPPED;
     if (!this.valid(bytes, r)) return MERGE_INVALID;
     if (r.stampMs > nowMs + this.maxAheadMs) return MERGE_FUTURE;
     zone.setKeyBytes(bytes, r.keyOffset, r.keyLength);

@@ -89,7 +89,7 @@ export abstract class ZoneBase<Settings> {
   /** Creates the zone's memory and the handle other threads attach with. */
   protected static createParts<S>(
     options: ZoneBaseOptions, module: ModuleName, moduleTag: ModuleTag, settings: S,
-    shape: { maxKeyBytes: number; keySuffixBytes?: number; eviction?: 'lru' | 'expired' },
+    shape: { maxKeyBytes: number; keySuffixBytes?: number; eviction?: 'lru' | 'expired'; maxLifetimeMs?: number },
   ): { handle: ZoneHandleOf<S>; shm: ShmZone; now: () => number } {
     checkZoneName(options.name);
     const now = options.now ?? Date.now;
@@ -110,6 +110,7 @@ export abstract class ZoneBase<Settings> {
       name: options.name, module, moduleTag, moduleVersion: 1, handle: shm.handle, sync: options.sync ?? false,
       originKeySuffix: (shape.keySuffixBytes ?? 0) === 4,
       maxSyncedBytes: options.sync ? syncedBytesLimit(options) : 0,
+      maxLifetimeMs: options.sync ? shape.maxLifetimeMs ?? 0 : 0,
     };
     const view = new Uint32Array(shm.userArea().buffer, shm.userArea().byteOffset, 2);
     view[0] = moduleTag;

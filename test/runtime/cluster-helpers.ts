@@ -45,6 +45,7 @@ http {
     server {
         listen 127.0.0.1:${self.http};
         location /api { api write=on; }
+        location = /metrics { zonesync_metrics; }
         location / { }
     }
 }

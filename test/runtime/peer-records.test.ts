@@ -35,6 +35,12 @@ describe('records from a peer are validated as the API validates them (real node
     await waitFor(async () => (await api(h!, '/api/9/http/keyvals/one')).body.good === 'v', 10_000, () => `the valid record never landed:\n${node.output}`);
     expect((await api(h!, '/api/9/http/keyvals/one')).body).toEqual({ good: 'v' });
     expect((await api(h!, '/api/9/http/keyvals/denylist')).body).toEqual({ '10.0.0.0/8': 'ok' });
+    const metrics = (await api(h!, '/metrics')).body as string;
+    expect(metrics).toMatch(/^zonesync_sync_records_invalid_total 4$/m);
+    const status = await api(h!, '/api/9/stream/zone_sync');
+    const raw = (status.body.peers as Array<Record<string, any>>).find((p) => p.nodeId === 0x7eed);
+    expect(raw?.recordsRefused).toEqual({ future: 0, invalid: 4, noRoom: 0, skipped: 0 });
+    expect(raw?.recordsIn).toBe(6);
   });
 
   it('refuses records stamped beyond the clock guard from a peer whose clock runs an hour ahead; the nodes whose clocks agree converge', async () => {

@@ -33,7 +33,7 @@ class SimNode {
   constructor(readonly cluster: SimCluster, readonly id: number, readonly address: string, readonly skewMs: number) {
     const timers = cluster.world.timers(skewMs);
     this.zone = ShmZone.create({ sizeBytes: 256 * 1024, shards: 2 }, { now: timers.wallMs });
-    this.descriptors = [{ name: 'kv', module: 'keyval', moduleTag: MODULE_KEYVAL, moduleVersion: 1, handle: this.zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0 }];
+    this.descriptors = [{ name: 'kv', module: 'keyval', moduleTag: MODULE_KEYVAL, moduleVersion: 1, handle: this.zone.handle, sync: true, originKeySuffix: false, maxSyncedBytes: 0, maxLifetimeMs: 0 }];
     this.clock = new SharedHybridClock(this.clockBuffer, 1, timers.wallMs);
     this.engine = this.newEngine();
   }

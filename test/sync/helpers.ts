@@ -47,7 +47,7 @@ export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZ
     const moduleTag = spec.moduleTag ?? MODULE_KEYVAL;
     descriptors.push({
       name: spec.name, module: MODULE_NAMES[moduleTag], moduleTag, moduleVersion: 1, handle: zone.handle, sync: true,
-      originKeySuffix: spec.originKeySuffix ?? false, maxSyncedBytes: 0,
+      originKeySuffix: spec.originKeySuffix ?? false, maxSyncedBytes: 0, maxLifetimeMs: 0,
     });
   }
   return { zones, descriptors };

@@ -84,7 +84,8 @@ export function rawFrame(length: number, version: number, nameLen: number, modul
 }
 
 /** A well-formed keyval data frame for `zone` with one record. */
-export function keyvalFrame(zone: string, key: string, value: string, origin: number, stampMs = Date.now(), moduleVersion = 1): Uint8Array {
+/** A data frame of one keyval record; it expires a minute after its stamp unless `expireAtMs` says otherwise (0 = never). */
+export function keyvalFrame(zone: string, key: string, value: string, origin: number, stampMs = Date.now(), moduleVersion = 1, expireAtMs = stampMs + 60_000): Uint8Array {
   const name = Buffer.from(zone);
   const k = Buffer.from(key);
   const v = Buffer.from(value);
@@ -103,6 +104,8 @@ export function keyvalFrame(zone: string, key: string, value: string, origin: nu
   view.setUint32(r + 8, origin);
   view.setUint32(r + 12, Math.floor(stampMs / 65536));
   view.setUint32(r + 16, (stampMs % 65536) * 65536);
+  view.setUint32(r + 20, Math.floor(expireAtMs / 2 ** 32));
+  view.setUint32(r + 24, expireAtMs % 2 ** 32);
   out.set(k, r + 28);
   out.set(v, r + 28 + k.length);
   return out;

@@ -71,11 +71,15 @@ describe('keyval zone', () => {
 
   it('merges remote versions last-writer-wins, ties broken by origin', () => {
     const { kv } = zone({ sync: true, timeout: '1h', node: createNodeContext(5) });
-    const base = { key: 'k', logical: 0, expireAtMs: 0, tombstone: false };
-    expect(kv.applyRemote({ ...base, value: 'from7', stampMs: 100, origin: 7 })).toBe(true);
-    expect(kv.applyRemote({ ...base, value: 'from3', stampMs: 100, origin: 3 })).toBe(false);
-    expect(kv.applyRemote({ ...base, value: 'from9', stampMs: 100, origin: 9 })).toBe(true);
-    expect(kv.applyRemote({ ...base, value: 'old', stampMs: 99, origin: 99 })).toBe(false);
+    const at = 1_700_000_000_000; // the zone's clock
+    const base = { key: 'k', logical: 0, expireAtMs: at + 60_000, tombstone: false };
+    expect(kv.applyRemote({ ...base, value: 'from7', stampMs: at, origin: 7 })).toBe(true);
+    expect(kv.applyRemote({ ...base, value: 'from3', stampMs: at, origin: 3 })).toBe(false);
+    expect(kv.applyRemote({ ...base, value: 'from9', stampMs: at, origin: 9 })).toBe(true);
+    expect(kv.applyRemote({ ...base, value: 'old', stampMs: at - 1, origin: 99 })).toBe(false);
+    // Versions a synced zone could never have written: no expiry, or a lifetime past the timeout.
+    expect(kv.applyRemote({ ...base, value: 'forever', stampMs: at + 1, origin: 7, expireAtMs: 0 })).toBe(false);
+    expect(kv.applyRemote({ ...base, value: 'too long', stampMs: at + 1, origin: 7, expireAtMs: at + 1 + 3_600_001 })).toBe(false);
     expect(kv.get('k')).toBe('from9');
     expect(kv.stats().pending).toBe(0); // remote versions are never queued
   });
@@ -93,15 +97,18 @@ describe('keyval zone', () => {
     expect(b.versions().find((r) => r.key === 'k')!.tombstone).toBe(true);
   });
 
-  it('a local write after a remote one always wins, even against a clock behind', () => {
-    const t = { now: 1_000_000 };
+  it('a version stamped beyond the clock guard is refused; one within it is outranked by the next local write', () => {
+    const t = { now: 1_700_000_000_000 };
     const kv = KeyvalZone.create({ name: 'one', size: '1m', sync: true, timeout: '1h', node: createNodeContext(1), now: () => t.now });
-    // A version from a node whose clock runs two hours ahead: beyond the drift guard.
-    kv.applyRemote({ key: 'k', value: 'ahead', stampMs: t.now + 7_200_000, logical: 0, origin: 2, expireAtMs: 0, tombstone: false });
+    // A node whose clock runs two hours ahead: beyond the guard, refused.
+    expect(kv.applyRemote({ key: 'k', value: 'ahead', stampMs: t.now + 7_200_000, logical: 0, origin: 2, expireAtMs: t.now + 7_300_000, tombstone: false })).toBe(false);
+    expect(kv.get('k')).toBeUndefined();
+    // Within the guard (50 s ahead): stored, and a local write still wins over it.
+    expect(kv.applyRemote({ key: 'k', value: 'soon', stampMs: t.now + 50_000, logical: 0, origin: 2, expireAtMs: t.now + 60_000, tombstone: false })).toBe(true);
     kv.set('k', 'local');
     const v = kv.versions().find((r) => r.key === 'k')!;
     expect(v.value).toBe('local');
-    expect(v.stampMs).toBeGreaterThanOrEqual(t.now + 7_200_000);
+    expect(v.stampMs).toBeGreaterThanOrEqual(t.now + 50_000);
   });
 
 

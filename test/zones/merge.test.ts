@@ -22,7 +22,7 @@ function wire(key: string, value: string, version: Partial<WireRecord> = {}): { 
     bytes,
     r: {
       keyOffset: 0, keyLength: k.length, payloadOffset: k.length, payloadLength: v.length,
-      origin: 2, stampMs: NOW, stampLogical: 0, expireAtMs: 0, tombstone: false, ...version,
+      origin: 2, stampMs: NOW, stampLogical: 0, expireAtMs: NOW + 60_000, tombstone: false, ...version,
     },
   };
 }
@@ -108,5 +108,25 @@ describe('RecordMerger', () => {
     const inside = wire('k', 'soon', { stampMs: NOW + 60_000 });
     expect(merger.mergeOne(inside.bytes, inside.r, NOW)).toBe(APPLY_INSERTED);
     expect(kv.get('k')).toBe('soon');
+  });
+
+  it('refuses a version living longer past its stamp than the zone allows (its tombstones could not outlive it)', () => {
+    const { kv, merger } = keyval(); // timeout 1h
+    const forever = wire('a', 'v', { expireAtMs: 0 });
+    expect(merger.mergeOne(forever.bytes, forever.r, NOW)).toBe(MERGE_INVALID);
+    const tooLong = wire('b', 'v', { expireAtMs: NOW + 3_600_001 });
+    expect(merger.mergeOne(tooLong.bytes, tooLong.r, NOW)).toBe(MERGE_INVALID);
+    const longest = wire('c', 'v', { expireAtMs: NOW + 3_600_000 });
+    expect(merger.mergeOne(longest.bytes, longest.r, NOW)).toBe(APPLY_INSERTED);
+    expect(kv.entries().map((e) => e.key)).toEqual(['c']);
+  });
+
+  it('skips a record too large to be sent on from a synced zone', () => {
+    const kv = KeyvalZone.create({ name: 'm', size: '256k', sync: true, timeout: '1h', maxSyncedBytes: 100, node: createNodeContext(1), now: () => NOW });
+    const merger = new RecordMerger(kv.shm, kv.handle.descriptor);
+    const fits = wire('k', 'v'.repeat(99));
+    expect(merger.mergeOne(fits.bytes, fits.r, NOW)).toBe(APPLY_INSERTED);
+    const over = wire('j', 'v'.repeat(100));
+    expect(merger.mergeOne(over.bytes, over.r, NOW)).toBe(MERGE_SKIPPED);
   });
 });

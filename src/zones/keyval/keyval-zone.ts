@@ -60,7 +60,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     const settings: KeyvalSettings = { timeoutMs, type, stateFile: options.state ?? null };
     // Never evict a live record (or a tombstone, which must outlive older versions): a full zone refuses the write.
     const tag = options.context === 'stream' ? MODULE_STREAM_KEYVAL : MODULE_KEYVAL;
-    const parts = ZoneBase.createParts(options, 'keyval', tag, settings, { maxKeyBytes, eviction: 'expired' });
+    const parts = ZoneBase.createParts(options, 'keyval', tag, settings, { maxKeyBytes, eviction: 'expired', maxLifetimeMs: timeoutMs });
     writeKeyType(parts.shm, type);
     const zone = new KeyvalZone(parts.handle, parts.shm, parts.now);
     if (settings.stateFile !== null) zone.loadState();

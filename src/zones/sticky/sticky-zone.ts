@@ -38,7 +38,7 @@ export class StickyZone extends ZoneBase<StickySettings> {
     if (timeoutMs <= 0) throw new ZoneArgumentError(`sticky zone "${options.name}": timeout must be positive`);
     const maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
     const settings: StickySettings = { timeoutMs, maxSessionBytes };
-    const parts = ZoneBase.createParts(options, 'sticky', MODULE_STICKY, settings, { maxKeyBytes: maxSessionBytes });
+    const parts = ZoneBase.createParts(options, 'sticky', MODULE_STICKY, settings, { maxKeyBytes: maxSessionBytes, maxLifetimeMs: timeoutMs });
     return new StickyZone(parts.handle, parts.shm, parts.now);
   }
 
