@@ -70,4 +70,28 @@ describe('a full synced keyval zone (real nodes)', () => {
     expect(tooLarge.body.error.text).toMatch(/zone_sync_buffers/);
     expect(await keys(h!)).toEqual(['ok']);
   });
+
+  it('refuses an expire past 2^53 - 1 ms from now, or beyond the synced zone\'s timeout, with 400, and the state file still saves', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const [h, s] = await freePorts(2);
+    const self = { http: h!, sync: s! };
+    const extra = `keyval_zone zone=small:1m timeout=1h sync state=${dir}/small.json;`;
+    const node = new NodeProcess(writeConfig(dir, 'n.conf', clusterConfig(self, [self], extra)));
+    cleanups.push(() => node.stop());
+    await node.ready();
+    for (const expire of [Number.MAX_SAFE_INTEGER, 2 ** 60, 3_600_001, 0]) {
+      const r = await post(h!, { k: { value: 'v', expire } });
+      expect(r.status, `expire ${expire}`).toBe(400);
+      expect(r.body.error.code).toBe('KeyvalFormatError');
+    }
+    expect((await post(h!, { k: { value: 'v', expire: 3_600_000 } })).status).toBe(201);
+    node.signal('SIGQUIT');
+    expect(await node.exited).toBe(0);
+    expect(node.output).not.toMatch(/"level":(50|60)/); // no error saving the state file
+    const again = new NodeProcess(writeConfig(dir, 'n.conf', clusterConfig(self, [self], extra)));
+    cleanups.push(() => again.stop());
+    await again.ready();
+    expect(await keys(h!)).toEqual(['k']);
+  });
 });
