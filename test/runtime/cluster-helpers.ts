@@ -1,6 +1,7 @@
 // Real node processes on loopback for the end-to-end tests: config files, free ports, and
 // polling until a condition holds (never a fixed sleep asserted as a duration).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,17 +50,47 @@ http {
         location / { }
     }
 }
-stream {
+${syncBlock(self.sync, all.map((p) => `127.0.0.1:${p.sync}`), extraStream)}`;
+}
+
+/**
+ * The stream block of a test node: its sync listener on `port`, fast rounds and redials, a
+ * zone_sync_server line per address in `servers` (itself included, as one file for every
+ * node would list it), `extra` directives in its server block (sync settings) and
+ * `streamExtra` in the stream block (stream zones).
+ */
+export function syncBlock(port: number, servers: string[], extra = '', streamExtra = ''): string {
+  return `stream {
+    ${streamExtra}
     server {
-        listen 127.0.0.1:${self.sync};
+        listen 127.0.0.1:${port};
         zone_sync;
         zone_sync_interval 50ms;
         zone_sync_connect_retry_interval 200ms;
-${all.map((p) => `        zone_sync_server 127.0.0.1:${p.sync};`).join('\n')}
-        ${extraStream}
+${servers.map((a) => `        zone_sync_server ${a};`).join('\n')}
+        ${extra}
     }
 }
 `;
+}
+
+/**
+ * Cleanups a test registers as it starts things (nodes, proxies, temp dirs), run in reverse
+ * after each test of the calling describe block, and a temp dir registered with them.
+ */
+export function cleanupsAfterEach(): { push: (...fns: Array<() => Promise<void> | void>) => void; tempDir: () => string } {
+  const fns: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const fn of fns.splice(0).reverse()) await fn();
+  });
+  return {
+    push: (...more) => { fns.push(...more); },
+    tempDir: () => {
+      const t = tempDir();
+      fns.push(t.cleanup);
+      return t.dir;
+    },
+  };
 }
 
 export class NodeProcess {

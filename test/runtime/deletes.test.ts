@@ -2,9 +2,9 @@
 // its state file holding the key) must not come back when B returns, even after A's copy of
 // the key would have expired. A tombstone lives the zone's timeout past its own stamp, so it
 // outlives every older version of the key (docs/PROTOCOL.md "Tombstones").
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultProxy } from '../util/fault-proxy.js';
-import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, api, cleanupsAfterEach, freePorts, syncBlock, waitFor, writeConfig } from './cluster-helpers.js';
 
 interface Ports { http: number; sync: number }
 
@@ -18,17 +18,7 @@ http {
         location /api { api write=on; }
     }
 }
-stream {
-    server {
-        listen 127.0.0.1:${self.sync};
-        zone_sync;
-        zone_sync_interval 50ms;
-        zone_sync_connect_retry_interval 200ms;
-        zone_sync_server 127.0.0.1:${self.sync};
-        zone_sync_server ${peer};
-    }
-}
-`;
+${syncBlock(self.sync, [`127.0.0.1:${self.sync}`, peer])}`;
 }
 
 const KEYS = '/api/9/http/keyvals/one';
@@ -50,14 +40,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 describe('deletes stay deleted (real nodes)', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   async function cluster(withState: boolean) {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [ah, as, bh, bs] = await freePorts(4);
     const a: Ports = { http: ah!, sync: as! };
     const b: Ports = { http: bh!, sync: bs! };

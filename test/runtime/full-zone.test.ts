@@ -1,8 +1,8 @@
 // A synced keyval zone filled through the API, on real nodes: every write past capacity is
 // refused with 507 KeyvalZoneFull and changes nothing, no acknowledged key is lost, and the
 // nodes end with the same keys. A value too large to ever be synced is refused with 400.
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeProcess, api, clusterConfig, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { NodeProcess, api, cleanupsAfterEach, clusterConfig, freePorts, waitFor, writeConfig } from './cluster-helpers.js';
 
 const ZONE = '/api/9/http/keyvals/small';
 
@@ -17,14 +17,10 @@ function post(port: number, body: unknown) {
 }
 
 describe('a full synced keyval zone (real nodes)', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('refuses writes past capacity with 507, loses no acknowledged key, and the nodes stay identical', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [ah, as, bh, bs] = await freePorts(4);
     const all = [{ http: ah!, sync: as! }, { http: bh!, sync: bs! }];
     const extra = 'keyval_zone zone=small:64k timeout=1h sync;';
@@ -54,8 +50,7 @@ describe('a full synced keyval zone (real nodes)', () => {
   });
 
   it('refuses a value too large for one zone_sync_buffers buffer with 400, and stores nothing', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [h, s] = await freePorts(2);
     const self = { http: h!, sync: s! };
     const extra = 'keyval_zone zone=small:1m timeout=1h sync;';
@@ -72,8 +67,7 @@ describe('a full synced keyval zone (real nodes)', () => {
   });
 
   it('refuses an expire past 2^53 - 1 ms from now, or beyond the synced zone\'s timeout, with 400, and the state file still saves', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [h, s] = await freePorts(2);
     const self = { http: h!, sync: s! };
     const extra = `keyval_zone zone=small:1m timeout=1h sync state=${dir}/small.json;`;

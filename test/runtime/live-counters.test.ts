@@ -1,22 +1,18 @@
 // /api/9/stream/zone_sync's records_total and records_pending, on a real node: as of the
 // request (not of the last round, here 10 s apart) and of live records only (a deleted key's
 // tombstone and an expired record are not counted).
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeProcess, api, clusterConfig, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { NodeProcess, api, cleanupsAfterEach, clusterConfig, freePorts, waitFor, writeConfig } from './cluster-helpers.js';
 
 function send(port: number, method: string, body: unknown) {
   return api(port, '/api/9/http/keyvals/one', { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 }
 
 describe('records_total and records_pending (real node)', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('count live records as of the request', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [h, s] = await freePorts(2);
     const self = { http: h!, sync: s! };
     const text = clusterConfig(self, [self]).replace('zone_sync_interval 50ms;', 'zone_sync_interval 10s;');

@@ -2,19 +2,15 @@
 // key, or a key of a type=ip zone that is not an address or block in canonical form, is refused
 // and counted, the rest of the frame stream goes on, and nothing lands that the API could not
 // then read or remove.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawPeer, helloFrame, keyvalFrame } from '../util/raw-peer.js';
-import { NodeProcess, api, clusterConfig, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, api, cleanupsAfterEach, clusterConfig, freePorts, waitFor, writeConfig } from './cluster-helpers.js';
 
 describe('records from a peer are validated as the API validates them (real node)', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('refuses an empty key and malformed addresses, merges the valid records around them', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [h, s] = await freePorts(2);
     const self = { http: h!, sync: s! };
     const node = new NodeProcess(writeConfig(dir, 'n.conf', clusterConfig(self, [self])));
@@ -44,8 +40,7 @@ describe('records from a peer are validated as the API validates them (real node
   });
 
   it('refuses records stamped beyond the clock guard from a peer whose clock runs an hour ahead; the nodes whose clocks agree converge', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [bh, bs, ch, cs] = await freePorts(4);
     const all = [{ http: bh!, sync: bs! }, { http: ch!, sync: cs! }];
     const nodes = all.map((p, i) => new NodeProcess(writeConfig(dir, `n${i}.conf`, clusterConfig(p, all))));

@@ -1,7 +1,7 @@
 // An http keyval zone and a stream keyval zone of the same name are different zones: on real
 // nodes, neither ever syncs into the other (they travel under different module tags).
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { NodeProcess, api, cleanupsAfterEach, freePorts, syncBlock, waitFor, writeConfig } from './cluster-helpers.js';
 
 interface Ports { http: number; sync: number }
 
@@ -16,17 +16,7 @@ http {
         location /api { api write=on; }
     }
 }
-stream {
-    ${oneIn === 'stream' ? one : ''}
-    server {
-        listen 127.0.0.1:${self.sync};
-        zone_sync;
-        zone_sync_interval 50ms;
-        zone_sync_connect_retry_interval 200ms;
-${all.map((p) => `        zone_sync_server 127.0.0.1:${p.sync};`).join('\n')}
-    }
-}
-`;
+${syncBlock(self.sync, all.map((p) => `127.0.0.1:${p.sync}`), '', oneIn === 'stream' ? one : '')}`;
 }
 
 function post(port: number, path: string, body: unknown) {
@@ -34,14 +24,10 @@ function post(port: number, path: string, body: unknown) {
 }
 
 describe('http and stream keyval zones of one name (real nodes)', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('never sync into each other', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [ah, as, bh, bs] = await freePorts(4);
     const a = { http: ah!, sync: as! };
     const b = { http: bh!, sync: bs! };
