@@ -63,6 +63,15 @@ describe('limit_req: nginx leaky bucket', () => {
     expect(zone.take('k', { burst: 2, nodelay: true }).allowed).toBe(false);
   });
 
+  it('a key is kept until it has drained: at 1r/m a minute drains 960 of 1000, and nginx still refuses', () => {
+    const { zone, t } = limiter('1r/m');
+    expect(zone.take('k').allowed).toBe(true);
+    t.now += 60_000;
+    expect(zone.take('k')).toEqual({ allowed: false, delayMs: 0, excess: 0.04 });
+    t.now += 2_500; // 1000 drained: empty, as a key never seen
+    expect(zone.take('k')).toEqual({ allowed: true, delayMs: 0, excess: 0 });
+  });
+
   it('rejects bad rates and options with clear errors', () => {
     expect(() => LimitReqZone.create({ name: 'r', size: '1m', rate: '10r/h' })).toThrow(/invalid rate "10r\/h"/);
     const { zone } = limiter('1r/s');

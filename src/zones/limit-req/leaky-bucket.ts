@@ -40,7 +40,8 @@ export const IDLE_KEEP_MS = 60_000;
 
 /**
  * How long a share written with `excess` must be kept: until it has drained so far that a
- * request finds it empty (exactly what a key seen for the first time finds), then IDLE_KEEP_MS.
+ * request finds it empty (exactly what a key seen for the first time finds), then IDLE_KEEP_MS,
+ * which also covers a `last` left up to a minute ahead of the clock (elapsedMs).
  */
 export function keepMsFor(excessMilli: number, rateMilliPerSecond: number): number {
   return Math.ceil(((excessMilli + 1000) * 1000) / rateMilliPerSecond) + IDLE_KEEP_MS;
