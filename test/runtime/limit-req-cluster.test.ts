@@ -3,7 +3,8 @@
 // from this process over 10 s. The cluster as a whole must admit rate × time + burst.
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeProcess, api, clusterConfig, freePorts, tempDir, waitFor, writeConfig, type NodePorts } from './cluster-helpers.js';
-import { alternating, runPacedLoad, type LoadResult } from './paced-load.js';
+import { alternating } from '../util/traffic.js';
+import { runPacedLoad, type LoadResult } from './paced-load.js';
 
 const running: NodeProcess[] = [];
 const cleanups: Array<() => void> = [];

@@ -24,27 +24,6 @@ export interface LoadResult {
   sends: Array<{ atMs: number; target: number }>;
 }
 
-/** Traffic alternating over the targets: request n goes to n mod count. */
-export function alternating(count: number): (n: number) => number {
-  return (n) => n % count;
-}
-
-/** Traffic split by weights (such as [0.8, 0.2]), interleaved as evenly as the weights allow. */
-export function weighted(weights: readonly number[]): (n: number) => number {
-  const credit = weights.map(() => 0);
-  const plan: number[] = [];
-  return (n) => {
-    while (plan.length <= n) {
-      weights.forEach((w, i) => { credit[i]! += w; });
-      let best = 0;
-      for (let i = 1; i < credit.length; i++) if (credit[i]! > credit[best]!) best = i;
-      credit[best]! -= 1;
-      plan.push(best);
-    }
-    return plan[n]!;
-  };
-}
-
 /**
  * Sends plan.requestsPerSecond × durationMs / 1000 requests: a timer every few ms sends
  * every request whose time has come, so a late timer catches up instead of thinning the

@@ -83,7 +83,7 @@ describe('limit_req: nginx leaky bucket', () => {
 describe('limit_req across a cluster (per-origin shares, exchanged as the sync thread would)', () => {
   function cluster(rate: string, burst: number, pattern: (origin: number, ms: number) => boolean, intervalMs: number) {
     const t = { now: 1_700_000_000_000 };
-    const zones = [1, 2, 3].map((id) => LimitReqZone.create({ name: 'req', size: '1m', rate, sync: true, node: createNodeContext(id), now: () => t.now }));
+    const zones = [1, 2, 3].map((id) => LimitReqZone.create({ name: 'req', size: '1m', rate, sync: true, node: createNodeContext(id), now: () => t.now, syncInterval: intervalMs }));
     let admitted = 0;
     for (let ms = 0; ms < 10_000; ms++) {
       t.now++;

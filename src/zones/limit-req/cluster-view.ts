@@ -15,6 +15,13 @@ import { drainMilli, elapsedMs, excessOnArrival } from './leaky-bucket.js';
  * `rate` over that time plus the staleness horizon, plus a burst and one request. Beyond
  * that (a partition that healed, a share the zone had evicted and gets again) is history
  * that has drained, and is dropped.
+ *
+ * A view that empties while the others' latest admissions are still on their way wastes
+ * drain the bucket had (they arrive whole, as if just made). So while another node has
+ * admitted requests within the horizon, a view admits up to what the rate admits in one
+ * zone_sync_interval above the burst (unseenAllowance): the view then stays above empty
+ * under load, and the cluster admits the rate; the price is that much more at once when
+ * traffic starts, as a larger burst would.
  */
 
 /** The sum of `own` and the first `count` counters of `remote`, modulo 2^32. */
@@ -22,13 +29,6 @@ export function admittedSum(ownMilli: number, remote: Float64Array, count: numbe
   let sum = ownMilli >>> 0;
   for (let i = 0; i < count; i++) sum = (sum + remote[i]!) >>> 0;
   return sum;
-}
-
-/** Admissions counted in `sum` and not in `seen`: 0 when the sum went back, at most `cap`. */
-export function freshAdmissions(sumMilli: number, seenMilli: number, capMilli: number): number {
-  const added = (sumMilli - seenMilli) >>> 0;
-  if (added >= 0x80000000) return 0;
-  return added < capMilli ? added : capMilli;
 }
 
 /**
@@ -39,16 +39,29 @@ export function freshCap(others: number, rateMilliPerSecond: number, ms: number,
   return others * (drainMilli(rateMilliPerSecond, ms + horizonMs) + burstMilli + 1000);
 }
 
+/** How far above the burst a view admits while other nodes are admitting: one interval at the rate. */
+export function unseenAllowance(rateMilliPerSecond: number, syncIntervalMs: number): number {
+  return drainMilli(rateMilliPerSecond, syncIntervalMs);
+}
+
 /** The staleness horizon: a share is at most one interval old when sent; one more, and 100 ms, for sending it. */
 export function horizonMsFor(syncIntervalMs: number): number {
   return 2 * syncIntervalMs + 100;
 }
 
-/** One share as read from its record. */
+/** One share as read from its record, and what judging a request on its view found. */
 export interface ShareView {
   excessMilli: number;
   lastMs: number;
   seenMilli: number;
+  /** Found: the admissions counted in the sum and not in `seen` that the view took in. */
+  freshMilli: number;
+  /**
+   * Found: the sum went back (a share left) or held more than the cap; the view's `seen` is
+   * to be moved to the sum less `freshMilli` even if the request is refused, or the
+   * difference would stay (and keep a view full, or hide what others admit next).
+   */
+  rebase: boolean;
 }
 
 /**
@@ -61,5 +74,9 @@ export function viewOnArrival(
 ): number {
   const ms = elapsedMs(nowMs, share.lastMs);
   const cap = freshCap(others, rateMilliPerSecond, ms, horizonMs, burstMilli);
-  return excessOnArrival(share.excessMilli, freshAdmissions(sumMilli, share.seenMilli, cap), rateMilliPerSecond, ms);
+  const added = (sumMilli - share.seenMilli) >>> 0;
+  const wentBack = added >= 0x80000000;
+  share.freshMilli = wentBack ? 0 : Math.min(added, cap);
+  share.rebase = wentBack || added > cap;
+  return excessOnArrival(share.excessMilli, share.freshMilli, rateMilliPerSecond, ms);
 }

@@ -3,7 +3,7 @@ import { MODULE_LIMIT_REQ, ORIGIN_SUFFIX_BYTES } from '../descriptor.js';
 import { ZoneArgumentError, ZoneFullError } from '../errors.js';
 import { timeMsOf, type TimeInput } from '../options.js';
 import { ZoneBase, type AttachZoneOptions, type ZoneBaseOptions, type ZoneHandleOf } from '../zone-base.js';
-import { admittedSum, horizonMsFor, viewOnArrival, type ShareView } from './cluster-view.js';
+import { admittedSum, horizonMsFor, unseenAllowance, viewOnArrival, type ShareView } from './cluster-view.js';
 import { delayMsFor, elapsedMs, keepMsFor } from './leaky-bucket.js';
 import { SHARE_BYTES, readShareAdmitted, readShareExcess, readShareLast, readShareSeen, writeShare, type Share } from './share-codec.js';
 
@@ -72,7 +72,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   private shareCount = 0;
   private ownShare = 0;
   /** Scratch for one share, reused: no allocation per request. */
-  private readonly view: ShareView = { excessMilli: 0, lastMs: 0, seenMilli: 0 };
+  private readonly view: ShareView = { excessMilli: 0, lastMs: 0, seenMilli: 0, freshMilli: 0, rebase: false };
   private readonly next: Share = { excessMilli: 0, lastMs: 0, admittedMilli: 0, seenMilli: 0 };
 
   static create(options: LimitReqZoneOptions): LimitReqZone {
@@ -128,16 +128,25 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
       const ownAdmitted = ownHeld ? readShareAdmitted(shm.memory.u8, shm.valueOffset(own)) : 0;
       const sum = admittedSum(ownAdmitted, this.shareAdmitted, this.shareCount);
       excess = ownHeld ? this.ownView(own, sum, now, rate, burstMilli) : this.firstView(sum, now, rate, burstMilli);
-      if (excess <= burstMilli) {
-        allowed = true;
-        const next = this.next;
+      const limitMilli = this.othersAdmitting(now) ? burstMilli + unseenAllowance(rate, this.syncIntervalMs) : burstMilli;
+      allowed = excess <= limitMilli;
+      const view = this.view;
+      const next = this.next;
+      if (allowed) {
         next.excessMilli = excess;
         // nginx moves `last` only when time has passed (ms != 0), so a clock that went back
         // a little drains nothing until it has caught up.
-        next.lastMs = ownHeld && elapsedMs(now, this.view.lastMs) === 0 ? this.view.lastMs : now;
+        next.lastMs = ownHeld && elapsedMs(now, view.lastMs) === 0 ? view.lastMs : now;
         next.admittedMilli = ownAdmitted + 1000;
         next.seenMilli = sum + 1000;
         full = !this.writeOwnShare(shard, own, next, now);
+      } else if (ownHeld && view.rebase) {
+        // Refused, and the view dropped what it could not take in: it keeps what it took.
+        next.excessMilli = view.excessMilli;
+        next.lastMs = view.lastMs;
+        next.admittedMilli = ownAdmitted;
+        next.seenMilli = sum - view.freshMilli;
+        this.writeOwnShare(shard, own, next, now); // no room: the view is rebased at its next admission
       }
     } finally {
       shm.unlock(shard);
@@ -177,6 +186,13 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
       if (level > fullest) fullest = level;
     }
     return fullest;
+  }
+
+  /** Whether another node admitted a request on the key within the horizon: its latest may not be here yet. */
+  private othersAdmitting(now: number): boolean {
+    const horizon = this.horizonMs();
+    for (let i = 0; i < this.shareCount; i++) if (elapsedMs(now, this.shareLast[i]!) <= horizon) return true;
+    return false;
   }
 
   private horizonMs(): number {
