@@ -22,6 +22,8 @@ export interface RateScenario {
   windowMs: number;
   /** Network delay, ms (default 1 to 3). */
   maxDelayMs?: number;
+  /** Each node's clock offset from true time, ms (default 0). */
+  skewMs?: (node: number) => number;
   /** Nodes that cannot reach each other from `fromMs` to `toMs` of the window: two groups. */
   partition?: { fromMs: number; toMs: number; groupOf: (node: number) => number };
   seed?: number;
@@ -49,7 +51,7 @@ class RateNode {
   readonly engine: SyncEngine;
 
   constructor(world: World, net: SimNetwork, readonly id: number, readonly address: string, scenario: RateScenario) {
-    const timers = world.timers(0);
+    const timers = world.timers(scenario.skewMs?.(id - 1) ?? 0);
     const node = createNodeContext(id);
     this.zone = LimitReqZone.create({
       name: 'req', size: '1m', rate: `${scenario.rate}r/s`, sync: true, node, now: timers.wallMs, syncInterval: scenario.syncIntervalMs,
@@ -116,8 +118,7 @@ export async function runRateScenario(scenario: RateScenario): Promise<RateOutco
       outcome.perSecond[Math.floor(offset / 1000)]!++;
       outcome.maxDelayMs = Math.max(outcome.maxDelayMs, r.delayMs);
     }
-    const wallMs = nodes[target]!.zone.now();
-    if (!model.request('client', wallMs, { burstMilli: (limit.burst ?? 0) * 1000, delayMilli }).rejected) outcome.reference++;
+    if (!model.request('client', start + offset, { burstMilli: (limit.burst ?? 0) * 1000, delayMilli }).rejected) outcome.reference++;
   }
   await stopCluster(world, nodes);
   return outcome;
