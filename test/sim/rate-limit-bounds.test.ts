@@ -12,11 +12,11 @@ const RATE = 100;
 /**
  * The most a cluster of `nodes` admits over `windowMs` (docs/LIMIT_REQ.md): the rate over the
  * window, a burst, the allowance and one request; and for every other node, what it can
- * admit unseen in one horizon (two intervals and 100 ms).
+ * admit unseen in one horizon (two intervals and a second).
  */
 function bound(nodes: number, windowMs: number, burst: number, intervalMs: number): number {
   const allowance = (RATE * intervalMs) / 1000;
-  const horizonMs = 2 * intervalMs + 100;
+  const horizonMs = 2 * intervalMs + 1_000;
   const perNode = burst + allowance + 1;
   return (RATE * windowMs) / 1000 + perNode + (nodes - 1) * ((RATE * horizonMs) / 1000 + perNode);
 }
@@ -45,7 +45,7 @@ describe('limit_req at zone_sync_interval 1s (nginx\'s default)', () => {
 });
 
 describe('limit_req across a partition (zone_sync_interval 50ms)', () => {
-  it('each side holds itself to the rate while apart; after the heal the cluster is back at the rate within a second', async () => {
+  it('each side holds itself to the rate while apart; after the heal the cluster is back at the rate within two seconds', async () => {
     const o = await runRateScenario({
       rate: RATE, nodes: 2, targetOf: alternating(2), offeredPerSecond: 2 * RATE, limit: { burst: 10, nodelay: true }, syncIntervalMs: 50,
       windowMs: 12_000, partition: { fromMs: 3_000, toMs: 7_000, groupOf: (node) => node },
@@ -53,9 +53,9 @@ describe('limit_req across a partition (zone_sync_interval 50ms)', () => {
     const seconds = o.perSecond;
     for (const s of [4, 5, 6]) expect(Math.abs(seconds[s]! - 2 * RATE)).toBeLessThanOrEqual(0.1 * 2 * RATE); // two clusters of one
     for (const s of [0, 1, 2, 8, 9, 10, 11]) expect(seconds[s]!).toBeLessThanOrEqual(1.1 * RATE + 10); // one cluster
-    for (const s of [8, 9, 10, 11]) expect(seconds[s]!).toBeGreaterThanOrEqual(0.9 * RATE); // nobody left blocked by the other side's past
-    // The second of the heal: what each side admitted apart is not paid back beyond the bound.
-    expect(seconds[7]!).toBeGreaterThanOrEqual(0.5 * RATE);
+    for (const s of [9, 10, 11]) expect(seconds[s]!).toBeGreaterThanOrEqual(0.9 * RATE); // nobody left blocked by the other side's past
+    // What each side admitted apart is paid back only up to the cap: about one horizon (1.1 s) of refusals.
+    expect(seconds[7]! + seconds[8]!).toBeGreaterThanOrEqual(0.5 * RATE);
   });
 });
 

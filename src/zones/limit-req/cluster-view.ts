@@ -44,9 +44,9 @@ export function unseenAllowance(rateMilliPerSecond: number, syncIntervalMs: numb
   return drainMilli(rateMilliPerSecond, syncIntervalMs);
 }
 
-/** The staleness horizon: a share is at most one interval old when sent; one more, and 100 ms, for sending it. */
+/** The staleness horizon: a share is at most one interval old when sent; one more, and a second, for sending it on a busy machine. */
 export function horizonMsFor(syncIntervalMs: number): number {
-  return 2 * syncIntervalMs + 100;
+  return 2 * syncIntervalMs + 1_000;
 }
 
 /** One share as read from its record, and what judging a request on its view found. */
