@@ -8,7 +8,7 @@
  */
 import { RecordTally, SyncZone } from '../../dist/sync/sync-zone.js';
 import { SnapshotSender } from '../../dist/sync/snapshot.js';
-import { FRAME_DATA, FRAME_MALFORMED, FRAME_NEED_MORE, FrameReader } from '../../dist/sync/protocol/index.js';
+import { mergeFrames } from '../lib/frames.js';
 import { FAST_SYNC, VALUE, keyOf, makeNode, write, type BenchNode } from './nodes.js';
 
 const records = Number(process.argv[2] ?? 200_000);
@@ -23,18 +23,7 @@ function syncZone(node: BenchNode, ownerId: number): SyncZone {
 }
 
 function mergeAll(chunks: readonly Uint8Array[], into: SyncZone, tally: RecordTally): void {
-  const reader = new FrameReader(count * sizeBytes);
-  const now = Date.now();
-  for (const chunk of chunks) {
-    let at = 0;
-    while (at < chunk.length) {
-      at += reader.append(chunk, at);
-      for (let kind = reader.next(); kind !== FRAME_NEED_MORE; kind = reader.next()) {
-        if (kind === FRAME_MALFORMED) throw new Error(`malformed frame: ${reader.failure!.reason}`);
-        if (kind === FRAME_DATA) into.merge(reader, now, tally);
-      }
-    }
-  }
+  mergeFrames(chunks, into, Date.now(), tally, count * sizeBytes);
 }
 
 /** CPU seconds of this process since `started` (a process.cpuUsage()): steadier than wall time on a shared machine. */

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { answerClientError, refuseConnect } from '../api/client-error.js';
 import { declaredTooLarge, readBody } from '../api/body.js';
@@ -12,7 +13,7 @@ import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { findLocation, findServer } from './locations.js';
-import type { WorkerTask } from './worker-protocol.js';
+import type { WorkerAnswer, WorkerTask } from './worker-protocol.js';
 import type { Logger } from './logger.js';
 
 /** Answers a request of a location whose content the node serves itself (the API, health, metrics). */
@@ -20,7 +21,7 @@ export type ContentResponder = (
   req: http.IncomingMessage, res: http.ServerResponse, location: HttpLocationConfig, content: LocationContent, body: Buffer,
 ) => Promise<void>;
 /** Runs a request on the worker pool. */
-export type TaskRunner = (task: WorkerTask) => Promise<HandlerResponse>;
+export type TaskRunner = (task: WorkerTask) => Promise<WorkerAnswer>;
 
 export interface FrontEndParts {
   content: ContentResponder;
@@ -118,9 +119,20 @@ export class FrontEnd {
     const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
     const content = locationContent(location);
     if (content !== null) return this.parts.content(req, res, location, content, body);
-    const response = await this.parts.run(taskFor(req, location, body, this.parts.handlerOverride));
+    const response = await this.runTask(taskFor(req, location, body, this.parts.handlerOverride));
     const headers = response.headers ?? {};
     send(res, response.status ?? 200, headers, response.body ?? '');
+  }
+
+  /** Runs the task; a request limit_req delays waits here, on a timer, then runs without its limits. */
+  private async runTask(task: WorkerTask): Promise<HandlerResponse> {
+    let answer = await this.parts.run(task);
+    if ('delayMs' in answer) {
+      await sleep(answer.delayMs);
+      answer = await this.parts.run({ ...task, limitReqs: [] });
+    }
+    if ('delayMs' in answer) throw new Error('a task without limit_req rules was delayed');
+    return answer.response;
   }
 }
 

@@ -94,6 +94,8 @@ export class ZonesyncNode {
         intervalMs: syncConfig.intervalMs, timeoutMs: syncConfig.timeoutMs,
         connectRetryIntervalMs: syncConfig.connectRetryIntervalMs, connectTimeoutMs: syncConfig.connectTimeoutMs,
       });
+      // limit_req judges how late a peer's share can be by the interval.
+      for (const zone of this.zones.limitReq.values()) zone.setSyncInterval(syncConfig.intervalMs);
     }
     this.config = next;
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');

@@ -1,7 +1,6 @@
 import { Piscina } from 'piscina';
-import type { HandlerResponse } from './handler-types.js';
 import type { Logger } from './logger.js';
-import type { WorkerData, WorkerTask } from './worker-protocol.js';
+import type { WorkerAnswer, WorkerData, WorkerTask } from './worker-protocol.js';
 
 /**
  * N worker threads (piscina), each attached to every zone. A worker that dies is replaced
@@ -9,7 +8,7 @@ import type { WorkerData, WorkerTask } from './worker-protocol.js';
  * lock it held (the lock word holds threadId + 1).
  */
 export class WorkerPool {
-  readonly pool: Piscina<WorkerTask, HandlerResponse>;
+  readonly pool: Piscina<WorkerTask, WorkerAnswer>;
   readonly size: number;
   private closing = false;
 
@@ -34,7 +33,7 @@ export class WorkerPool {
     this.pool.on('error', (err: unknown) => logger.error({ err }, 'worker pool error'));
   }
 
-  run(task: WorkerTask): Promise<HandlerResponse> {
+  run(task: WorkerTask): Promise<WorkerAnswer> {
     return this.pool.run(task);
   }
 

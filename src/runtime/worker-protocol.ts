@@ -1,4 +1,4 @@
-import type { HandlerRequest, UpstreamInfo } from './handler-types.js';
+import type { HandlerRequest, HandlerResponse, UpstreamInfo } from './handler-types.js';
 import type { ZoneHandles } from './zone-set.js';
 
 /** What every worker thread starts with (piscina workerData): plain, structured-clonable. */
@@ -26,3 +26,11 @@ export interface WorkerTask {
   /** A handler module's path, or null for the built-in handler. */
   handler: string | null;
 }
+
+/**
+ * A worker's answer to a task: the handler's response; or, when the location's limit_req
+ * admits the request with a delay, how long to hold it. The request is then accounted: the
+ * front end waits (holding no worker, as nginx holds a delayed request on a timer) and runs
+ * the task again without its limit_req rules.
+ */
+export type WorkerAnswer = { response: HandlerResponse } | { delayMs: number };

@@ -1,16 +1,16 @@
 /**
  * The worker thread's entry (piscina): attaches to every zone from the handles in
  * workerData, loads the handler module, and answers one HTTP request per task. The
- * location's `limit_req` rules are applied here, before the handler, as nginx does.
+ * location's `limit_req` rules are applied here, before the handler, as nginx does; a
+ * delayed request goes back to the front end to wait (WorkerAnswer).
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultHandler } from './default-handler.js';
-import type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './handler-types.js';
+import type { Handler, HandlerContext, HandlerRequest } from './handler-types.js';
 import { evaluate } from './variables.js';
 import { attachZones } from './zone-set.js';
-import type { WorkerData, WorkerTask } from './worker-protocol.js';
+import type { WorkerAnswer, WorkerData, WorkerTask } from './worker-protocol.js';
 
 const data = workerData as WorkerData;
 const zones = attachZones(data.zones);
@@ -50,13 +50,13 @@ function limitRequests(task: WorkerTask, req: HandlerRequest): { refused: boolea
   return { refused: false, delayMs };
 }
 
-export default async function handle(task: WorkerTask): Promise<HandlerResponse> {
+export default async function handle(task: WorkerTask): Promise<WorkerAnswer> {
   const req = task.request;
   const limit = limitRequests(task, req);
   if (limit.refused) {
-    return { status: task.limitReqStatus, headers: { 'content-type': 'text/plain' }, body: `${task.limitReqStatus} request rate limited\n` };
+    return { response: { status: task.limitReqStatus, headers: { 'content-type': 'text/plain' }, body: `${task.limitReqStatus} request rate limited\n` } };
   }
-  if (limit.delayMs > 0) await sleep(limit.delayMs);
+  if (limit.delayMs > 0) return { delayMs: limit.delayMs };
   const handler = await handlerFor(task.handler);
-  return handler(req, context);
+  return { response: await handler(req, context) };
 }

@@ -28,7 +28,8 @@ export interface ZoneSet {
 export function createZones(config: ZonesyncConfig, node: NodeContext): { zones: ZoneSet; handles: ZoneHandles } {
   const zones = emptyZoneSet();
   const bufferBytes = config.stream?.sync?.buffers.sizeBytes ?? DEFAULT_BUFFERS.sizeBytes;
-  for (const zc of config.zones) addZone(zones, createZone(zc, node, bufferBytes), zc);
+  const syncIntervalMs = config.stream?.sync?.intervalMs;
+  for (const zc of config.zones) addZone(zones, createZone(zc, node, bufferBytes, syncIntervalMs), zc);
   return { zones, handles: handlesOf(zones) };
 }
 
@@ -40,7 +41,8 @@ export function maxSyncedBytes(name: string, bufferBytes: number): number {
   return Math.max(0, bufferBytes - FRAME_HEADER_BYTES - Buffer.byteLength(name) - RECORD_HEADER_BYTES);
 }
 
-function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number): KeyvalZone | LimitReqZone | StickyZone {
+/** `syncIntervalMs`: the configuration's zone_sync_interval, if it has zone_sync. */
+function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number, syncIntervalMs: number | undefined): KeyvalZone | LimitReqZone | StickyZone {
   const common = { name: zc.name, size: zc.sizeBytes, sync: zc.sync, node, ...(zc.sync ? { maxSyncedBytes: maxSyncedBytes(zc.name, bufferBytes) } : {}) };
   switch (zc.kind) {
     case 'keyval':
@@ -50,7 +52,9 @@ function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number): Key
         ...(zc.stateFile === null ? {} : { state: zc.stateFile }),
       });
     case 'limit_req':
-      return LimitReqZone.create({ ...common, rate: `${zc.rate.requests}r/${zc.rate.per}` });
+      return LimitReqZone.create({
+        ...common, rate: `${zc.rate.requests}r/${zc.rate.per}`, ...(syncIntervalMs === undefined ? {} : { syncInterval: syncIntervalMs }),
+      });
     case 'sticky':
       return StickyZone.create({ ...common, timeout: zc.timeoutMs });
   }

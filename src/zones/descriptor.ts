@@ -13,6 +13,17 @@ export type ModuleTag = typeof MODULE_KEYVAL | typeof MODULE_LIMIT_REQ | typeof 
 export type ModuleName = 'keyval' | 'limit_req' | 'sticky';
 
 /**
+ * The record format version (a data frame's module_version) of a module tag's zones, 0 for a
+ * tag no zone has: limit_req's share is version 2 (excess, last, admitted, seen: see
+ * docs/LIMIT_REQ.md), the others' records version 1. A peer's frames of another version are
+ * skipped and counted, never merged.
+ */
+export function moduleVersionOf(moduleTag: number): number {
+  if (moduleTag === MODULE_LIMIT_REQ) return 2;
+  return moduleTag === MODULE_KEYVAL || moduleTag === MODULE_STICKY || moduleTag === MODULE_STREAM_KEYVAL ? 1 : 0;
+}
+
+/**
  * Everything another thread (a worker, the sync thread) needs to attach to a zone: plain
  * data, structured-clonable. The record layout every module keeps in shared memory is the
  * wire layout of docs/PROTOCOL.md "Record", so the sync thread moves records without knowing modules:

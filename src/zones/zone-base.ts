@@ -5,7 +5,7 @@ import { wallStampMs } from '../clock.js';
 import { SharedHybridClock } from '../shared-clock.js';
 import { RecordMerger } from './merge.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
-import type { ModuleName, ModuleTag, ZoneDescriptor } from './descriptor.js';
+import { moduleVersionOf, type ModuleName, type ModuleTag, type ZoneDescriptor } from './descriptor.js';
 import { defaultNodeContext, threadOwnerId, type NodeContext } from './node.js';
 import { checkZoneName, sizeBytesOf, type SizeInput } from './options.js';
 
@@ -107,7 +107,7 @@ export abstract class ZoneBase<Settings> {
       throw e;
     }
     const descriptor: ZoneDescriptor = {
-      name: options.name, module, moduleTag, moduleVersion: 1, handle: shm.handle, sync: options.sync ?? false,
+      name: options.name, module, moduleTag, moduleVersion: moduleVersionOf(moduleTag), handle: shm.handle, sync: options.sync ?? false,
       originKeySuffix: (shape.keySuffixBytes ?? 0) === 4,
       maxSyncedBytes: options.sync ? syncedBytesLimit(options) : 0,
       maxLifetimeMs: options.sync ? shape.maxLifetimeMs ?? 0 : 0,

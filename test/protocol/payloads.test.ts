@@ -1,10 +1,12 @@
-// Payloads of module version 1 (PROTOCOL.md "Payloads"): the limit_req share as the zone
-// writes it, byte for byte, and the payload length rule the frame reader applies.
+// Payloads (PROTOCOL.md "Payloads"): the limit_req share as the zone writes it (module
+// version 2), byte for byte, and the payload length rule the frame reader applies.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { payloadLengthValid, utf8ByteLength } from '../../dist/sync/protocol/index.js';
 import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY } from '../../dist/zones/descriptor.js';
-import { SHARE_BYTES, readShareExcess, readShareLast, writeShare } from '../../dist/zones/limit-req/share-codec.js';
+import {
+  SHARE_BYTES, readShareAdmitted, readShareExcess, readShareLast, readShareSeen, writeShare,
+} from '../../dist/zones/limit-req/share-codec.js';
 import { hex, toHex } from './helpers.js';
 
 describe('keyval and sticky payloads', () => {
@@ -16,26 +18,33 @@ describe('keyval and sticky payloads', () => {
 });
 
 describe('limit_req payload (the zone\'s share codec)', () => {
-  it('excess u32 then last u64, byte for byte', () => {
-    const bytes = new Uint8Array(14);
-    writeShare(bytes, 1, 1500, 1_700_000_000_123);
-    expect(toHex(bytes)).toBe(toHex(hex('00 | 00 00 05 dc | 00 00 01 8b cf e5 68 7b | 00')));
+  it('excess u32, last u64, admitted u32, seen u32, byte for byte', () => {
+    const bytes = new Uint8Array(22);
+    writeShare(bytes, 1, { excessMilli: 1500, lastMs: 1_700_000_000_123, admittedMilli: 7000, seenMilli: 0x12345678 });
+    expect(toHex(bytes)).toBe(toHex(hex('00 | 00 00 05 dc | 00 00 01 8b cf e5 68 7b | 00 00 1b 58 | 12 34 56 78 | 00')));
     expect(readShareExcess(bytes, 1)).toBe(1500);
     expect(readShareLast(bytes, 1)).toBe(1_700_000_000_123);
-    expect(SHARE_BYTES).toBe(12);
+    expect(readShareAdmitted(bytes, 1)).toBe(7000);
+    expect(readShareSeen(bytes, 1)).toBe(0x12345678);
+    expect(SHARE_BYTES).toBe(20);
   });
 
-  it('every excess u32 and last below 2^53 is written big-endian and read back', () => {
+  it('every field is written big-endian and read back; the counters wrap modulo 2^32', () => {
     fc.assert(fc.property(
-      fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 8 }),
-      (excess, last, offset) => {
+      fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 8 }),
+      (excess, last, admitted, seen, offset) => {
         const bytes = new Uint8Array(offset + SHARE_BYTES);
-        writeShare(bytes, offset, excess, last);
+        writeShare(bytes, offset, { excessMilli: excess, lastMs: last, admittedMilli: admitted, seenMilli: seen });
         const view = new DataView(bytes.buffer);
         expect(view.getUint32(offset)).toBe(excess);
         expect(view.getBigUint64(offset + 4)).toBe(BigInt(last));
+        expect(view.getUint32(offset + 12)).toBe(admitted % 2 ** 32);
+        expect(view.getUint32(offset + 16)).toBe(seen % 2 ** 32);
         expect(readShareExcess(bytes, offset)).toBe(excess);
         expect(readShareLast(bytes, offset)).toBe(last);
+        expect(readShareAdmitted(bytes, offset)).toBe(admitted % 2 ** 32);
+        expect(readShareSeen(bytes, offset)).toBe(seen % 2 ** 32);
       },
     ));
   });

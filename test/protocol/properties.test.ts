@@ -3,7 +3,7 @@
 // or a malformed result, never an exception.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY } from '../../dist/zones/descriptor.js';
+import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, moduleVersionOf } from '../../dist/zones/descriptor.js';
 import {
   DOES_NOT_FIT,
   FrameReader,
@@ -105,7 +105,7 @@ describe('round trips', () => {
   it('limit_req shares round-trip', () => {
     fc.assert(
       fc.property(fc.array(recordArb, { maxLength: 30 }), (records) => {
-        const zone = zoneFrameHeader('limits', MODULE_LIMIT_REQ, MODULE_VERSION);
+        const zone = zoneFrameHeader('limits', MODULE_LIMIT_REQ, moduleVersionOf(MODULE_LIMIT_REQ));
         // A live share is exactly 12 bytes; a tombstone carries none.
         const shares = records.map((r) => ({
           ...r,

@@ -3,7 +3,7 @@
 import { ShmZone, ZoneCursor } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { SyncEngine, type SyncLogger, type SyncOptionsInput, type Transport } from '../../dist/sync/index.js';
-import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, type ModuleName, type ModuleTag, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
+import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, moduleVersionOf, type ModuleName, type ModuleTag, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
 import { zoneGet, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 export interface ZoneSpec {
@@ -46,7 +46,7 @@ export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZ
     zones.set(spec.name, zone);
     const moduleTag = spec.moduleTag ?? MODULE_KEYVAL;
     descriptors.push({
-      name: spec.name, module: MODULE_NAMES[moduleTag], moduleTag, moduleVersion: 1, handle: zone.handle, sync: true,
+      name: spec.name, module: MODULE_NAMES[moduleTag], moduleTag, moduleVersion: moduleVersionOf(moduleTag), handle: zone.handle, sync: true,
       originKeySuffix: spec.originKeySuffix ?? false, maxSyncedBytes: 0, maxLifetimeMs: 0,
     });
   }

@@ -135,10 +135,10 @@ describe('a full mesh over TCP converges', () => {
     const specs = [{ name: 'lr', moduleTag: MODULE_LIMIT_REQ, originKeySuffix: true }];
     const [a, b] = makeNodes(2, specs);
     await startMesh(nodes);
-    // A share: wire key "ip1", origin suffix in memory, payload excess u32 + last u64.
+    // A share: wire key "ip1", origin suffix in memory, payload excess u32, last u64, admitted u32, seen u32.
     const share = (node: TestNode, excess: number) => {
       const z = node.zone('lr');
-      const payload = new Uint8Array(12);
+      const payload = new Uint8Array(20);
       const view = new DataView(payload.buffer);
       view.setUint32(0, excess);
       view.setUint32(8, 12345);
@@ -148,7 +148,7 @@ describe('a full mesh over TCP converges', () => {
       const stamp = node.clock.now();
       const version = Object.assign(new RecordVersion(), { stampMs: stamp.ms, logical: stamp.logical, origin: node.nodeId });
       z.lock(shard);
-      const rec = z.writeLocked(shard, z.findLocked(shard, Date.now()), 12, version, true);
+      const rec = z.writeLocked(shard, z.findLocked(shard, Date.now()), 20, version, true);
       z.memory.u8.set(payload, z.valueOffset(rec));
       z.unlock(shard);
     };

@@ -18,7 +18,7 @@ export const FRAME_NAME_OFFSET = FRAME_HEADER_BYTES;
 /** module_tag of control frames; the tags of data frames are the zones' (zones/descriptor.ts). */
 export const MODULE_TAG_CONTROL = 0;
 
-/** Record format version of keyval, limit_req and sticky. */
+/** Record format version of keyval and sticky; limit_req's is zones/descriptor.ts moduleVersionOf's. */
 export const MODULE_VERSION = 1;
 /** module_version written in control frames; a control frame with another is skipped. */
 export const CONTROL_MODULE_VERSION = 1;

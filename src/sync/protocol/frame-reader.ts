@@ -25,13 +25,12 @@ import {
   FRAME_NAME_LEN_OFFSET,
   FRAME_VERSION_OFFSET,
   MODULE_TAG_CONTROL,
-  MODULE_VERSION,
   PROTOCOL_VERSION,
   RECORD_LEN_FIELD_BYTES,
   RECORD_LEN_OFFSET,
   U32_MAX,
 } from './constants.js';
-import { MODULE_KEYVAL, MODULE_STREAM_KEYVAL } from '../../zones/descriptor.js';
+import { moduleVersionOf } from '../../zones/descriptor.js';
 import { decodeControl } from './control.js';
 import type { ControlMessage } from './control.js';
 import { malformed } from './malformed.js';
@@ -272,5 +271,6 @@ export class FrameReader {
 }
 
 function isKnownDataSignature(moduleTag: number, moduleVersion: number): boolean {
-  return moduleTag >= MODULE_KEYVAL && moduleTag <= MODULE_STREAM_KEYVAL && moduleVersion === MODULE_VERSION;
+  const known = moduleVersionOf(moduleTag);
+  return known !== 0 && moduleVersion === known;
 }

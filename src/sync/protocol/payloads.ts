@@ -1,4 +1,4 @@
-// Record payloads of module version 1 (docs/PROTOCOL.md "Payloads"): the one rule the frame
+// Record payloads (docs/PROTOCOL.md "Payloads"; limit_req's is version 2): the one rule the frame
 // reader checks on them. The payloads themselves are the zones' record values, written in
 // wire layout by the zone modules (zones/limit-req/share-codec.ts for limit_req; keyval
 // values and sticky server names are UTF-8 text), and copied untouched by the sync thread.
