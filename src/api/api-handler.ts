@@ -12,12 +12,15 @@
 //   /9/http/, /9/stream/           GET  their endpoints
 //   /9/{http,stream}/keyvals/…     see keyvals.ts
 //   /9/stream/zone_sync            GET  the sync status (when a syncStatus provider is given)
+//   /9/processes, /9/slabs/, …     the node's status (when a status provider is given):
+//                                  see status-endpoints.ts
 // A request is checked in this order: access (403, 401), version (404 UnknownVersion), path
 // (404 PathNotFound), method (405 MethodNotSupported), write=off (405 MethodDisabled), the
 // body (413, 400), the zone (404 KeyvalNotFound) and its keys (400, 404, 409, 507).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES, bodyTooLarge, readBody } from './body.js';
+import { listEndpoint, type Endpoint, type RequestContext, type WriteMethod } from './endpoint.js';
 import { ApiError, ErrorCode, methodDisabled, methodNotSupported, pathNotFound, unknownVersion } from './errors.js';
 import { parseFields, pickFields, pickMemberFields } from './fields.js';
 import { parseKeyvalBody } from './keyval-body.js';
@@ -25,7 +28,9 @@ import {
   emptyZone, findZone, keyObject, patchKey, postKeys, zoneObject, type KeyvalModule, type KeyvalZones,
 } from './keyvals.js';
 import type { RequestGuard } from './request-guard.js';
+import { nginxObject, type NodeInfo, type NodeStatus } from './node-status.js';
 import { sendError, sendJson, sendNoContent } from './respond.js';
+import { HTTP_STATUS_ENDPOINTS, STREAM_STATUS_ENDPOINTS, TOP_STATUS_ENDPOINTS, statusEndpointResolver } from './status-endpoints.js';
 import { zoneSyncBody, type ZoneSyncStatusProvider } from './zone-sync.js';
 
 export const API_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -37,7 +42,9 @@ export interface ApiHandlerOptions {
   /** The zone_sync counters; absent: no /stream/zone_sync (a node without sync). */
   readonly syncStatus?: ZoneSyncStatusProvider;
   /** GET /9/nginx: what NGINX Plus says of itself (version, pid, …); absent: no endpoint. */
-  readonly nodeInfo?: () => Record<string, unknown>;
+  readonly nodeInfo?: () => NodeInfo;
+  /** The node's status endpoints (/processes, /slabs/, /http/limit_reqs/, …); absent: none of them. */
+  readonly status?: NodeStatus;
   /** allow/deny and basic auth of the API location (a RequestGuard). */
   readonly guard?: RequestGuard;
   /** Bound of a POST or PATCH body; default 1 MiB, more is 413 BodyTooLarge. */
@@ -52,20 +59,6 @@ export interface ApiHandlerOptions {
  * reads it from `req` when the method takes one.
  */
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, pathUnderApi: string, body?: Buffer) => Promise<void>;
-
-type WriteMethod = 'POST' | 'PATCH' | 'DELETE';
-
-interface RequestContext {
-  readonly req: IncomingMessage;
-  readonly query: URLSearchParams;
-  readonly body: Buffer | undefined;
-}
-
-/** What a path names: how to read it, and what writes it takes. */
-interface Endpoint {
-  readonly read: (ctx: RequestContext) => unknown;
-  readonly writes?: Partial<Record<WriteMethod, (ctx: RequestContext) => Promise<201 | 204>>>;
-}
 
 const READ_METHODS = ['GET', 'HEAD'];
 const VERSION_NAMES: ReadonlySet<string> = new Set(API_VERSIONS.map(String));
@@ -104,12 +97,19 @@ async function dispatch(endpoint: Endpoint, ctx: RequestContext, res: ServerResp
 }
 
 function endpointResolver(options: ApiHandlerOptions, maxBodyBytes: number): (path: string) => Endpoint {
-  const { keyvals, syncStatus, nodeInfo } = options;
-  const list = (items: string[]): Endpoint => ({ read: () => items });
+  const { keyvals, syncStatus, nodeInfo, status } = options;
   const versions: Endpoint = { read: () => API_VERSIONS };
-  const top = list([...(nodeInfo === undefined ? [] : ['nginx']), 'http', 'stream']);
-  const http = list(['keyvals']);
-  const stream = list(syncStatus === undefined ? ['keyvals'] : ['keyvals', 'zone_sync']);
+  // The lists in NGINX Plus's order, with what this handler serves.
+  const top = listEndpoint([
+    ...(nodeInfo === undefined ? [] : ['nginx']), ...(status === undefined ? [] : TOP_STATUS_ENDPOINTS.slice(0, 3)),
+    'http', 'stream', ...(status === undefined ? [] : TOP_STATUS_ENDPOINTS.slice(3)),
+  ]);
+  const http = listEndpoint(status === undefined ? ['keyvals'] : [...HTTP_STATUS_ENDPOINTS.slice(0, -1), 'keyvals', 'upstreams']);
+  const stream = listEndpoint([
+    ...(status === undefined ? [] : STREAM_STATUS_ENDPOINTS.slice(0, 2)), 'keyvals',
+    ...(status === undefined ? [] : STREAM_STATUS_ENDPOINTS.slice(2)), ...(syncStatus === undefined ? [] : ['zone_sync']),
+  ]);
+  const statusEndpoint = status === undefined ? () => null : statusEndpointResolver(status);
 
   const keyvalsOf = (module: KeyvalModule): Endpoint => ({
     read: ({ query }) => {
@@ -147,12 +147,15 @@ function endpointResolver(options: ApiHandlerOptions, maxBodyBytes: number): (pa
     const segments = splitPath(path);
     if (segments.length === 0) return versions;
     if (!VERSION_NAMES.has(segments[0]!)) throw unknownVersion();
-    const [first, second, third, ...more] = segments.slice(1);
-    if (more.length > 0) throw pathNotFound();
+    const below = segments.slice(1);
+    const [first, second, third, ...more] = below;
     if (first === undefined) return top;
     if (first === 'nginx' && second === undefined && nodeInfo !== undefined) {
-      return { read: ({ query }) => pickFields(nodeInfo(), parseFields(query)) };
+      return { read: ({ req, query }) => pickFields(nginxObject(nodeInfo(), req), parseFields(query)) };
     }
+    const found = statusEndpoint(below);
+    if (found !== null) return found;
+    if (more.length > 0) throw pathNotFound();
     if (first !== 'http' && first !== 'stream') throw pathNotFound();
     if (second === undefined) return first === 'http' ? http : stream;
     if (second === 'keyvals') return third === undefined ? keyvalsOf(first) : keyvalZone(first, third);

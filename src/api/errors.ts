@@ -19,6 +19,15 @@ export const ErrorCode = {
   KeyvalKeyNotFound: 'KeyvalKeyNotFound',
   KeyvalKeyExists: 'KeyvalKeyExists',
   KeyvalFormatError: 'KeyvalFormatError',
+  SlabNotFound: 'SlabNotFound',
+  ServerZoneNotFound: 'ServerZoneNotFound',
+  LocationZoneNotFound: 'LocationZoneNotFound',
+  CacheNotFound: 'CacheNotFound',
+  LimitConnNotFound: 'LimitConnNotFound',
+  LimitReqNotFound: 'LimitReqNotFound',
+  UpstreamNotFound: 'UpstreamNotFound',
+  ResolverZoneNotFound: 'ResolverZoneNotFound',
+  WorkerNotFound: 'WorkerNotFound',
   BodyReadError: 'BodyReadError',
   BodyTooLarge: 'BodyTooLarge',
   /** 507: no room for the record even after evicting the least recently used ones. */
@@ -60,6 +69,11 @@ export class ApiError extends Error {
 
 export const unknownVersion = (): ApiError => new ApiError(404, ErrorCode.UnknownVersion, 'unknown version');
 export const pathNotFound = (): ApiError => new ApiError(404, ErrorCode.PathNotFound, 'path not found');
+
+/** A 404 for a member of a status collection that does not exist ("upstream not found"). */
+export function memberNotFound(code: ErrorCodeName, text: string): ApiError {
+  return new ApiError(404, code, text);
+}
 
 /** `allowed` null: a method the server does not know at all, where no Allow list applies. */
 export function methodNotSupported(allowed: readonly string[] | null): ApiError {

@@ -4,6 +4,8 @@ import { createApiHandler, createHealthHandlers, createMetrics, type ApiHandler,
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
 import type { ContentResponder } from './front-end.js';
 import type { Logger } from './logger.js';
+import type { NodeCounters } from './node-counters.js';
+import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
 import type { ZoneSet } from './zone-set.js';
 
 /**
@@ -12,7 +14,9 @@ import type { ZoneSet } from './zone-set.js';
  * metrics of `zonesync_health` and `zonesync_metrics` locations. The front end has applied
  * the location's access rules before.
  */
-export function createApiParts(zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger): { content: ContentResponder } {
+export function createApiParts(
+  zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger, counters: NodeCounters, life: NodeLife,
+): { content: ContentResponder } {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
   const synced = allZones.filter((z) => z.sync);
@@ -30,13 +34,15 @@ export function createApiParts(zones: ZoneSet, sync: SyncThreadHandle | null, lo
   const metrics = createMetrics({ zones: allZones, ...(syncStatus === undefined ? {} : { syncStatus }) });
   const health = createHealthHandlers({ ready: () => true });
   const handlers = new WeakMap<HttpLocationConfig, ApiHandler>();
+  const status = nodeStatusOf(counters, zones, life);
+  const nodeInfo = nodeInfoOf(life);
   const onError = (err: unknown, req: IncomingMessage) => logger.error({ err, url: req.url }, 'API request failed');
   const content: ContentResponder = async (req, res, location, what, body) => {
     if (what.kind === 'health') return what.probe === 'live' ? health.livez(req, res) : health.readyz(req, res);
     if (what.kind === 'metrics') return metrics.handler(req, res);
     let handler = handlers.get(location);
     if (handler === undefined) {
-      handler = createApiHandler({ keyvals, write: what.write, ...(syncStatus === undefined ? {} : { syncStatus }), onError });
+      handler = createApiHandler({ keyvals, write: what.write, ...(syncStatus === undefined ? {} : { syncStatus }), status, nodeInfo, onError });
       handlers.set(location, handler);
     }
     const path = (req.url ?? '/').split('?')[0]!;

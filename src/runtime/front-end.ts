@@ -12,6 +12,8 @@ import {
 import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
+import { countHttpTraffic } from './http-traffic.js';
+import type { NodeCounters } from './node-counters.js';
 import { findLocation, findServer } from './locations.js';
 import type { WorkerAnswer, WorkerTask } from './worker-protocol.js';
 import type { Logger } from './logger.js';
@@ -31,6 +33,8 @@ export interface FrontEndParts {
   handlerOverride: string | null;
   /** Default: nginx's (request-limits.ts). */
   timeouts?: RequestTimeouts;
+  /** Where client connections and requests are counted (/api/9/connections, /http/requests). */
+  counters?: NodeCounters;
 }
 
 /**
@@ -65,6 +69,7 @@ export class FrontEnd {
     for (const { address, servers } of bySocket.values()) {
       const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS), (req, res) => void this.serve(req, res, servers, false));
       srv.keepAliveTimeout = 5_000;
+      if (this.parts.counters !== undefined) countHttpTraffic(srv, this.parts.counters);
       srv.on('clientError', answerClientError);
       srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
       // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.

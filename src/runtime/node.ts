@@ -6,6 +6,7 @@ import { createApiParts } from './api-bridge.js';
 import { FrontEnd } from './front-end.js';
 import type { UpstreamInfo } from './handler-types.js';
 import type { Logger } from './logger.js';
+import { N_RESPAWNED, NodeCounters } from './node-counters.js';
 import { syncOptionsOf } from './sync-options.js';
 import { WorkerPool } from './worker-pool.js';
 import { createZones, forceUnlockOwner, syncedDescriptors, type ZoneSet } from './zone-set.js';
@@ -18,6 +19,12 @@ export interface NodeStartOptions {
   /** `--handler FILE`: wins over zonesync_handler. */
   handler?: string | null | undefined;
   nodeId?: number | undefined;
+}
+
+interface LoadedConfig {
+  config: ZonesyncConfig;
+  generation: number;
+  loadedAtMs: number;
 }
 
 /** Default worker count when neither --workers nor worker_processes says. */
@@ -35,7 +42,8 @@ export class ZonesyncNode {
   readonly pool: WorkerPool;
   readonly frontEnd: FrontEnd;
   readonly httpAddresses: string[];
-  private config: ZonesyncConfig;
+  /** The configuration in force, how many reloads applied one, and when. */
+  private readonly life: LoadedConfig;
   private readonly logger: Logger;
   private stopping: Promise<void> | null = null;
 
@@ -51,20 +59,27 @@ export class ZonesyncNode {
       options: syncOptions, logger,
     });
     const workers = options.workers ?? (config.workerProcesses === 'auto' ? availableParallelism() : config.workerProcesses) ?? DEFAULT_WORKERS;
+    const counters = NodeCounters.create([...zones.limitReq.keys()]);
     const pool = new WorkerPool(workers, {
       zones: handles, upstreams: upstreamsOf(config), limitReqKeys: limitReqKeysOf(config), nodeId: node.nodeId, nodeName,
-    }, logger, (threadId) => {
+      counters: counters.handle,
+    }, logger, (threadId, died) => {
+      if (died) counters.add(N_RESPAWNED);
       const opened = forceUnlockOwner(zones, threadId + 1);
       if (opened > 0) logger.error({ threadId, shards: opened }, 'worker thread died holding zone locks: forced them open');
     });
-    const frontEnd = new FrontEnd({ ...createApiParts(zones, sync, logger), run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null });
+    const life = { config, generation: 0, loadedAtMs: Date.now() };
+    const apiParts = createApiParts(zones, sync, logger, counters, {
+      config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
+    });
+    const frontEnd = new FrontEnd({ ...apiParts, run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null, counters });
     const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
-    return new ZonesyncNode(node, nodeName, zones, sync, pool, frontEnd, httpAddresses, config, logger);
+    return new ZonesyncNode(node, nodeName, zones, sync, pool, frontEnd, httpAddresses, life, logger);
   }
 
   private constructor(
     node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, pool: WorkerPool,
-    frontEnd: FrontEnd, httpAddresses: string[], config: ZonesyncConfig, logger: Logger,
+    frontEnd: FrontEnd, httpAddresses: string[], life: LoadedConfig, logger: Logger,
   ) {
     this.node = node;
     this.nodeName = nodeName;
@@ -73,8 +88,12 @@ export class ZonesyncNode {
     this.pool = pool;
     this.frontEnd = frontEnd;
     this.httpAddresses = httpAddresses;
-    this.config = config;
+    this.life = life;
     this.logger = logger;
+  }
+
+  private get config(): ZonesyncConfig {
+    return this.life.config;
   }
 
   /**
@@ -97,7 +116,9 @@ export class ZonesyncNode {
       // limit_req judges how late a peer's share can be by the interval.
       for (const zone of this.zones.limitReq.values()) zone.setSyncInterval(syncConfig.intervalMs);
     }
-    this.config = next;
+    this.life.config = next;
+    this.life.generation++;
+    this.life.loadedAtMs = Date.now();
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
   }
 

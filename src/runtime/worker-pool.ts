@@ -5,14 +5,15 @@ import type { WorkerAnswer, WorkerData, WorkerTask } from './worker-protocol.js'
 /**
  * N worker threads (piscina), each attached to every zone. A worker that dies is replaced
  * by piscina; `onWorkerExit` receives its thread id so the primary can force open any zone
- * lock it held (the lock word holds threadId + 1).
+ * lock it held (the lock word holds threadId + 1), and whether it died (an exit other than
+ * the pool's own closing).
  */
 export class WorkerPool {
   readonly pool: Piscina<WorkerTask, WorkerAnswer>;
   readonly size: number;
   private closing = false;
 
-  constructor(size: number, data: WorkerData, logger: Logger, onWorkerExit: (threadId: number) => void) {
+  constructor(size: number, data: WorkerData, logger: Logger, onWorkerExit: (threadId: number, died: boolean) => void) {
     this.size = size;
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
@@ -26,8 +27,9 @@ export class WorkerPool {
       const id = w.id;
       const thread = this.pool.threads.find((t) => t.threadId === id);
       thread?.once('exit', (code) => {
-        if (code !== 0 && !this.closing) logger.error({ threadId: id, code }, 'worker thread exited');
-        onWorkerExit(id);
+        const died = code !== 0 && !this.closing;
+        if (died) logger.error({ threadId: id, code }, 'worker thread exited');
+        onWorkerExit(id, died);
       });
     });
     this.pool.on('error', (err: unknown) => logger.error({ err }, 'worker pool error'));

@@ -1,4 +1,5 @@
 import type { HandlerRequest, HandlerResponse, UpstreamInfo } from './handler-types.js';
+import type { NodeCountersHandle } from './node-counters.js';
 import type { ZoneHandles } from './zone-set.js';
 
 /** What every worker thread starts with (piscina workerData): plain, structured-clonable. */
@@ -9,6 +10,8 @@ export interface WorkerData {
   limitReqKeys: Record<string, string>;
   nodeId: number;
   nodeName: string;
+  /** The node's shared counters (limit_req outcomes, among others). */
+  counters: NodeCountersHandle;
 }
 
 /** One limit_req rule of a location; delay null means nodelay. */

@@ -8,12 +8,14 @@ import { threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { defaultHandler } from './default-handler.js';
 import type { Handler, HandlerContext, HandlerRequest } from './handler-types.js';
+import { NodeCounters } from './node-counters.js';
 import { evaluate } from './variables.js';
 import { attachZones } from './zone-set.js';
 import type { WorkerAnswer, WorkerData, WorkerTask } from './worker-protocol.js';
 
 const data = workerData as WorkerData;
 const zones = attachZones(data.zones);
+const counters = NodeCounters.attach(data.counters);
 const context: HandlerContext = {
   keyval: zones.keyval, limitReq: zones.limitReq, sticky: zones.sticky,
   upstreams: new Map(data.upstreams.map((u) => [u.name, u])),
@@ -34,7 +36,10 @@ function handlerFor(path: string | null): Promise<Handler> {
   return loaded;
 }
 
-/** Applies the location's limit_req rules: a refusal, a delay to wait, or nothing. */
+/**
+ * Applies the location's limit_req rules: a refusal, a delay to wait, or nothing. Each
+ * zone that judges the request counts what it decided (/api/9/http/limit_reqs/).
+ */
 function limitRequests(task: WorkerTask, req: HandlerRequest): { refused: boolean; delayMs: number } {
   let delayMs = 0;
   for (const rule of task.limitReqs) {
@@ -44,6 +49,7 @@ function limitRequests(task: WorkerTask, req: HandlerRequest): { refused: boolea
     const key = evaluate(template, req);
     if (key === '') continue; // nginx does not account requests with an empty key
     const r = zone.take(key, { burst: rule.burst, ...(rule.delay === null ? { nodelay: true } : { delay: rule.delay }) });
+    counters.countLimitReq(rule.zone, !r.allowed ? 'rejected' : r.delayMs > 0 ? 'delayed' : 'passed');
     if (!r.allowed) return { refused: true, delayMs: 0 };
     delayMs = Math.max(delayMs, r.delayMs);
   }

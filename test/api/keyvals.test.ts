@@ -26,7 +26,7 @@ const ro = (path: string, options?: Parameters<typeof request>[2]): Promise<Repl
 
 beforeAll(async () => {
   const rw = createAdminRouter({
-    api: createApiHandler({ keyvals, write: true, nodeInfo: () => ({ version: '0.1.0', build: 'zonesync', pid: 42 }) }),
+    api: createApiHandler({ keyvals, write: true, nodeInfo: () => ({ version: '0.1.0', build: 'zonesync', generation: 0, loadedAtMs: 0, pid: 42, ppid: 42 }) }),
   });
   const readOnly = createAdminRouter({ apiPrefix: '/ro', api: createApiHandler({ keyvals, write: false }) });
   const small = createApiHandler({ keyvals, write: true, maxBodyBytes: 64 });

@@ -1,0 +1,57 @@
+// Counts an HTTP server's client connections and requests into the node's counters, as
+// NGINX Plus's /connections and /http/requests: a connection is active from its accept
+// until its first request is answered and while a request on it is in progress, idle
+// between requests; a request is current from its head's arrival until its response ends
+// or its connection closes.
+
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  N_CONNECTIONS_ACCEPTED, N_CONNECTIONS_ACTIVE, N_CONNECTIONS_IDLE, N_REQUESTS_CURRENT, N_REQUESTS_TOTAL,
+  type NodeCounters,
+} from './node-counters.js';
+
+interface ConnectionState {
+  inFlight: number;
+  idle: boolean;
+  closed: boolean;
+}
+
+export function countHttpTraffic(server: http.Server, counters: NodeCounters): void {
+  const states = new WeakMap<Socket, ConnectionState>();
+  server.on('connection', (socket: Socket) => {
+    const state: ConnectionState = { inFlight: 0, idle: false, closed: false };
+    states.set(socket, state);
+    counters.add(N_CONNECTIONS_ACCEPTED);
+    counters.add(N_CONNECTIONS_ACTIVE);
+    socket.once('close', () => {
+      state.closed = true;
+      counters.add(state.idle ? N_CONNECTIONS_IDLE : N_CONNECTIONS_ACTIVE, -1);
+    });
+  });
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    counters.add(N_REQUESTS_TOTAL);
+    counters.add(N_REQUESTS_CURRENT);
+    const state = states.get(req.socket);
+    if (state !== undefined) {
+      state.inFlight++;
+      if (state.idle) {
+        state.idle = false;
+        counters.add(N_CONNECTIONS_IDLE, -1);
+        counters.add(N_CONNECTIONS_ACTIVE);
+      }
+    }
+    res.once('close', () => {
+      counters.add(N_REQUESTS_CURRENT, -1);
+      if (state === undefined) return;
+      state.inFlight--;
+      if (!state.closed && state.inFlight === 0 && !state.idle) {
+        state.idle = true;
+        counters.add(N_CONNECTIONS_ACTIVE, -1);
+        counters.add(N_CONNECTIONS_IDLE);
+      }
+    });
+  };
+  // Every way a request reaches the server: plain, "Expect: 100-continue", other expectations.
+  for (const event of ['request', 'checkContinue', 'checkExpectation']) server.on(event, onRequest);
+}

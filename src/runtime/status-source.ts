@@ -1,0 +1,56 @@
+// The node's side of the NGINX Plus status endpoints: what src/api's NodeStatus reads, from
+// the node's shared counters, its zones and the configuration in force.
+
+import type { NodeInfo, NodeStatus, ResettableCounters } from '../api/node-status.js';
+import type { UpstreamGroupInfo } from '../api/upstreams.js';
+import type { ZonesyncConfig } from '../config/types.js';
+import {
+  N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL, N_RESPAWNED, type NodeCounters,
+} from './node-counters.js';
+import { zonesyncVersion } from './version.js';
+import type { ZoneSet } from './zone-set.js';
+
+/** What the node knows of its own life: reloads and when the configuration in force was loaded. */
+export interface NodeLife {
+  readonly config: () => ZonesyncConfig;
+  readonly generation: () => number;
+  readonly loadedAtMs: () => number;
+}
+
+export function nodeInfoOf(life: NodeLife): () => NodeInfo {
+  return () => ({
+    version: zonesyncVersion(), build: 'zonesync', generation: life.generation(), loadedAtMs: life.loadedAtMs(),
+    // One process is both nginx's master and its worker: signals go to this pid.
+    pid: process.pid, ppid: process.pid,
+  });
+}
+
+/** The counters each DELETE sets back to zero: the totals (gauges such as active stay). */
+const RESETS: Record<ResettableCounters, readonly number[]> = {
+  processes: [N_RESPAWNED],
+  connections: [N_CONNECTIONS_ACCEPTED],
+  http_requests: [N_REQUESTS_TOTAL],
+  workers: [N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL],
+  ssl: [],
+};
+
+export function nodeStatusOf(counters: NodeCounters, zones: ZoneSet, life: NodeLife): NodeStatus {
+  return {
+    respawned: () => counters.read(N_RESPAWNED),
+    connections: () => counters.connections(),
+    httpRequests: () => counters.httpRequests(),
+    slabs: [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()],
+    upstreams: () => upstreamGroups(life.config()),
+    limitReqs: () => counters.limitReqCounts(),
+    reset: (what) => { for (const word of RESETS[what]) counters.clear(word); },
+    resetLimitReq: (zone) => counters.resetLimitReq(zone),
+  };
+}
+
+function upstreamGroups(config: ZonesyncConfig): UpstreamGroupInfo[] {
+  return (config.http?.upstreams ?? []).map((u) => ({
+    name: u.name,
+    zone: u.zone?.name ?? null,
+    peers: u.servers.map((s) => ({ server: s.text, weight: s.weight, maxConns: s.maxConns, backup: s.backup, down: s.down })),
+  }));
+}
