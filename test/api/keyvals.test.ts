@@ -80,7 +80,7 @@ describe('API versions and endpoints', () => {
   });
 
   it('GET /9/nginx answers the node info, with fields', async () => {
-    expect((await api('/9/nginx')).json).toEqual({ version: '0.1.0', build: 'zonesync', pid: 42 });
+    expect((await api('/9/nginx')).json).toMatchObject({ version: '0.1.0', build: 'zonesync', address: '127.0.0.1', generation: 0, load_timestamp: '1970-01-01T00:00:00.000Z', pid: 42, ppid: 42 });
     expect((await api('/9/nginx?fields=version,pid')).json).toEqual({ version: '0.1.0', pid: 42 });
     expectError(await ro('/9/nginx'), 404, 'PathNotFound');
   });

@@ -1,0 +1,116 @@
+// The node's shared counters: adds from several real threads at once are never lost, and an
+// HTTP server's connections and requests are counted as NGINX Plus counts them (active,
+// idle, current), over real sockets.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { countHttpTraffic } from '../../dist/runtime/http-traffic.js';
+import { NodeCounters } from '../../dist/runtime/node-counters.js';
+import { waitFor } from './cluster-helpers.js';
+
+const COUNTERS_URL = new URL('../../dist/runtime/node-counters.js', import.meta.url).href;
+
+/**
+ * Threads that attach to the counters, wait at a common start line (so that their adds
+ * overlap), then each count `n` outcomes of its zone.
+ */
+async function countingThreads(handle: unknown, zones: string[], outcome: string, n: number): Promise<void> {
+  const gate = new Int32Array(new SharedArrayBuffer(8)); // [0]: threads ready, [1]: go
+  const source = `
+    const { workerData } = require('node:worker_threads');
+    import(workerData.url).then(({ NodeCounters }) => {
+      const c = NodeCounters.attach(workerData.handle);
+      const gate = new Int32Array(workerData.gate);
+      Atomics.add(gate, 0, 1);
+      Atomics.wait(gate, 1, 0);
+      for (let i = 0; i < workerData.n; i++) c.countLimitReq(workerData.zone, workerData.outcome);
+    });`;
+  const exits = zones.map((zone) => {
+    const worker = new Worker(source, { eval: true, workerData: { url: COUNTERS_URL, handle, zone, outcome, n, gate: gate.buffer } });
+    return new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`thread exited ${code}`))));
+    });
+  });
+  await waitFor(() => Atomics.load(gate, 0) === zones.length, 20_000, () => 'the threads did not start');
+  Atomics.store(gate, 1, 1);
+  Atomics.notify(gate, 1);
+  await Promise.all(exits);
+}
+
+describe('NodeCounters across threads', () => {
+  it.each([[2, 200_000], [4, 100_000], [8, 20_000]])('%i threads counting %i each into two zones lose nothing', async (threads, n) => {
+    const counters = NodeCounters.create(['a', 'b']);
+    await countingThreads(counters.handle, Array.from({ length: threads }, (_, i) => (i % 2 === 0 ? 'a' : 'b')), 'rejected', n);
+    const counts = counters.limitReqCounts();
+    expect(counts.get('a')!.rejected + counts.get('b')!.rejected).toBe(threads * n);
+    expect(counts.get('a')!.rejected).toBe(Math.ceil(threads / 2) * n);
+    expect(counts.get('a')!.passed).toBe(0);
+  });
+});
+
+describe('countHttpTraffic', () => {
+  it('counts connections as active, idle between requests, and requests in progress', async () => {
+    const counters = NodeCounters.create([]);
+    let release: () => void = () => undefined;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/slow') release = () => res.end('slow');
+      else res.end('ok');
+    });
+    countHttpTraffic(server, counters);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) => new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    try {
+      expect(await get('/a')).toBe('ok');
+      expect(await get('/b')).toBe('ok');
+      await waitFor(() => counters.connections().idle === 1, 5_000, () => JSON.stringify(counters.connections()));
+      expect(counters.connections()).toEqual({ accepted: 1, dropped: 0, active: 0, idle: 1 });
+      expect(counters.httpRequests()).toEqual({ total: 2, current: 0 });
+
+      const slow = get('/slow');
+      await waitFor(() => counters.httpRequests().current === 1, 5_000, () => JSON.stringify(counters.httpRequests()));
+      expect(counters.connections()).toEqual({ accepted: 1, dropped: 0, active: 1, idle: 0 });
+      release();
+      expect(await slow).toBe('slow');
+      await waitFor(() => counters.connections().idle === 1, 5_000, () => JSON.stringify(counters.connections()));
+
+      agent.destroy();
+      await waitFor(() => counters.connections().idle === 0, 5_000, () => JSON.stringify(counters.connections()));
+      expect(counters.connections()).toEqual({ accepted: 1, dropped: 0, active: 0, idle: 0 });
+      expect(counters.httpRequests()).toEqual({ total: 3, current: 0 });
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('a connection closed in the middle of a request leaves no request current and no connection open', async () => {
+    const counters = NodeCounters.create([]);
+    const server = http.createServer(() => { /* never answers */ });
+    countHttpTraffic(server, counters);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const req = http.get({ host: '127.0.0.1', port, path: '/hang', agent: false });
+      req.on('error', () => undefined);
+      await waitFor(() => counters.httpRequests().current === 1, 5_000, () => 'the request never arrived');
+      req.destroy();
+      await waitFor(() => counters.httpRequests().current === 0 && counters.connections().active === 0, 5_000,
+        () => JSON.stringify([counters.connections(), counters.httpRequests()]));
+      expect(counters.connections()).toEqual({ accepted: 1, dropped: 0, active: 0, idle: 0 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
