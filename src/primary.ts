@@ -1,26 +1,23 @@
 #!/usr/bin/env node
 /**
- * `node dist/primary.js`: runs one zonesync node, or tests a configuration (-t), as an
- * nginx operator would expect. Exit codes: 0 ok, 1 a configuration or start error.
+ * `node dist/primary.js`: runs one zonesync node, tests a configuration (-t) or signals the
+ * running node of a configuration (-s), as an nginx operator would expect. Exit codes: 0
+ * ok, 1 a configuration, start or signal error.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, parseConfigText } from './config/load.js';
 import type { ZonesyncConfig } from './config/types.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
-import { createLogger } from './runtime/logger.js';
+import { openErrorLog } from './runtime/logger.js';
 import { ZonesyncNode } from './runtime/node.js';
+import { removePidFile, signalProcess, writePidFile } from './runtime/pid-file.js';
+import { zonesyncVersion as version } from './runtime/version.js';
 import { checkSyncTls, syncOptionsOf } from './runtime/sync-options.js';
 import { createZones } from './runtime/zone-set.js';
 import { createNodeContext } from './zones/node.js';
 
 const PROGRAM = 'zonesync';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function configName(cli: CliOptions): string {
   return cli.configPath === null ? DEFAULT_CONFIG_URL.pathname : resolve(cli.configPath);
@@ -48,6 +45,19 @@ function testConfig(cli: CliOptions): number {
   }
 }
 
+/** nginx -s: the signal goes to the process in the configuration's pid file. */
+function sendSignal(cli: CliOptions, name: NonNullable<CliOptions['signal']>): number {
+  try {
+    const { pidFile } = readConfig(cli);
+    if (pidFile === null) throw new Error(`no "pid" directive in ${configName(cli)}: no pid file to read the node's process id from`);
+    signalProcess(pidFile, name);
+    return 0;
+  } catch (e) {
+    console.error(`${PROGRAM}: [error] ${(e as Error).message}`);
+    return 1;
+  }
+}
+
 async function run(cli: CliOptions): Promise<number> {
   let config: ZonesyncConfig;
   try {
@@ -56,7 +66,8 @@ async function run(cli: CliOptions): Promise<number> {
     console.error(`${PROGRAM}: [emerg] ${(e as Error).message}`);
     return 1;
   }
-  const logger = createLogger(config.errorLog, cli.logLevel);
+  const errorLog = openErrorLog(config.errorLog, cli.logLevel);
+  const logger = errorLog.logger;
   let node: ZonesyncNode;
   try {
     node = await ZonesyncNode.start({ config, logger, workers: cli.workers, handler: cli.handler === null ? null : resolve(cli.handler) });
@@ -65,18 +76,31 @@ async function run(cli: CliOptions): Promise<number> {
     logger.flush();
     return 1;
   }
+  // The pid file in force is the one of the configuration the node started with (as nginx).
+  const pidFile = config.pidFile;
+  if (pidFile !== null) {
+    try {
+      writePidFile(pidFile);
+    } catch (e) {
+      console.error(`${PROGRAM}: [emerg] could not write the pid file: ${(e as Error).message}`);
+      await node.stop(false);
+      logger.flush();
+      return 1;
+    }
+  }
+  const exit = (code: number) => {
+    if (pidFile !== null) removePidFile(pidFile);
+    logger.flush();
+    process.exit(code);
+  };
   const api = node.httpAddresses[0];
   const syncAt = node.sync?.listenAddress ?? 'nowhere (no zone_sync server)';
   console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${node.pool.size} workers; zone_sync listening on ${syncAt}`);
   const stop = (graceful: boolean, signal: string) => {
     logger.info({ signal }, graceful ? 'graceful stop' : 'fast stop');
-    node.stop(graceful).then(() => {
-      logger.flush();
-      process.exit(0);
-    }, (err: unknown) => {
+    node.stop(graceful).then(() => exit(0), (err: unknown) => {
       logger.error({ err }, 'stop failed');
-      logger.flush();
-      process.exit(1);
+      exit(1);
     });
   };
   process.on('SIGQUIT', () => stop(true, 'QUIT'));
@@ -88,6 +112,11 @@ async function run(cli: CliOptions): Promise<number> {
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'configuration reload failed; the old configuration stays');
     }
+  });
+  process.on('SIGUSR1', () => {
+    errorLog.reopen();
+    node.reopenLogs();
+    logger.info({ signal: 'USR1' }, 'log files reopened');
   });
   return -1; // keeps running until a signal
 }
@@ -109,6 +138,7 @@ async function main(): Promise<void> {
     return;
   }
   if (cli.test) process.exit(testConfig(cli));
+  if (cli.signal !== null) process.exit(sendSignal(cli, cli.signal));
   const code = await run(cli);
   if (code >= 0) process.exit(code);
 }

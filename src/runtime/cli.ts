@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
+import { isSignalName, type SignalName } from './pid-file.js';
 
 export interface CliOptions {
   configPath: string | null;
   workers: number | undefined;
   handler: string | null;
   test: boolean;
+  /** -s quit|stop|reload|reopen: signal the running node of the configuration, then exit. */
+  signal: SignalName | null;
   version: boolean;
   help: boolean;
   logLevel: string | undefined;
 }
 
-export const USAGE = `Usage: node dist/primary.js [-c|--config FILE] [--workers N] [--handler FILE] [-t] [--log-level LEVEL] [--version] [--help]
+export const USAGE = `Usage: node dist/primary.js [-c|--config FILE] [--workers N] [--handler FILE] [-t] [-s SIGNAL] [--log-level LEVEL] [--version] [--help]
 
   -c, --config FILE   the configuration file (nginx syntax); without it, the shipped
                       default (examples/zonesync.conf): one node, the demo front end on
@@ -18,11 +21,14 @@ export const USAGE = `Usage: node dist/primary.js [-c|--config FILE] [--workers 
       --workers N     worker threads (wins over worker_processes)
       --handler FILE  a handler module for every location that is not the API
   -t                  test the configuration and exit, as nginx -t
+  -s SIGNAL           send SIGNAL to the node of the configuration (its pid file) and
+                      exit, as nginx -s: quit, stop, reload, reopen
       --log-level L   debug, info, warn, error (default: the error_log level, else error)
   -v, --version       print the version and exit
   -h, --help          this text
 
-Signals: QUIT graceful stop, TERM/INT fast stop, HUP reload the configuration.`;
+Signals: QUIT graceful stop, TERM/INT fast stop, HUP reload the configuration,
+USR1 reopen the log files.`;
 
 /** Parses argv; a bad flag or value throws an Error whose message says what is wrong. */
 export function parseCli(argv: string[]): CliOptions {
@@ -33,6 +39,7 @@ export function parseCli(argv: string[]): CliOptions {
       workers: { type: 'string' },
       handler: { type: 'string' },
       test: { type: 'boolean', short: 't' },
+      signal: { type: 'string', short: 's' },
       'log-level': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
@@ -45,11 +52,14 @@ export function parseCli(argv: string[]): CliOptions {
     workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new Error(`--workers must be a whole number from 1 to 1024, not "${values.workers}"`);
   }
+  const signal = values.signal ?? null;
+  if (signal !== null && !isSignalName(signal)) throw new Error(`invalid option: "-s ${signal}" (quit, stop, reload or reopen)`);
   return {
     configPath: values.config ?? null,
     workers,
     handler: values.handler ?? null,
     test: values.test ?? false,
+    signal,
     version: values.version ?? false,
     help: values.help ?? false,
     logLevel: values['log-level'],

@@ -122,6 +122,11 @@ export class ZonesyncNode {
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
   }
 
+  /** USR1: reopens the log files the node writes besides the error log (the stream access logs). */
+  reopenLogs(): void {
+    // Nothing yet: the error log is reopened by its owner.
+  }
+
   /**
    * Graceful (QUIT): stop taking requests, let the workers finish, a last sync round, save
    * keyval state files, close. Fast (TERM/INT): the same without waiting for requests.
