@@ -70,7 +70,9 @@ async function run(cli: CliOptions): Promise<number> {
   const logger = errorLog.logger;
   let node: ZonesyncNode;
   try {
-    node = await ZonesyncNode.start({ config, logger, workers: cli.workers, handler: cli.handler === null ? null : resolve(cli.handler) });
+    node = await ZonesyncNode.start({
+      config, logger, workers: cli.workers, handler: cli.handler === null ? null : resolve(cli.handler), logLevel: cli.logLevel,
+    });
   } catch (e) {
     console.error(`${PROGRAM}: [emerg] ${(e as Error).message}`);
     logger.flush();

@@ -32,7 +32,7 @@ const STREAM_LEVELS: readonly BlockContext[] = ['stream', 'stream-server'];
 /* One name may have several specs ("server" is a block in http and stream, a line in upstream). */
 const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   worker_processes: [spec(['main'], 1)],
-  error_log: [spec(['main'], 1, 2)],
+  error_log: [spec(['main', 'stream', 'stream-server'], 1, 2)],
   pid: [spec(['main'], 1)],
   events: [blockSpec(['main'], 0)],
   worker_connections: [spec(['events'], 1)],
@@ -62,6 +62,8 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   auth_basic: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
   auth_basic_user_file: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
   resolver: [spec(STREAM_LEVELS, 1, MANY)],
+  access_log: [spec(STREAM_LEVELS, 1, 6)],
+  log_format: [spec(['stream'], 2, MANY)],
   resolver_timeout: [spec(STREAM_LEVELS, 1)],
 
   zone_sync: [spec(['stream-server'], 0)],
@@ -112,7 +114,7 @@ const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set([
   'root', 'alias', 'index', 'try_files', 'return', 'rewrite', 'if', 'set', 'break', 'map', 'geo',
   'split_clients', 'sendfile', 'tcp_nopush', 'tcp_nodelay', 'keepalive_timeout', 'keepalive_requests',
   'keepalive', 'keepalive_time', 'client_max_body_size', 'client_body_buffer_size', 'client_header_timeout',
-  'client_body_timeout', 'send_timeout', 'default_type', 'types', 'charset', 'access_log', 'log_format',
+  'client_body_timeout', 'send_timeout', 'default_type', 'types', 'charset',
   'open_file_cache', 'autoindex', 'add_header', 'expires', 'error_page', 'internal', 'limit_conn',
   'limit_conn_zone', 'limit_rate', 'real_ip_header', 'set_real_ip_from', 'satisfy', 'auth_request',
   'auth_jwt', 'sub_filter', 'ssi', 'mirror', 'http2', 'server_tokens', 'etag', 'if_modified_since',
@@ -164,7 +166,8 @@ export function checkDirective(directive: Directive, context: BlockContext): voi
 /* nginx has these in more places than zonesync implements them; say which part is missing. */
 function notAllowedReason(name: string, context: BlockContext): string {
   const inHttp = context === 'http' || context === 'http-server' || context === 'location';
-  if (inHttp && (name.startsWith('ssl_') || name.startsWith('resolver'))) {
+  const streamOnly = name.startsWith('ssl_') || name.startsWith('resolver') || ['access_log', 'log_format', 'error_log'].includes(name);
+  if (inHttp && streamOnly) {
     return `"${name}" directive is not supported by zonesync in http`;
   }
   if (context === 'stream' && name === 'upstream') {

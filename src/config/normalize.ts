@@ -149,6 +149,8 @@ function normalizeSync(input: ZoneSyncServerInput): ZoneSyncServerConfig {
     timeoutMs: DEFAULT_ZONE_SYNC.timeoutMs,
     recvBufferSizeBytes: defaultRecvBufferSizeBytes(buffers),
     access: [],
+    accessLogs: [],
+    errorLog: null,
     resolverTimeoutMs: DEFAULT_RESOLVER_TIMEOUT_MS,
     ...rest,
     buffers,

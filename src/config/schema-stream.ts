@@ -10,9 +10,10 @@ import {
 import { ConfigError } from './errors.js';
 import { InheritableLevel, InheritedView, duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
+import { readAccessLog, readErrorLog, readLogFormat, resolveAccessLogs, type AccessLogDraft } from './schema-logs.js';
 import { readKeyval, readKeyvalZone } from './schema-zones.js';
 import type {
-  KeyvalBinding, ResolverConfig, StreamConfig, StreamListenConfig, TcpAddress, ZoneSyncPeerConfig,
+  KeyvalBinding, LogFormatConfig, ResolverConfig, StreamConfig, StreamListenConfig, TcpAddress, ZoneSyncPeerConfig,
   ZoneSyncServerConfig,
 } from './types.js';
 import {
@@ -32,14 +33,19 @@ export function readStreamBlock(block: Directive, context: SchemaContext): Strea
   const streamLevel = new InheritableLevel();
   const keyvals: KeyvalBinding[] = [];
   const servers: StreamServerDraft[] = [];
+  const formats = new Map<string, LogFormatConfig>();
   for (const d of block.block ?? []) {
     checkDirective(d, 'stream');
     if (d.name === 'keyval_zone') context.zones.push(readKeyvalZone(d, 'stream', context.prefix));
     else if (d.name === 'keyval') keyvals.push(readKeyval(d));
     else if (d.name === 'server') servers.push(readStreamServer(d, context));
-    else readInheritable(d, streamLevel, context);
+    else if (d.name === 'log_format') {
+      const format = readLogFormat(d);
+      if (formats.has(format.name)) throw new ConfigError(`duplicate "log_format" name "${format.name}"`, d);
+      formats.set(format.name, format);
+    } else readInheritable(d, streamLevel, context);
   }
-  return { keyvals, sync: mergeSyncServer(servers, streamLevel) };
+  return { keyvals, sync: mergeSyncServer(servers, streamLevel, formats) };
 }
 
 function readStreamServer(block: Directive, context: SchemaContext): StreamServerDraft {
@@ -57,7 +63,9 @@ function readStreamServer(block: Directive, context: SchemaContext): StreamServe
 }
 
 /* zonesync's stream servers exist only to sync zones: exactly zero or one, with zone_sync. */
-function mergeSyncServer(servers: readonly StreamServerDraft[], streamLevel: InheritableLevel): ZoneSyncServerConfig | null {
+function mergeSyncServer(
+  servers: readonly StreamServerDraft[], streamLevel: InheritableLevel, formats: ReadonlyMap<string, LogFormatConfig>,
+): ZoneSyncServerConfig | null {
   let syncServer: StreamServerDraft | null = null;
   for (const server of servers) {
     if (!server.zoneSync) {
@@ -69,10 +77,10 @@ function mergeSyncServer(servers: readonly StreamServerDraft[], streamLevel: Inh
     if (server.listen.length === 0) throw new ConfigError('no "listen" is defined for server', server.directive);
     syncServer = server;
   }
-  return syncServer === null ? null : mergeLevels(syncServer, new InheritedView([syncServer.level, streamLevel]));
+  return syncServer === null ? null : mergeLevels(syncServer, new InheritedView([syncServer.level, streamLevel]), formats);
 }
 
-function mergeLevels(server: StreamServerDraft, view: InheritedView): ZoneSyncServerConfig {
+function mergeLevels(server: StreamServerDraft, view: InheritedView, formats: ReadonlyMap<string, LogFormatConfig>): ZoneSyncServerConfig {
   const buffers = view.value('zone_sync_buffers', DEFAULT_ZONE_SYNC.buffers);
   const z = DEFAULT_ZONE_SYNC_SSL;
   const l = DEFAULT_LISTENER_SSL;
@@ -115,6 +123,8 @@ function mergeLevels(server: StreamServerDraft, view: InheritedView): ZoneSyncSe
       handshakeTimeoutMs: view.value('ssl_handshake_timeout', l.handshakeTimeoutMs),
     },
     access: view.value('access', []),
+    accessLogs: resolveAccessLogs(view.value<AccessLogDraft[]>('access_log', []), formats),
+    errorLog: view.value('error_log', null),
     resolver: view.value('resolver', null),
     resolverTimeoutMs: view.value('resolver_timeout', DEFAULT_RESOLVER_TIMEOUT_MS),
     source: sourceOf(server.directive),
@@ -175,6 +185,10 @@ function readInheritable(d: Directive, level: InheritableLevel, context: SchemaC
       return level.append('access', d, readAccessRule(d));
     case 'resolver':
       return level.setOnce(d.name, d, readResolver(d));
+    case 'access_log':
+      return level.append(d.name, d, readAccessLog(d, context.prefix));
+    case 'error_log':
+      return level.setOnce(d.name, d, readErrorLog(d, context.prefix));
     default:
       throw new Error(`schema-stream: no reader for "${d.name}" (directives.ts and schema-stream.ts disagree)`);
   }

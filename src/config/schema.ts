@@ -6,21 +6,19 @@ import { dirname, resolve } from 'node:path';
 import type { Directive } from './ast.js';
 import { checkDirective } from './directives.js';
 import { DEFAULT_ERROR_LOG, DEFAULT_WORKER_PROCESSES } from './defaults.js';
-import { ConfigError } from './errors.js';
 import { duplicateDirective } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readHttpBlock } from './schema-http.js';
+import { readErrorLog } from './schema-logs.js';
 import { readStreamBlock } from './schema-stream.js';
-import type { ErrorLogConfig, HttpConfig, LogLevel, StreamConfig, ZonesyncConfig } from './types.js';
+import type { ErrorLogConfig, HttpConfig, StreamConfig, ZonesyncConfig } from './types.js';
 import { validateConfig } from './validate.js';
-import { readChoice, readPath, readPositiveCount } from './values.js';
+import { readPath, readPositiveCount } from './values.js';
 
 export interface SchemaOptions {
   /** Base of relative paths; default: the directory of the first directive's file. */
   readonly prefix?: string;
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
 
 /** Turns a parsed configuration into its typed, validated form. */
 export function buildConfig(directives: readonly Directive[], options: SchemaOptions = {}): ZonesyncConfig {
@@ -78,18 +76,6 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
   };
   validateConfig(config);
   return config;
-}
-
-/** error_log FILE [LEVEL]; "stderr" is kept as is. */
-function readErrorLog(d: Directive, prefix: string): ErrorLogConfig {
-  const [file, level] = d.args as [string, string | undefined];
-  if (file.startsWith('syslog:') || file.startsWith('memory:')) {
-    throw new ConfigError(`"${file.split(':')[0]}:" logging is not supported by zonesync in "error_log" directive`, d);
-  }
-  return {
-    file: file === 'stderr' ? 'stderr' : readPath(prefix, file),
-    level: level === undefined ? DEFAULT_ERROR_LOG.level : readChoice(d, level, LOG_LEVELS),
-  };
 }
 
 /* events { worker_connections N; }: accepted for nginx configurations, without effect. */

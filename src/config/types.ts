@@ -162,12 +162,37 @@ export interface ZoneSyncServerConfig {
   readonly listenerSsl: ListenerSslConfig;
   /** allow / deny on the listener. */
   readonly access: readonly AccessRule[];
+  /** access_log: where the sessions the listener accepted are logged when they end; none by default. */
+  readonly accessLogs: readonly StreamAccessLogConfig[];
+  /** error_log of the stream block or server: the sync thread's log lines; null: the main error_log. */
+  readonly errorLog: ErrorLogConfig | null;
   readonly resolver: ResolverConfig | null;
   /** resolver_timeout; default 30s. */
   readonly resolverTimeoutMs: number;
   readonly source?: SourceLocation;
   /** Where each effective directive was written (the server's, else the stream block's). */
   readonly directiveSources?: Readonly<Record<string, SourceLocation>>;
+}
+
+/** log_format escaping of variable values: default (\xXX), json, or none. */
+export type LogEscape = 'default' | 'json' | 'none';
+
+/** A piece of a log format: literal text, or a variable's value. */
+export type LogFormatPart = { readonly text: string } | { readonly variable: string };
+
+/** log_format NAME [escape=…] STRING…; (stream) */
+export interface LogFormatConfig {
+  readonly name: string;
+  readonly escape: LogEscape;
+  readonly parts: readonly LogFormatPart[];
+  readonly source?: SourceLocation;
+}
+
+/** access_log PATH FORMAT; (stream, server) */
+export interface StreamAccessLogConfig {
+  readonly path: string;
+  readonly format: LogFormatConfig;
+  readonly source?: SourceLocation;
 }
 
 export interface StreamListenConfig {

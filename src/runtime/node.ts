@@ -7,6 +7,7 @@ import { FrontEnd } from './front-end.js';
 import type { UpstreamInfo } from './handler-types.js';
 import type { Logger } from './logger.js';
 import { N_RESPAWNED, NodeCounters } from './node-counters.js';
+import { openStreamLogs, type StreamLogs } from './stream-logs.js';
 import { syncOptionsOf } from './sync-options.js';
 import { WorkerPool } from './worker-pool.js';
 import { createZones, forceUnlockOwner, syncedDescriptors, type ZoneSet } from './zone-set.js';
@@ -19,6 +20,8 @@ export interface NodeStartOptions {
   /** `--handler FILE`: wins over zonesync_handler. */
   handler?: string | null | undefined;
   nodeId?: number | undefined;
+  /** `--log-level`: wins over the error_log levels. */
+  logLevel?: string | undefined;
 }
 
 interface LoadedConfig {
@@ -45,6 +48,7 @@ export class ZonesyncNode {
   /** The configuration in force, how many reloads applied one, and when. */
   private readonly life: LoadedConfig;
   private readonly logger: Logger;
+  private readonly streamLogs: StreamLogs | null;
   private stopping: Promise<void> | null = null;
 
   static async start(options: NodeStartOptions): Promise<ZonesyncNode> {
@@ -54,9 +58,10 @@ export class ZonesyncNode {
     const syncConfig = config.stream?.sync ?? null;
     const syncOptions = syncConfig === null ? null : syncOptionsOf(syncConfig);
     const nodeName = `${hostname()}/${syncOptions?.listen ?? node.nodeId}`;
+    const streamLogs = syncConfig === null ? null : openStreamLogs(syncConfig, logger, options.logLevel);
     const sync = syncOptions === null ? null : await startSyncThread({
       nodeId: node.nodeId, nodeName, descriptors: syncedDescriptors(zones), clockBuffer: node.clockBuffer,
-      options: syncOptions, logger,
+      options: syncOptions, logger: streamLogs!.logger,
     });
     const workers = options.workers ?? (config.workerProcesses === 'auto' ? availableParallelism() : config.workerProcesses) ?? DEFAULT_WORKERS;
     const counters = NodeCounters.create([...zones.limitReq.keys()]);
@@ -74,12 +79,12 @@ export class ZonesyncNode {
     });
     const frontEnd = new FrontEnd({ ...apiParts, run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null, counters });
     const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
-    return new ZonesyncNode(node, nodeName, zones, sync, pool, frontEnd, httpAddresses, life, logger);
+    return new ZonesyncNode(node, nodeName, zones, sync, pool, frontEnd, httpAddresses, life, logger, streamLogs);
   }
 
   private constructor(
     node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, pool: WorkerPool,
-    frontEnd: FrontEnd, httpAddresses: string[], life: LoadedConfig, logger: Logger,
+    frontEnd: FrontEnd, httpAddresses: string[], life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
   ) {
     this.node = node;
     this.nodeName = nodeName;
@@ -90,6 +95,7 @@ export class ZonesyncNode {
     this.httpAddresses = httpAddresses;
     this.life = life;
     this.logger = logger;
+    this.streamLogs = streamLogs;
   }
 
   private get config(): ZonesyncConfig {
@@ -122,9 +128,9 @@ export class ZonesyncNode {
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
   }
 
-  /** USR1: reopens the log files the node writes besides the error log (the stream access logs). */
+  /** USR1: reopens the log files the node writes besides its error log: the stream error and access logs. */
   reopenLogs(): void {
-    // Nothing yet: the error log is reopened by its owner.
+    this.streamLogs?.reopen();
   }
 
   /**
@@ -145,6 +151,7 @@ export class ZonesyncNode {
       await this.pool.destroy();
     }
     if (this.sync !== null) await this.sync.stop();
+    this.streamLogs?.close();
     for (const kv of this.zones.keyval.values()) {
       try {
         kv.saveStateSync();
@@ -182,11 +189,12 @@ export function liveChangeProblems(current: ZonesyncConfig, next: ZonesyncConfig
     const z = c.stream?.sync;
     return z === undefined || z === null ? null : JSON.stringify({
       ssl: z.ssl, listenerSsl: z.listenerSsl, access: z.access.map((r) => ({ ...r, source: undefined })), resolver: z.resolver,
-      buffers: z.buffers, recvBufferSizeBytes: z.recvBufferSizeBytes,
+      buffers: z.buffers, recvBufferSizeBytes: z.recvBufferSizeBytes, errorLog: z.errorLog,
+      accessLogs: z.accessLogs.map((l) => ({ path: l.path, format: { ...l.format, source: undefined } })),
     });
   };
   if (restartOnly(current) !== restartOnly(next)) {
-    problems.push('zone_sync TLS, allow/deny, resolver or buffer settings changed (they apply at start)');
+    problems.push('zone_sync TLS, allow/deny, resolver, buffer or log settings changed (they apply at start)');
   }
   return problems;
 }

@@ -234,6 +234,7 @@ export class SyncEngine implements PeerHost, EngineContext {
     if (peer.direction === 'inbound') this.inbound.closed(peer);
     else this.outbound.closed(peer);
     if (peer.connectedSinceMs !== 0) this.logSession(peer);
+    if (peer.direction === 'inbound') this.logAccess(peer);
     this.updateOnline();
     if (this.allClosed !== null && this.livePeers().length === 0) this.allClosed();
   }
@@ -253,6 +254,16 @@ export class SyncEngine implements PeerHost, EngineContext {
       bytesIn: peer.bytesIn, bytesOut: peer.bytesOut, durationMs: Math.max(0, this.timers.wallMs() - peer.connectedSinceMs),
       reason: peer.closeReason,
     }, 'zone_sync session closed');
+  }
+
+  /** An accepted session's end, for the access log (every session the listener accepted, as nginx logs them). */
+  private logAccess(peer: PeerConnection): void {
+    const reason = peer.closeReason;
+    this.log.session?.({
+      remoteAddress: peer.address, serverAddress: this.listenAddress ?? '', bytesSent: peer.bytesOut, bytesReceived: peer.bytesIn,
+      startMs: peer.startedAtMs, endMs: this.timers.wallMs(), status: reason === 'malformed' || reason === 'protocol' ? 400 : 200,
+      peerNodeId: peer.nodeId, peerNodeName: peer.nodeName,
+    });
   }
 
   private livePeers(): PeerConnection[] {

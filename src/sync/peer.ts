@@ -65,6 +65,8 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   private remoteNodeId = -1;
   private remoteNodeName = '';
   private openedAtMs = 0;
+  /** Wall-clock ms when the connection was accepted or the dial began. */
+  readonly startedAtMs: number;
   private rttMs = -1;
   /** Monotonic ms: connect deadline, last byte in, last write, last PING, last write progress. */
   private readonly deadlineMs: number;
@@ -100,6 +102,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     this.host = host;
     this.direction = direction;
     this.address = address;
+    this.startedAtMs = host.timers.wallMs();
     this.phase = direction === 'outbound' ? 'connecting' : 'handshake';
     this.reader = new FrameReader(host.options.recvBufferSizeBytes);
     const now = host.timers.monotonicMs();

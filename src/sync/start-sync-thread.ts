@@ -65,6 +65,9 @@ export async function startSyncThread(start: StartSyncThreadOptions): Promise<Sy
         case 'log':
           logger[message.level](message.fields, message.message);
           return;
+        case 'session':
+          logger.session?.(message.session);
+          return;
         case 'status':
           statusWaiters.get(message.id)?.(message.peers);
           statusWaiters.delete(message.id);

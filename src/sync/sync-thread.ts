@@ -19,6 +19,7 @@ const logger: SyncLogger = {
   info: (fields: LogFields, message: string) => post({ type: 'log', level: 'info', fields, message }),
   warn: (fields: LogFields, message: string) => post({ type: 'log', level: 'warn', fields, message }),
   error: (fields: LogFields, message: string) => post({ type: 'log', level: 'error', fields, message }),
+  session: (session) => post({ type: 'session', session }),
 };
 
 async function main(): Promise<void> {

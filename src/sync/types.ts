@@ -2,7 +2,7 @@
 
 import type { SyncTimings } from './options.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
-import type { LogFields } from './logger.js';
+import type { LogFields, SyncSession } from './logger.js';
 import type { ServerSpec, SyncOptionsInput } from './options.js';
 
 export type PeerDirection = 'outbound' | 'inbound';
@@ -96,4 +96,5 @@ export type FromSyncThread =
   | { type: 'start-failed'; message: string }
   | { type: 'status'; id: number; peers: PeerStatus[] }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; fields: LogFields; message: string }
+  | { type: 'session'; session: SyncSession }
   | { type: 'stopped' };
