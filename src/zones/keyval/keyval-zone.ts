@@ -1,3 +1,4 @@
+import { readNginxPlusStateSync } from './nginx-plus-state.js';
 import { readStateFileSync, writeStateFile, writeStateFileSync } from './state-file.js';
 import { MODULE_KEYVAL, MODULE_STREAM_KEYVAL } from '../descriptor.js';
 import { ZoneArgumentError } from '../errors.js';
@@ -165,9 +166,10 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
   loadState(): number {
     const file = this.settings.stateFile;
     if (file === null) return 0;
-    const records = readStateFileSync(file, this.name);
-    if (records === null) return 0;
     const now = this.now();
+    const legacy = readNginxPlusStateSync(file, { nowMs: now, timeoutMs: this.settings.timeoutMs, origin: this.nodeId });
+    const records = legacy ?? readStateFileSync(file, this.name);
+    if (records === null) return 0;
     let loaded = 0;
     for (const r of records) {
       if (r.expireAtMs !== 0 && r.expireAtMs <= now) continue;
