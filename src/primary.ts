@@ -9,6 +9,7 @@ import { loadConfig, parseConfigText } from './config/load.js';
 import type { ZonesyncConfig } from './config/types.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
+import { unresolvedPeerNames } from './runtime/check-peer-names.js';
 import { openErrorLog } from './runtime/logger.js';
 import { ZonesyncNode } from './runtime/node.js';
 import { removePidFile, signalProcess, writePidFile } from './runtime/pid-file.js';
@@ -27,15 +28,21 @@ function readConfig(cli: CliOptions): ZonesyncConfig {
   return cli.configPath === null ? parseConfigText(defaultConfigText(), DEFAULT_CONFIG_URL.pathname) : loadConfig(resolve(cli.configPath));
 }
 
-/** nginx -t: parse, check, and create the zones (sizes) without starting anything. */
-function testConfig(cli: CliOptions): number {
+/**
+ * nginx -t: parse, check, and create the zones (sizes) without starting anything; warn of
+ * static zone_sync_server names that do not resolve.
+ */
+async function testConfig(cli: CliOptions): Promise<number> {
   const name = configName(cli);
   try {
     const config = readConfig(cli);
     console.error(`${PROGRAM}: the configuration file ${name} syntax is ok`);
     createZones(config, createNodeContext(1));
     const syncConfig = config.stream?.sync ?? null;
-    if (syncConfig !== null) checkSyncTls(syncOptionsOf(syncConfig));
+    if (syncConfig !== null) {
+      checkSyncTls(syncOptionsOf(syncConfig));
+      for (const warning of await unresolvedPeerNames(syncConfig)) console.error(`${PROGRAM}: [warn] ${warning}`);
+    }
     console.error(`${PROGRAM}: configuration file ${name} test is successful`);
     return 0;
   } catch (e) {
@@ -139,7 +146,7 @@ async function main(): Promise<void> {
     console.log(`${PROGRAM} version ${version()}`);
     return;
   }
-  if (cli.test) process.exit(testConfig(cli));
+  if (cli.test) process.exit(await testConfig(cli));
   if (cli.signal !== null) process.exit(sendSignal(cli, cli.signal));
   const code = await run(cli);
   if (code >= 0) process.exit(code);
