@@ -5,7 +5,7 @@
 // are the node's, whichever thread judged the request).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, api, freePorts, syncBlock, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 
 const EXPORTER = 'prometheus-nginx-exporter';
 
@@ -58,13 +58,7 @@ http {
         location /paced { limit_req zone=paced burst=5; }
     }
 }
-stream {
-    server {
-        listen 127.0.0.1:${s};
-        zone_sync;
-    }
-}
-`));
+${syncBlock(s!, [])}`));
     await node.ready();
   });
 

@@ -4,8 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeProcess, PRIMARY, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { NodeProcess, PRIMARY, api, cleanupsAfterEach, freePorts, waitFor, writeConfig } from './cluster-helpers.js';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [PRIMARY, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -26,14 +26,10 @@ http {
 }
 
 describe('pid file and -s', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   async function started(extra = ''): Promise<{ dir: string; conf: string; node: NodeProcess; http: number; pidPath: string }> {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [http] = await freePorts(1);
     const conf = writeConfig(dir, 'node.conf', nodeConfig(dir, http!, extra));
     const node = new NodeProcess(conf);
@@ -83,8 +79,7 @@ describe('pid file and -s', () => {
       return ['-c', conf, '-s', 'quit'];
     }, /kill\(999999999, SIGQUIT\) failed \(ESRCH/],
   ])('-s with %s fails with the reason, exit 1', async (_what, args, message) => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const conf = writeConfig(dir, 'node.conf', nodeConfig(dir, 1));
     writeConfig(dir, 'nopid.conf', 'http { }\n');
     spawnSync('mkdir', ['-p', join(dir, 'run')]);

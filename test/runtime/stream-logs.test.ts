@@ -3,9 +3,9 @@
 // stream error_log, not to the main one. Formatting and escaping are checked on their own.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { escapeValue, formatSession, timeLocal } from '../../dist/runtime/stream-access-log.js';
-import { NodeProcess, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, cleanupsAfterEach, freePorts, syncBlock, waitFor, writeConfig } from './cluster-helpers.js';
 
 const session = {
   remoteAddress: '127.0.0.1:40000', serverAddress: '127.0.0.1:12345', bytesSent: 10, bytesReceived: 2048,
@@ -44,14 +44,10 @@ describe('stream access log lines', () => {
 });
 
 describe('zone_sync server logs on real nodes', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('A logs B\'s session when it ends, and its sync lines to the stream error_log', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = cleanups.tempDir();
     const [ha, sa, hb, sb] = await freePorts(4);
     const access = join(dir, 'sync-access.log');
     const streamErrors = join(dir, 'sync-error.log');
@@ -61,17 +57,7 @@ http {
     keyval_zone zone=one:1m timeout=1h sync;
     server { listen 127.0.0.1:${http}; location /api { api write=on; } }
 }
-stream {
-${streamExtra}
-    server {
-        listen 127.0.0.1:${sync};
-        zone_sync;
-        zone_sync_interval 50ms;
-${peers.map((p) => `        zone_sync_server 127.0.0.1:${p};`).join('\n')}
-${serverExtra}
-    }
-}
-`;
+${syncBlock(sync, peers.map((p) => `127.0.0.1:${p}`), serverExtra, streamExtra)}`;
     const a = new NodeProcess(writeConfig(dir, 'a.conf', node(ha!, sa!, [], `    log_format sync '$remote_addr $server_addr:$server_port $status $bytes_sent $bytes_received $session_time $zone_sync_peer_name';\n    error_log ${streamErrors} info;`, `        access_log ${access} sync;`, `error_log ${mainErrors} info;`)));
     cleanups.push(() => a.stop());
     await a.ready();
