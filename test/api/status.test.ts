@@ -134,12 +134,8 @@ describe('status endpoints', () => {
   });
 
   it('/http/limit_reqs: the shared counts; DELETE of a zone zeroes it alone, under write=on only', async () => {
-    counters.countLimitReq('a', 'passed');
-    counters.countLimitReq('a', 'passed');
-    counters.countLimitReq('a', 'delayed');
-    counters.countLimitReq('a', 'rejected');
-    counters.countLimitReq('b', 'rejected');
-    counters.countLimitReq('nope', 'passed');
+    const judged = [['a', 'passed'], ['a', 'passed'], ['a', 'delayed'], ['a', 'rejected'], ['b', 'rejected'], ['nope', 'passed']] as const;
+    for (const [zone, outcome] of judged) counters.countLimitReq(zone, outcome);
     expect((await rw('/http/limit_reqs')).json).toEqual({
       a: { passed: 2, delayed: 1, rejected: 1, delayed_dry_run: 0, rejected_dry_run: 0 },
       b: { passed: 0, delayed: 0, rejected: 1, delayed_dry_run: 0, rejected_dry_run: 0 },
