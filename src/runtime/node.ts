@@ -189,12 +189,18 @@ export function liveChangeProblems(current: ZonesyncConfig, next: ZonesyncConfig
     const z = c.stream?.sync;
     return z === undefined || z === null ? null : JSON.stringify({
       ssl: z.ssl, listenerSsl: z.listenerSsl, access: z.access.map((r) => ({ ...r, source: undefined })), resolver: z.resolver,
-      buffers: z.buffers, recvBufferSizeBytes: z.recvBufferSizeBytes, errorLog: z.errorLog,
-      accessLogs: z.accessLogs.map((l) => ({ path: l.path, format: { ...l.format, source: undefined } })),
+      buffers: z.buffers, recvBufferSizeBytes: z.recvBufferSizeBytes,
     });
   };
   if (restartOnly(current) !== restartOnly(next)) {
-    problems.push('zone_sync TLS, allow/deny, resolver, buffer or log settings changed (they apply at start)');
+    problems.push('zone_sync TLS, allow/deny, resolver or buffer settings changed (they apply at start)');
   }
+  const logs = (c: ZonesyncConfig) => {
+    const z = c.stream?.sync;
+    return z === undefined || z === null ? null : JSON.stringify({
+      errorLog: z.errorLog, accessLogs: z.accessLogs.map((l) => ({ path: l.path, format: { ...l.format, source: undefined } })),
+    });
+  };
+  if (logs(current) !== logs(next)) problems.push('the zone_sync server\'s error_log or access_log changed (they apply at start)');
   return problems;
 }

@@ -1,7 +1,7 @@
 // The zone_sync server's access_log and error_log on real nodes: node B dials node A; when B
 // stops, A's access log has the session in its log_format, and A's sync lines went to the
 // stream error_log, not to the main one. Formatting and escaping are checked on their own.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeValue, formatSession, timeLocal } from '../../dist/runtime/stream-access-log.js';
@@ -82,5 +82,21 @@ ${syncBlock(sync, peers.map((p) => `127.0.0.1:${p}`), serverExtra, streamExtra)}
     // The sync thread's lines went to the stream error_log, not to the node's.
     expect(existsSync(mainErrors) ? readFileSync(mainErrors, 'utf8') : '').not.toContain('zone_sync session closed');
     await waitFor(() => readFileSync(streamErrors, 'utf8').includes('zone_sync session closed'), 10_000, () => 'no session line');
+  });
+
+  it('a reload that changes them is refused: they apply at start', async () => {
+    const dir = cleanups.tempDir();
+    const [http, sync] = await freePorts(2);
+    const conf = (file: string) => `http { server { listen 127.0.0.1:${http}; } }
+${syncBlock(sync!, [], `access_log ${join(dir, file)} f;`, "log_format f '$status';")}`;
+    const path = writeConfig(dir, 'n.conf', conf('one.log'));
+    const node = new NodeProcess(path);
+    cleanups.push(() => node.stop());
+    await node.ready();
+    writeFileSync(path, conf('two.log'));
+    node.signal('SIGHUP');
+    await waitFor(() => node.output.includes("the zone_sync server's error_log or access_log changed"), 10_000, () => `no refusal:\n${node.output}`);
+    expect(existsSync(join(dir, 'one.log'))).toBe(true);
+    expect(existsSync(join(dir, 'two.log'))).toBe(false);
   });
 });
