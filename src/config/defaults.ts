@@ -3,7 +3,7 @@
 // sources where that documentation is silent; each says which.
 
 import type {
-  HttpRequestSettings, ListenerSslConfig, TlsProtocol, ZoneSyncSslConfig,
+  HttpRequestSettings, ListenerSslConfig, StateFsyncPolicy, TlsProtocol, ZoneSyncSslConfig,
 } from './types.js';
 import { parseRate } from './units.js';
 
@@ -14,6 +14,9 @@ export const PAGE_SIZE_BYTES = 4096;
 export const MIN_ZONE_SIZE_BYTES = 8 * PAGE_SIZE_BYTES;
 
 export const DEFAULT_WORKER_PROCESSES = 1;
+
+/* zonesync's own (no nginx equivalent): journals of keyval state files fsynced once a second at most. */
+export const DEFAULT_STATE_FSYNC: StateFsyncPolicy = { mode: 'interval', intervalMs: 1_000 };
 
 export const DEFAULT_ZONE_SYNC = {
   buffers: { count: 8, sizeBytes: PAGE_SIZE_BYTES },

@@ -38,6 +38,7 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   worker_connections: [spec(['events'], 1)],
   http: [blockSpec(['main'], 0)],
   stream: [blockSpec(['main'], 0)],
+  zonesync_state_fsync: [spec(['main'], 1)],
 
   keyval_zone: [spec(['http', 'stream'], 1, 5)],
   keyval: [spec(['http', 'stream'], 3)],

@@ -8,7 +8,7 @@
 import { formatSocketAddress, parseListenAddress, parseSocketAddress } from './address.js';
 import {
   DEFAULT_ERROR_LOG, DEFAULT_HTTP_REQUEST_SETTINGS, DEFAULT_LIMIT_REQ_RATE, DEFAULT_LISTENER_SSL,
-  DEFAULT_RESOLVER_TIMEOUT_MS, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER,
+  DEFAULT_RESOLVER_TIMEOUT_MS, DEFAULT_STATE_FSYNC, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER,
   DEFAULT_WORKER_PROCESSES, DEFAULT_ZONE_SYNC, DEFAULT_ZONE_SYNC_SSL, DNS_PORT, defaultHttpPort,
   defaultRecvBufferSizeBytes,
 } from './defaults.js';
@@ -16,7 +16,7 @@ import { ConfigError, ConfigValueError } from './errors.js';
 import type {
   ErrorLogConfig, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig,
-  ResolverConfig, SocketAddress, StickyZoneConfig, StreamConfig, StreamListenConfig, TcpAddress, UpstreamConfig,
+  ResolverConfig, SocketAddress, StateFsyncPolicy, StickyZoneConfig, StreamConfig, StreamListenConfig, TcpAddress, UpstreamConfig,
   UpstreamServerConfig, ZoneConfig, ZoneSyncPeerConfig, ZoneSyncServerConfig, ZoneSyncSslConfig, ZonesyncConfig,
 } from './types.js';
 import { parseRate } from './units.js';
@@ -80,6 +80,7 @@ export interface ZonesyncConfigInput {
   readonly zones?: readonly ZoneInput[];
   readonly http?: HttpConfigInput | null;
   readonly stream?: StreamConfigInput | null;
+  readonly stateFsync?: StateFsyncPolicy;
 }
 
 /** Fills nginx's defaults into a configuration written in code and validates it. */
@@ -91,6 +92,7 @@ export function normalizeConfig(input: ZonesyncConfigInput = {}): ZonesyncConfig
     zones: (input.zones ?? []).map(normalizeZone),
     http: input.http == null ? null : normalizeHttp(input.http),
     stream: input.stream == null ? null : normalizeStream(input.stream),
+    stateFsync: input.stateFsync ?? DEFAULT_STATE_FSYNC,
   };
   validateConfig(config);
   return config;

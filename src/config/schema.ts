@@ -5,15 +5,15 @@
 import { dirname, resolve } from 'node:path';
 import type { Directive } from './ast.js';
 import { checkDirective } from './directives.js';
-import { DEFAULT_ERROR_LOG, DEFAULT_WORKER_PROCESSES } from './defaults.js';
+import { DEFAULT_ERROR_LOG, DEFAULT_STATE_FSYNC, DEFAULT_WORKER_PROCESSES } from './defaults.js';
 import { duplicateDirective } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readHttpBlock } from './schema-http.js';
 import { readErrorLog } from './schema-logs.js';
 import { readStreamBlock } from './schema-stream.js';
-import type { ErrorLogConfig, HttpConfig, StreamConfig, ZonesyncConfig } from './types.js';
+import type { ErrorLogConfig, HttpConfig, StateFsyncPolicy, StreamConfig, ZonesyncConfig } from './types.js';
 import { validateConfig } from './validate.js';
-import { readPath, readPositiveCount } from './values.js';
+import { invalidValue, readPath, readPositiveCount, readTimeMs, splitParam } from './values.js';
 
 export interface SchemaOptions {
   /** Base of relative paths; default: the directory of the first directive's file. */
@@ -31,6 +31,7 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
   let pidFile: string | undefined;
   let http: HttpConfig | undefined;
   let stream: StreamConfig | undefined;
+  let stateFsync: StateFsyncPolicy | undefined;
   let events = false;
   for (const d of directives) {
     checkDirective(d, 'main');
@@ -62,6 +63,10 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
         once(stream);
         stream = readStreamBlock(d, context);
         break;
+      case 'zonesync_state_fsync':
+        once(stateFsync);
+        stateFsync = readStateFsync(d);
+        break;
       default:
         throw new Error(`schema: no reader for "${d.name}" (directives.ts and schema.ts disagree)`);
     }
@@ -73,9 +78,23 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
     zones: context.zones,
     http: http ?? null,
     stream: stream ?? null,
+    stateFsync: stateFsync ?? DEFAULT_STATE_FSYNC,
   };
   validateConfig(config);
   return config;
+}
+
+/** zonesync_state_fsync off | always | interval=TIME; */
+function readStateFsync(d: Directive): StateFsyncPolicy {
+  const value = d.args[0]!;
+  if (value === 'off' || value === 'always') return { mode: value };
+  const { key, value: time } = splitParam(value);
+  if (key === 'interval' && time) {
+    const intervalMs = readTimeMs(d, time);
+    if (intervalMs <= 0) throw invalidValue(d, value, ', the interval must be greater than 0');
+    return { mode: 'interval', intervalMs };
+  }
+  throw invalidValue(d, value, ', it must be "off", "always" or "interval=TIME"');
 }
 
 /* events { worker_connections N; }: accepted for nginx configurations, without effect. */

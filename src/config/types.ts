@@ -24,7 +24,21 @@ export interface ZonesyncConfig {
   readonly zones: readonly ZoneConfig[];
   readonly http: HttpConfig | null;
   readonly stream: StreamConfig | null;
+  /** zonesync_state_fsync: when keyval state journals are fsynced. Default interval 1 s. */
+  readonly stateFsync: StateFsyncPolicy;
 }
+
+/**
+ * zonesync_state_fsync off | always | interval=TIME; (main). Every change of a zone with
+ * `state=` is written to its journal within a few tens of ms whatever the policy (a process
+ * killed then loses nothing older); the policy says when the journal is fsynced, which is
+ * what survives a power loss or an OS crash: never (off), after each write (always), or at
+ * most TIME after a change (interval).
+ */
+export type StateFsyncPolicy =
+  | { readonly mode: 'off' }
+  | { readonly mode: 'always' }
+  | { readonly mode: 'interval'; readonly intervalMs: number };
 
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
 

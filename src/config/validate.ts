@@ -7,7 +7,7 @@ import type { SourceLocation } from './ast.js';
 import { MIN_ZONE_SIZE_BYTES, SUPPORTED_SSL_CONF_COMMANDS } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type {
-  HttpLocationConfig, HttpRequestSettings, KeyvalBinding, ZoneConfig, ZoneKind, ZoneSyncServerConfig, ZonesyncConfig,
+  HttpLocationConfig, HttpRequestSettings, KeyvalBinding, StateFsyncPolicy, ZoneConfig, ZoneKind, ZoneSyncServerConfig, ZonesyncConfig,
 } from './types.js';
 import { formatSize } from './units.js';
 
@@ -18,6 +18,7 @@ const DECLARING_DIRECTIVE: Readonly<Record<ZoneKind | 'upstream', string>> = {
 /** Throws the first ConfigError found, in configuration order. */
 export function validateConfig(config: ZonesyncConfig): void {
   checkWorkerProcesses(config.workerProcesses);
+  checkStateFsync(config.stateFsync);
   checkZones(config);
   const zones = new Map(config.zones.map((zone) => [zone.name, zone]));
   for (const binding of config.http?.keyvals ?? []) checkKeyvalBinding(binding, 'http', zones);
@@ -39,6 +40,12 @@ function checkWorkerProcesses(value: number | 'auto'): void {
   }
 }
 
+function checkStateFsync(policy: StateFsyncPolicy): void {
+  const ok = policy.mode === 'off' || policy.mode === 'always'
+    || (policy.mode === 'interval' && Number.isSafeInteger(policy.intervalMs) && policy.intervalMs > 0);
+  if (!ok) throw new ConfigError(`invalid "zonesync_state_fsync": ${JSON.stringify(policy)}, it must be off, always or an interval greater than 0 ms`);
+}
+
 function checkZones(config: ZonesyncConfig): void {
   const declared = new Map<string, { kind: ZoneKind | 'upstream'; source: SourceLocation | undefined }>();
   const declare = (name: string, kind: ZoneKind | 'upstream', source: SourceLocation | undefined): void => {
@@ -51,9 +58,15 @@ function checkZones(config: ZonesyncConfig): void {
     }
     declared.set(name, { kind, source });
   };
+  const stateFiles = new Map<string, string>();
   for (const zone of config.zones) {
     checkZone(zone);
     declare(zone.name, zone.kind, zone.source);
+    if (zone.kind === 'keyval' && zone.stateFile !== null) {
+      const other = stateFiles.get(zone.stateFile);
+      if (other !== undefined) throw new ConfigError(`zones "${other}" and "${zone.name}" have the same state file "${zone.stateFile}"`, zone.source);
+      stateFiles.set(zone.stateFile, zone.name);
+    }
   }
   for (const upstream of config.http?.upstreams ?? []) {
     if (upstream.zone !== null) declare(upstream.zone.name, 'upstream', upstream.source);

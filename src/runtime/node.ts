@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { ZonesyncConfig } from '../config/types.js';
+import { startJournalThread, type JournalThreadHandle } from '../journal/start-journal-thread.js';
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { createNodeContext, type NodeContext } from '../zones/node.js';
 import { createApiParts } from './api-bridge.js';
@@ -10,7 +11,7 @@ import { N_RESPAWNED, NodeCounters } from './node-counters.js';
 import { openStreamLogs, type StreamLogs } from './stream-logs.js';
 import { syncOptionsOf } from './sync-options.js';
 import { WorkerPool } from './worker-pool.js';
-import { createZones, forceUnlockOwner, syncedDescriptors, type ZoneSet } from './zone-set.js';
+import { createZones, forceUnlockOwner, journaledZones, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
 
 export interface NodeStartOptions {
   config: ZonesyncConfig;
@@ -42,6 +43,8 @@ export class ZonesyncNode {
   readonly nodeName: string;
   readonly zones: ZoneSet;
   readonly sync: SyncThreadHandle | null;
+  /** The journal thread, when a keyval zone has a state file. */
+  readonly journal: JournalThreadHandle | null;
   readonly pool: WorkerPool;
   readonly frontEnd: FrontEnd;
   readonly httpAddresses: string[];
@@ -55,6 +58,23 @@ export class ZonesyncNode {
     const { config, logger } = options;
     const node = createNodeContext(options.nodeId);
     const { zones, handles } = createZones(config, node);
+    logStateLoads(zones, logger);
+    const journaled = journaledZones(zones);
+    // Before any thread that writes: every zone's first journal and state file are written here.
+    const journal = journaled.length === 0 ? null : await startJournalThread({ zones: journaled, fsync: config.stateFsync, logger });
+    try {
+      return await ZonesyncNode.startThreads(options, node, zones, handles, journal);
+    } catch (err) {
+      await journal?.stop().catch(() => []);
+      throw err;
+    }
+  }
+
+  /** The rest of start(): sync thread, worker pool, front end. */
+  private static async startThreads(
+    options: NodeStartOptions, node: NodeContext, zones: ZoneSet, handles: ZoneHandles, journal: JournalThreadHandle | null,
+  ): Promise<ZonesyncNode> {
+    const { config, logger } = options;
     const syncConfig = config.stream?.sync ?? null;
     const syncOptions = syncConfig === null ? null : syncOptionsOf(syncConfig);
     const nodeName = `${hostname()}/${syncOptions?.listen ?? node.nodeId}`;
@@ -79,17 +99,18 @@ export class ZonesyncNode {
     });
     const frontEnd = new FrontEnd({ ...apiParts, run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null, counters });
     const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
-    return new ZonesyncNode(node, nodeName, zones, sync, pool, frontEnd, httpAddresses, life, logger, streamLogs);
+    return new ZonesyncNode(node, nodeName, zones, sync, journal, pool, frontEnd, httpAddresses, life, logger, streamLogs);
   }
 
   private constructor(
-    node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, pool: WorkerPool,
-    frontEnd: FrontEnd, httpAddresses: string[], life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
+    node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, journal: JournalThreadHandle | null,
+    pool: WorkerPool, frontEnd: FrontEnd, httpAddresses: string[], life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
   ) {
     this.node = node;
     this.nodeName = nodeName;
     this.zones = zones;
     this.sync = sync;
+    this.journal = journal;
     this.pool = pool;
     this.frontEnd = frontEnd;
     this.httpAddresses = httpAddresses;
@@ -104,7 +125,8 @@ export class ZonesyncNode {
 
   /**
    * HUP: applies what can change live (the peer list; sync timings on the next restart of
-   * a connection) and logs what cannot (zones, listeners), keeping the old configuration.
+   * a connection; zonesync_state_fsync) and logs what cannot (zones, listeners), keeping
+   * the old configuration.
    */
   reload(next: ZonesyncConfig): void {
     const problems = liveChangeProblems(this.config, next);
@@ -122,6 +144,7 @@ export class ZonesyncNode {
       // limit_req judges how late a peer's share can be by the interval.
       for (const zone of this.zones.limitReq.values()) zone.setSyncInterval(syncConfig.intervalMs);
     }
+    if (this.journal !== null && JSON.stringify(next.stateFsync) !== JSON.stringify(this.config.stateFsync)) this.journal.setFsync(next.stateFsync);
     this.life.config = next;
     this.life.generation++;
     this.life.loadedAtMs = Date.now();
@@ -134,8 +157,9 @@ export class ZonesyncNode {
   }
 
   /**
-   * Graceful (QUIT): stop taking requests, let the workers finish, a last sync round, save
-   * keyval state files, close. Fast (TERM/INT): the same without waiting for requests.
+   * Graceful (QUIT): stop taking requests, let the workers finish, a last sync round, a
+   * last journal flush and compaction into the keyval state files, close. Fast (TERM/INT):
+   * the same without waiting for requests.
    */
   stop(graceful = true): Promise<void> {
     this.stopping ??= this.doStop(graceful);
@@ -152,6 +176,20 @@ export class ZonesyncNode {
     }
     if (this.sync !== null) await this.sync.stop();
     this.streamLogs?.close();
+    await this.saveState();
+  }
+
+  /** The journal thread's last compaction; should the thread be gone, the state files written here. */
+  private async saveState(): Promise<void> {
+    if (this.journal?.running) {
+      try {
+        const failures = await this.journal.stop();
+        for (const failure of failures) this.logger.error({ failure }, 'could not write the keyval state file at stop; its journal is kept for the next start');
+        return;
+      } catch (err) {
+        this.logger.error({ err }, 'the journal thread ended before its last compaction; writing the keyval state files from here');
+      }
+    }
     for (const kv of this.zones.keyval.values()) {
       try {
         kv.saveStateSync();
@@ -159,6 +197,21 @@ export class ZonesyncNode {
         this.logger.error({ err, zone: kv.name }, 'could not save the keyval state file');
       }
     }
+  }
+}
+
+/** Logs what loading the keyval state files found: journals replayed, and where one stopped early. */
+function logStateLoads(zones: ZoneSet, logger: Logger): void {
+  for (const kv of zones.keyval.values()) {
+    const load = kv.lastLoad;
+    if (load === null) continue;
+    for (const j of load.journals) {
+      if (j.scan.cut === null) continue;
+      logger.warn({ zone: kv.name, journal: j.path, entries: j.scan.entries, at: j.scan.cut.offset, bytesDropped: j.scan.totalBytes - j.scan.validBytes, reason: j.scan.cut.reason, detail: j.scan.cut.detail },
+        'keyval journal replayed up to its last whole entry; the rest (a write cut short by a crash) is dropped');
+    }
+    const entries = load.journals.reduce((n, j) => n + j.scan.entries, 0);
+    if (entries > 0) logger.info({ zone: kv.name, stateRecords: load.stateRecords, journalEntries: entries }, 'keyval state file and journal loaded');
   }
 }
 

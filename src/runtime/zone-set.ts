@@ -4,6 +4,7 @@ import { LimitReqZone, type LimitReqHandle } from '../zones/limit-req/limit-req-
 import { StickyZone, type StickyHandle } from '../zones/sticky/sticky-zone.js';
 import { MODULE_STREAM_KEYVAL, type ZoneDescriptor } from '../zones/descriptor.js';
 import type { NodeContext } from '../zones/node.js';
+import type { JournaledZone } from '../journal/types.js';
 import { DEFAULT_BUFFERS } from '../sync/options.js';
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES } from '../sync/protocol/constants.js';
 
@@ -49,7 +50,7 @@ function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number, sync
       return KeyvalZone.create({
         ...common, type: zc.type, context: zc.module,
         ...(zc.timeoutMs === null ? {} : { timeout: zc.timeoutMs }),
-        ...(zc.stateFile === null ? {} : { state: zc.stateFile }),
+        ...(zc.stateFile === null ? {} : { state: zc.stateFile, journal: true }),
       });
     case 'limit_req':
       return LimitReqZone.create({
@@ -96,9 +97,17 @@ export function syncedDescriptors(zones: ZoneSet): ZoneDescriptor[] {
   return all.filter((z) => z.sync).map((z) => z.handle.descriptor);
 }
 
-/** Every zone's lock-owner cleanup, for a thread that died: returns the shards unlocked. */
+/** Every zone's lock-owner cleanup, for a thread that died: returns the locks opened (shards, change rings). */
 export function forceUnlockOwner(zones: ZoneSet, ownerId: number): number {
   let opened = 0;
-  for (const z of [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()]) opened += z.shm.forceUnlock(ownerId);
+  for (const z of [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()]) {
+    opened += z.shm.forceUnlock(ownerId);
+    if (z.changes?.forceUnlock(ownerId)) opened++;
+  }
   return opened;
+}
+
+/** The keyval zones whose changes are journaled (`state=`), as the journal thread takes them. */
+export function journaledZones(zones: ZoneSet): JournaledZone[] {
+  return [...zones.keyval.values()].filter((z) => z.changes !== null).map((z) => ({ handle: z.handle, newestGeneration: z.stateGeneration }));
 }

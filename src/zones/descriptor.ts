@@ -54,6 +54,12 @@ export interface ZoneDescriptor {
    * zone and is refused. 0: no bound (limit_req, zones that do not sync).
    */
   maxLifetimeMs: number;
+  /**
+   * The zone's change ring (change-ring.ts) when its changes are journaled (keyval
+   * `state=`): every thread that changes the zone, the sync thread's merges included,
+   * appends each change to it. Absent otherwise.
+   */
+  changeRing?: SharedArrayBuffer;
 }
 
 /** Bytes the origin adds to a record key when `originKeySuffix`. */

@@ -1,6 +1,7 @@
 import {
   APPLY_INSERTED, APPLY_REPLACED, RECORD_HEADER_BYTES, RecordVersion, type ApplyStatus, type ShmZone,
 } from 'native-free-shm';
+import { ChangeRing, ViewCache } from './change-ring.js';
 import type { ZoneDescriptor } from './descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from './descriptor.js';
 import { DEFAULT_MAX_DRIFT_MS } from '../clock.js';
@@ -47,7 +48,8 @@ export type MergeStatus = ApplyStatus | typeof MERGE_SKIPPED | typeof MERGE_INVA
  * the wire key (plus the origin, in a zone that keys shares by origin) becomes the record
  * key, the payload its value, and the version decides (insert if absent, replace if
  * (stamp, logical, origin) is greater, else ignore). A stored keyval ip/prefix key is noted
- * in the zone's match index, so that match() finds it.
+ * in the zone's match index, so that match() finds it; a stored record of a journaled zone
+ * is appended to its change ring (descriptor.changeRing), as a local write is.
  *
  * Locks: merge() takes the key's shard lock and KEEPS it for the next merge of the batch
  * when that record falls in the same shard (records of a frame come a shard at a time);
@@ -64,6 +66,8 @@ export class RecordMerger {
   private readonly maxSyncedBytes: number;
   private readonly version = new RecordVersion();
   private readonly decoder = new TextDecoder();
+  private readonly changes: ChangeRing | null;
+  private readonly views = new ViewCache();
   /** The shard whose lock this merger holds between two merges of a batch, or -1. */
   private locked = -1;
   /** How far ahead of the wall clock a record's stamp may be: the node clock's guard. */
@@ -79,6 +83,7 @@ export class RecordMerger {
     this.needsPayload = descriptor.module === 'sticky';
     this.maxLifetimeMs = descriptor.maxLifetimeMs;
     this.maxSyncedBytes = descriptor.maxSyncedBytes;
+    this.changes = descriptor.changeRing === undefined ? null : new ChangeRing(descriptor.changeRing, zone.ownerId);
   }
 
   /** Whether a local write could have made this record (see MERGE_INVALID). */
@@ -115,8 +120,14 @@ export class RecordMerger {
     v.expireAtMs = r.expireAtMs;
     v.tombstone = r.tombstone;
     const status = zone.applyLocked(shard, v, bytes, r.payloadOffset, r.payloadLength, nowMs);
-    if ((status === APPLY_INSERTED || status === APPLY_REPLACED) && this.index !== null && !r.tombstone) {
-      this.index.noteKey(this.decoder.decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength)), r.keyLength);
+    if (status === APPLY_INSERTED || status === APPLY_REPLACED) {
+      if (this.index !== null && !r.tombstone) {
+        this.index.noteKey(this.decoder.decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength)), r.keyLength);
+      }
+      if (this.changes !== null) {
+        const view = this.views.of(bytes);
+        this.changes.append(view, r.keyOffset, r.keyLength, view, r.payloadOffset, r.payloadLength, v);
+      }
     }
     return status;
   }

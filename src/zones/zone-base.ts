@@ -1,8 +1,9 @@
 import {
-  APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RecordVersion, ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, type ZoneStats,
+  APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED, RecordVersion, ShmZone, ZoneCursor, compareVersion, copyScratchText, scratchText, scratchTextBytes, type ZoneStats,
 } from 'native-free-shm';
 import { wallStampMs } from '../clock.js';
 import { SharedHybridClock } from '../shared-clock.js';
+import { ChangeRing, ViewCache } from './change-ring.js';
 import { RecordMerger } from './merge.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
 import { moduleVersionOf, type ModuleName, type ModuleTag, type ZoneDescriptor } from './descriptor.js';
@@ -74,6 +75,16 @@ export abstract class ZoneBase<Settings> {
    * passed to writeLocked. One object per handle, so that writes allocate nothing.
    */
   protected readonly version = new RecordVersion();
+  /** Where this thread appends the zone's changes for the journal (descriptor.changeRing), or null. */
+  readonly changes: ChangeRing | null;
+  /**
+   * Local versions are stamped by the node's hybrid clock: in a synced zone (ordered
+   * against peers' versions) and in a journaled one (ordered against versions of earlier
+   * runs, which the clock observed when they were loaded, and never behind a delete of the
+   * same key whose record is gone).
+   */
+  private readonly stampsFromClock: boolean;
+  private readonly scratchViews = new ViewCache();
   private merger: RecordMerger | undefined;
 
   protected constructor(handle: ZoneHandleOf<Settings>, shm: ShmZone, now: () => number) {
@@ -84,12 +95,15 @@ export abstract class ZoneBase<Settings> {
     this.shm = shm;
     this.now = now;
     this.clock = new SharedHybridClock(handle.node.clockBuffer, threadOwnerId(), now);
+    const ring = handle.descriptor.changeRing;
+    this.changes = ring === undefined ? null : new ChangeRing(ring, threadOwnerId());
+    this.stampsFromClock = this.sync || this.changes !== null;
   }
 
   /** Creates the zone's memory and the handle other threads attach with. */
   protected static createParts<S>(
     options: ZoneBaseOptions, module: ModuleName, moduleTag: ModuleTag, settings: S,
-    shape: { maxKeyBytes: number; keySuffixBytes?: number; eviction?: 'lru' | 'expired'; maxLifetimeMs?: number },
+    shape: { maxKeyBytes: number; keySuffixBytes?: number; eviction?: 'lru' | 'expired'; maxLifetimeMs?: number; changeRing?: SharedArrayBuffer },
   ): { handle: ZoneHandleOf<S>; shm: ShmZone; now: () => number } {
     checkZoneName(options.name);
     const now = options.now ?? Date.now;
@@ -111,6 +125,7 @@ export abstract class ZoneBase<Settings> {
       originKeySuffix: (shape.keySuffixBytes ?? 0) === 4,
       maxSyncedBytes: options.sync ? syncedBytesLimit(options) : 0,
       maxLifetimeMs: options.sync ? shape.maxLifetimeMs ?? 0 : 0,
+      ...(shape.changeRing === undefined ? {} : { changeRing: shape.changeRing }),
     };
     const view = new Uint32Array(shm.userArea().buffer, shm.userArea().byteOffset, 2);
     view[0] = moduleTag;
@@ -135,13 +150,13 @@ export abstract class ZoneBase<Settings> {
 
   /**
    * Fills this.version as a new local version: stamped from the node's hybrid clock in a
-   * synced zone, so that a version made after observing a remote one is newer than it,
+   * synced or journaled zone (stampsFromClock), so that a version made after observing a remote one is newer than it,
    * whichever thread makes it. `nowMs`: this.now() as the caller just read it (one clock
    * read per write). Returns this.version.
    */
   protected stampLocal(expireAtMs: number, tombstone: boolean, nowMs: number): RecordVersion {
     const m = this.version;
-    if (this.sync) {
+    if (this.stampsFromClock) {
       const c = this.clock;
       c.tickAt(nowMs);
       m.stampMs = c.ms;
@@ -196,6 +211,9 @@ export abstract class ZoneBase<Settings> {
       shm.unlock(shard);
     }
     if (rec === 0) throw new ZoneFullError(this.name, shm.keyLength, valueBytes);
+    if (this.changes !== null) {
+      this.changes.append(shm.keyView, 0, shm.keyLength, this.scratchViews.of(scratchTextBytes()), 0, valueBytes, version);
+    }
   }
 
   /** Refuses a record of a synced zone that could never be sent (larger than one sync buffer). */
@@ -212,8 +230,10 @@ export abstract class ZoneBase<Settings> {
    * which outlives every older version of the key anywhere, as long as no version lives
    * longer than tombstoneTtlMs past its stamp (the module's longest lifetime: a version's
    * expiry is its writer's wall clock plus its lifetime, and a stamp is never behind the
-   * writer's wall clock). A local zone removes the record. Returns whether a live value
-   * was there. Never fails for room: a tombstone takes no more than the record it replaces.
+   * writer's wall clock). A local zone removes the record. Either way this.version is then
+   * the delete's version, and a journaled zone appends it to its change ring as a
+   * tombstone. Returns whether a live value was there. Never fails for room: a tombstone
+   * takes no more than the record it replaces.
    */
   protected deleteCurrent(tombstoneTtlMs: number): boolean {
     const shm = this.shm;
@@ -225,17 +245,18 @@ export abstract class ZoneBase<Settings> {
     try {
       const existing = shm.findLocked(shard, nowMs);
       had = existing !== 0 && !shm.isTombstone(existing);
-      if (had && !this.sync) shm.removeLocked(shard, existing);
-      else if (had) {
+      if (had) {
         const version = this.stampLocal(0, true, nowMs);
         this.outrank(existing);
         version.expireAtMs = tombstoneExpiry(version.stampMs, tombstoneTtlMs, shm.expireAtMs(existing));
-        full = shm.writeLocked(shard, existing, 0, version, true, nowMs) === 0;
+        if (this.sync) full = shm.writeLocked(shard, existing, 0, version, true, nowMs) === 0;
+        else shm.removeLocked(shard, existing);
       }
     } finally {
       shm.unlock(shard);
     }
     if (full) throw new ZoneFullError(this.name, shm.keyLength, 0);
+    if (had && this.changes !== null) this.changes.append(shm.keyView, 0, shm.keyLength, shm.keyView, 0, 0, this.version);
     return had;
   }
 

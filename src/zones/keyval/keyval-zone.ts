@@ -1,8 +1,10 @@
-import { readNginxPlusStateSync } from './nginx-plus-state.js';
-import { readStateFileSync, writeStateFile, writeStateFileSync } from './state-file.js';
+import { APPLY_INSERTED, APPLY_NO_MEMORY, APPLY_REPLACED } from 'native-free-shm';
+import { ChangeRing, MIN_RING_BYTES } from '../change-ring.js';
 import { MODULE_KEYVAL, MODULE_STREAM_KEYVAL } from '../descriptor.js';
-import { ZoneArgumentError } from '../errors.js';
-import { timeMsOf, type TimeInput } from '../options.js';
+import { ZoneArgumentError, ZoneFullError } from '../errors.js';
+import { RecordMerger } from '../merge.js';
+import { sizeBytesOf, timeMsOf, type TimeInput } from '../options.js';
+import { StateStore, type StoreLoad } from './state-store.js';
 import { ZoneBase, type AttachZoneOptions, type ZoneBaseOptions, type ZoneHandleOf } from '../zone-base.js';
 import { MAX_PREFIX_BYTES, MatchIndex, canonicalStoredIpKey, writeKeyType, type KeyvalType } from './match-index.js';
 
@@ -13,6 +15,15 @@ export interface KeyvalZoneOptions extends ZoneBaseOptions {
   type?: KeyvalType;
   /** A file the zone's records are kept in across restarts (nginx `state=`). */
   state?: string;
+  /**
+   * With `state`: every change is appended to a change ring for a journal writer
+   * (src/journal) to keep in the state file's journal, so that a process killed at any
+   * moment restarts with it. Without a journal writer running, the ring only fills.
+   * Default false: the state file is written only by saveState.
+   */
+  journal?: boolean;
+  /** The change ring's bytes (a power of two); default a quarter of `size`, from 256 KiB to 64 MiB. */
+  journalRingBytes?: number;
   /** Longest key in bytes; default 256 (4095 at most for type=prefix). */
   maxKeyBytes?: number;
   /** Where the zone is declared: `http` (default) or `stream`; zones of the two never sync into each other. */
@@ -44,6 +55,12 @@ export interface KeyvalEntry {
 export class KeyvalZone extends ZoneBase<KeyvalSettings> {
   readonly settings: KeyvalSettings;
   private readonly index: MatchIndex;
+  /** The state file and its journals, when the zone has `state`. */
+  private readonly store: StateStore | null;
+  /** What the last loadState read (journals replayed, where each stopped), or null. */
+  lastLoad: StoreLoad | null = null;
+  /** The newest state or journal generation this zone has read or written. */
+  private newestGeneration = 0;
 
   static create(options: KeyvalZoneOptions): KeyvalZone {
     const timeoutMs = options.timeout === undefined ? 0 : timeMsOf(options.timeout, `zone "${options.name}" timeout`);
@@ -59,12 +76,20 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
       throw new ZoneArgumentError(`keyval zone "${options.name}": type=prefix keys are at most ${MAX_PREFIX_BYTES} bytes`);
     }
     const settings: KeyvalSettings = { timeoutMs, type, stateFile: options.state ?? null };
+    if (options.journal && settings.stateFile === null) {
+      throw new ZoneArgumentError(`keyval zone "${options.name}": "journal" requires "state"`);
+    }
+    const changeRing = options.journal ? ChangeRing.createBuffer(ringBytesOf(options)) : undefined;
     // Never evict a live record (or a tombstone, which must outlive older versions): a full zone refuses the write.
     const tag = options.context === 'stream' ? MODULE_STREAM_KEYVAL : MODULE_KEYVAL;
-    const parts = ZoneBase.createParts(options, 'keyval', tag, settings, { maxKeyBytes, eviction: 'expired', maxLifetimeMs: timeoutMs });
+    const parts = ZoneBase.createParts(options, 'keyval', tag, settings, {
+      maxKeyBytes, eviction: 'expired', maxLifetimeMs: timeoutMs, ...(changeRing === undefined ? {} : { changeRing }),
+    });
     writeKeyType(parts.shm, type);
     const zone = new KeyvalZone(parts.handle, parts.shm, parts.now);
     if (settings.stateFile !== null) zone.loadState();
+    // What was loaded is in the files already; no other thread has the ring yet.
+    zone.changes?.reset();
     return zone;
   }
 
@@ -78,6 +103,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     super(handle, shm, now);
     this.settings = handle.settings;
     this.index = new MatchIndex(shm);
+    this.store = handle.settings.stateFile === null ? null : new StateStore(handle.settings.stateFile, this.name);
   }
 
   get type(): KeyvalType {
@@ -162,28 +188,86 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     return n;
   }
 
-  /** Loads the state file, if there is one: every version merged as if it came from a peer. */
+  /**
+   * Loads the state file and the journals that follow it, if there are any: every version
+   * merged through the one merge (RecordMerger) as if it came from a peer; the node clock
+   * then stands past every stamp read. In a zone that does not sync, the tombstones the
+   * journals carried for deletes are dropped once everything is merged: they only had to
+   * beat the older versions of their keys. Returns the number of versions stored; the
+   * details (journals, where each stopped reading) are in lastLoad.
+   */
   loadState(): number {
-    const file = this.settings.stateFile;
-    if (file === null) return 0;
+    const store = this.store;
+    if (store === null) return 0;
     const now = this.now();
-    const legacy = readNginxPlusStateSync(file, { nowMs: now, timeoutMs: this.settings.timeoutMs, origin: this.nodeId });
-    const records = legacy ?? readStateFileSync(file, this.name);
-    if (records === null) return 0;
+    const merger = new RecordMerger(this.shm, this.handle.descriptor);
     let loaded = 0;
-    for (const r of records) {
-      if (r.expireAtMs !== 0 && r.expireAtMs <= now) continue;
-      if (this.applyRemote(r)) loaded++;
+    let maxMs = -1;
+    let maxLogical = 0;
+    let load: StoreLoad;
+    try {
+      const nginxPlus = { nowMs: now, timeoutMs: this.settings.timeoutMs, origin: this.nodeId };
+      load = store.load(nginxPlus, (r) => {
+        if ((r.expireAtMs === 0 || r.expireAtMs > now) && this.applyRemote(r)) loaded++;
+      }, (bytes, r) => {
+        if (r.stampMs > maxMs || (r.stampMs === maxMs && r.stampLogical > maxLogical)) {
+          maxMs = r.stampMs;
+          maxLogical = r.stampLogical;
+        }
+        const status = merger.merge(bytes, r, now);
+        if (status === APPLY_NO_MEMORY) throw new ZoneFullError(this.name, r.keyLength, r.payloadLength);
+        if (status === APPLY_INSERTED || status === APPLY_REPLACED) loaded++;
+      });
+    } finally {
+      merger.release();
     }
+    if (maxMs >= 0) this.clock.observe(maxMs, maxLogical);
+    if (!this.sync) this.dropTombstones();
+    this.lastLoad = load;
+    this.newestGeneration = Math.max(this.newestGeneration, load.newestGeneration);
     return loaded;
   }
 
-  /** Writes every record with its version to the state file, atomically. */
+  private dropTombstones(): void {
+    const shm = this.shm;
+    for (const r of this.versions()) {
+      if (!r.tombstone) continue;
+      this.useKey(r.key);
+      const shard = shm.shardOfKey();
+      shm.lock(shard);
+      try {
+        const rec = shm.findLocked(shard, this.now());
+        if (rec !== 0 && shm.isTombstone(rec)) shm.removeLocked(shard, rec);
+      } finally {
+        shm.unlock(shard);
+      }
+    }
+  }
+
+  /**
+   * Writes every record with its version as the state file, atomically, and retires the
+   * journals (the state file names a generation past them). For a zone whose journal no
+   * journal writer keeps: a node's journal thread compacts on its own.
+   */
   async saveState(): Promise<void> {
-    if (this.settings.stateFile !== null) await writeStateFile(this.settings.stateFile, this.name, this.versions());
+    this.saveStateSync();
   }
 
   saveStateSync(): void {
-    if (this.settings.stateFile !== null) writeStateFileSync(this.settings.stateFile, this.name, this.versions());
+    if (this.store !== null) this.newestGeneration = this.store.replaceAll(this.versions(), this.newestGeneration);
   }
+
+  /** The newest state or journal generation read or written: a journal writer starts past it. */
+  get stateGeneration(): number {
+    return this.newestGeneration;
+  }
+}
+
+/** The change ring's size: the option, or a quarter of the zone, a power of two from 256 KiB to 64 MiB. */
+function ringBytesOf(options: KeyvalZoneOptions): number {
+  if (options.journalRingBytes !== undefined) return options.journalRingBytes;
+  const quarter = sizeBytesOf(options.size, `zone "${options.name}" size`) / 4;
+  let bytes = Math.max(MIN_RING_BYTES, 256 * 1024);
+  while (bytes < quarter && bytes < 64 * 1024 * 1024) bytes *= 2;
+  return bytes;
 }

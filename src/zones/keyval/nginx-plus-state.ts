@@ -6,8 +6,8 @@
 //
 // Each pair becomes a version stamped at the load, with this node as its origin and the
 // zone's timeout from now as its expiry (none without a timeout). The file is read whole and
-// checked before anything is loaded. zonesync writes its own format back at exit
-// (state-file.ts), so the file is read this way once.
+// checked before anything is loaded. zonesync writes its own format back (state-file.ts)
+// at the journal thread's first compaction, so the file is read this way once.
 
 import { readFileSync } from 'node:fs';
 import type { StateRecord } from './state-file.js';

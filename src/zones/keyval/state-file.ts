@@ -3,7 +3,7 @@
 //
 // The file is one JSON object, written in this layout (one record a line, for `jq` and eyes):
 //
-//   {"format":"zonesync-keyval-state","version":1,"zone":"NAME","records":[
+//   {"format":"zonesync-keyval-state","version":2,"zone":"NAME","journal":G,"records":[
 //   {"key":"k","value":"v","stampMs":1700000000000,"logical":0,"origin":1,"expireAtMs":0,"tombstone":false},
 //   ...
 //   ],"count":N,"checksum":"<sha256 hex>"}
@@ -14,6 +14,11 @@
 // reordered by hand, a number spelled differently) breaks either the parse or the checksum;
 // line breaks between records are not covered, and do not matter. count and checksum come
 // last, so that the writer streams the records and a file cut anywhere is refused.
+//
+// journal = the generation of the one journal (journal-file.ts, FILE.journal-G) whose changes
+// come after these records; journals of older generations hold nothing the records do not
+// (state-store.ts). Version 1 files, written before journals, have no `journal` field and
+// are read as generation 0.
 //
 // Writing is atomic: a temp file in the same directory (".NAME.tmp-PID-RANDOM", created
 // exclusively), records written in batches, fsync, close, rename over the target, fsync of
@@ -26,12 +31,13 @@
 // part of it. A missing file is null: the zone starts empty.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, fstatSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, fstatSync, renameSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LOGICAL_MAX, STAMP_MS_MAX } from '../../clock.js';
 import type { VersionedRecord } from '../zone-base.js';
+import { errorCode, fsyncDirectorySync, ignoreErrors, writeAllSync } from './file-io.js';
 
 /**
  * One version of one key, as the zone holds it: key, value, stamp (ms 0..2^48-1, logical
@@ -40,7 +46,10 @@ import type { VersionedRecord } from '../zone-base.js';
 export type StateRecord = VersionedRecord;
 
 export const STATE_FILE_FORMAT = 'zonesync-keyval-state';
-export const STATE_FILE_VERSION = 1;
+export const STATE_FILE_VERSION = 2;
+/** Versions the reader takes: 1 (no journal generation) and 2. */
+const READABLE_VERSIONS = [1, 2];
+const GENERATION_MAX = 0xffffffff;
 /** Largest file the reader accepts; also far below V8's longest string. */
 export const STATE_FILE_MAX_BYTES = 256 * 1024 * 1024;
 /** Text gathered before one write() call. */
@@ -49,7 +58,14 @@ const ORIGIN_MAX = 0xffffffff;
 const FILE_MODE = 0o600;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const RECORD_FIELDS = ['key', 'value', 'stampMs', 'logical', 'origin', 'expireAtMs', 'tombstone'] as const;
-const HEADER_FIELDS = ['format', 'version', 'zone', 'records', 'count', 'checksum'] as const;
+const HEADER_FIELDS_V1 = ['format', 'version', 'zone', 'records', 'count', 'checksum'] as const;
+const HEADER_FIELDS = ['format', 'version', 'zone', 'journal', 'records', 'count', 'checksum'] as const;
+
+/** A state file's content: the records, and the generation of the journal that follows them. */
+export interface StateSnapshot {
+  records: StateRecord[];
+  journalGeneration: number;
+}
 
 export type StateFileErrorKind =
   /** The file could not be read, written, renamed or synced. */
@@ -81,7 +97,7 @@ export class StateFileError extends Error {
 // Writing
 
 /** Writes the records to `path` atomically (see the top of this file). */
-export async function writeStateFile(path: string, zoneName: string, records: Iterable<StateRecord>): Promise<void> {
+export async function writeStateFile(path: string, zoneName: string, records: Iterable<StateRecord>, journalGeneration = 0): Promise<void> {
   assertZoneName(zoneName);
   const tempPath = tempPathFor(path);
   let handle: FileHandle;
@@ -92,7 +108,7 @@ export async function writeStateFile(path: string, zoneName: string, records: It
   }
   let isOpen = true;
   try {
-    const encoder = new StateEncoder(path, zoneName);
+    const encoder = new StateEncoder(path, zoneName, journalGeneration);
     for (const record of records) {
       encoder.add(record);
       if (encoder.pendingChars() >= WRITE_BATCH_CHARS) await handle.write(encoder.take());
@@ -111,7 +127,7 @@ export async function writeStateFile(path: string, zoneName: string, records: It
 }
 
 /** writeStateFile for shutdown paths, where the event loop will not turn again. */
-export function writeStateFileSync(path: string, zoneName: string, records: Iterable<StateRecord>): void {
+export function writeStateFileSync(path: string, zoneName: string, records: Iterable<StateRecord>, journalGeneration = 0): void {
   assertZoneName(zoneName);
   const tempPath = tempPathFor(path);
   let fd: number;
@@ -121,7 +137,7 @@ export function writeStateFileSync(path: string, zoneName: string, records: Iter
     throw ioError(path, `cannot create the temporary file "${tempPath}"`, e);
   }
   try {
-    const encoder = new StateEncoder(path, zoneName);
+    const encoder = new StateEncoder(path, zoneName, journalGeneration);
     for (const record of records) {
       encoder.add(record);
       if (encoder.pendingChars() >= WRITE_BATCH_CHARS) writeAllSync(fd, encoder.take());
@@ -147,9 +163,10 @@ class StateEncoder {
   private pending: string;
   private count = 0;
 
-  constructor(path: string, zoneName: string) {
+  constructor(path: string, zoneName: string, journalGeneration: number) {
     this.path = path;
-    const header = { format: STATE_FILE_FORMAT, version: STATE_FILE_VERSION, zone: zoneName };
+    if (!isIntegerIn(journalGeneration, 0, GENERATION_MAX)) throw new RangeError(`bad journal generation ${journalGeneration}`);
+    const header = { format: STATE_FILE_FORMAT, version: STATE_FILE_VERSION, zone: zoneName, journal: journalGeneration };
     // The header object's text without its closing brace, then the records array.
     this.pending = JSON.stringify(header).slice(0, -1) + ',"records":[\n';
     this.hash.update('[');
@@ -207,12 +224,6 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
-function writeAllSync(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
 /** After the rename: makes the new directory entry durable. Windows cannot fsync a directory. */
 async function syncDirectory(path: string): Promise<void> {
   if (process.platform === 'win32') return;
@@ -228,15 +239,10 @@ async function syncDirectory(path: string): Promise<void> {
 }
 
 function syncDirectorySync(path: string): void {
-  if (process.platform === 'win32') return;
-  let fd = -1;
   try {
-    fd = openSync(dirname(path), 'r');
-    fsyncSync(fd);
+    fsyncDirectorySync(dirname(path));
   } catch (e) {
     throw ioError(path, 'written, but the directory could not be synced', e);
-  } finally {
-    if (fd >= 0) ignoreErrors(() => closeSync(fd));
   }
 }
 
@@ -245,6 +251,11 @@ function syncDirectorySync(path: string): void {
 
 /** The zone's records from `path`; null if there is no file. Throws StateFileError. */
 export function readStateFileSync(path: string, zoneName: string): StateRecord[] | null {
+  return readStateSnapshotSync(path, zoneName)?.records ?? null;
+}
+
+/** The zone's records and journal generation from `path`; null if there is no file. */
+export function readStateSnapshotSync(path: string, zoneName: string): StateSnapshot | null {
   assertZoneName(zoneName);
   let fd: number;
   try {
@@ -269,11 +280,16 @@ export function readStateFileSync(path: string, zoneName: string): StateRecord[]
   } finally {
     ignoreErrors(() => closeSync(fd));
   }
-  return decodeStateFile(path, zoneName, bytes);
+  return decodeStateSnapshot(path, zoneName, bytes);
 }
 
 /** The whole file's bytes to records, every check done first. Pure; exported for tests. */
 export function decodeStateFile(path: string, zoneName: string, bytes: Uint8Array): StateRecord[] {
+  return decodeStateSnapshot(path, zoneName, bytes).records;
+}
+
+/** decodeStateFile, with the journal generation. */
+export function decodeStateSnapshot(path: string, zoneName: string, bytes: Uint8Array): StateSnapshot {
   assertSize(path, bytes.length);
   const text = decodeUtf8(path, bytes);
   const file = parseJson(path, text);
@@ -294,7 +310,7 @@ export function decodeStateFile(path: string, zoneName: string, bytes: Uint8Arra
     keys.add(r.key);
     result.push(recordFields(r));
   }
-  return result;
+  return { records: result, journalGeneration: file['version'] === 1 ? 0 : file['journal'] as number };
 }
 
 function decodeUtf8(path: string, bytes: Uint8Array): string {
@@ -326,13 +342,15 @@ function checkHeader(path: string, zoneName: string, file: Record<string, unknow
   if (file['format'] !== STATE_FILE_FORMAT) {
     throw new StateFileError(path, 'corrupt', `not a ${STATE_FILE_FORMAT} file (format ${JSON.stringify(file['format'])})`);
   }
-  if (file['version'] !== STATE_FILE_VERSION) {
-    throw new StateFileError(path, 'corrupt', `unsupported version ${JSON.stringify(file['version'])}, expected ${STATE_FILE_VERSION}`);
+  if (!READABLE_VERSIONS.includes(file['version'] as number)) {
+    throw new StateFileError(path, 'corrupt', `unsupported version ${JSON.stringify(file['version'])}, expected one of ${READABLE_VERSIONS.join(', ')}`);
   }
+  const fields: readonly string[] = file['version'] === 1 ? HEADER_FIELDS_V1 : HEADER_FIELDS;
   for (const field of Object.keys(file)) {
-    if (!(HEADER_FIELDS as readonly string[]).includes(field)) {
-      throw new StateFileError(path, 'corrupt', `unknown field ${JSON.stringify(field)}`);
-    }
+    if (!fields.includes(field)) throw new StateFileError(path, 'corrupt', `unknown field ${JSON.stringify(field)}`);
+  }
+  if (file['version'] !== 1 && !isIntegerIn(file['journal'], 0, GENERATION_MAX)) {
+    throw new StateFileError(path, 'corrupt', `bad journal generation ${JSON.stringify(file['journal'])}`);
   }
   if (typeof file['zone'] !== 'string') throw new StateFileError(path, 'corrupt', 'no zone name');
   if (file['zone'] !== zoneName) {
@@ -395,18 +413,6 @@ function asStateFileError(path: string, what: string, cause: unknown): StateFile
   return cause instanceof StateFileError ? cause : ioError(path, what, cause);
 }
 
-function errorCode(e: unknown): string | undefined {
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function ignoreErrors(action: () => void): void {
-  try {
-    action();
-  } catch {
-    // Cleanup after a failure: the first error is the one to report.
-  }
-}
 
 // The record text must list the fields in RECORD_FIELDS order: the checksum depends on it.
 const SAMPLE_RECORD: StateRecord = { key: '', value: '', stampMs: 0, logical: 0, origin: 0, expireAtMs: 0, tombstone: false };
