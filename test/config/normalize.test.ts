@@ -18,6 +18,14 @@ describe('normalizeConfig', () => {
     expect(normalizeConfig(config)).toEqual(config);
   });
 
+  it('takes a zonesync_state_fsync policy and refuses a bad one', () => {
+    expect(normalizeConfig({ stateFsync: { mode: 'always' } }).stateFsync).toEqual({ mode: 'always' });
+    expect(normalizeConfig({ stateFsync: { mode: 'interval', intervalMs: 250 } }).stateFsync).toEqual({ mode: 'interval', intervalMs: 250 });
+    for (const bad of [{ mode: 'interval', intervalMs: 0 }, { mode: 'interval', intervalMs: 1.5 }, { mode: 'sometimes' }]) {
+      expect(() => normalizeConfig({ stateFsync: bad as never })).toThrow(ConfigError);
+    }
+  });
+
   it('fills defaults for zones and parses a rate string', () => {
     const config = normalizeConfig({
       zones: [

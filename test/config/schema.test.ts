@@ -115,7 +115,10 @@ describe('module reference examples that stay within zonesync', () => {
 describe('defaults are nginx\'s', () => {
   it('main level', () => {
     const config = parseConfigText('', '/x/zonesync.conf');
-    expect(config).toEqual({ workerProcesses: 1, errorLog: { file: 'stderr', level: 'error' }, pidFile: null, zones: [], http: null, stream: null });
+    expect(config).toEqual({
+      workerProcesses: 1, errorLog: { file: 'stderr', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
+      stateFsync: { mode: 'interval', intervalMs: 1000 },
+    });
   });
 
   it('zone_sync server', () => {
@@ -325,5 +328,18 @@ describe('values', () => {
       passwordFile: '/x/pw', serverName: true, verifyDepth: 2,
     });
     expect(sync.listenerSsl).toMatchObject({ clientCertificate: '/x/ca.pem', crl: '/x/c.pem', verifyClient: 'optional' });
+  });
+});
+
+describe('zonesync_state_fsync', () => {
+  it.each<[string, unknown]>([
+    ['off', { mode: 'off' }],
+    ['always', { mode: 'always' }],
+    ['interval=1s', { mode: 'interval', intervalMs: 1000 }],
+    ['interval=250ms', { mode: 'interval', intervalMs: 250 }],
+    ['interval=2', { mode: 'interval', intervalMs: 2000 }],
+    ['interval=1m', { mode: 'interval', intervalMs: 60000 }],
+  ])('%s', (value, policy) => {
+    expect(parseConfigText(`zonesync_state_fsync ${value};`, '/x/zonesync.conf').stateFsync).toEqual(policy);
   });
 });

@@ -9,6 +9,7 @@ import {
   STATE_FILE_FORMAT,
   StateFileError,
   decodeStateFile,
+  decodeStateSnapshot,
   readStateFileSync,
   writeStateFile,
   writeStateFileSync,
@@ -141,15 +142,35 @@ describe('round trip', () => {
     const text = readFileSync(path, 'utf8');
     expect(text.endsWith('"}\n')).toBe(true);
     const file = JSON.parse(text);
-    expect(Object.keys(file)).toEqual(['format', 'version', 'zone', 'records', 'count', 'checksum']);
+    expect(Object.keys(file)).toEqual(['format', 'version', 'zone', 'journal', 'records', 'count', 'checksum']);
     expect(file.format).toBe(STATE_FILE_FORMAT);
-    expect(file.version).toBe(1);
+    expect(file.version).toBe(2);
     expect(file.zone).toBe('zone_one');
+    expect(file.journal).toBe(0);
     expect(file.count).toBe(SAMPLE.length);
     expect(file.records).toEqual(SAMPLE);
     expect(file.checksum).toBe(createHash('sha256').update(JSON.stringify(SAMPLE)).digest('hex'));
     // One record a line.
     expect(text.split('\n').length).toBe(SAMPLE.length + 3);
+  });
+
+  it.each([0, 1, 7, 0xffffffff])('names journal generation %d, and gives it back', (generation) => {
+    const path = join(dir, 'state.json');
+    writeStateFileSync(path, 'z', SAMPLE, generation);
+    expect(decodeStateSnapshot(path, 'z', readFileSync(path))).toEqual({ records: SAMPLE, journalGeneration: generation });
+  });
+
+  it.each([-1, 1.5, 2 ** 32])('refuses to write journal generation %d', (generation) => {
+    const path = join(dir, 'state.json');
+    expect(() => writeStateFileSync(path, 'z', SAMPLE, generation)).toThrow(/generation/);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('reads a version 1 file (written before journals) as journal generation 0', () => {
+    const path = join(dir, 'state.json');
+    writeStateFileSync(path, 'z', SAMPLE);
+    const v1 = readFileSync(path, 'utf8').replace('"version":2', '"version":1').replace('"journal":0,', '');
+    expect(decodeStateSnapshot(path, 'z', Buffer.from(v1))).toEqual({ records: SAMPLE, journalGeneration: 0 });
   });
 
   it('returns fresh objects, not the parsed ones', async () => {
@@ -345,11 +366,16 @@ describe('corrupt files', () => {
 
   it.each([
     ['format', (t: string) => t.replace(STATE_FILE_FORMAT, 'something-else'), /format/],
-    ['version', (t: string) => t.replace('"version":1', '"version":2'), /version 2/],
-    ['version type', (t: string) => t.replace('"version":1', '"version":"1"'), /version/],
+    ['version', (t: string) => t.replace('"version":2', '"version":3'), /version 3/],
+    ['version type', (t: string) => t.replace('"version":2', '"version":"2"'), /version/],
+    ['journal generation missing', (t: string) => t.replace('"journal":0,', ''), /journal generation/],
+    ['journal generation negative', (t: string) => t.replace('"journal":0', '"journal":-1'), /journal generation/],
+    ['journal generation too large', (t: string) => t.replace('"journal":0', '"journal":4294967296'), /journal generation/],
+    ['journal generation not a number', (t: string) => t.replace('"journal":0', '"journal":"0"'), /journal generation/],
+    ['journal field in a version 1 file', (t: string) => t.replace('"version":2', '"version":1'), /unknown field "journal"/],
     ['checksum field', (t: string) => t.replace(/"checksum":"[0-9a-f]+"/, '"checksum":"abc"'), /checksum/],
     ['checksum case', (t: string) => t.replace(/"checksum":"([0-9a-f]+)"/, (_, h: string) => `"checksum":"${h.toUpperCase()}"`), /checksum/],
-    ['unknown field', (t: string) => t.replace('"version":1', '"version":1,"extra":true'), /unknown field/],
+    ['unknown field', (t: string) => t.replace('"version":2', '"version":2,"extra":true'), /unknown field/],
     ['records not an array', (t: string) => t.replace('"records":[', '"records":{"a":[').replace('\n],"count"', '\n]},"count"'), /records/],
     ['not an object', () => '[1,2,3]\n', /object/],
     ['garbage', () => 'hello"}\n', /JSON/],
