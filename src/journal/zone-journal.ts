@@ -34,6 +34,8 @@ export interface ZoneJournalOptions {
   logger: JournalLogger;
   /** A monotonic clock in ms, for fsync intervals and retries. */
   clock?: () => number;
+  /** The zone's wall clock (expiry of what a snapshot takes), as for KeyvalZone.attach. */
+  now?: () => number;
   compactMinBytes?: number;
 }
 
@@ -79,7 +81,7 @@ export class ZoneJournal {
     const ring = options.handle.descriptor.changeRing;
     const state = options.handle.settings.stateFile;
     if (ring === undefined || state === null) throw new Error(`keyval zone "${options.handle.descriptor.name}" is not journaled`);
-    this.zone = KeyvalZone.attach(options.handle);
+    this.zone = KeyvalZone.attach(options.handle, options.now === undefined ? {} : { now: options.now });
     this.name = this.zone.name;
     this.ring = new ChangeRing(ring, threadOwnerId());
     this.store = new StateStore(state, this.name);
@@ -167,8 +169,12 @@ export class ZoneJournal {
     }
   }
 
-  /** Steps 1-3 of state-store.ts. Throws when step 1 or 2 fails (the files are then still sound). */
-  private compact(): void {
+  /**
+   * Compacts now: steps 1-3 of state-store.ts (call flush() first, or the changes in the
+   * ring go to the new journal, which is sound too). Throws when step 1 or 2 fails; the
+   * files are then still sound, and the next flush() tries again.
+   */
+  compact(): void {
     const next = this.generation + 1;
     const durable = this.fsync.mode !== 'off';
     const fresh = this.store.createJournal(next, durable);
