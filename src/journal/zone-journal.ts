@@ -17,12 +17,15 @@ import { JournalEncoder } from '../zones/keyval/journal-file.js';
 import { KeyvalZone, type KeyvalHandle } from '../zones/keyval/keyval-zone.js';
 import { StateStore, type JournalFile } from '../zones/keyval/state-store.js';
 import { threadOwnerId } from '../zones/node.js';
+import type { VersionedRecord } from '../zones/zone-base.js';
 import type { JournalLogger } from './logger.js';
 
 /** The journal is compacted into the state file once it holds more bytes than this, or than the last state file. */
 export const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 /** Compactions flush() starts are this far apart at least (a failed one is tried again after it). */
 const COMPACT_SPACING_MS = 1_000;
+/** Records a compaction writes between two drains of the ring. */
+const DRAIN_EVERY_RECORDS = 2048;
 /** The ring's dropped changes are logged at most this often. */
 const DROP_LOG_MS = 60_000;
 
@@ -110,11 +113,7 @@ export class ZoneJournal {
   /** Drains the ring into the journal, fsyncs and compacts as due. Never throws. */
   flush(): void {
     if (this.ring.takeOverflow()) this.noteDropped();
-    this.ring.drain((bytes, _view, offset, length) => {
-      if (!this.broken) this.encoder.add(bytes, offset, length);
-      this.stats.entries++;
-    });
-    if (this.encoder.pendingBytes > 0) this.write();
+    this.drain();
     if (this.unsynced && !this.broken && this.syncDue()) this.sync();
     const due = this.broken || this.needsSnapshot || (this.journal?.bytes ?? 0) >= Math.max(this.compactMinBytes, this.stateBytes);
     if (due && this.clock() >= this.nextCompactAt) {
@@ -136,6 +135,28 @@ export class ZoneJournal {
     } finally {
       this.journal?.close();
       this.journal = null;
+    }
+  }
+
+  /** The ring's entries to the current journal (dropped while it is broken: the next compaction holds them). */
+  private drain(): void {
+    this.ring.drain((bytes, _view, offset, length) => {
+      if (!this.broken) this.encoder.add(bytes, offset, length);
+      this.stats.entries++;
+    });
+    if (this.encoder.pendingBytes > 0) this.write();
+  }
+
+  /**
+   * The zone's records for the state file, read as the file is written; every
+   * DRAIN_EVERY_RECORDS records the ring is drained into the new journal, so that a large
+   * zone's compaction does not leave the ring to fill meanwhile.
+   */
+  private *snapshot(): Generator<VersionedRecord> {
+    let n = 0;
+    for (const r of this.zone.eachVersion()) {
+      yield r;
+      if (++n % DRAIN_EVERY_RECORDS === 0) this.drain();
     }
   }
 
@@ -192,7 +213,7 @@ export class ZoneJournal {
     this.broken = false;
     this.unsynced = false;
     this.needsSnapshot = true; // until the state file naming `next` is written
-    this.store.writeState(this.zone.versions(), next);
+    this.store.writeState(this.snapshot(), next);
     this.needsSnapshot = false;
     this.stats.compactions++;
     this.stateBytes = statSync(this.store.statePath).size;

@@ -262,17 +262,26 @@ export abstract class ZoneBase<Settings> {
 
   /** Every unexpired record with its version, tombstones included, a bounded batch per lock. */
   versions(): VersionedRecord[] {
-    const out: VersionedRecord[] = [];
+    return [...this.eachVersion()];
+  }
+
+  /**
+   * versions() as a walk, a batch per lock taken as it goes (ZoneCursor: a record present
+   * for the whole walk is seen exactly once; one written or removed meanwhile may or may not be).
+   */
+  *eachVersion(): Generator<VersionedRecord> {
     const cursor = new ZoneCursor(this.shm);
+    const batch: VersionedRecord[] = [];
     while (!cursor.done) {
       cursor.step(256, (z, _shard, rec) => {
-        out.push({
+        batch.push({
           key: z.keyText(rec), value: z.valueText(rec), stampMs: z.stampMs(rec), logical: z.logical(rec),
           origin: z.origin(rec), expireAtMs: z.expireAtMs(rec), tombstone: z.isTombstone(rec),
         });
       });
+      yield* batch;
+      batch.length = 0;
     }
-    return out;
   }
 
   /**
