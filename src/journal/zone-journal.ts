@@ -99,6 +99,8 @@ export class ZoneJournal {
 
   /** Starts the first journal and writes the state file (a compaction); throws when that fails. */
   open(): void {
+    // Past every journal present, should one have appeared since the zone was loaded.
+    this.generation = Math.max(this.generation, ...this.store.journalGenerations());
     this.compact();
   }
 

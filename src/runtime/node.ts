@@ -62,6 +62,12 @@ export class ZonesyncNode {
     const journaled = journaledZones(zones);
     // Before any thread that writes: every zone's first journal and state file are written here.
     const journal = journaled.length === 0 ? null : await startJournalThread({ zones: journaled, fsync: config.stateFsync, logger });
+    const journalOwnerId = (journal?.worker.threadId ?? -1) + 1; // threadId reads -1 once the thread has exited
+    journal?.worker.once('exit', () => {
+      // It takes shard locks only to read a snapshot: should it have died in one, open it.
+      const opened = forceUnlockOwner(zones, journalOwnerId);
+      if (opened > 0) logger.error({ locks: opened }, 'the journal thread died holding zone locks: forced them open');
+    });
     try {
       return await ZonesyncNode.startThreads(options, node, zones, handles, journal);
     } catch (err) {
