@@ -100,8 +100,12 @@ export class ZoneJournal {
   /** Starts the first journal and writes the state file (a compaction); throws when that fails. */
   open(): void {
     // Past every journal present, should one have appeared since the zone was loaded.
-    this.generation = Math.max(this.generation, ...this.store.journalGenerations());
-    this.compact();
+    try {
+      this.generation = Math.max(this.generation, ...this.store.journalGenerations());
+      this.compact();
+    } catch (err) {
+      throw new Error(`keyval zone "${this.name}": cannot write its state file "${this.store.statePath}" and journal: ${errorText(err)}`, { cause: err });
+    }
   }
 
   setFsync(policy: StateFsyncPolicy): void {
