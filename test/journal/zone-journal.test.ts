@@ -210,11 +210,11 @@ describe('compaction', () => {
   it('a ring that overflows gets a snapshot instead; a crash right after it does not replay the older journal', () => {
     const dir = tempDir();
     const { kv, journal, logs } = journaled(dir, { journalRingBytes: 4096 });
-    kv.set('doomed', 'v0');
-    journal.flush(); // 'doomed' is now in the journal of the current generation
-    const big = 'x'.repeat(300);
-    for (let i = 0; i < 40; i++) kv.set(`filler-${i}`, big); // the ring fills; changes are dropped
-    kv.delete('doomed'); // dropped too: only the zone knows of it
+    const doomed = `doomed-${'d'.repeat(100)}`; // its delete's entry is larger than any filler's
+    kv.set(doomed, 'v0');
+    journal.flush(); // the key is now in the journal of the current generation
+    for (let i = 0; i < 200; i++) kv.set(`f${i}`, ''); // the ring fills up to less than a filler's entry
+    kv.delete(doomed); // dropped: only the zone knows of it
     const observed = observeSteps(dir, kv);
     try {
       journal.flush();
@@ -225,7 +225,7 @@ describe('compaction', () => {
     expect(logs.some((l) => l.level === 'warn' && /ring full/.test(l.message))).toBe(true);
     const afterStep2 = observed.seen.find((x) => x.step === 'after step 2')!;
     const loaded = restart(afterStep2.copy);
-    expect(loaded.get('doomed')).toBeUndefined();
+    expect(loaded.get(doomed)).toBeUndefined();
     expect(byKey(loaded.versions())).toEqual(byKey(kv.versions()));
     expectSameZone(restart(dir), kv);
   });
