@@ -4,7 +4,7 @@
 // requests. Started by startJournalThread (start-journal-thread.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { JournalLogger, LogFields } from './logger.js';
+import { postingLogger } from '../thread-logger.js';
 import type { FromJournalThread, JournalThreadData, ToJournalThread } from './types.js';
 import { ZoneJournal } from './zone-journal.js';
 
@@ -12,11 +12,7 @@ function post(message: FromJournalThread): void {
   parentPort!.postMessage(message);
 }
 
-const logger: JournalLogger = {
-  info: (fields: LogFields, message: string) => post({ type: 'log', level: 'info', fields, message }),
-  warn: (fields: LogFields, message: string) => post({ type: 'log', level: 'warn', fields, message }),
-  error: (fields: LogFields, message: string) => post({ type: 'log', level: 'error', fields, message }),
-};
+const logger = postingLogger(post);
 
 function main(): void {
   if (parentPort === null) throw new Error('journal-thread.js must run as a worker thread');

@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { StateFsyncPolicy } from '../config/types.js';
-import { noopJournalLogger, type JournalLogger } from './logger.js';
+import { noopLogger, type ThreadLogger } from '../thread-logger.js';
 import type { FromJournalThread, JournalThreadData, JournaledZone, ToJournalThread } from './types.js';
 import type { ZoneJournalStats } from './zone-journal.js';
 
@@ -14,7 +14,7 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 25;
 export interface StartJournalThreadOptions {
   zones: JournaledZone[];
   fsync: StateFsyncPolicy;
-  logger?: JournalLogger;
+  logger?: ThreadLogger;
   flushIntervalMs?: number;
 }
 
@@ -33,7 +33,7 @@ export interface JournalThreadHandle {
 }
 
 export async function startJournalThread(start: StartJournalThreadOptions): Promise<JournalThreadHandle> {
-  const logger = start.logger ?? noopJournalLogger;
+  const logger = start.logger ?? noopLogger;
   const data: JournalThreadData = { zones: start.zones, fsync: start.fsync, flushIntervalMs: start.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS };
   const worker = new Worker(new URL('./journal-thread.js', import.meta.url), { workerData: data, name: 'zonesync-journal' });
   let running = true;

@@ -1,6 +1,6 @@
 import type { StateFsyncPolicy } from '../config/types.js';
 import type { KeyvalHandle } from '../zones/keyval/keyval-zone.js';
-import type { LogFields } from './logger.js';
+import type { LogMessage } from '../thread-logger.js';
 import type { ZoneJournalStats } from './zone-journal.js';
 
 /** One zone the journal thread keeps: its handle and the newest generation the zone read. */
@@ -23,6 +23,6 @@ export type ToJournalThread =
 export type FromJournalThread =
   | { type: 'ready' }
   | { type: 'start-failed'; message: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; fields: LogFields; message: string }
+  | LogMessage
   | { type: 'stats'; id: number; zones: Record<string, ZoneJournalStats> }
   | { type: 'stopped'; failures: string[] };

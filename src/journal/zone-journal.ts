@@ -18,7 +18,7 @@ import { KeyvalZone, type KeyvalHandle } from '../zones/keyval/keyval-zone.js';
 import { StateStore, type JournalFile } from '../zones/keyval/state-store.js';
 import { threadOwnerId } from '../zones/node.js';
 import type { VersionedRecord } from '../zones/zone-base.js';
-import type { JournalLogger } from './logger.js';
+import type { ThreadLogger } from '../thread-logger.js';
 
 /** The journal is compacted into the state file once it holds more bytes than this, or than the last state file. */
 export const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
@@ -34,7 +34,7 @@ export interface ZoneJournalOptions {
   /** The newest generation the zone read (KeyvalZone.stateGeneration): journals start past it. */
   newestGeneration: number;
   fsync: StateFsyncPolicy;
-  logger: JournalLogger;
+  logger: ThreadLogger;
   /** A monotonic clock in ms, for fsync intervals and retries. */
   clock?: () => number;
   /** The zone's wall clock (expiry of what a snapshot takes), as for KeyvalZone.attach. */
@@ -60,7 +60,7 @@ export class ZoneJournal {
   private readonly ring: ChangeRing;
   private readonly store: StateStore;
   private readonly encoder = new JournalEncoder();
-  private readonly logger: JournalLogger;
+  private readonly logger: ThreadLogger;
   private readonly clock: () => number;
   private readonly compactMinBytes: number;
   private fsync: StateFsyncPolicy;

@@ -1,7 +1,10 @@
-// The logging seam: pino's shape (fields first, then the message), so the runtime can pass
-// a pino logger as it is; console works too. The default logs nothing.
+// The sync thread's logging seam: the one every thread of the node uses
+// (src/thread-logger.ts: pino's shape, fields first), and the sessions of its listener for
+// the access log.
 
-export type LogFields = Record<string, unknown>;
+import { noopLogger as noopThreadLogger, type ThreadLogger } from '../thread-logger.js';
+
+export type { LogFields } from '../thread-logger.js';
 
 /**
  * One session of the listener, when it ends: what nginx's stream access log has of a
@@ -24,14 +27,9 @@ export interface SyncSession {
   readonly peerNodeName: string;
 }
 
-export interface SyncLogger {
-  info(fields: LogFields, message: string): void;
-  warn(fields: LogFields, message: string): void;
-  error(fields: LogFields, message: string): void;
+export interface SyncLogger extends ThreadLogger {
   /** A session of the listener ended (the access log); absent: not logged. */
   session?(session: SyncSession): void;
 }
 
-function noop(): void {}
-
-export const noopLogger: SyncLogger = { info: noop, warn: noop, error: noop };
+export const noopLogger: SyncLogger = noopThreadLogger;
