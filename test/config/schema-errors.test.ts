@@ -146,15 +146,12 @@ describe('cross-directive errors', () => {
     ['limit_req zone unknown', ['http {', '  server {', '    location / {', '      limit_req zone=nope;', '    }', '  }', '}'], 'zone "nope" is unknown in "limit_req" directive', 4],
     ['limit_req on a keyval zone', ['http {', '  keyval_zone zone=k:1m;', '  limit_req zone=k;', '  server {}', '}'], 'zone "k" is not a "limit_req_zone" in "limit_req" directive', 3],
     ['duplicate zone', ['http {', '  keyval_zone zone=x:1m;', '  keyval_zone zone=x:1m;', '}'], 'duplicate zone "x"', 3],
-<<<<<<< HEAD
     ['api and metrics in one location', ['http {', '  server {', '    location /api {', '      api;', '      zonesync_metrics;', '    }', '  }', '}'], '"api" and "zonesync_metrics" cannot both be in location "/api"', 3],
     ['health and metrics in one nested location', ['http {', '  server {', '    location /ops/ {', '      location /ops/x { zonesync_health ready; zonesync_metrics; }', '    }', '  }', '}'], '"zonesync_health" and "zonesync_metrics" cannot both be in location "/ops/x"', 4],
-=======
     ['two zones, one state file', ['http {', '  keyval_zone zone=x:1m state=s.keyval;', '}', 'stream {', '  keyval_zone zone=y:1m state=/etc/zonesync/s.keyval;', '}'], 'zones "x" and "y" have the same state file "/etc/zonesync/s.keyval"', 5],
     ['zonesync_state_fsync in http', ['http {', '  zonesync_state_fsync off;', '}'], '"zonesync_state_fsync" directive is not allowed here', 2],
     ['zonesync_state_fsync twice', ['zonesync_state_fsync off;', 'zonesync_state_fsync always;'], '"zonesync_state_fsync" directive is duplicate', 2],
     ['zonesync_state_fsync with two values', ['zonesync_state_fsync off always;'], 'invalid number of arguments in "zonesync_state_fsync" directive', 1],
->>>>>>> 0be9240 (tests: change ring (wraps, overflow, threads), journal format (CRC-32C vectors, torn tails at every offset, corruption), state file v2, zonesync_state_fsync)
     ['zone used for two purposes', ['http {', '  keyval_zone zone=x:1m;', '  limit_req_zone $a zone=x:1m;', '}'], 'zone "x" is already declared by "keyval_zone" for a different use', 3],
     ['zone in http and stream', ['http {', '  keyval_zone zone=x:1m;', '}', 'stream {', '  keyval_zone zone=x:1m;', '}'], 'duplicate zone "x"', 5],
     ['zone too small', ['http {', '  limit_req_zone $a zone=r:16k;', '}'], 'zone "r" is too small (16384 bytes; at least 32k)', 2],

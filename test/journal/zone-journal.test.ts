@@ -134,6 +134,16 @@ describe('what a flush wrote is what a restart loads', () => {
     expect([after.stampMs, after.logical] > [before.stampMs, before.logical] || after.stampMs > before.stampMs).toBe(true);
   });
 
+  it('a restart whose wall clock went back minutes still loads the journal (its own versions are not "from the future")', () => {
+    const dir = tempDir();
+    const t = { now: 1_800_000_000_000 };
+    const { kv, journal } = journaled(dir, { sync: true, timeout: '1h', now: () => t.now });
+    kv.set('k', 'v');
+    journal.flush();
+    t.now -= 10 * 60_000;
+    expect(restart(dir, { sync: true, timeout: '1h', now: () => t.now }).get('k')).toBe('v');
+  });
+
   it('a zone that does not sync keeps no tombstone after a restart: the journal\'s deletes did their work', () => {
     const dir = tempDir();
     const { kv, journal } = journaled(dir);

@@ -200,7 +200,9 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     const store = this.store;
     if (store === null) return 0;
     const now = this.now();
-    const merger = new RecordMerger(this.shm, this.handle.descriptor);
+    // Versions this node made (or merged) before: none is refused for a stamp ahead of the
+    // wall clock, as one from a peer would be, should the clock have gone back since.
+    const merger = new RecordMerger(this.shm, this.handle.descriptor, Number.POSITIVE_INFINITY);
     let loaded = 0;
     let maxMs = -1;
     let maxLogical = 0;
@@ -250,7 +252,7 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
    * journal writer keeps: a node's journal thread compacts on its own.
    */
   async saveState(): Promise<void> {
-    this.saveStateSync();
+    if (this.store !== null) this.newestGeneration = await this.store.replaceAllAsync(this.versions(), this.newestGeneration);
   }
 
   saveStateSync(): void {

@@ -25,7 +25,7 @@ import type { WireRecord } from '../merge.js';
 import { errorCode, fsyncDirectorySync, ignoreErrors, writeAllSync } from './file-io.js';
 import { JournalError, journalHeader, scanJournal, type JournalScan } from './journal-file.js';
 import { readNginxPlusStateSync, type NginxPlusLoad } from './nginx-plus-state.js';
-import { readStateSnapshotSync, writeStateFileSync, type StateRecord } from './state-file.js';
+import { readStateSnapshotSync, writeStateFile, writeStateFileSync, type StateRecord } from './state-file.js';
 
 const FILE_MODE = 0o600;
 
@@ -157,10 +157,22 @@ export class StateStore {
    * generation past `newestKnown` and every journal present. Returns that generation.
    */
   replaceAll(records: Iterable<StateRecord>, newestKnown: number): number {
-    const generation = Math.max(newestKnown, ...this.journalGenerations()) + 1;
+    const generation = this.generationAfter(newestKnown);
     this.writeState(records, generation);
     this.removeJournalsBefore(generation);
     return generation;
+  }
+
+  /** replaceAll, the state file written without holding the event loop. */
+  async replaceAllAsync(records: Iterable<StateRecord>, newestKnown: number): Promise<number> {
+    const generation = this.generationAfter(newestKnown);
+    await writeStateFile(this.statePath, this.zoneName, records, generation);
+    this.removeJournalsBefore(generation);
+    return generation;
+  }
+
+  private generationAfter(newestKnown: number): number {
+    return Math.max(newestKnown, ...this.journalGenerations()) + 1;
   }
 }
 
