@@ -150,9 +150,9 @@ export abstract class ZoneBase<Settings> {
 
   /**
    * Fills this.version as a new local version: stamped from the node's hybrid clock in a
-   * synced or journaled zone (stampsFromClock), so that a version made after observing a remote one is newer than it,
-   * whichever thread makes it. `nowMs`: this.now() as the caller just read it (one clock
-   * read per write). Returns this.version.
+   * synced or journaled zone (stampsFromClock), so that a version made after observing a
+   * remote (or loaded) one is newer than it, whichever thread makes it. `nowMs`:
+   * this.now() as the caller just read it (one clock read per write). Returns this.version.
    */
   protected stampLocal(expireAtMs: number, tombstone: boolean, nowMs: number): RecordVersion {
     const m = this.version;
