@@ -251,10 +251,10 @@ describe('kill -9 under write load (real node processes)', () => {
   }
 
   it('a single node, killed and restarted again and again', async () => {
-    await run(1, 7);
-  }, 60_000);
+    await run(1, 6);
+  }, 120_000);
 
   it('a two-node cluster whose nodes are all killed at once, again and again', async () => {
     await run(2, 4);
-  }, 60_000);
+  }, 120_000);
 });
