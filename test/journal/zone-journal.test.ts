@@ -2,7 +2,7 @@
 // a restart (a new zone over the same files, as after kill -9) loads, for every kind of
 // change and zone; compaction is atomic at each of its steps; a full ring, a torn tail and a
 // vanished directory lose nothing that is not reported, and never stop the writer.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -276,6 +276,15 @@ describe('damage and failures', () => {
     const third = restart(dir);
     expect(byKey(third.entries()).map((e) => e.key)).toEqual(['a', 'b']);
     expect(third.lastLoad!.journals.every((j) => j.scan.cut === null)).toBe(true);
+  });
+
+  it('a state file NGINX Plus wrote is loaded, and the first compaction writes it back in zonesync\'s format', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'one.keyval'), JSON.stringify({ '10.0.0.1': 'blocked', 'example.com': 'v2' }));
+    const { kv, state } = journaled(dir, { timeout: '1h' });
+    expect(byKey(kv.entries()).map((e) => [e.key, e.value])).toEqual([['10.0.0.1', 'blocked'], ['example.com', 'v2']]);
+    expect(JSON.parse(readFileSync(state, 'utf8'))).toMatchObject({ format: 'zonesync-keyval-state', version: 2 });
+    expectSameZone(restart(dir, { timeout: '1h' }), kv);
   });
 
   it('a directory that vanishes: the failure is logged once, retried every second, and the first success writes everything', () => {
