@@ -5,8 +5,10 @@
  * ok, 1 a configuration, start or signal error.
  */
 import { resolve } from 'node:path';
+import { Dashboard } from './api/dashboard.js';
 import { loadConfig, parseConfigText } from './config/load.js';
 import type { ZonesyncConfig } from './config/types.js';
+import { usesDashboard } from './runtime/api-bridge.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
 import { unresolvedPeerNames } from './runtime/check-peer-names.js';
@@ -43,6 +45,7 @@ async function testConfig(cli: CliOptions): Promise<number> {
       checkSyncTls(syncOptionsOf(syncConfig));
       for (const warning of await unresolvedPeerNames(syncConfig)) console.error(`${PROGRAM}: [warn] ${warning}`);
     }
+    if (usesDashboard(config.http)) Dashboard.load();
     console.error(`${PROGRAM}: configuration file ${name} test is successful`);
     return 0;
   } catch (e) {

@@ -14,6 +14,7 @@
 //   /9/stream/zone_sync            GET  the sync status (when a syncStatus provider is given)
 //   /9/processes, /9/slabs/, …     the node's status (when a status provider is given):
 //                                  see status-endpoints.ts
+//   /9/zonesync                    GET  zonesync's own: the node, its threads, its zones (when given)
 // A request is checked in this order: access (403, 401), version (404 UnknownVersion), path
 // (404 PathNotFound), method (405 MethodNotSupported), write=off (405 MethodDisabled), the
 // body (413, 400), the zone (404 KeyvalNotFound) and its keys (400, 404, 409, 507).
@@ -32,6 +33,7 @@ import { nginxObject, type NodeInfo, type NodeStatus } from './node-status.js';
 import { sendError, sendJson, sendNoContent } from './respond.js';
 import { HTTP_STATUS_ENDPOINTS, STREAM_STATUS_ENDPOINTS, TOP_STATUS_ENDPOINTS, statusEndpointResolver } from './status-endpoints.js';
 import { zoneSyncBody, type ZoneSyncStatusProvider } from './zone-sync.js';
+import { zonesyncBody, type ZonesyncStatusProvider, type ZonesyncZoneSource } from './zonesync-status.js';
 
 export const API_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
@@ -45,6 +47,8 @@ export interface ApiHandlerOptions {
   readonly nodeInfo?: () => NodeInfo;
   /** The node's status endpoints (/processes, /slabs/, /http/limit_reqs/, …); absent: none of them. */
   readonly status?: NodeStatus;
+  /** GET /9/zonesync: the node and its zones (zonesync-status.ts); absent: no endpoint. */
+  readonly zonesync?: { readonly node: ZonesyncStatusProvider; readonly zones: readonly ZonesyncZoneSource[] };
   /** allow/deny and basic auth of the API location (a RequestGuard). */
   readonly guard?: RequestGuard;
   /** Bound of a POST or PATCH body; default 1 MiB, more is 413 BodyTooLarge. */
@@ -97,12 +101,12 @@ async function dispatch(endpoint: Endpoint, ctx: RequestContext, res: ServerResp
 }
 
 function endpointResolver(options: ApiHandlerOptions, maxBodyBytes: number): (path: string) => Endpoint {
-  const { keyvals, syncStatus, nodeInfo, status } = options;
+  const { keyvals, syncStatus, nodeInfo, status, zonesync } = options;
   const versions: Endpoint = { read: () => API_VERSIONS };
   // The lists in NGINX Plus's order, with what this handler serves.
   const top = listEndpoint([
     ...(nodeInfo === undefined ? [] : ['nginx']), ...(status === undefined ? [] : TOP_STATUS_ENDPOINTS.slice(0, 3)),
-    'http', 'stream', ...(status === undefined ? [] : TOP_STATUS_ENDPOINTS.slice(3)),
+    'http', 'stream', ...(status === undefined ? [] : TOP_STATUS_ENDPOINTS.slice(3)), ...(zonesync === undefined ? [] : ['zonesync']),
   ]);
   const http = listEndpoint(status === undefined ? ['keyvals'] : [...HTTP_STATUS_ENDPOINTS.slice(0, -1), 'keyvals', 'upstreams']);
   const stream = listEndpoint([
@@ -152,6 +156,9 @@ function endpointResolver(options: ApiHandlerOptions, maxBodyBytes: number): (pa
     if (first === undefined) return top;
     if (first === 'nginx' && second === undefined && nodeInfo !== undefined) {
       return { read: ({ req, query }) => pickFields(nginxObject(nodeInfo(), req), parseFields(query)) };
+    }
+    if (first === 'zonesync' && second === undefined && zonesync !== undefined) {
+      return { read: ({ query }) => pickFields(zonesyncBody(zonesync.node(), zonesync.zones), parseFields(query)) };
     }
     const found = statusEndpoint(below);
     if (found !== null) return found;

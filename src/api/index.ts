@@ -8,6 +8,10 @@ export type { KeyvalModule, KeyvalZones } from './keyvals.js';
 export type {
   ZoneSyncNodeStatus, ZoneSyncPeerStatus, ZoneSyncStatus, ZoneSyncStatusProvider, ZoneSyncZoneStatus,
 } from './zone-sync.js';
+export type {
+  HttpServedBy, SyncThreadState, ZoneType, ZonesyncNodeStatus, ZonesyncStatusProvider, ZonesyncZoneSource, ZonesyncZoneStatus,
+} from './zonesync-status.js';
+export { Dashboard, DASHBOARD_DIR, type DashboardPage } from './dashboard.js';
 export { ApiError, API_DOCS_HREF, ErrorCode, type ErrorCodeName } from './errors.js';
 export { errorBody, sendError, sendJson, type ErrorBody } from './respond.js';
 export { DEFAULT_MAX_BODY_BYTES } from './body.js';

@@ -39,6 +39,9 @@ export function defaultRecvBufferSizeBytes(buffers: { count: number; sizeBytes: 
 export const DEFAULT_RESOLVER_TIMEOUT_MS = 30_000;
 export const DNS_PORT = 53;
 
+/** zonesync_dashboard without api=: where the NGINX Plus dashboard looks for the API too. */
+export const DEFAULT_DASHBOARD_API = '/api/';
+
 export const DEFAULT_TLS_PROTOCOLS: readonly TlsProtocol[] = ['TLSv1.2', 'TLSv1.3'];
 
 export const DEFAULT_ZONE_SYNC_SSL: ZoneSyncSslConfig = {

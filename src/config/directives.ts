@@ -57,6 +57,7 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   api: [spec(['location'], 0, 1)],
   zonesync_health: [spec(['location'], 1)],
   zonesync_metrics: [spec(['location'], 0)],
+  zonesync_dashboard: [spec(['location'], 0, 1)],
   zonesync_handler: [spec(HTTP_LEVELS, 1)],
   allow: [spec(ACCESS_LEVELS, 1)],
   deny: [spec(ACCESS_LEVELS, 1)],

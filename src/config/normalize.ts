@@ -217,7 +217,7 @@ function normalizeLocation(input: HttpLocationInput, inherited: HttpRequestSetti
   const settings = { ...inherited, ...input.settings };
   const limitExcept = input.limitExcept == null ? null : { ...input.limitExcept, settings: { ...settings, ...input.limitExcept.settings } };
   return {
-    modifier: 'prefix', api: null, health: null, metrics: false, ...input, settings, limitExcept,
+    modifier: 'prefix', api: null, health: null, metrics: false, dashboard: null, ...input, settings, limitExcept,
     locations: (input.locations ?? []).map((location) => normalizeLocation(location, settings)),
   };
 }

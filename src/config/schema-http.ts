@@ -4,13 +4,13 @@
 
 import type { Directive } from './ast.js';
 import { checkDirective } from './directives.js';
-import { DEFAULT_HTTP_REQUEST_SETTINGS, defaultHttpPort } from './defaults.js';
+import { DEFAULT_DASHBOARD_API, DEFAULT_HTTP_REQUEST_SETTINGS, defaultHttpPort } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readKeyval, readKeyvalZone, readLimitReqZone, readUpstream } from './schema-zones.js';
 import type {
-  AccessRule, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
+  AccessRule, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, LimitExceptConfig, LimitReqConfig, LocationModifier, UpstreamConfig,
 } from './types.js';
 import {
@@ -99,6 +99,7 @@ function readLocation(
   let api: HttpLocationConfig['api'] = null;
   let health: HealthProbe | null = null;
   let metrics = false;
+  let dashboard: DashboardConfig | null = null;
   let limitExceptBlock: Directive | null = null;
   for (const d of block.block ?? []) {
     checkDirective(d, 'location');
@@ -112,6 +113,9 @@ function readLocation(
     } else if (d.name === 'zonesync_metrics') {
       if (metrics) throw duplicateDirective(d);
       metrics = true;
+    } else if (d.name === 'zonesync_dashboard') {
+      if (dashboard !== null) throw duplicateDirective(d);
+      dashboard = readDashboard(d);
     } else if (d.name === 'limit_except') {
       if (limitExceptBlock !== null) throw duplicateDirective(d);
       limitExceptBlock = d;
@@ -120,7 +124,7 @@ function readLocation(
   const settings = mergeSettings(inherited, draft);
   const limitExcept = limitExceptBlock === null ? null : readLimitExcept(limitExceptBlock, settings, context);
   const location: HttpLocationConfig = {
-    modifier, pattern, settings, api, health, metrics, limitExcept, locations: [], source: sourceOf(block),
+    modifier, pattern, settings, api, health, metrics, dashboard, limitExcept, locations: [], source: sourceOf(block),
   };
   return { ...location, locations: readLocations(nestedBlocks, settings, location, context) };
 }
@@ -173,6 +177,15 @@ function readApi(d: Directive): { write: boolean } {
   const { key, value } = splitParam(param);
   if (key !== 'write' || value === null) throw invalidParameter(d, param);
   return { write: readFlag(d, value) };
+}
+
+/** zonesync_dashboard [api=URI]; the URI itself is checked by validateConfig, for configurations built in code too. */
+function readDashboard(d: Directive): DashboardConfig {
+  const param = d.args[0];
+  if (param === undefined) return { api: DEFAULT_DASHBOARD_API };
+  const { key, value } = splitParam(param);
+  if (key !== 'api' || value === null) throw invalidParameter(d, param);
+  return { api: value };
 }
 
 const HTTP_METHODS: readonly HttpMethod[] = [

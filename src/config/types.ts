@@ -381,9 +381,19 @@ export interface HttpLocationConfig {
   readonly health: HealthProbe | null;
   /** zonesync_metrics: the location answers every request with the Prometheus metrics. */
   readonly metrics: boolean;
+  /**
+   * zonesync_dashboard [api=URI]: the location answers every request with the live dashboard
+   * page, which reads the API under `api` (default `/api/`) from the browser; null: it does not.
+   */
+  readonly dashboard: DashboardConfig | null;
   readonly limitExcept: LimitExceptConfig | null;
   readonly locations: readonly HttpLocationConfig[];
   readonly source?: SourceLocation;
+}
+
+/** zonesync_dashboard: where the page finds the API, a path on the same host. */
+export interface DashboardConfig {
+  readonly api: string;
 }
 
 /** What a `zonesync_health` location reports: the process serves (live), or the node is ready (ready). */

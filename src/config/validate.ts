@@ -27,6 +27,7 @@ export function validateConfig(config: ZonesyncConfig): void {
     checkRequestSettings(server.settings, zones);
     forEachLocation(server.locations, (location) => {
       checkLocationContent(location);
+      if (location.dashboard !== null) checkDashboardApi(location);
       checkRequestSettings(location.settings, zones);
       if (location.limitExcept !== null) checkRequestSettings(location.limitExcept.settings, zones);
     });
@@ -118,9 +119,23 @@ function checkLocationContent(location: HttpLocationConfig): void {
     location.api !== null ? 'api' : null,
     location.health !== null ? 'zonesync_health' : null,
     location.metrics ? 'zonesync_metrics' : null,
+    location.dashboard !== null ? 'zonesync_dashboard' : null,
   ].filter((name) => name !== null);
   if (written.length > 1) {
     throw new ConfigError(`"${written[0]}" and "${written[1]}" cannot both be in location "${location.pattern}"`, location.source);
+  }
+}
+
+/*
+ * The page fetches the API from the browser at this path of its own host: an absolute path,
+ * never "//host" (another origin), with no query, fragment, space, quote or angle bracket.
+ */
+const DASHBOARD_API_PATH = /^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+
+function checkDashboardApi(location: HttpLocationConfig): void {
+  const api = location.dashboard!.api;
+  if (!DASHBOARD_API_PATH.test(api)) {
+    throw new ConfigError(`invalid "api" parameter "${api}" in "zonesync_dashboard" directive, it must be a path on this host, such as "/api/"`, location.source);
   }
 }
 

@@ -1,21 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import type { HttpLocationConfig } from '../config/types.js';
-import { createApiHandler, createHealthHandlers, createMetrics, type ApiHandler, type ZoneSyncStatus } from '../api/index.js';
+import type { HttpConfig, HttpLocationConfig } from '../config/types.js';
+import {
+  Dashboard, createApiHandler, createHealthHandlers, createMetrics, type ApiHandler, type ZoneSyncStatus,
+} from '../api/index.js';
+import type { RouteHandler } from '../api/health.js';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
 import type { ContentResponder } from './front-end.js';
 import type { Logger } from './logger.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
+import { nodeStatusProvider, zoneSources, type NodeIdentity } from './node-status.js';
 import type { ZoneSet } from './zone-set.js';
 
 /**
  * The node's own content, on the primary thread, which is attached to every zone: the API
- * of `api` locations (one handler per location: `write=` may differ), and the health and
- * metrics of `zonesync_health` and `zonesync_metrics` locations. The front end has applied
- * the location's access rules before.
+ * of `api` locations (one handler per location: `write=` may differ), the health and
+ * metrics of `zonesync_health` and `zonesync_metrics` locations, and the page of
+ * `zonesync_dashboard` ones. The front end has applied the location's access rules before.
  */
 export function createApiParts(
-  zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger, counters: NodeCounters, life: NodeLife,
+  zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
 ): { content: ContentResponder } {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
@@ -34,19 +38,38 @@ export function createApiParts(
   const metrics = createMetrics({ zones: allZones, ...(syncStatus === undefined ? {} : { syncStatus }) });
   const health = createHealthHandlers({ ready: () => true });
   const handlers = new WeakMap<HttpLocationConfig, ApiHandler>();
+  const zonesync = { node: nodeStatusProvider(identity, sync), zones: zoneSources(zones) };
+  // Read at start when a location serves it, so that a broken dashboard/ stops the start.
+  const dashboard = usesDashboard(life.config().http) ? Dashboard.load() : null;
+  const pages = new WeakMap<HttpLocationConfig, RouteHandler>();
   const status = nodeStatusOf(counters, zones, life);
   const nodeInfo = nodeInfoOf(life);
   const onError = (err: unknown, req: IncomingMessage) => logger.error({ err, url: req.url }, 'API request failed');
   const content: ContentResponder = async (req, res, location, what, body) => {
     if (what.kind === 'health') return what.probe === 'live' ? health.livez(req, res) : health.readyz(req, res);
     if (what.kind === 'metrics') return metrics.handler(req, res);
+    if (what.kind === 'dashboard') {
+      let page = pages.get(location);
+      if (page === undefined) {
+        // dashboard is loaded whenever a location has the directive (usesDashboard)
+        page = dashboard!.handler(what.dashboard.api);
+        pages.set(location, page);
+      }
+      return page(req, res);
+    }
     let handler = handlers.get(location);
     if (handler === undefined) {
-      handler = createApiHandler({ keyvals, write: what.write, ...(syncStatus === undefined ? {} : { syncStatus }), status, nodeInfo, onError });
+      handler = createApiHandler({ keyvals, write: what.write, ...(syncStatus === undefined ? {} : { syncStatus }), status, nodeInfo, zonesync, onError });
       handlers.set(location, handler);
     }
     const path = (req.url ?? '/').split('?')[0]!;
     return handler(req, res, path.slice(location.pattern.length), body);
   };
   return { content };
+}
+
+/** Whether any location of the http block serves the dashboard. */
+export function usesDashboard(http: HttpConfig | null): boolean {
+  const any = (locations: readonly HttpLocationConfig[]): boolean => locations.some((l) => l.dashboard !== null || any(l.locations));
+  return (http?.servers ?? []).some((server) => any(server.locations));
 }

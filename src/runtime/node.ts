@@ -102,7 +102,7 @@ export class ZonesyncNode {
     const life = { config, generation: 0, loadedAtMs: Date.now() };
     const apiParts = createApiParts(zones, sync, logger, counters, {
       config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
-    });
+    }, { nodeId: node.nodeId, nodeName, workerThreads: workers });
     const frontEnd = new FrontEnd({ ...apiParts, run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null, counters });
     const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
     return new ZonesyncNode(node, nodeName, zones, sync, journal, pool, frontEnd, httpAddresses, life, logger, streamLogs);
