@@ -64,7 +64,7 @@ describe('normalizeConfig', () => {
       http: { servers: [{ listen: ['8080'], settings: { handler: '/srv/h.js', limitReqs: [{ zone: 'r', burst: 1, delay: 0 }] }, locations: [{ pattern: '/api', api: { write: true } }] }] },
     }).http!.servers[0]!;
     expect(server.listen[0]!.address).toEqual({ kind: 'tcp', host: null, port: 8080 });
-    expect(server.locations[0]).toMatchObject({ modifier: 'prefix', pattern: '/api', api: { write: true }, health: null, metrics: false, limitExcept: null, locations: [] });
+    expect(server.locations[0]).toMatchObject({ modifier: 'prefix', pattern: '/api', api: { write: true }, health: null, metrics: false, dashboard: null, limitExcept: null, locations: [] });
     expect(server.locations[0]!.settings).toEqual({ ...server.settings });
     expect(server.settings.limitReqStatus).toBe(503);
   });
@@ -81,6 +81,8 @@ describe('normalizeConfig', () => {
     ['SSLv3', { stream: { sync: { listen: ['1'], ssl: { protocols: ['SSLv3' as 'TLSv1'] } } } }, 'protocol "SSLv3" in "zone_sync_ssl_protocols" is not supported'],
     ['bad worker count', { workerProcesses: 0 }, 'invalid value "0" of "worker_processes", it must be "auto" or a number greater than 0'],
     ['zero interval', { stream: { sync: { listen: ['1'], intervalMs: 0 } } }, '"zone_sync_interval" must be greater than 0, got 0'],
+    ['a dashboard whose API is on another host', { http: { servers: [{ locations: [{ pattern: '/d', dashboard: { api: '//evil.example/api/' } }] }] } }, 'invalid "api" parameter "//evil.example/api/" in "zonesync_dashboard" directive, it must be a path on this host, such as "/api/"'],
+    ['a dashboard whose API path breaks out of its attribute', { http: { servers: [{ locations: [{ pattern: '/d', dashboard: { api: '/api/"><script>' } }] }] } }, 'invalid "api" parameter "/api/\"><script>" in "zonesync_dashboard" directive, it must be a path on this host, such as "/api/"'],
     ['two contents in a location', { http: { servers: [{ locations: [{ pattern: '/x', health: 'live', metrics: true }] }] } }, '"zonesync_health" and "zonesync_metrics" cannot both be in location "/x"'],
   ])('refuses %s with a ConfigError', (_, input, message) => {
     let caught: unknown;

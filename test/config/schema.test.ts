@@ -162,7 +162,7 @@ describe('defaults are nginx\'s', () => {
   });
 });
 
-describe('the node\'s own endpoints: api, zonesync_health, zonesync_metrics', () => {
+describe('the node\'s own endpoints: api, zonesync_health, zonesync_metrics, zonesync_dashboard', () => {
   it('each is read on its location only; nested locations and other locations have none', () => {
     const server = parseConfigText(`http { server {
       location /api { api write=on; }
@@ -180,8 +180,25 @@ describe('the node\'s own endpoints: api, zonesync_health, zonesync_metrics', ()
       ['/', null, null, false],
     ]);
     const inner = server.locations[3]!.locations[0]!;
-    expect([inner.api, inner.health, inner.metrics]).toEqual([null, null, false]);
+    expect([inner.api, inner.health, inner.metrics, inner.dashboard]).toEqual([null, null, false, null]);
     expect(inner.settings.access).toEqual(server.locations[3]!.settings.access);
+  });
+
+  it.each([
+    ['zonesync_dashboard;', { api: '/api/' }],
+    ['zonesync_dashboard api=/api/;', { api: '/api/' }],
+    ['zonesync_dashboard api=/ops/api;', { api: '/ops/api' }],
+    ['zonesync_dashboard "api=/a b%20c/";', null],
+  ])('%s', (directive, dashboard) => {
+    const text = `http { server { location = /dashboard.html { ${directive} } location / { } } }`;
+    if (dashboard === null) {
+      expect(() => parseConfigText(text, '/x/zonesync.conf')).toThrow('invalid "api" parameter "/a b%20c/" in "zonesync_dashboard" directive, it must be a path on this host, such as "/api/"');
+      return;
+    }
+    const [page, other] = parseConfigText(text, '/x/zonesync.conf').http!.servers[0]!.locations;
+    expect(page!.dashboard).toEqual(dashboard);
+    expect([page!.api, page!.health, page!.metrics]).toEqual([null, null, false]);
+    expect(other!.dashboard).toBeNull();
   });
 });
 
