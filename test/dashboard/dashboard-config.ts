@@ -1,7 +1,7 @@
 // A node configuration for the dashboard tests: a synced keyval zone, a limit_req zone with
 // a low rate on /limited, the API, the dashboard, and a second dashboard whose API location
 // refuses every client.
-import type { NodePorts } from '../runtime/cluster-helpers.js';
+import { syncBlock, type NodePorts } from '../runtime/cluster-helpers.js';
 
 export const LIMIT_ZONE = 'perclient';
 
@@ -22,14 +22,5 @@ http {
         location / { }
     }
 }
-stream {
-    server {
-        listen 127.0.0.1:${self.sync};
-        zone_sync;
-        zone_sync_interval 50ms;
-        zone_sync_connect_retry_interval 200ms;
-${all.map((p) => `        zone_sync_server 127.0.0.1:${p.sync};`).join('\n')}
-    }
-}
-`;
+${syncBlock(self.sync, all.map((p) => `127.0.0.1:${p.sync}`))}`;
 }
