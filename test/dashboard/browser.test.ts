@@ -22,6 +22,9 @@ const SCREENSHOT = process.env['DASHBOARD_SCREENSHOT'] ?? fileURLToPath(new URL(
 const PAGE_FOLLOWS_MS = 10_000;
 const HOUR_MS = 3_600_000;
 
+/** The page's class (a script's global binding, not a property of window), named inside page.evaluate. */
+declare const SnapshotWatch: new () => { update(peers: unknown[], nowMs: number): Map<string, number> };
+
 const temp = tempDir();
 let ports: NodePorts[] = [];
 let nodes: NodeProcess[] = [];
@@ -91,6 +94,58 @@ describe('the dashboard in a browser, on two real nodes', () => {
       const online = await page.$eval('#cluster .big-figure', (e) => [(e as HTMLElement).dataset['online'], (e as HTMLElement).dataset['configured']]);
       expect(online).toEqual(['1', '1']);
     }
+  });
+
+  it('names what is wrong with a peer, by the page\'s own rules, for every kind of trouble', async () => {
+    const fine = {
+      address: '10.0.0.2:12345', direction: 'outbound', state: 'open', nodeId: 2, nodeName: 'b', connectedSinceMs: 1, rttMs: 3,
+      lastMessageAgeMs: 20, bytesIn: 0, bytesOut: 0, lastError: null, recordsIn: 0, clockOffsetMs: 4,
+      snapshot: { state: 'done', zonesDone: 1, zonesTotal: 1, records: 10, zone: null },
+      recordsRefused: { future: 0, invalid: 0, noRoom: 0, skipped: 0 },
+    };
+    const refusedNone = fine.recordsRefused;
+    const cases: [string, Record<string, unknown>, number, string, string[]][] = [
+      ['a healthy link', {}, 0, 'ok', []],
+      ['waiting to redial', { state: 'idle', lastError: 'connect ECONNREFUSED 10.0.0.2:12345' }, 0, 'bad', ['down']],
+      ['idle before its first dial', { state: 'idle' }, 0, 'bad', ['down']],
+      ['dialling for the first time', { state: 'connecting' }, 0, 'warn', ['connecting']],
+      ['dialling again after a failure', { state: 'connecting', lastError: 'connect ETIMEDOUT' }, 0, 'bad', ['down']],
+      ['in its HELLO exchange', { state: 'handshake' }, 0, 'warn', ['connecting']],
+      ['closing', { state: 'closing' }, 0, 'warn', ['closing']],
+      ['refused by TLS', { state: 'idle', lastError: 'TLS: expired: certificate verify failed (CERT_HAS_EXPIRED)' }, 0, 'bad', ['down', 'TLS refused']],
+      ['a snapshot moving', { snapshot: { state: 'sending', zonesDone: 0, zonesTotal: 2, records: 5, zone: 'one' } }, 9_999, 'ok', []],
+      ['a snapshot stalled', { snapshot: { state: 'receiving', zonesDone: 0, zonesTotal: -1, records: 5, zone: 'one' } }, 12_000, 'bad', ['snapshot stalled for 12 s']],
+      ['a snapshot done long ago', {}, 600_000, 'ok', []],
+      ['records with no room', { recordsRefused: { ...refusedNone, noRoom: 3 } }, 0, 'warn', ['3 records refused']],
+      ['records from its future', { recordsRefused: { ...refusedNone, future: 1, invalid: 1 } }, 0, 'bad', ['2 records refused']],
+      ['a clock a little off', { clockOffsetMs: 1_500 }, 0, 'warn', ['clock +1.5 s']],
+      ['a clock past the guard', { clockOffsetMs: -70_000 }, 0, 'bad', ['clock −1 min 10 s']],
+      ['a silent link', { lastMessageAgeMs: 12_000 }, 0, 'warn', ['silent for 12 s']],
+    ];
+    const page = pages[0]!.page;
+    const judged = await page.evaluate((fine, cases) => {
+      const g = globalThis as unknown as { peerFindings: (p: unknown, still: number) => { level: string; text: string }[]; worstLevel: (f: unknown) => string };
+      return cases.map(([, change, still]) => {
+        const findings = g.peerFindings({ ...fine, ...change }, still);
+        return [g.worstLevel(findings), findings.map((f) => f.text)];
+      });
+    }, fine, cases);
+    expect(judged).toEqual(cases.map(([, , , level, texts]) => [level, texts]));
+  });
+
+  it('tells a snapshot that stopped moving from one that moves', async () => {
+    const still = await pages[0]!.page.evaluate(() => {
+      const watch = new SnapshotWatch();
+      const peer = (records: number) => ({ address: 'a:1', direction: 'inbound', snapshot: { records } });
+      return [
+        watch.update([peer(10)], 0).get('inbound a:1'),
+        watch.update([peer(20)], 5_000).get('inbound a:1'),
+        watch.update([peer(20)], 17_000).get('inbound a:1'),
+        watch.update([], 18_000).size,
+        watch.update([peer(20)], 19_000).get('inbound a:1'), // a new connection starts afresh
+      ];
+    });
+    expect(still).toEqual([0, 0, 12_000, 0, 0]);
   });
 
   it('shows a key that holds markup as text, and nothing in it runs', async () => {
