@@ -238,7 +238,7 @@ http {
 describe('the shipped configuration', () => {
   const shipped = nodeFor(shippedConfigOn);
 
-  it.each(['/livez', '/readyz', '/metrics'])('serves %s to this host', async (path) => {
+  it.each(['/livez', '/readyz', '/metrics', '/dashboard.html'])('serves %s to this host', async (path) => {
     expect((await ask(shipped.port(), request('GET', path))).status).toBe(200);
   });
 });
