@@ -26,14 +26,14 @@ function formatCount(n) {
 }
 
 /**
- * A rate per second, to at most one decimal: 0.25 → "0.3", 12.34 → "12", 1500 → "1.5k".
+ * A rate per second, to at most one decimal: 0.25 → "0.3", 2 → "2", 12.34 → "12", 1500 → "1.5k".
  * @param {number} perSecond
  */
 function formatRate(perSecond) {
-  if (perSecond >= 10_000) return `${(perSecond / 1000).toFixed(0)}k`;
-  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k`;
-  if (perSecond >= 10 || perSecond === 0) return perSecond.toFixed(0);
-  return perSecond.toFixed(1);
+  if (perSecond >= 10_000) return `${Math.round(perSecond / 1000)}k`;
+  if (perSecond >= 1000) return `${Math.round(perSecond / 100) / 10}k`;
+  if (perSecond >= 10) return String(Math.round(perSecond));
+  return String(Math.round(perSecond * 10) / 10);
 }
 
 /**

@@ -10,7 +10,7 @@ const PEER_COLUMNS = ['Peer', 'Direction', 'State', 'RTT', 'Last message', 'Byte
  */
 function renderPeers(peers, snapshotStill) {
   const shown = peers.filter((p) => p.state !== 'self')
-    .sort((a, b) => a.direction.localeCompare(b.direction) || a.address.localeCompare(b.address));
+    .sort((a, b) => b.direction.localeCompare(a.direction) || a.address.localeCompare(b.address)); // outbound first
   if (shown.length === 0) {
     fill(byId('peers'), [el('p', 'note', 'No peers: the node has no zone_sync_server other than itself, and no peer has connected.')]);
     return;
@@ -53,7 +53,7 @@ function snapshotText(peer) {
   const verb = peer.direction === 'outbound' ? 'sent' : 'received';
   switch (snap.state) {
     case 'none': return '—';
-    case 'done': return `done, ${plural(snap.records, 'record')} ${verb}`;
+    case 'done': return `done, ${formatCount(snap.records)} ${verb}`;
     default: {
       const zones = snap.zonesTotal > 0 ? `zone ${snap.zonesDone + 1} of ${snap.zonesTotal}` : `${plural(snap.zonesDone, 'zone')} done`;
       return `${snap.state} ${snap.zone ?? ''}: ${formatCount(snap.records)} ${verb}, ${zones}`;
