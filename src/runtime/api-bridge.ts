@@ -9,7 +9,7 @@ import type { ContentResponder } from './front-end.js';
 import type { Logger } from './logger.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
-import { nodeStatusProvider, zoneSources, type NodeIdentity } from './node-status.js';
+import { nodeStatusProvider, zoneSources, type NodeIdentity } from './zonesync-status-source.js';
 import type { ZoneSet } from './zone-set.js';
 
 /**
@@ -40,7 +40,7 @@ export function createApiParts(
   const handlers = new WeakMap<HttpLocationConfig, ApiHandler>();
   const zonesync = { node: nodeStatusProvider(identity, sync), zones: zoneSources(zones) };
   // Read at start when a location serves it, so that a broken dashboard/ stops the start.
-  const dashboard = usesDashboard(life.config().http) ? Dashboard.load() : null;
+  let dashboard = usesDashboard(life.config().http) ? Dashboard.load() : null;
   const pages = new WeakMap<HttpLocationConfig, RouteHandler>();
   const status = nodeStatusOf(counters, zones, life);
   const nodeInfo = nodeInfoOf(life);
@@ -51,8 +51,8 @@ export function createApiParts(
     if (what.kind === 'dashboard') {
       let page = pages.get(location);
       if (page === undefined) {
-        // dashboard is loaded whenever a location has the directive (usesDashboard)
-        page = dashboard!.handler(what.dashboard.api);
+        dashboard ??= Dashboard.load();
+        page = dashboard.handler(what.dashboard.api);
         pages.set(location, page);
       }
       return page(req, res);

@@ -1,3 +1,5 @@
+// The node's side of /api/9/zonesync: who it is, since when, its threads, and its zones.
+
 import { readFileSync } from 'node:fs';
 import type { ZonesyncNodeStatus, ZonesyncStatusProvider, ZonesyncZoneSource, SyncThreadState } from '../api/zonesync-status.js';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
