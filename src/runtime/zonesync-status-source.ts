@@ -1,15 +1,9 @@
 // The node's side of /api/9/zonesync: who it is, since when, its threads, and its zones.
 
-import { readFileSync } from 'node:fs';
 import type { ZonesyncNodeStatus, ZonesyncStatusProvider, ZonesyncZoneSource, SyncThreadState } from '../api/zonesync-status.js';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
+import { zonesyncVersion } from './version.js';
 import type { ZoneSet } from './zone-set.js';
-
-/** The package's version, as `--version` prints it. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export interface NodeIdentity {
   readonly nodeId: number;
@@ -23,7 +17,7 @@ export interface NodeIdentity {
  */
 export function nodeStatusProvider(identity: NodeIdentity, sync: SyncThreadHandle | null): ZonesyncStatusProvider {
   const startedMs = Date.now();
-  const version = packageVersion();
+  const version = zonesyncVersion();
   let syncState: SyncThreadState = sync === null ? 'off' : 'running';
   sync?.worker.once('exit', () => { syncState = 'exited'; });
   return (): ZonesyncNodeStatus => ({
