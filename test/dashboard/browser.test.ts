@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameWriter } from '../../dist/sync/protocol/index.js';
@@ -22,8 +23,10 @@ const SCREENSHOT = process.env['DASHBOARD_SCREENSHOT'] ?? fileURLToPath(new URL(
 const PAGE_FOLLOWS_MS = 10_000;
 const HOUR_MS = 3_600_000;
 
-/** The page's class (a script's global binding, not a property of window), named inside page.evaluate. */
+/* The page's classes and functions, named inside page.evaluate (a class is a script's global binding, not a property of window). */
 declare const SnapshotWatch: new () => { update(peers: unknown[], nowMs: number): Map<string, number> };
+declare class Series { push(timeMs: number, value: number): void }
+declare function lineChart(options: { lines: { label: string; className: string; series: Series }[]; width: number; height: number; nowMs: number; format: (v: number) => string; label: string }): SVGElement;
 
 const temp = tempDir();
 let ports: NodePorts[] = [];
@@ -131,6 +134,51 @@ describe('the dashboard in a browser, on two real nodes', () => {
       });
     }, fine, cases);
     expect(judged).toEqual(cases.map(([, , , level, texts]) => [level, texts]));
+  });
+
+  it('formats the numbers it shows', async () => {
+    const cases: [string, number, string][] = [
+      ['formatBytes', 0, '0 B'], ['formatBytes', 1023, '1023 B'], ['formatBytes', 1536, '1.5 KiB'], ['formatBytes', 1 << 20, '1.0 MiB'],
+      ['formatBytes', 123 * 2 ** 30, '123 GiB'],
+      ['formatCount', 1234567, '1,234,567'], ['formatCount', 0.5, '0.5'],
+      ['formatRate', 0, '0'], ['formatRate', 0.25, '0.3'], ['formatRate', 2, '2'], ['formatRate', 12.34, '12'], ['formatRate', 1500, '1.5k'], ['formatRate', 25_000, '25k'],
+      ['formatDuration', 850, '850 ms'], ['formatDuration', 1500, '1.5 s'], ['formatDuration', 42_000, '42 s'], ['formatDuration', 60_000, '1 min'],
+      ['formatDuration', 184_000, '3 min 4 s'], ['formatDuration', 3_600_000, '1 h'], ['formatDuration', 7_500_000, '2 h 5 min'], ['formatDuration', 273_600_000, '3 d 4 h'],
+      ['formatOffset', -350, '−350 ms'], ['formatOffset', 1200, '+1.2 s'],
+      ['niceCeiling', 0, '1'], ['niceCeiling', 0.3, '0.5'], ['niceCeiling', 7, '10'], ['niceCeiling', 23, '50'], ['niceCeiling', 100, '100'], ['niceCeiling', 101, '200'],
+    ];
+    const shown = await pages[0]!.page.evaluate((cases) => cases.map(([name, value]) => {
+      const fn = (globalThis as unknown as Record<string, (v: number) => unknown>)[name]!;
+      return String(fn(value));
+    }), cases);
+    expect(shown).toEqual(cases.map(([, , text]) => text));
+  });
+
+  it('draws every point of a chart inside its plot, whatever the values and times', async () => {
+    const width = 400;
+    const height = 150;
+    const series = fc.array(fc.tuple(fc.integer({ min: 0, max: 400_000 }), fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e9, noNaN: true }))), { maxLength: 40 });
+    const samples = fc.sample(fc.array(series, { minLength: 1, maxLength: 3 }), 60);
+    const outside = await pages[0]!.page.evaluate((samples, width, height) => {
+      const nowMs = 1_000_000;
+      const problems: string[] = [];
+      for (const lines of samples) {
+        const chartLines = lines.map((points, i) => {
+          const s = new Series();
+          for (const [ago, value] of [...points].sort((a, b) => b[0] - a[0])) s.push(nowMs - ago, value);
+          return { label: `l${i}`, className: 'line-a', series: s };
+        });
+        const svg = lineChart({ lines: chartLines, width, height, nowMs, format: String, label: 'test' });
+        for (const line of svg.querySelectorAll('polyline')) {
+          for (const point of (line.getAttribute('points') ?? '').split(' ')) {
+            const [x, y] = point.split(',').map(Number) as [number, number];
+            if (!(x >= 0 && x <= width && y >= 0 && y <= height)) problems.push(`${point} of ${JSON.stringify(lines)}`);
+          }
+        }
+      }
+      return problems;
+    }, samples, width, height);
+    expect(outside).toEqual([]);
   });
 
   it('tells a snapshot that stopped moving from one that moves', async () => {
