@@ -1,9 +1,12 @@
 // @ts-check
 // The poll loop: once a second, the node's status, its sync status and its limit_req
 // counters, read in parallel through the API; then every section is drawn again. When the
-// API cannot be read, a banner says why and the figures stay, dimmed, as last read.
+// API cannot be read, a banner says why and the figures stay, dimmed, as last read. Polls
+// never overlap; one whose answer is late is said to be late, and waited for.
 
 const POLL_INTERVAL_MS = 1000;
+/** An answer later than this is worth a word: the node may be stuck, or the browser asking for credentials. */
+const LATE_MS = 4000;
 
 const base = apiBase();
 const cluster = new ClusterHistory();
@@ -15,9 +18,12 @@ const syncEndpoint = new OptionalEndpoint(base, '/9/stream/zone_sync');
 const limitsEndpoint = new OptionalEndpoint(base, '/9/http/limit_reqs/');
 /** When the API last answered; null before it ever did. */
 let lastReadMs = /** @type {number | null} */ (null);
+/** When the poll in progress started; null between polls. */
+let pollStartedMs = /** @type {number | null} */ (null);
 
 async function poll() {
   const started = Date.now();
+  pollStartedMs = started;
   try {
     const [node, sync, limits] = await Promise.all([
       getJson(base, '/9/zonesync'), syncEndpoint.read(started), limitsEndpoint.read(started),
@@ -27,7 +33,15 @@ async function poll() {
   } catch (error) {
     showBanner(`The dashboard failed to draw the node's status: ${errorText(error)}`);
   }
+  pollStartedMs = null;
   setTimeout(poll, Math.max(0, POLL_INTERVAL_MS - (Date.now() - started)));
+}
+
+/** Says so while the answer to a poll is late. */
+function watchLatePoll() {
+  if (pollStartedMs === null || Date.now() - pollStartedMs < LATE_MS) return;
+  showBanner(`No answer from the node's API at ${base}/ for ${formatDuration(Date.now() - pollStartedMs)}: the node may be stuck or unreachable, or the browser may be asking for the API's credentials. Still waiting.`);
+  markStale();
 }
 
 /**
@@ -39,8 +53,7 @@ async function poll() {
 function draw(node, sync, limits, nowMs) {
   if (!node.ok) {
     showBanner(unreadableText(node));
-    byId('main').classList.add('stale');
-    fill(byId('freshness'), [el('span', 'dot bad'), lastReadMs === null ? 'no data' : `stale: last read ${formatTime(lastReadMs)}`]);
+    markStale();
     return;
   }
   lastReadMs = nowMs;
@@ -90,6 +103,12 @@ function unreadableText(result) {
   return `The API at ${at} answered ${status}: ${result.text}.`;
 }
 
+/** The figures stay as last read, dimmed. */
+function markStale() {
+  byId('main').classList.add('stale');
+  fill(byId('freshness'), [el('span', 'dot bad'), lastReadMs === null ? 'no data' : `stale: last read ${formatTime(lastReadMs)}`]);
+}
+
 /** @param {string} text */
 function showBanner(text) {
   const banner = byId('banner');
@@ -102,3 +121,4 @@ function hideBanner() {
 }
 
 void poll();
+setInterval(watchLatePoll, POLL_INTERVAL_MS);

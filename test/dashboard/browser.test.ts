@@ -13,10 +13,10 @@ import fc from 'fast-check';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameWriter } from '../../dist/sync/protocol/index.js';
-import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig, type NodePorts } from '../runtime/cluster-helpers.js';
+import { NodeProcess, api, freePorts, tempDir, waitFor, type NodePorts } from '../runtime/cluster-helpers.js';
 import { RawPeer, helloFrame, keyvalFrame } from '../util/raw-peer.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
-import { LIMIT_ZONE, dashboardConfig } from './dashboard-config.js';
+import { LIMIT_ZONE, USER, writeDashboardNode } from './dashboard-config.js';
 
 const SCREENSHOT = process.env['DASHBOARD_SCREENSHOT'] ?? fileURLToPath(new URL('../../test-output/dashboard.png', import.meta.url));
 /** The page polls once a second: what it shows follows the node within a few polls. */
@@ -38,7 +38,7 @@ const cleanups: Array<() => unknown> = [];
 beforeAll(async () => {
   const p = await freePorts(4);
   ports = [{ http: p[0]!, sync: p[1]! }, { http: p[2]!, sync: p[3]! }];
-  nodes = ports.map((self, i) => new NodeProcess(writeConfig(temp.dir, `n${i}.conf`, dashboardConfig(self, ports))));
+  nodes = ports.map((self, i) => new NodeProcess(writeDashboardNode(temp.dir, `n${i}.conf`, self, ports)));
   await Promise.all(nodes.map((n) => n.ready()));
   browser = await launchBrowser();
 }, 60_000);
@@ -61,6 +61,31 @@ async function until<T>(page: Page, read: () => T, ok: (value: T) => boolean, wh
   let last: T | undefined;
   await waitFor(async () => ok(last = await page.evaluate(read)), PAGE_FOLLOWS_MS, () => `${what}; the page showed ${JSON.stringify(last)}`);
   return last!;
+}
+
+/**
+ * A proxy in front of a node: each request passes, or is answered 404 as by an API that lacks
+ * the endpoint, or is held unanswered (a node that hangs). Its port.
+ */
+async function proxyTo(port: number, answer: (path: string) => 'pass' | 'missing' | 'hang'): Promise<number> {
+  const proxy = http.createServer((req, res) => {
+    const what = answer(req.url ?? '/');
+    if (what === 'hang') return;
+    if (what === 'missing') {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { status: 404, text: 'path not found', code: 'PathNotFound' }, request_id: '0', href: '' }));
+      return;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port, path: req.url, method: req.method, headers: req.headers }, (reply) => {
+      res.writeHead(reply.statusCode ?? 502, reply.headers);
+      reply.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => { proxy.closeAllConnections(); proxy.close(r); }));
+  return (proxy.address() as AddressInfo).port;
 }
 
 interface PeerRow { peer: string; direction: string; state: string; level: string; cells: string[] }
@@ -271,27 +296,27 @@ describe('the dashboard in a browser, on two real nodes', () => {
 
   it('says that the optional endpoints an API lacks are missing, and shows the rest', async () => {
     // A node that has no /http/limit_reqs/ (an older one): a real node behind a proxy that hides that endpoint.
-    const proxy = http.createServer((req, res) => {
-      if ((req.url ?? '').startsWith('/api/9/http/limit_reqs')) {
-        res.writeHead(404, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { status: 404, text: 'path not found', code: 'PathNotFound' }, request_id: '0', href: '' }));
-        return;
-      }
-      const upstream = http.request({ host: '127.0.0.1', port: ports[0]!.http, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => { proxy.closeAllConnections(); proxy.close(r); }));
-    const { page, errors } = await browser.open(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/dashboard.html`);
+    const proxy = await proxyTo(ports[0]!.http, (path) => (path.startsWith('/api/9/http/limit_reqs') ? 'missing' : 'pass'));
+    const { page, errors } = await browser.open(`http://127.0.0.1:${proxy}/dashboard.html`);
     pages.push({ page, errors });
     const note = await until(page, () => document.querySelector('#limits .note')?.textContent ?? '', (t) => t !== '', 'the limit_req note');
     expect(note).toContain('has no /http/limit_reqs/');
     expect(await page.$$eval('#zones tbody tr', (rows) => rows.length)).toBe(2);
     expect(await page.$eval('#banner', (b) => (b as HTMLElement).hidden)).toBe(true);
+    await page.close();
+  });
+
+  it('says so while the node\'s answer is late, and waits for it', async () => {
+    // The node's status is answered for a while, then held: a node that hangs.
+    let hold = false;
+    const proxy = await proxyTo(ports[0]!.http, (path) => (hold && path.startsWith('/api/9/zonesync') ? 'hang' : 'pass'));
+    const { page, errors } = await browser.open(`http://127.0.0.1:${proxy}/dashboard.html`);
+    pages.push({ page, errors });
+    await until(page, () => document.querySelectorAll('#zones tbody tr').length, (n) => n === 2, 'the zones, before the node hangs');
+    hold = true;
+    const banner = await until(page, () => (document.querySelector('#banner') as HTMLElement).hidden ? '' : document.querySelector('#banner')!.textContent, (t) => t !== '', 'the banner');
+    expect(banner).toMatch(/^No answer from the node's API at \/api\/ for \d+(\.\d)? s: .* Still waiting\.$/);
+    expect(await page.$eval('#main', (m) => m.className)).toBe('stale');
     await page.close();
   });
 
@@ -311,6 +336,27 @@ describe('the dashboard in a browser, on two real nodes', () => {
     const banner = await until(page, () => (document.querySelector('#banner') as HTMLElement).hidden ? '' : document.querySelector('#banner')!.textContent, (t) => t !== '', 'the banner');
     expect(banner).toContain('The API at /closed-api/ refused this browser (403 Forbidden');
     expect(await page.$$eval('#peers table, #zones table', (t) => t.length)).toBe(0);
+  });
+
+  // Before any page of this browser has the credentials: it would then send them to the API too.
+  it('says so when the API asks for credentials the browser does not have', async () => {
+    // The user gives a wrong password when the browser asks, then cancels.
+    const { page, errors } = await browser.open('about:blank');
+    pages.push({ page, errors });
+    await page.authenticate({ username: USER.username, password: 'wrong' });
+    await page.goto(`http://127.0.0.1:${ports[0]!.http}/open-auth/`);
+    const banner = await until(page, () => (document.querySelector('#banner') as HTMLElement).hidden ? '' : document.querySelector('#banner')!.textContent, (t) => t !== '', 'the banner');
+    expect(banner).toContain('The API at /auth-api/ refused this browser (401 Unauthorized');
+  });
+
+  it('reads an API behind basic auth with the credentials the browser was given for the page', async () => {
+    const { page, errors } = await browser.open('about:blank');
+    pages.push({ page, errors });
+    await page.authenticate(USER);
+    await page.goto(`http://127.0.0.1:${ports[0]!.http}/auth/`);
+    const id = (await api(ports[0]!.http, '/api/9/zonesync')).body.node.id;
+    await until(page, () => document.querySelector('#node .tile-value')?.textContent, (t) => t === String(id), 'the node\'s id, read through the API\'s basic auth');
+    expect(await page.$eval('#banner', (b) => (b as HTMLElement).hidden)).toBe(true);
   });
 
   it('keeps the last figures, dimmed, and says the node is unreachable when it stops', async () => {

@@ -3,8 +3,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeProcess, PRIMARY, api, freePorts, tempDir, writeConfig } from '../runtime/cluster-helpers.js';
-import { LIMIT_ZONE, dashboardConfig } from './dashboard-config.js';
+import { NodeProcess, PRIMARY, api, freePorts, tempDir } from '../runtime/cluster-helpers.js';
+import { LIMIT_ZONE, writeDashboardNode } from './dashboard-config.js';
 
 const run = promisify(execFile);
 
@@ -17,7 +17,7 @@ const temp = tempDir();
 beforeAll(async () => {
   [http, sync] = (await freePorts(2)) as [number, number];
   const self = { http, sync };
-  configPath = writeConfig(temp.dir, 'n.conf', dashboardConfig(self, [self]));
+  configPath = writeDashboardNode(temp.dir, 'n.conf', self, [self]);
   node = new NodeProcess(configPath);
   await node.ready();
 });
