@@ -10,7 +10,7 @@
  */
 
 /** The smallest window a chart shows, so that the first seconds are not stretched across it. */
-const MIN_WINDOW_MS = 60_000;
+const MIN_WINDOW_MS = 30_000;
 const PAD = { left: 44, right: 8, top: 8, bottom: 18 };
 
 /**
