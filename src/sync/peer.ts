@@ -47,6 +47,14 @@ export interface PeerHost {
   onPeerClosed(peer: PeerConnection): void;
 }
 
+/**
+ * A dialer PINGs when it has sent or received nothing for zone_sync_timeout ÷ this, whatever
+ * zone_sync_interval is. With the housekeeping tick at most a quarter of the timeout, the
+ * listener hears from the dialer, and the dialer gets a PONG, well within the timeout
+ * (1/3 + 1/4 of it, plus the round trip): an idle healthy link never times out.
+ */
+export const KEEPALIVES_PER_TIMEOUT = 3;
+
 export type CloseReason = 'connect-timeout' | 'idle' | 'slow' | 'malformed' | 'protocol' | 'self' | 'removed' | 'stop' | 'peer';
 
 /**
@@ -448,8 +456,9 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       this.close('slow', false);
       return;
     }
-    if (this.direction === 'outbound' && nowMs - this.lastPingMs >= options.intervalMs
-      && (nowMs - this.lastSendMs >= options.intervalMs || nowMs - this.lastRecvMs >= options.intervalMs)) {
+    const keepAliveMs = options.timeoutMs / KEEPALIVES_PER_TIMEOUT;
+    if (this.direction === 'outbound' && nowMs - this.lastPingMs >= keepAliveMs
+      && (nowMs - this.lastSendMs >= keepAliveMs || nowMs - this.lastRecvMs >= keepAliveMs)) {
       this.sendPing();
     }
   }
