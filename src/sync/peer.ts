@@ -20,7 +20,7 @@ import {
 import { DEFAULT_MAX_DRIFT_MS } from '../clock.js';
 import type { SharedHybridClock } from '../shared-clock.js';
 import type { ControlFrames } from './control-frames.js';
-import type { SyncLogger } from './logger.js';
+import type { LogFields, SyncLogger } from './logger.js';
 import type { SyncOptions } from './options.js';
 import type { SnapshotSender } from './snapshot.js';
 import type { ByteHolder } from './round-buffers.js';
@@ -90,6 +90,8 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   private transportClosed = false;
   /** What ended the connection, for logs and peer status: the transport's error, or null. */
   private endError: Error | null = null;
+  /** Why this end closed the connection for a fault (a timeout, a bad frame), in words; null otherwise. */
+  private endDetail: string | null = null;
   // Snapshot sent (outbound) or received (inbound).
   private snapshot: SnapshotSender | null = null;
   private snapshotDone = false;
@@ -175,6 +177,20 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     return this.endError;
   }
 
+  /** Why this end closed the connection for a fault, in words ("timed out connecting"), or null. */
+  get closeDetail(): string | null {
+    return this.endDetail;
+  }
+
+  /**
+   * An outbound connection that has not completed its HELLO exchange leaves the log line
+   * about its failure to its slot, which writes one per address and reason (refusal-log.ts):
+   * an unreachable server is redialled every zone_sync_connect_retry_interval.
+   */
+  private get failureLoggedBySlot(): boolean {
+    return this.direction === 'outbound' && this.openedAtMs === 0;
+  }
+
   // --- transport events ------------------------------------------------------------------
 
   onOpen(): void {
@@ -207,13 +223,12 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   }
 
   onClose(error: Error | null): void {
-    const wasConnecting = this.phase === 'connecting';
     this.transportClosed = true;
     this.cancelSnapshot();
     this.phase = 'closing';
     if (this.endReason === null) this.endReason = 'peer';
     this.endError = error;
-    if (error !== null && !wasConnecting) {
+    if (error !== null && !this.failureLoggedBySlot) {
       this.host.log.info({ peer: this.address, error: error.message }, 'zone_sync connection failed');
     }
     this.host.onPeerClosed(this);
@@ -229,8 +244,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       if (kind === FRAME_MALFORMED) {
         counters[C_MALFORMED]++;
         const failure = reader.failure!;
-        this.host.log.warn({ peer: this.address, reason: failure.reason, detail: failure.detail }, 'zone_sync malformed frame, closing connection');
-        this.close('malformed', false);
+        this.fail('malformed', `malformed frame: ${failure.reason}`, { reason: failure.reason, detail: failure.detail }, 'zone_sync malformed frame, closing connection');
         return false;
       }
       counters[C_MSGS_IN]++;
@@ -333,8 +347,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   private protocolError(what: string): boolean {
     this.host.counters[C_PROTOCOL_ERRORS]++;
-    this.host.log.warn({ peer: this.address, state: this.phase }, `zone_sync ${what}, closing connection`);
-    this.close('protocol', false);
+    this.fail('protocol', what, { state: this.phase }, `zone_sync ${what}, closing connection`);
     return false;
   }
 
@@ -438,22 +451,20 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     const options = this.host.options;
     if (this.phase === 'connecting' || this.phase === 'handshake') {
       if (nowMs >= this.deadlineMs) {
-        this.host.log.warn({ peer: this.address, state: this.phase }, 'zone_sync connect timed out');
-        this.close('connect-timeout', false);
+        const detail = this.phase === 'connecting' ? 'timed out connecting' : 'timed out in the HELLO exchange';
+        this.fail('connect-timeout', detail, { state: this.phase }, 'zone_sync connect timed out');
       }
       return;
     }
     if (this.phase !== 'open') return;
     if (nowMs - this.lastRecvMs >= options.timeoutMs) {
       this.host.counters[C_CLOSED_IDLE]++;
-      this.host.log.warn({ peer: this.address, idleMs: Math.round(nowMs - this.lastRecvMs) }, 'zone_sync connection timed out');
-      this.close('idle', false);
+      this.fail('idle', 'timed out: nothing received', { idleMs: Math.round(nowMs - this.lastRecvMs) }, 'zone_sync connection timed out');
       return;
     }
     if (this.writesStuck(nowMs)) {
       this.host.counters[C_CLOSED_SLOW]++;
-      this.host.log.warn({ peer: this.address, bufferedBytes: this.connection?.bufferedBytes ?? 0 }, 'zone_sync peer does not read, closing connection');
-      this.close('slow', false);
+      this.fail('slow', 'the peer does not read', { bufferedBytes: this.bufferedBytes }, 'zone_sync peer does not read, closing connection');
       return;
     }
     const keepAliveMs = options.timeoutMs / KEEPALIVES_PER_TIMEOUT;
@@ -479,6 +490,13 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       return false;
     }
     return nowMs - this.lastProgressMs >= this.host.options.timeoutMs;
+  }
+
+  /** Closes the connection at once for a fault: `detail` says why (closeDetail), the line is logged unless the slot logs it. */
+  private fail(reason: CloseReason, detail: string, fields: LogFields, message: string): void {
+    if (this.endDetail === null) this.endDetail = detail;
+    if (!this.failureLoggedBySlot) this.host.log.warn({ peer: this.address, ...fields }, message);
+    this.close(reason, false);
   }
 
   /** Closes the connection (gracefully: queued bytes are sent first). onClose follows. */
