@@ -85,6 +85,14 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   private flushedMark = 0;
   private received = 0;
   private sent = 0;
+  private framesIn = 0;
+  private framesOut = 0;
+  /**
+   * The node's bytes_* and msgs_* count this connection's traffic: from its HELLO exchange on,
+   * the exchange included. A connection to this node itself, or one refused or broken before
+   * the exchange completes, is no traffic of the cluster's and never counted.
+   */
+  private counted = false;
   private endReason: CloseReason | null = null;
   /** The transport reported the close: it holds none of the bytes written to it any more. */
   private transportClosed = false;
@@ -203,7 +211,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     if (this.phase === 'closing') return;
     const host = this.host;
     this.received += chunk.length;
-    host.counters[C_BYTES_IN] += chunk.length;
+    if (this.counted) host.counters[C_BYTES_IN] += chunk.length;
     this.lastRecvMs = host.timers.monotonicMs();
     const reader = this.reader;
     let at = 0;
@@ -247,7 +255,8 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
         this.fail('malformed', `malformed frame: ${failure.reason}`, { reason: failure.reason, detail: failure.detail }, 'zone_sync malformed frame, closing connection');
         return false;
       }
-      counters[C_MSGS_IN]++;
+      this.framesIn++;
+      if (this.counted) counters[C_MSGS_IN]++;
       if (kind === FRAME_DATA) {
         if (!this.isOpen) return this.protocolError('data frame before the HELLO exchange');
         const zone = this.host.zones.zoneForFrame(reader);
@@ -279,6 +288,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
           this.close('self', this.direction === 'inbound');
           return false;
         }
+        this.startCounting();
         if (this.direction === 'inbound') this.send(host.frames.hello(), 1);
         this.phase = 'open';
         this.openedAtMs = host.timers.wallMs();
@@ -357,13 +367,26 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   send(bytes: Uint8Array, frames: number): void {
     const connection = this.connection;
     if (connection === null || this.phase === 'closing' || bytes.length === 0) return;
-    const counters = this.host.counters;
     if (connection.bufferedBytes === 0) this.noteProgress(this.host.timers.monotonicMs());
     connection.write(bytes);
     this.sent += bytes.length;
-    counters[C_BYTES_OUT] += bytes.length;
-    counters[C_MSGS_OUT] += frames;
+    this.framesOut += frames;
+    if (this.counted) {
+      const counters = this.host.counters;
+      counters[C_BYTES_OUT] += bytes.length;
+      counters[C_MSGS_OUT] += frames;
+    }
     this.lastSendMs = this.host.timers.monotonicMs();
+  }
+
+  /** The HELLO exchange completed with another node: what the connection carried so far, and all it carries from now on, is counted. */
+  private startCounting(): void {
+    const counters = this.host.counters;
+    counters[C_BYTES_IN] += this.received;
+    counters[C_MSGS_IN] += this.framesIn;
+    counters[C_BYTES_OUT] += this.sent;
+    counters[C_MSGS_OUT] += this.framesOut;
+    this.counted = true;
   }
 
   /**
