@@ -93,6 +93,14 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
    * the exchange completes, is no traffic of the cluster's and never counted.
    */
   private counted = false;
+  /**
+   * A PING that came while earlier bytes still waited in the transport: its stamp, answered
+   * by one PONG once they have left (a PING that comes meanwhile replaces it). So a peer that
+   * PINGs and never reads makes this end hold one PONG, not one per PING.
+   */
+  private pongOwed = false;
+  private owedPongMs = 0;
+  private owedPongLogical = 0;
   private endReason: CloseReason | null = null;
   /** The transport reported the close: it holds none of the bytes written to it any more. */
   private transportClosed = false;
@@ -224,6 +232,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   onDrain(): void {
     this.noteProgress(this.host.timers.monotonicMs());
+    this.payOwedPong();
     if (this.snapshotWaitsForDrain) {
       this.snapshotWaitsForDrain = false;
       this.scheduleSnapshot();
@@ -299,7 +308,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
         if (!this.isOpen) return this.protocolError('PING before the HELLO exchange');
         host.clock.observe(message.stampMs, message.stampLogical);
         this.noteClock(message.stampMs);
-        this.send(host.frames.pong(message.stampMs, message.stampLogical), 1);
+        this.answerPing(message.stampMs, message.stampLogical);
         return true;
       case CONTROL_PONG:
         if (this.lastPingMs !== -Infinity) this.rttMs = host.timers.monotonicMs() - this.lastPingMs;
@@ -410,6 +419,24 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     return connection !== null && connection.bufferedBytes >= this.host.options.maxPeerBufferedBytes / 4;
   }
 
+  /** A PONG now, or, while earlier bytes wait in the transport, owed until they have left. */
+  private answerPing(stampMs: number, stampLogical: number): void {
+    if (this.bufferedBytes === 0) {
+      this.send(this.host.frames.pong(stampMs, stampLogical), 1);
+      return;
+    }
+    this.pongOwed = true;
+    this.owedPongMs = stampMs;
+    this.owedPongLogical = stampLogical;
+  }
+
+  /** Sends the owed PONG once the transport holds nothing (on drain, or the next housekeeping). */
+  private payOwedPong(): void {
+    if (!this.pongOwed || this.bufferedBytes !== 0 || !this.isOpen) return;
+    this.pongOwed = false;
+    this.send(this.host.frames.pong(this.owedPongMs, this.owedPongLogical), 1);
+  }
+
   private sendPing(): void {
     this.lastPingMs = this.host.timers.monotonicMs();
     this.send(this.host.frames.ping(), 1);
@@ -490,6 +517,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       this.fail('slow', 'the peer does not read', { bufferedBytes: this.bufferedBytes }, 'zone_sync peer does not read, closing connection');
       return;
     }
+    this.payOwedPong();
     const keepAliveMs = options.timeoutMs / KEEPALIVES_PER_TIMEOUT;
     if (this.direction === 'outbound' && nowMs - this.lastPingMs >= keepAliveMs
       && (nowMs - this.lastSendMs >= keepAliveMs || nowMs - this.lastRecvMs >= keepAliveMs)) {

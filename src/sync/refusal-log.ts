@@ -3,9 +3,10 @@
 // every zone_sync_connect_retry_interval and must not write a line every time. Every TLS
 // refusal and denial is counted.
 //
-//  - inbound (an access rule denied the client, or its TLS handshake or client certificate
-//    failed): logged once per client host and reason every REFUSAL_LOG_INTERVAL_MS; the
-//    port is left out, as a client dials from a new port each time;
+//  - inbound (an access rule denied the client, its TLS handshake or client certificate
+//    failed, or the listener was full): logged once per client host and reason every
+//    REFUSAL_LOG_INTERVAL_MS; the port is left out, as a client dials from a new port each
+//    time;
 //  - outbound (any dial that fails before its HELLO exchange: refused, timed out, the peer's
 //    certificate refused, our TLS or HELLO refused by the peer, which closes): logged when
 //    the reason is new for that address, i.e. differs from the address's previous failure
@@ -40,6 +41,12 @@ export class RefusalLog {
     this.ctx.log.warn({ node: this.ctx.nodeName, peer: remoteAddress }, 'zone_sync connection denied by an access rule, closed');
   }
 
+  /** An inbound connection was closed at once: the listener holds `limit` connections already. */
+  overLimit(remoteAddress: string, limit: number): void {
+    if (!this.firstInInterval(remoteAddress, 'over limit')) return;
+    this.ctx.log.warn({ node: this.ctx.nodeName, peer: remoteAddress, limit }, 'zone_sync too many inbound connections');
+  }
+
   /** An inbound connection failed its TLS handshake or client certificate check. */
   refusedInbound(remoteAddress: string, error: Error): void {
     this.ctx.counters[C_TLS_FAILURES]++;
@@ -67,7 +74,8 @@ export class RefusalLog {
 
   /** True when no refusal of this client host for this reason was logged in REFUSAL_LOG_INTERVAL_MS; notes it. */
   private firstInInterval(remoteAddress: string, reason: string): boolean {
-    const host = remoteAddress.startsWith('unix:') ? remoteAddress : remoteAddress.slice(0, remoteAddress.lastIndexOf(':'));
+    const portAt = remoteAddress.lastIndexOf(':');
+    const host = remoteAddress.startsWith('unix:') || portAt < 0 ? remoteAddress : remoteAddress.slice(0, portAt);
     const key = `${host} ${reason}`;
     const now = this.ctx.timers.monotonicMs();
     const last = this.lastLogged.get(key);
