@@ -20,14 +20,13 @@ export class InboundListener {
   private readonly peers = new Set<PeerConnection>();
   private readonly access: AccessList;
   private readonly hooks: ListenHooks;
-  private readonly refusals: RefusalLog;
   private listener: Listener | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly host: PeerHost,
     private readonly transport: Transport,
-    refusals: RefusalLog,
+    private readonly refusals: RefusalLog,
     /** Whether the engine takes connections now. */
     private readonly running: () => boolean,
   ) {
@@ -42,7 +41,6 @@ export class InboundListener {
       maxConnections: MAX_INBOUND_CONNECTIONS,
       overLimit: (remoteAddress) => refusals.overLimit(remoteAddress, MAX_INBOUND_CONNECTIONS),
     };
-    this.refusals = refusals;
   }
 
   /** The bound address (with the real port when the option said port 0), or null before listen. */
