@@ -12,7 +12,7 @@ import { helloFrame, pingFrame, rawFrame } from '../util/raw-peer.js';
 import { NodeProcess, api, clusterConfig, freePorts, tempDir, waitFor, writeConfig, type NodePorts } from './cluster-helpers.js';
 
 /** What the attacked node may grow by over its resident size at rest (docs/PROTOCOL.md "Limits"). */
-const RSS_GROWTH_BOUND_MB = 100;
+const RSS_GROWTH_BOUND_MB = 128;
 
 let dir: { dir: string; cleanup: () => void };
 let certs: TestCerts;
