@@ -5,6 +5,8 @@
 // Layout (f64 words): GLOBAL_WORDS counters below, then ZONE_WORDS per synced zone in the
 // order of the engine's descriptors.
 
+// bytes_* and msgs_*: the traffic of connections from their HELLO exchange on (peer.ts);
+// self-detection and connections refused or broken before it count nothing.
 export const C_BYTES_IN = 0;
 export const C_BYTES_OUT = 1;
 export const C_MSGS_IN = 2;

@@ -83,6 +83,8 @@ export class SyncEngine implements PeerHost, EngineContext {
   private readonly tickMs: number;
   private readonly tickCallback = (): void => this.onTick();
   private stopPromise: Promise<void> | null = null;
+  /** start()'s listen, while or once under way: a stop() during start() waits for it, then closes the listener. */
+  private listening: Promise<void> | null = null;
   private allClosed: (() => void) | null = null;
 
   constructor(config: SyncEngineConfig) {
@@ -125,7 +127,13 @@ export class SyncEngine implements PeerHost, EngineContext {
   /** Listens, dials every server, starts rounds and housekeeping. */
   async start(): Promise<void> {
     if (this.state !== SYNC_STATE_STARTING) throw new Error('SyncEngine.start() called twice');
-    if (this.options.listen !== null) await this.inbound.listen(this.options.listen);
+    if (this.options.listen !== null) {
+      this.listening = this.inbound.listen(this.options.listen);
+      await this.listening;
+    }
+    // stop() was called while the listener was being set up: the engine stays stopped (its
+    // rounds would otherwise empty the output queues the node's next engine sends from).
+    if (this.state !== SYNC_STATE_STARTING) return;
     this.setState(SYNC_STATE_RUNNING);
     this.setServers(this.options.servers);
     this.rounds.start();
@@ -182,6 +190,7 @@ export class SyncEngine implements PeerHost, EngineContext {
     this.rounds.cancel();
     if (this.tickTimer !== null) this.timers.clearTimer(this.tickTimer);
     this.tickTimer = null;
+    if (!wasRunning && this.listening !== null) await this.listening.catch(() => undefined);
     const listenerClosed = this.inbound.close();
     if (wasRunning) this.rounds.flushForStop();
     const closed = new Promise<void>((resolve) => {

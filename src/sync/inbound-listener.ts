@@ -2,13 +2,15 @@
 // (options.access, net/access.ts) is applied before anything else, TLS included; a denied
 // or TLS-refused client goes to the refusal log. Accepted connections merge what their
 // peers push; at most MAX_INBOUND_CONNECTIONS are held, and none while the engine is not
-// running (before start completes, or once stopping).
+// running (before start completes, or once stopping). The transport applies the limit from
+// the TCP accept on (TLS handshakes included, transport.ts ListenHooks.maxConnections); the
+// listener applies it again to what is handed to it, before it gives a connection anything.
 
 import { AccessList } from '../net/access.js';
 import type { EngineContext } from './engine-context.js';
 import { PeerConnection, type PeerHost } from './peer.js';
 import type { RefusalLog } from './refusal-log.js';
-import type { Connection, ListenHooks, Listener, Transport } from './transport.js';
+import type { Connection, ConnectionEvents, ListenHooks, Listener, Transport } from './transport.js';
 import type { PeerStatus } from './types.js';
 
 /** More inbound connections than this are refused: a bound on what strangers can make us hold. */
@@ -24,7 +26,7 @@ export class InboundListener {
     private readonly ctx: EngineContext,
     private readonly host: PeerHost,
     private readonly transport: Transport,
-    refusals: RefusalLog,
+    private readonly refusals: RefusalLog,
     /** Whether the engine takes connections now. */
     private readonly running: () => boolean,
   ) {
@@ -36,6 +38,8 @@ export class InboundListener {
         return false;
       },
       refused: (remoteAddress, error) => refusals.refusedInbound(remoteAddress, error),
+      maxConnections: MAX_INBOUND_CONNECTIONS,
+      overLimit: (remoteAddress) => refusals.overLimit(remoteAddress, MAX_INBOUND_CONNECTIONS),
     };
   }
 
@@ -80,16 +84,25 @@ export class InboundListener {
     return out;
   }
 
-  private accept(connection: Connection): PeerConnection {
-    const peer = new PeerConnection(this.host, 'inbound', connection.remoteAddress);
-    peer.attach(connection);
+  /** A new connection: a peer of its own, or, when the engine is not running or the listener is full, closed at once. */
+  private accept(connection: Connection): ConnectionEvents {
     const running = this.running();
     if (!running || this.peers.size >= MAX_INBOUND_CONNECTIONS) {
-      if (running) this.ctx.log.warn({ peer: peer.address, limit: MAX_INBOUND_CONNECTIONS }, 'zone_sync too many inbound connections');
-      peer.close('protocol', false);
-      return peer;
+      if (running) this.refusals.overLimit(connection.remoteAddress, MAX_INBOUND_CONNECTIONS);
+      connection.destroy();
+      return CLOSED_AT_ONCE;
     }
+    const peer = new PeerConnection(this.host, 'inbound', connection.remoteAddress);
+    peer.attach(connection);
     this.peers.add(peer);
     return peer;
   }
 }
+
+/** The events of a connection closed as it was accepted: nothing to do. */
+const CLOSED_AT_ONCE: ConnectionEvents = {
+  onOpen() {},
+  onData() {},
+  onDrain() {},
+  onClose() {},
+};

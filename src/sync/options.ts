@@ -59,11 +59,11 @@ export interface SyncOptions {
   connectRetryIntervalMs: number;
   /** zone_sync_connect_timeout: dial plus HELLO exchange. */
   connectTimeoutMs: number;
-  /** zone_sync_interval: how often output queues are polled; also the idle PING period. */
+  /** zone_sync_interval: how often output queues are polled (keep-alive follows timeoutMs, not this). */
   intervalMs: number;
   /** zone_sync_recv_buffer_size: the per-connection receive buffer; no frame may be longer. */
   recvBufferSizeBytes: number;
-  /** zone_sync_timeout: nothing received, or a write making no progress, this long: close. */
+  /** zone_sync_timeout: nothing received, or a write making no progress, this long: close. A third of it is the PING period. */
   timeoutMs: number;
   /**
    * Not an nginx directive: bytes a peer connection may hold unsent before the peer is

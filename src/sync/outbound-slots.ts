@@ -2,8 +2,10 @@
 // "slots": each holds at most one outbound connection and redials
 // zone_sync_connect_retry_interval after it closes, unless the address proved to be this
 // node itself (its HELLO carried our node id: never dialled again). A slot remembers why its
-// last connection failed (peer status `lastError`), until a HELLO exchange completes; a TLS
-// refusal is logged when its reason differs from that (refusal-log.ts).
+// last connection failed (peer status `lastError`), until a HELLO exchange completes; a dial
+// that fails before its HELLO exchange (refused, timed out, TLS refused either way, closed
+// by the peer) is logged when its reason differs from that (refusal-log.ts), so that an
+// unreachable server makes one line per reason, not one per retry.
 //
 //   idle ──due──▶ dial ──▶ peer (connecting … open) ──closed──▶ idle, next dial in
 //   connect_retry_interval;  peer ──HELLO with our id──▶ self (forever)
@@ -130,24 +132,35 @@ export class OutboundSlots {
     } catch (error) {
       slot.peer = null;
       slot.nextDialMs = this.ctx.timers.monotonicMs() + this.ctx.options.connectRetryIntervalMs;
-      slot.lastError = (error as Error).message;
       this.ctx.counters[C_CONNECT_FAILURES]++;
-      this.ctx.log.error({ peer: slot.address, error: (error as Error).message }, 'zone_sync cannot dial');
+      this.failed(slot, (error as Error).message, error as Error);
     }
   }
 
-  /** Records why an outbound connection ended; a TLS refusal goes to the refusal log. */
+  /** Records why an outbound connection ended; one that never completed its HELLO exchange goes to the refusal log. */
   private noteFailure(slot: OutboundSlot, peer: PeerConnection): void {
-    const error = peer.closeError;
-    let text: string | null = null;
-    if (error instanceof ConnectionRefusedError) text = `TLS: ${error.message}`;
-    else if (error !== null) text = error.message;
-    else if (peer.connectedSinceMs === 0 && peer.closeReason === 'peer') text = 'closed by the peer before the HELLO exchange';
+    const text = failureText(peer);
     if (text === null) return;
+    if (peer.connectedSinceMs !== 0) slot.lastError = text;
+    else this.failed(slot, text, peer.closeError);
+  }
+
+  /** A dial failed before its HELLO exchange: remembered, and logged when its reason is new for the slot. */
+  private failed(slot: OutboundSlot, text: string, error: Error | null): void {
     const previous = slot.lastError;
     slot.lastError = text;
-    if (error instanceof ConnectionRefusedError) this.refusals.refusedOutbound(slot.address, error, previous !== text);
+    this.refusals.outboundFailed(slot.address, text, error, previous !== text);
   }
+}
+
+/** Why the peer's connection ended, in words, or null when it ended on purpose or cleanly after its HELLO exchange. */
+function failureText(peer: PeerConnection): string | null {
+  const error = peer.closeError;
+  if (error instanceof ConnectionRefusedError) return `TLS: ${error.message}`;
+  if (error !== null) return error.message;
+  if (peer.closeDetail !== null) return peer.closeDetail;
+  if (peer.connectedSinceMs === 0 && peer.closeReason === 'peer') return 'closed by the peer before the HELLO exchange';
+  return null;
 }
 
 function idleStatus(slot: OutboundSlot): PeerStatus {

@@ -20,7 +20,7 @@ import {
 import { DEFAULT_MAX_DRIFT_MS } from '../clock.js';
 import type { SharedHybridClock } from '../shared-clock.js';
 import type { ControlFrames } from './control-frames.js';
-import type { SyncLogger } from './logger.js';
+import type { LogFields, SyncLogger } from './logger.js';
 import type { SyncOptions } from './options.js';
 import type { SnapshotSender } from './snapshot.js';
 import type { ByteHolder } from './round-buffers.js';
@@ -46,6 +46,14 @@ export interface PeerHost {
   onSelf(peer: PeerConnection): void;
   onPeerClosed(peer: PeerConnection): void;
 }
+
+/**
+ * A dialer PINGs when it has sent or received nothing for zone_sync_timeout ÷ this, whatever
+ * zone_sync_interval is. With the housekeeping tick at most a quarter of the timeout, the
+ * listener hears from the dialer, and the dialer gets a PONG, well within the timeout
+ * (1/3 + 1/4 of it, plus the round trip): an idle healthy link never times out.
+ */
+export const KEEPALIVES_PER_TIMEOUT = 3;
 
 export type CloseReason = 'connect-timeout' | 'idle' | 'slow' | 'malformed' | 'protocol' | 'self' | 'removed' | 'stop' | 'peer';
 
@@ -77,11 +85,29 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   private flushedMark = 0;
   private received = 0;
   private sent = 0;
+  private framesIn = 0;
+  private framesOut = 0;
+  /**
+   * The node's bytes_* and msgs_* count this connection's traffic: from its HELLO exchange on,
+   * the exchange included. A connection to this node itself, or one refused or broken before
+   * the exchange completes, is no traffic of the cluster's and never counted.
+   */
+  private counted = false;
+  /**
+   * A PING that came while earlier bytes still waited in the transport: its stamp, answered
+   * by one PONG once they have left (a PING that comes meanwhile replaces it). So a peer that
+   * PINGs and never reads makes this end hold one PONG, not one per PING.
+   */
+  private pongOwed = false;
+  private owedPongMs = 0;
+  private owedPongLogical = 0;
   private endReason: CloseReason | null = null;
   /** The transport reported the close: it holds none of the bytes written to it any more. */
   private transportClosed = false;
   /** What ended the connection, for logs and peer status: the transport's error, or null. */
   private endError: Error | null = null;
+  /** Why this end closed the connection for a fault (a timeout, a bad frame), in words; null otherwise. */
+  private endDetail: string | null = null;
   // Snapshot sent (outbound) or received (inbound).
   private snapshot: SnapshotSender | null = null;
   private snapshotDone = false;
@@ -167,6 +193,20 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     return this.endError;
   }
 
+  /** Why this end closed the connection for a fault, in words ("timed out connecting"), or null. */
+  get closeDetail(): string | null {
+    return this.endDetail;
+  }
+
+  /**
+   * An outbound connection that has not completed its HELLO exchange leaves the log line
+   * about its failure to its slot, which writes one per address and reason (refusal-log.ts):
+   * an unreachable server is redialled every zone_sync_connect_retry_interval.
+   */
+  private get failureLoggedBySlot(): boolean {
+    return this.direction === 'outbound' && this.openedAtMs === 0;
+  }
+
   // --- transport events ------------------------------------------------------------------
 
   onOpen(): void {
@@ -179,7 +219,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     if (this.phase === 'closing') return;
     const host = this.host;
     this.received += chunk.length;
-    host.counters[C_BYTES_IN] += chunk.length;
+    if (this.counted) host.counters[C_BYTES_IN] += chunk.length;
     this.lastRecvMs = host.timers.monotonicMs();
     const reader = this.reader;
     let at = 0;
@@ -192,6 +232,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   onDrain(): void {
     this.noteProgress(this.host.timers.monotonicMs());
+    this.payOwedPong();
     if (this.snapshotWaitsForDrain) {
       this.snapshotWaitsForDrain = false;
       this.scheduleSnapshot();
@@ -199,13 +240,12 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   }
 
   onClose(error: Error | null): void {
-    const wasConnecting = this.phase === 'connecting';
     this.transportClosed = true;
     this.cancelSnapshot();
     this.phase = 'closing';
     if (this.endReason === null) this.endReason = 'peer';
     this.endError = error;
-    if (error !== null && !wasConnecting) {
+    if (error !== null && !this.failureLoggedBySlot) {
       this.host.log.info({ peer: this.address, error: error.message }, 'zone_sync connection failed');
     }
     this.host.onPeerClosed(this);
@@ -221,11 +261,11 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       if (kind === FRAME_MALFORMED) {
         counters[C_MALFORMED]++;
         const failure = reader.failure!;
-        this.host.log.warn({ peer: this.address, reason: failure.reason, detail: failure.detail }, 'zone_sync malformed frame, closing connection');
-        this.close('malformed', false);
+        this.fail('malformed', `malformed frame: ${failure.reason}`, { reason: failure.reason, detail: failure.detail }, 'zone_sync malformed frame, closing connection');
         return false;
       }
-      counters[C_MSGS_IN]++;
+      this.framesIn++;
+      if (this.counted) counters[C_MSGS_IN]++;
       if (kind === FRAME_DATA) {
         if (!this.isOpen) return this.protocolError('data frame before the HELLO exchange');
         const zone = this.host.zones.zoneForFrame(reader);
@@ -257,6 +297,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
           this.close('self', this.direction === 'inbound');
           return false;
         }
+        this.startCounting();
         if (this.direction === 'inbound') this.send(host.frames.hello(), 1);
         this.phase = 'open';
         this.openedAtMs = host.timers.wallMs();
@@ -267,7 +308,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
         if (!this.isOpen) return this.protocolError('PING before the HELLO exchange');
         host.clock.observe(message.stampMs, message.stampLogical);
         this.noteClock(message.stampMs);
-        this.send(host.frames.pong(message.stampMs, message.stampLogical), 1);
+        this.answerPing(message.stampMs, message.stampLogical);
         return true;
       case CONTROL_PONG:
         if (this.lastPingMs !== -Infinity) this.rttMs = host.timers.monotonicMs() - this.lastPingMs;
@@ -325,8 +366,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
 
   private protocolError(what: string): boolean {
     this.host.counters[C_PROTOCOL_ERRORS]++;
-    this.host.log.warn({ peer: this.address, state: this.phase }, `zone_sync ${what}, closing connection`);
-    this.close('protocol', false);
+    this.fail('protocol', what, { state: this.phase }, `zone_sync ${what}, closing connection`);
     return false;
   }
 
@@ -336,13 +376,26 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   send(bytes: Uint8Array, frames: number): void {
     const connection = this.connection;
     if (connection === null || this.phase === 'closing' || bytes.length === 0) return;
-    const counters = this.host.counters;
     if (connection.bufferedBytes === 0) this.noteProgress(this.host.timers.monotonicMs());
     connection.write(bytes);
     this.sent += bytes.length;
-    counters[C_BYTES_OUT] += bytes.length;
-    counters[C_MSGS_OUT] += frames;
+    this.framesOut += frames;
+    if (this.counted) {
+      const counters = this.host.counters;
+      counters[C_BYTES_OUT] += bytes.length;
+      counters[C_MSGS_OUT] += frames;
+    }
     this.lastSendMs = this.host.timers.monotonicMs();
+  }
+
+  /** The HELLO exchange completed with another node: what the connection carried so far, and all it carries from now on, is counted. */
+  private startCounting(): void {
+    const counters = this.host.counters;
+    counters[C_BYTES_IN] += this.received;
+    counters[C_MSGS_IN] += this.framesIn;
+    counters[C_BYTES_OUT] += this.sent;
+    counters[C_MSGS_OUT] += this.framesOut;
+    this.counted = true;
   }
 
   /**
@@ -364,6 +417,24 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
   get backpressured(): boolean {
     const connection = this.connection;
     return connection !== null && connection.bufferedBytes >= this.host.options.maxPeerBufferedBytes / 4;
+  }
+
+  /** A PONG now, or, while earlier bytes wait in the transport, owed until they have left. */
+  private answerPing(stampMs: number, stampLogical: number): void {
+    if (this.bufferedBytes === 0) {
+      this.send(this.host.frames.pong(stampMs, stampLogical), 1);
+      return;
+    }
+    this.pongOwed = true;
+    this.owedPongMs = stampMs;
+    this.owedPongLogical = stampLogical;
+  }
+
+  /** Sends the owed PONG once the transport holds nothing (on drain, or the next housekeeping). */
+  private payOwedPong(): void {
+    if (!this.pongOwed || this.bufferedBytes !== 0 || !this.isOpen) return;
+    this.pongOwed = false;
+    this.send(this.host.frames.pong(this.owedPongMs, this.owedPongLogical), 1);
   }
 
   private sendPing(): void {
@@ -430,26 +501,26 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     const options = this.host.options;
     if (this.phase === 'connecting' || this.phase === 'handshake') {
       if (nowMs >= this.deadlineMs) {
-        this.host.log.warn({ peer: this.address, state: this.phase }, 'zone_sync connect timed out');
-        this.close('connect-timeout', false);
+        const detail = this.phase === 'connecting' ? 'timed out connecting' : 'timed out in the HELLO exchange';
+        this.fail('connect-timeout', detail, { state: this.phase }, 'zone_sync connect timed out');
       }
       return;
     }
     if (this.phase !== 'open') return;
     if (nowMs - this.lastRecvMs >= options.timeoutMs) {
       this.host.counters[C_CLOSED_IDLE]++;
-      this.host.log.warn({ peer: this.address, idleMs: Math.round(nowMs - this.lastRecvMs) }, 'zone_sync connection timed out');
-      this.close('idle', false);
+      this.fail('idle', 'timed out: nothing received', { idleMs: Math.round(nowMs - this.lastRecvMs) }, 'zone_sync connection timed out');
       return;
     }
     if (this.writesStuck(nowMs)) {
       this.host.counters[C_CLOSED_SLOW]++;
-      this.host.log.warn({ peer: this.address, bufferedBytes: this.connection?.bufferedBytes ?? 0 }, 'zone_sync peer does not read, closing connection');
-      this.close('slow', false);
+      this.fail('slow', 'the peer does not read', { bufferedBytes: this.bufferedBytes }, 'zone_sync peer does not read, closing connection');
       return;
     }
-    if (this.direction === 'outbound' && nowMs - this.lastPingMs >= options.intervalMs
-      && (nowMs - this.lastSendMs >= options.intervalMs || nowMs - this.lastRecvMs >= options.intervalMs)) {
+    this.payOwedPong();
+    const keepAliveMs = options.timeoutMs / KEEPALIVES_PER_TIMEOUT;
+    if (this.direction === 'outbound' && nowMs - this.lastPingMs >= keepAliveMs
+      && (nowMs - this.lastSendMs >= keepAliveMs || nowMs - this.lastRecvMs >= keepAliveMs)) {
       this.sendPing();
     }
   }
@@ -470,6 +541,13 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       return false;
     }
     return nowMs - this.lastProgressMs >= this.host.options.timeoutMs;
+  }
+
+  /** Closes the connection at once for a fault: `detail` says why (closeDetail), the line is logged unless the slot logs it. */
+  private fail(reason: CloseReason, detail: string, fields: LogFields, message: string): void {
+    if (this.endDetail === null) this.endDetail = detail;
+    if (!this.failureLoggedBySlot) this.host.log.warn({ peer: this.address, ...fields }, message);
+    this.close(reason, false);
   }
 
   /** Closes the connection (gracefully: queued bytes are sent first). onClose follows. */

@@ -1,18 +1,22 @@
-// Log lines about refused connections, at most one per peer and reason: a client an access
-// rule denies, or a peer with a bad certificate, retries every
-// zone_sync_connect_retry_interval and must not write a line every time. Every refusal is
-// counted.
+// Log lines about refused and failed connections, at most one per peer and reason: a client
+// an access rule denies, a peer with a bad certificate, a server that is down, all retry
+// every zone_sync_connect_retry_interval and must not write a line every time. Every TLS
+// refusal and denial is counted.
 //
-//  - inbound (an access rule denied the client, or its TLS handshake or client certificate
-//    failed): logged once per client host and reason every REFUSAL_LOG_INTERVAL_MS; the
-//    port is left out, as a client dials from a new port each time;
-//  - outbound (the peer's certificate refused): logged when the reason is new for that
-//    address, i.e. differs from the address's previous failure (outbound-slots.ts keeps it,
-//    and forgets it when a HELLO exchange completes).
+//  - inbound (an access rule denied the client, its TLS handshake or client certificate
+//    failed, or the listener was full): logged once per client host and reason every
+//    REFUSAL_LOG_INTERVAL_MS; the port is left out, as a client dials from a new port each
+//    time;
+//  - outbound (any dial that fails before its HELLO exchange: refused, timed out, the peer's
+//    certificate refused, our TLS or HELLO refused by the peer, which closes): logged when
+//    the reason is new for that address, i.e. differs from the address's previous failure
+//    (outbound-slots.ts keeps it, and forgets it when a HELLO exchange completes).
 //
-// A client hanging up in the TLS handshake (a dialer that refused our certificate) is
-// logged at info, as nginx logs "peer closed connection in SSL handshake"; other TLS
-// refusals at error, denials at warn.
+// Levels are nginx's: a failed connect to a server is an error ("connect() failed … while
+// connecting to upstream", "upstream timed out"), and so is a TLS failure on a connection
+// it dialled; a client hanging up in the TLS handshake (a dialer that refused our
+// certificate) is logged at info, as nginx logs "peer closed connection in SSL handshake";
+// other inbound TLS refusals at error, denials at warn.
 
 import { C_ACCESS_DENIED, C_TLS_FAILURES } from './counters.js';
 import type { EngineContext } from './engine-context.js';
@@ -37,6 +41,12 @@ export class RefusalLog {
     this.ctx.log.warn({ node: this.ctx.nodeName, peer: remoteAddress }, 'zone_sync connection denied by an access rule, closed');
   }
 
+  /** An inbound connection was closed at once: the listener holds `limit` connections already. */
+  overLimit(remoteAddress: string, limit: number): void {
+    if (!this.firstInInterval(remoteAddress, 'over limit')) return;
+    this.ctx.log.warn({ node: this.ctx.nodeName, peer: remoteAddress, limit }, 'zone_sync too many inbound connections');
+  }
+
   /** An inbound connection failed its TLS handshake or client certificate check. */
   refusedInbound(remoteAddress: string, error: Error): void {
     this.ctx.counters[C_TLS_FAILURES]++;
@@ -48,17 +58,24 @@ export class RefusalLog {
     else this.ctx.log.error(fields, message);
   }
 
-  /** Our TLS connection to `address` was refused; `newReason`: its previous failure was another. */
-  refusedOutbound(address: string, error: ConnectionRefusedError, newReason: boolean): void {
-    this.ctx.counters[C_TLS_FAILURES]++;
+  /**
+   * Our connection to `address` failed before its HELLO exchange: `reason` in words, `error`
+   * the transport's (a ConnectionRefusedError when we refused the peer's certificate), if
+   * any. Logged when `newReason`: the address's previous failure was another.
+   */
+  outboundFailed(address: string, reason: string, error: Error | null, newReason: boolean): void {
+    const refused = error instanceof ConnectionRefusedError;
+    if (refused) this.ctx.counters[C_TLS_FAILURES]++;
     if (!newReason) return;
-    this.ctx.log.error({ node: this.ctx.nodeName, peer: address, direction: 'outbound', reason: error.reason, error: error.message },
-      `zone_sync TLS connection to ${address} refused: ${error.reason}`);
+    const fields = { node: this.ctx.nodeName, peer: address, direction: 'outbound', reason: refused ? error.reason : reason };
+    if (refused) this.ctx.log.error({ ...fields, error: error.message }, `zone_sync TLS connection to ${address} refused: ${error.reason}`);
+    else this.ctx.log.error(fields, `zone_sync connection to ${address} failed: ${reason}`);
   }
 
   /** True when no refusal of this client host for this reason was logged in REFUSAL_LOG_INTERVAL_MS; notes it. */
   private firstInInterval(remoteAddress: string, reason: string): boolean {
-    const host = remoteAddress.startsWith('unix:') ? remoteAddress : remoteAddress.slice(0, remoteAddress.lastIndexOf(':'));
+    const portAt = remoteAddress.lastIndexOf(':');
+    const host = remoteAddress.startsWith('unix:') || portAt < 0 ? remoteAddress : remoteAddress.slice(0, portAt);
     const key = `${host} ${reason}`;
     const now = this.ctx.timers.monotonicMs();
     const last = this.lastLogged.get(key);

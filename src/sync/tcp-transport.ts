@@ -70,7 +70,8 @@ class NetListener implements Listener {
 
 /**
  * Listens on `address`; every connection the hooks admit goes to `onSocket` with its remote
- * address. A refused one is destroyed before any byte is read.
+ * address. A refused one is destroyed before any byte is read, and so is one beyond
+ * hooks.maxConnections (by node:net, which counts every socket of the server until it closes).
  */
 export function listenSockets(address: string, hooks: ListenHooks | undefined, onSocket: (socket: Socket, remote: string) => void): Promise<Listener> {
   const target = parseAddress(address);
@@ -82,6 +83,14 @@ export function listenSockets(address: string, hooks: ListenHooks | undefined, o
     }
     onSocket(socket, remote);
   });
+  if (hooks?.maxConnections !== undefined) {
+    server.maxConnections = hooks.maxConnections;
+    server.on('drop', (dropped?: { remoteAddress?: string; remotePort?: number }) => {
+      const remote = dropped?.remoteAddress !== undefined && dropped.remotePort !== undefined
+        ? formatAddress(dropped.remoteAddress, dropped.remotePort) : address;
+      hooks.overLimit?.(remote);
+    });
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const onListening = (): void => {

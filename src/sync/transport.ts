@@ -48,6 +48,13 @@ export interface ListenHooks {
   admit(remoteIp: string | undefined, remoteAddress: string): boolean;
   /** A connection failed before it was accepted (TLS handshake or verification): it is closed. */
   refused(remoteAddress: string, error: Error): void;
+  /**
+   * Connections the listener holds at most, from the TCP accept on (TLS handshakes in
+   * progress included); one more is closed at once, before any byte is read or any TLS
+   * state is made, and reported to `overLimit`. Undefined: no limit.
+   */
+  readonly maxConnections?: number;
+  overLimit?(remoteAddress: string): void;
 }
 
 export interface Transport {

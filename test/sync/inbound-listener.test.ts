@@ -1,6 +1,7 @@
 // The listening side (inbound-listener.ts): it holds at most MAX_INBOUND_CONNECTIONS
-// connections, closes the others at once with one warning each, and takes new ones again
-// once some have closed. On the simulator, where a thousand connections cost nothing.
+// connections, closes the others at once with a warning (once per client address and
+// minute: every simulated client has an address of its own), and takes new ones again once
+// some have closed. On the simulator, where a thousand connections cost nothing.
 import { describe, expect, it } from 'vitest';
 import { MAX_INBOUND_CONNECTIONS, type ConnectionEvents } from '../../dist/sync/index.js';
 import { SimNet } from './sim-nodes.js';

@@ -122,17 +122,24 @@ describe('inbound refusals', () => {
   });
 });
 
-describe('outbound refusals', () => {
-  it('are logged when their reason is new for the address, and counted every time', () => {
+describe('outbound failures', () => {
+  it('are logged at error when their reason is new for the address; TLS refusals are counted every time', () => {
     const { log, lines, counters } = harness();
-    log.refusedOutbound('10.0.0.5:7777', refusal('expired'), true);
-    log.refusedOutbound('10.0.0.5:7777', refusal('expired'), false);
-    log.refusedOutbound('10.0.0.5:7777', refusal('unknown CA'), true);
+    const tls = (reason: string): [string, ConnectionRefusedError] => [`TLS: ${reason}: detail`, refusal(reason)];
+    log.outboundFailed('10.0.0.5:7777', ...tls('expired'), true);
+    log.outboundFailed('10.0.0.5:7777', ...tls('expired'), false);
+    log.outboundFailed('10.0.0.5:7777', ...tls('unknown CA'), true);
+    log.outboundFailed('10.0.0.5:7777', 'connect ECONNREFUSED 10.0.0.5:7777', new Error('connect ECONNREFUSED 10.0.0.5:7777'), true);
+    log.outboundFailed('10.0.0.5:7777', 'connect ECONNREFUSED 10.0.0.5:7777', new Error('connect ECONNREFUSED 10.0.0.5:7777'), false);
+    log.outboundFailed('10.0.0.5:7777', 'timed out connecting', null, true);
     expect(lines.map((l) => [l.level, l.fields.peer, l.fields.direction, l.fields.reason])).toEqual([
       ['error', '10.0.0.5:7777', 'outbound', 'expired'],
       ['error', '10.0.0.5:7777', 'outbound', 'unknown CA'],
+      ['error', '10.0.0.5:7777', 'outbound', 'connect ECONNREFUSED 10.0.0.5:7777'],
+      ['error', '10.0.0.5:7777', 'outbound', 'timed out connecting'],
     ]);
     expect(lines[1]!.message).toBe('zone_sync TLS connection to 10.0.0.5:7777 refused: unknown CA');
+    expect(lines[3]!.message).toBe('zone_sync connection to 10.0.0.5:7777 failed: timed out connecting');
     expect(counters[C_TLS_FAILURES]).toBe(3);
   });
 });
