@@ -145,3 +145,26 @@ describe('limit_req across a cluster (per-origin shares, exchanged as the sync t
     expect(admitted).toBeGreaterThan(expected * 2.7);
   });
 });
+
+describe('limit_req across a cluster: the allowance above the burst adds no delay', () => {
+  it.each([
+    { burst: 0, maxDelayMs: 0 },
+    { burst: 10, maxDelayMs: 100 }, // at most burst / rate, as one nginx bucket
+  ])('burst=$burst without nodelay: an admitted request waits at most $maxDelayMs ms', ({ burst, maxDelayMs }) => {
+    const t = { now: 1_700_000_000_000 };
+    const zones = [1, 2].map((id) => LimitReqZone.create({
+      name: 'req', size: '1m', rate: '100r/s', sync: true, syncInterval: 100, node: createNodeContext(id), now: () => t.now,
+    }));
+    let admitted = 0;
+    let longest = 0;
+    for (let ms = 0; ms < 5_000; ms += 5) { // 200 r/s, alternating: 2x the rate
+      t.now += 5;
+      const r = zones[(ms / 5) % 2]!.take('client', { burst });
+      if (r.allowed) admitted++;
+      if (r.allowed) longest = Math.max(longest, r.delayMs);
+      if (ms % 100 === 0) zones.forEach((z, i) => exchange(z, zones.filter((_, j) => j !== i)));
+    }
+    expect(admitted).toBeGreaterThan(400); // the cluster admits about the rate (500 in 5 s)
+    expect(longest).toBeLessThanOrEqual(maxDelayMs);
+  });
+});

@@ -154,7 +154,9 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     if (full) throw new ZoneFullError(this.name, shm.keyLength, SHARE_BYTES);
     return {
       allowed,
-      delayMs: allowed ? delayMsFor(excess, delayMilli, rate) : 0,
+      // The allowance above the burst (while other nodes admit) is there to hold the cluster's
+      // rate with stale views, not to queue requests: it never adds delay beyond the burst's.
+      delayMs: allowed ? delayMsFor(Math.min(excess, burstMilli), delayMilli, rate) : 0,
       excess: excess / 1000,
     };
   }
