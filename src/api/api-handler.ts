@@ -22,7 +22,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES, bodyTooLarge, readBody } from './body.js';
 import { listEndpoint, type Endpoint, type RequestContext, type WriteMethod } from './endpoint.js';
-import { ApiError, ErrorCode, methodDisabled, methodNotSupported, pathNotFound, unknownVersion } from './errors.js';
+import { ApiError, ErrorCode, formatError, methodDisabled, methodNotSupported, pathNotFound, unknownVersion } from './errors.js';
 import { parseFields, pickFields, pickMemberFields } from './fields.js';
 import { parseKeyvalBody } from './keyval-body.js';
 import {
@@ -140,7 +140,9 @@ function endpointResolver(options: ApiHandlerOptions, maxBodyBytes: number): (pa
         patchKey(zone, parseKeyvalBody(await bodyOf(ctx, maxBodyBytes), 'patch'));
         return 204;
       },
-      DELETE: async () => {
+      DELETE: async ({ query }) => {
+        // DELETE empties the whole zone, cluster-wide: one that names a key means something else.
+        if (query.has('key')) throw formatError('DELETE empties the whole zone; delete one key with PATCH {"KEY": null}');
         emptyZone(findZone(keyvals, module, name));
         return 204;
       },

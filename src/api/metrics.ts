@@ -57,11 +57,12 @@ interface Snapshot {
   syncUp: boolean;
 }
 
-type ZoneField = 'records' | 'pending' | 'sizeBytes' | 'bytesFree' | 'evictions' | 'allocFailures' | 'expired' | 'lockWaits' | 'resets';
+type ZoneField = 'records' | 'tombstones' | 'pending' | 'sizeBytes' | 'bytesFree' | 'evictions' | 'allocFailures' | 'expired' | 'lockWaits' | 'resets';
 type SyncField = 'bytes_in' | 'bytes_out' | 'msgs_in' | 'msgs_out';
 
 const ZONE_GAUGES: readonly [string, ZoneField, string][] = [
-  ['zonesync_zone_records', 'records', 'Records in the zone.'],
+  ['zonesync_zone_records', 'records', 'Records in the zone, tombstones included.'],
+  ['zonesync_zone_tombstones', 'tombstones', 'Deleted keys the zone keeps (for the zone\'s timeout) so that the delete holds in the cluster.'],
   ['zonesync_zone_records_pending', 'pending', 'Records of the zone waiting to be sent to the cluster.'],
   ['zonesync_zone_size_bytes', 'sizeBytes', 'Size of the zone.'],
   ['zonesync_zone_bytes_free', 'bytesFree', 'Bytes of the zone not holding any record.'],

@@ -314,6 +314,14 @@ describe('keyvals: PATCH and DELETE', () => {
     expect(zones.plain.get('p')).toBe('kept');
     expect((await api('/9/http/keyvals/one', { method: 'DELETE' })).status).toBe(204);
   });
+
+  it('DELETE naming a key is 400 and empties nothing (one key is deleted with PATCH null)', async () => {
+    zones.one.set('a', '1');
+    zones.one.set('b', '2');
+    expectError(await api('/9/http/keyvals/one?key=a', { method: 'DELETE' }), 400, 'KeyvalFormatError');
+    expect(zones.one.get('a')).toBe('1');
+    expect(zones.one.get('b')).toBe('2');
+  });
 });
 
 describe('write=off', () => {
