@@ -15,8 +15,8 @@ import {
   anyObject, arrayOf, boolean, count, either, nullable, number, object, oneOf, required, string, tagged, type Check,
 } from './shape-check.js';
 import type {
-  ErrorLogConfig, HttpRequestSettings, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, RequestRate,
-  SslConfCommand, TcpAddress, UnixAddress, ZoneSyncSslConfig,
+  ErrorLogConfig, HttpRequestSettings, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
+  RequestRate, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress, ZoneSyncSslConfig,
 } from './types.js';
 
 const ms = count('milliseconds');
@@ -50,6 +50,15 @@ function addressOr(alone: Check, withSettings: Check): Check {
     { accepts: isString, check: alone }, { accepts: hasKind, check: alone }, { accepts: isObject, check: withSettings });
 }
 
+const logLevel = oneOf(...LOG_LEVELS);
+const hasText = (value: unknown): boolean => typeof value === 'object' && value !== null && 'text' in value;
+const logFormat = object<LogFormatConfig>({
+  name: required(string), escape: required(oneOf('default', 'json', 'none')), source,
+  parts: required(arrayOf(either('{ text } or { variable }',
+    { accepts: hasText, check: object<{ text: string }>({ text: required(string) }) },
+    { accepts: isObject, check: object<{ variable: string }>({ variable: required(string) }) }))),
+});
+const accessLog = object<StreamAccessLogConfig>({ path: required(string), format: required(logFormat), source });
 const accessRule = object<AccessRule & { source?: SourceLocation }>({
   action: required(oneOf('allow', 'deny')), match: required(oneOf('all', 'unix', 'ipv4', 'ipv6')),
   address: required(string), prefixLength: required(integer), source,
@@ -100,6 +109,7 @@ const zoneSync = object<ZoneSyncServerInput>({
   buffers: object<{ count: number; sizeBytes: number }>({ count: required(integer), sizeBytes: required(bytes) }),
   connectRetryIntervalMs: ms, connectTimeoutMs: ms, intervalMs: ms, recvBufferSizeBytes: bytes, timeoutMs: ms,
   ssl: zoneSyncSsl, listenerSsl, access: arrayOf(accessRule), resolver: nullable(resolver), resolverTimeoutMs: ms,
+  accessLogs: arrayOf(accessLog), errorLog: nullable(object<ErrorLogConfig>({ file: required(string), level: required(logLevel) })),
   source, directiveSources: anyObject,
 });
 const stream = object<StreamConfigInput>({ keyvals: arrayOf(keyvalBinding), sync: nullable(zoneSync) });
@@ -138,8 +148,13 @@ const http = object<HttpConfigInput>({ keyvals: arrayOf(keyvalBinding), upstream
 /** The whole configuration: throws the first shape error found as a ConfigError. */
 export const checkConfigInput: Check = object<ZonesyncConfigInput>({
   workerProcesses: either('"auto" or a number of threads', { accepts: isString, check: oneOf('auto') }, { accepts: () => true, check: integer }),
-  errorLog: object<Partial<ErrorLogConfig>>({ file: string, level: oneOf(...LOG_LEVELS) }),
+  errorLog: object<Partial<ErrorLogConfig>>({ file: string, level: logLevel }),
   pidFile: nullable(string),
+  stateFsync: tagged('mode', {
+    off: object<{ mode: 'off' }>({ mode: required(oneOf('off')) }),
+    always: object<{ mode: 'always' }>({ mode: required(oneOf('always')) }),
+    interval: object<{ mode: 'interval'; intervalMs: number }>({ mode: required(oneOf('interval')), intervalMs: required(ms) }),
+  }),
   zones: arrayOf(zone),
   http: nullable(http),
   stream: nullable(stream),

@@ -43,7 +43,7 @@ export type StateFsyncPolicy =
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
 
 export interface ErrorLogConfig {
-  /** A path, or "stderr" (the default, where nginx would use logs/error.log). */
+  /** A path, "stderr", or "stdout" (the default, where nginx would use logs/error.log). */
   readonly file: string;
   /** Default "error", as nginx. */
   readonly level: LogLevel;

@@ -116,7 +116,7 @@ describe('defaults are nginx\'s', () => {
   it('main level', () => {
     const config = parseConfigText('', '/x/zonesync.conf');
     expect(config).toEqual({
-      workerProcesses: 1, errorLog: { file: 'stderr', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
+      workerProcesses: 1, errorLog: { file: 'stdout', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
       stateFsync: { mode: 'interval', intervalMs: 1000 },
     });
   });
@@ -332,6 +332,15 @@ describe('values', () => {
   it('worker_processes auto, pid, error_log stderr', () => {
     const config = parseConfigText('worker_processes auto; pid run/zs.pid; error_log stderr warn;', '/x/zonesync.conf');
     expect(config).toMatchObject({ workerProcesses: 'auto', pidFile: '/x/run/zs.pid', errorLog: { file: 'stderr', level: 'warn' } });
+  });
+
+  it.each([
+    ['error_log stdout;', { file: 'stdout', level: 'error' }],
+    ['error_log stdout info;', { file: 'stdout', level: 'info' }],
+    ['error_log logs/error.log notice;', { file: '/x/logs/error.log', level: 'notice' }],
+    ['error_log /var/log/zonesync.log;', { file: '/var/log/zonesync.log', level: 'error' }],
+  ])('%s', (text, errorLog) => {
+    expect(parseConfigText(text, '/x/zonesync.conf').errorLog).toEqual(errorLog);
   });
 
   it('TLS protocols and the full zone_sync_ssl set', () => {
