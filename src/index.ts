@@ -12,5 +12,7 @@ export { startJournalThread, type JournalThreadHandle, type StartJournalThreadOp
 export type { JournaledZone } from './journal/types.js';
 export type { ZoneJournalStats } from './journal/zone-journal.js';
 export { ZonesyncNode } from './runtime/node.js';
+export type { Logger } from './runtime/logger.js';
+export type { Metrics } from './api/metrics.js';
 export type { ZonesyncConfigInput } from './config/normalize.js';
 export type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './runtime/handler-types.js';

@@ -130,7 +130,7 @@ async function run(cli: CliOptions): Promise<number> {
     logger.info({ signal: 'USR1' }, 'log files reopened');
   });
   // Announced once the signals are handled: whoever waits for this line may signal at once.
-  console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${node.pool.size} workers; zone_sync listening on ${syncAt}`);
+  console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${node.pool?.size ?? 0} workers; zone_sync listening on ${syncAt}`);
   return -1; // keeps running until a signal
 }
 

@@ -15,7 +15,7 @@ import {
   anyObject, arrayOf, boolean, count, either, nullable, number, object, oneOf, required, string, tagged, type Check,
 } from './shape-check.js';
 import type {
-  ErrorLogConfig, HttpRequestSettings, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
+  DashboardConfig, ErrorLogConfig, HttpRequestSettings, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
   RequestRate, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress, ZoneSyncSslConfig,
 } from './types.js';
 
@@ -128,6 +128,7 @@ const location: Check = (value, path) => locationShape(value, path);
 const locationShape = object<HttpLocationInput>({
   pattern: required(string), modifier: oneOf('prefix', 'exact', 'prefix-no-regex', 'regex', 'regex-case-insensitive'),
   settings, api: nullable(object<{ write: boolean }>({ write: required(boolean) })), health: nullable(oneOf('live', 'ready')),
+  dashboard: nullable(object<DashboardConfig>({ api: required(string) })),
   metrics: boolean, limitExcept: nullable(limitExcept), locations: arrayOf(location), source,
 });
 const httpListen = object<HttpListenInput>({ address: required(listenAddress), defaultServer: boolean, backlog: nullable(integer), ipv6Only: boolean, source });
