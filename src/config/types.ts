@@ -180,6 +180,7 @@ export interface ZoneSyncServerConfig {
   readonly accessLogs: readonly StreamAccessLogConfig[];
   /** error_log of the stream block or server: the sync thread's log lines; null: the main error_log. */
   readonly errorLog: ErrorLogConfig | null;
+  /** null: zone_sync_server … resolve asks the system's name servers (/etc/resolv.conf). */
   readonly resolver: ResolverConfig | null;
   /** resolver_timeout; default 30s. */
   readonly resolverTimeoutMs: number;

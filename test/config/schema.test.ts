@@ -329,6 +329,12 @@ describe('values', () => {
     expect(zone).toMatchObject({ create: ['$a', '$b'], lookup: ['$c', '$d'], timeoutMs: 3600000, header: true, sync: false });
   });
 
+  it('zone_sync_server … resolve without a resolver directive: the system\'s name servers', () => {
+    const sync = syncOf(parseConfigText('stream { server { listen 1; zone_sync; zone_sync_server cluster.example.com:12345 resolve; } }', '/x/zonesync.conf'));
+    expect(sync.resolver).toBeNull();
+    expect(sync.peers).toMatchObject([{ text: 'cluster.example.com:12345', resolve: true }]);
+  });
+
   it('worker_processes auto, pid, error_log stderr', () => {
     const config = parseConfigText('worker_processes auto; pid run/zs.pid; error_log stderr warn;', '/x/zonesync.conf');
     expect(config).toMatchObject({ workerProcesses: 'auto', pidFile: '/x/run/zs.pid', errorLog: { file: 'stderr', level: 'warn' } });
