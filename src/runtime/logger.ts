@@ -36,9 +36,9 @@ function standardStream(file: string): 1 | 2 | null {
 export function openErrorLog(config: ErrorLogConfig | null, levelOverride?: string): LogFile {
   const level = levelOverride ?? (config === null ? 'error' : LEVELS[config.level]);
   const fd = standardStream(config?.file ?? 'stdout');
-  // Synchronous writes: log lines are few (errors, sync sessions), and none may be lost when
-  // the process exits right after writing them (a stop, a crash).
-  const destination = pino.destination({ dest: fd ?? config!.file, mkdir: fd === null, sync: true });
+  // Written asynchronously, so that a slow reader of stdout never stalls the node; pino
+  // writes out what is buffered when the process exits.
+  const destination = fd !== null ? pino.destination(fd) : pino.destination({ dest: config!.file, mkdir: true, sync: false });
   return {
     logger: pino({ level, base: { pid: process.pid } }, destination),
     reopen: () => { if (fd === null) destination.reopen(); },
