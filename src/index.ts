@@ -12,5 +12,12 @@ export { startJournalThread, type JournalThreadHandle, type StartJournalThreadOp
 export type { JournaledZone } from './journal/types.js';
 export type { ZoneJournalStats } from './journal/zone-journal.js';
 export { ZonesyncNode } from './runtime/node.js';
+export {
+  startClusterMember, memberPlace, memberAddresses, DEFAULT_BASE_PORT, MEMBER_INDEX_ENV, MEMBER_COUNT_ENV, PM2_INSTANCE_ENV,
+  type ClusterMemberConfig, type ClusterMemberOptions, type MemberPlace,
+} from './runtime/cluster-member.js';
+export { forkClusterMembers, type ClusterMembers, type ForkClusterMembersOptions } from './runtime/cluster-fork.js';
+export type { Logger } from './runtime/logger.js';
+export type { Metrics } from './api/metrics.js';
 export type { ZonesyncConfigInput } from './config/normalize.js';
 export type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './runtime/handler-types.js';

@@ -107,7 +107,6 @@ async function run(cli: CliOptions): Promise<number> {
   };
   const api = node.httpAddresses[0];
   const syncAt = node.sync?.listenAddress ?? 'nowhere (no zone_sync server)';
-  console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${node.pool.size} workers; zone_sync listening on ${syncAt}`);
   const stop = (graceful: boolean, signal: string) => {
     logger.info({ signal }, graceful ? 'graceful stop' : 'fast stop');
     node.stop(graceful).then(() => exit(0), (err: unknown) => {
@@ -130,6 +129,8 @@ async function run(cli: CliOptions): Promise<number> {
     node.reopenLogs();
     logger.info({ signal: 'USR1' }, 'log files reopened');
   });
+  // Announced once the signals are handled: whoever waits for this line may signal at once.
+  console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${node.pool?.size ?? 0} workers; zone_sync listening on ${syncAt}`);
   return -1; // keeps running until a signal
 }
 

@@ -3,7 +3,8 @@
  * table, then one JSON line:
  * {"suite":"sync","ratios":{"replication_vs_loopback_copy":…,"tls_vs_tcp":…},"replication_records_per_s":…,
  *  "replication_with_writer_records_per_s":…,"replication_tls_records_per_s":…,"local_writes_records_per_s":…,
- *  "snapshot_1m_s":…,"propagation_ms":{"p50":…,"p99":…},"results":[…]}
+ *  "snapshot_1m_s":…,"propagation_ms":{"p50":…,"p99":…},
+ *  "cluster_propagation_ms":{"zone":{"p50":…,"p99":…},"ipc":{…}},"results":[…]}
  * replication_records_per_s is the sync pipeline alone (collect → socket → merge) draining
  * records already queued on A, as the loopback copy it is compared with is a socket alone.
  * replication_with_writer_records_per_s adds the writer (this thread, sharing the cores
@@ -12,12 +13,16 @@
  * The headline (and the loopback copy it is compared with) and the snapshot are of 1M
  * records in both modes: a smaller run gives a larger share to fixed costs (the first round's
  * timer, compiling the fresh sync thread), and extrapolating it multiplied them along with
- * the records. --quick shortens the rows with the writer and the propagation samples. Each
+ * the records. cluster_propagation is the latency between node:cluster workers sharing a zone
+ * through startClusterMember, against the same change relayed by the primary over the
+ * cluster's IPC (cluster-propagation.ts).
+ * --quick shortens the rows with the writer and the propagation samples. Each
  * measurement runs in a process of its own (measure-one.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { printSummary, printTable, quick, ratio, type ResultRow } from '../lib/report.js';
+import { CLUSTER_INTERVAL_MS, CLUSTER_MEMBERS, type Percentiles } from './cluster-propagation.js';
 import type { MeasurementName } from './measure-one.js';
 import { WIRE_RECORD_BYTES } from './nodes.js';
 
@@ -41,6 +46,7 @@ const replicationBacklog = fork<number>('replication-backlog', HEADLINE_RECORDS)
 const localWrites = fork<number>('local-writes', replicationRecords);
 const snapshot1m = fork<number>('snapshot', HEADLINE_RECORDS);
 const propagation = fork<{ p50: number; p99: number }>('propagation', propagationSamples);
+const clusterPropagation = fork<{ zone: Percentiles; ipc: Percentiles }>('cluster-propagation', propagationSamples);
 
 const rows: ResultRow[] = [
   { name: `loopback socket copy (${WIRE_RECORD_BYTES} B records)`, opsPerSec: loopback },
@@ -50,17 +56,23 @@ const rows: ResultRow[] = [
   { name: `local writes alone (${replicationRecords} records, no sync)`, opsPerSec: localWrites, note: 'the writer of the rows above' },
   { name: `snapshot of ${HEADLINE_RECORDS} records to a fresh node`, opsPerSec: HEADLINE_RECORDS / snapshot1m, note: `${snapshot1m.toFixed(2)} s` },
   { name: 'propagation at zone_sync_interval 10ms', opsPerSec: 0, note: `p50 ${propagation.p50} ms, p99 ${propagation.p99} ms` },
+  { name: `node:cluster: IPC relay through the primary, worker → worker (${CLUSTER_MEMBERS} workers)`, opsPerSec: 0, note: `p50 ${clusterPropagation.ipc.p50} ms, p99 ${clusterPropagation.ipc.p99} ms` },
+  { name: `node:cluster: zone write → other worker reads it, startClusterMember, zone_sync_interval ${CLUSTER_INTERVAL_MS}ms`, opsPerSec: 0, note: `p50 ${clusterPropagation.zone.p50} ms, p99 ${clusterPropagation.zone.p99} ms` },
 ];
 printTable(rows);
 printSummary({
   suite: 'sync',
   quick,
-  ratios: { replication_vs_loopback_copy: ratio(replicationBacklog, loopback), tls_vs_tcp: ratio(replicationTls, replication) },
+  ratios: {
+    replication_vs_loopback_copy: ratio(replicationBacklog, loopback), tls_vs_tcp: ratio(replicationTls, replication),
+    cluster_propagation_p50_vs_ipc_relay: ratio(clusterPropagation.zone.p50, clusterPropagation.ipc.p50),
+  },
   replication_records_per_s: Math.round(replicationBacklog),
   replication_with_writer_records_per_s: Math.round(replication),
   replication_tls_records_per_s: Math.round(replicationTls),
   local_writes_records_per_s: Math.round(localWrites),
   snapshot_1m_s: Math.round(snapshot1m * 1000) / 1000,
   propagation_ms: propagation,
+  cluster_propagation_ms: clusterPropagation,
   results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), note: r.note })),
 });

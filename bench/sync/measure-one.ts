@@ -4,6 +4,7 @@
  * MB, then never slow down the next. `node dist-bench/sync/measure-one.js NAME RECORDS`;
  * prints one JSON line, {"value": …}.
  */
+import { measureClusterPropagation } from './cluster-propagation.js';
 import { measureLoopback } from './loopback.js';
 import { WIRE_RECORD_BYTES } from './nodes.js';
 import { measurePropagation } from './propagation.js';
@@ -11,7 +12,7 @@ import { measureLocalWrites, measureReplication, measureReplicationBacklog } fro
 import { measureSnapshot } from './snapshot.js';
 import { makeBenchTls } from './tls-certs.js';
 
-export const MEASUREMENTS = ['loopback', 'replication', 'replication-tls', 'replication-backlog', 'local-writes', 'snapshot', 'propagation'] as const;
+export const MEASUREMENTS = ['loopback', 'replication', 'replication-tls', 'replication-backlog', 'local-writes', 'snapshot', 'propagation', 'cluster-propagation'] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
 
 async function measure(name: MeasurementName, count: number): Promise<unknown> {
@@ -30,6 +31,7 @@ async function measure(name: MeasurementName, count: number): Promise<unknown> {
     case 'local-writes': return measureLocalWrites(count);
     case 'snapshot': return measureSnapshot(count);
     case 'propagation': return measurePropagation(count);
+    case 'cluster-propagation': return measureClusterPropagation(count);
   }
 }
 

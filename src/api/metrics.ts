@@ -1,7 +1,9 @@
 // /metrics: Prometheus text exposition (prom-client) of every zone's counters and of the
 // zone_sync counters. Each Metrics has its own Registry, never prom-client's global one, so
-// that several nodes (or tests) in one process do not mix. A scrape reads every zone's
-// stats() once and the sync status once, then renders.
+// that several nodes (or tests) in one process do not mix; registerIn adds the same metrics
+// to an embedding service's registry too. A scrape of either registry reads every zone's
+// stats() once and the sync status once (the metrics' collect functions share one read),
+// then renders.
 //
 //   zonesync_zone_records{zone}                 records in the zone (gauge)
 //   zonesync_zone_records_pending{zone}         records waiting for the sync thread (gauge)
@@ -43,9 +45,15 @@ export interface MetricsOptions {
 }
 
 export interface Metrics {
+  /** zonesync's own registry: every metric above, and nothing else. */
   readonly registry: Registry;
   /** The exposition text, freshly collected. */
   scrape(): Promise<string>;
+  /**
+   * Registers every metric above in another prom-client registry as well (an embedding
+   * service's, whose /metrics then shows them); each scrape of it reads them fresh.
+   */
+  registerIn(registry: Pick<Registry, 'registerMetric'>): void;
   /** GET /metrics. */
   readonly handler: RouteHandler;
 }
@@ -87,29 +95,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   const snapshot: Snapshot = { zones: [], sync: null, syncUp: false };
   const registers = [registry];
-
-  for (const [name, field, help] of ZONE_GAUGES) {
-    const gauge: Gauge<'zone'> = new Gauge({
-      name, help, labelNames: ['zone'], registers,
-      collect: () => {
-        gauge.reset();
-        for (const z of snapshot.zones) gauge.set({ zone: z.name }, z.stats[field] as number);
-      },
-    });
-  }
-  for (const [name, field, help] of ZONE_COUNTERS) {
-    const counter: Counter<'zone'> = new Counter({
-      name, help, labelNames: ['zone'], registers,
-      collect: () => {
-        counter.reset();
-        for (const z of snapshot.zones) counter.inc({ zone: z.name }, z.stats[field] as number);
-      },
-    });
-  }
-  if (options.syncStatus !== undefined) registerSyncMetrics(registers, snapshot);
-  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
-
-  const scrape = async (): Promise<string> => {
+  const refresh = sharedRefresh(async () => {
     snapshot.zones = options.zones.map((z) => ({ name: z.name, stats: z.stats() }));
     if (options.syncStatus !== undefined) {
       try {
@@ -119,19 +105,60 @@ export function createMetrics(options: MetricsOptions): Metrics {
         snapshot.syncUp = false; // the zone metrics are still worth a scrape
       }
     }
-    return registry.metrics();
+  });
+
+  for (const [name, field, help] of ZONE_GAUGES) {
+    const gauge: Gauge<'zone'> = new Gauge({
+      name, help, labelNames: ['zone'], registers,
+      collect: async () => {
+        await refresh();
+        gauge.reset();
+        for (const z of snapshot.zones) gauge.set({ zone: z.name }, z.stats[field] as number);
+      },
+    });
+  }
+  for (const [name, field, help] of ZONE_COUNTERS) {
+    const counter: Counter<'zone'> = new Counter({
+      name, help, labelNames: ['zone'], registers,
+      collect: async () => {
+        await refresh();
+        counter.reset();
+        for (const z of snapshot.zones) counter.inc({ zone: z.name }, z.stats[field] as number);
+      },
+    });
+  }
+  if (options.syncStatus !== undefined) registerSyncMetrics(registers, snapshot, refresh);
+  const own = registry.getMetricsAsArray().map((m) => registry.getSingleMetric(m.name)!);
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+
+  const scrape = (): Promise<string> => registry.metrics();
+  const registerIn = (other: Pick<Registry, 'registerMetric'>): void => {
+    for (const metric of own) other.registerMetric(metric);
   };
   const handler = readOnly(options.guard, async (_req, res) => {
     sendText(res, 200, registry.contentType, await scrape());
   });
-  return { registry, scrape, handler };
+  return { registry, scrape, registerIn, handler };
 }
 
-function registerSyncMetrics(registers: Registry[], snapshot: Snapshot): void {
+/**
+ * One read for all the metrics of a scrape: prom-client calls every metric's collect at
+ * once, and those that start while a read is in flight share it; the next scrape reads anew.
+ */
+function sharedRefresh(read: () => Promise<void>): () => Promise<void> {
+  let inFlight: Promise<void> | null = null;
+  return () => {
+    inFlight ??= read().finally(() => { inFlight = null; });
+    return inFlight;
+  };
+}
+
+function registerSyncMetrics(registers: Registry[], snapshot: Snapshot, refresh: () => Promise<void>): void {
   for (const [name, field, help] of SYNC_COUNTERS) {
     const counter: Counter = new Counter({
       name, help, registers,
-      collect: () => {
+      collect: async () => {
+        await refresh();
         counter.reset();
         if (snapshot.sync !== null) counter.inc(snapshot.sync.status[field]);
       },
@@ -139,11 +166,15 @@ function registerSyncMetrics(registers: Registry[], snapshot: Snapshot): void {
   }
   const up: Gauge = new Gauge({
     name: 'zonesync_sync_status_up', help: 'Whether the last scrape could read the sync status.', registers,
-    collect: () => up.set(snapshot.syncUp ? 1 : 0),
+    collect: async () => {
+      await refresh();
+      up.set(snapshot.syncUp ? 1 : 0);
+    },
   });
   const online: Gauge = new Gauge({
     name: 'zonesync_sync_nodes_online', help: 'Peers this node has an open sync connection with.', registers,
-    collect: () => {
+    collect: async () => {
+      await refresh();
       online.reset();
       if (snapshot.sync !== null) online.set(snapshot.sync.status.nodes_online);
     },
@@ -151,7 +182,8 @@ function registerSyncMetrics(registers: Registry[], snapshot: Snapshot): void {
   const perZone = (name: string, help: string, pick: (z: { records_total: number; records_pending: number }) => number): void => {
     const gauge: Gauge<'zone'> = new Gauge({
       name, help, labelNames: ['zone'], registers,
-      collect: () => {
+      collect: async () => {
+        await refresh();
         gauge.reset();
         if (snapshot.sync === null) return;
         for (const [zone, z] of Object.entries(snapshot.sync.zones)) gauge.set({ zone }, pick(z));
@@ -163,7 +195,8 @@ function registerSyncMetrics(registers: Registry[], snapshot: Snapshot): void {
   for (const [field, help] of SYNC_EXTRA_COUNTERS) {
     const counter: Counter = new Counter({
       name: `zonesync_sync_${field}_total`, help, registers,
-      collect: () => {
+      collect: async () => {
+        await refresh();
         counter.reset();
         const value = snapshot.sync?.counters?.[field];
         if (value !== undefined) counter.inc(value);

@@ -112,4 +112,5 @@ export const DEFAULT_HTTP_REQUEST_SETTINGS: HttpRequestSettings = {
   handler: null,
 };
 
-export const DEFAULT_ERROR_LOG = { file: 'stderr', level: 'error' } as const;
+/** Logs go to stdout unless error_log says otherwise, as twelve-factor services log (nginx: logs/error.log). */
+export const DEFAULT_ERROR_LOG = { file: 'stdout', level: 'error' } as const;

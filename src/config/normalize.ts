@@ -13,6 +13,7 @@ import {
   defaultRecvBufferSizeBytes,
 } from './defaults.js';
 import { ConfigError, ConfigValueError } from './errors.js';
+import { checkConfigInput } from './input-shape.js';
 import type {
   ErrorLogConfig, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig,
@@ -83,8 +84,12 @@ export interface ZonesyncConfigInput {
   readonly stateFsync?: StateFsyncPolicy;
 }
 
-/** Fills nginx's defaults into a configuration written in code and validates it. */
+/**
+ * Fills nginx's defaults into a configuration written in code and validates it: an unknown
+ * key or a value of the wrong type is a ConfigError naming its path, as a file's mistake is.
+ */
 export function normalizeConfig(input: ZonesyncConfigInput = {}): ZonesyncConfig {
+  checkConfigInput(input, '');
   const config: ZonesyncConfig = {
     workerProcesses: input.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
     errorLog: { ...DEFAULT_ERROR_LOG, ...input.errorLog },

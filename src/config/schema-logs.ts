@@ -12,14 +12,16 @@ import { invalidParameter, readChoice, readPath, readSize, readTimeMs, splitPara
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
 
-/** error_log FILE [LEVEL]; "stderr" is kept as is. */
+/** error_log FILE [LEVEL]; "stderr" and "stdout" (zonesync's, for containers) are kept as they are. */
+const STANDARD_STREAMS = ['stderr', 'stdout'];
+
 export function readErrorLog(d: Directive, prefix: string): ErrorLogConfig {
   const [file, level] = d.args as [string, string | undefined];
   if (file.startsWith('syslog:') || file.startsWith('memory:')) {
     throw new ConfigError(`"${file.split(':')[0]}:" logging is not supported by zonesync in "error_log" directive`, d);
   }
   return {
-    file: file === 'stderr' ? 'stderr' : readPath(prefix, file),
+    file: STANDARD_STREAMS.includes(file) ? file : readPath(prefix, file),
     level: level === undefined ? DEFAULT_ERROR_LOG.level : readChoice(d, level, LOG_LEVELS),
   };
 }

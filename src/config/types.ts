@@ -43,7 +43,7 @@ export type StateFsyncPolicy =
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
 
 export interface ErrorLogConfig {
-  /** A path, or "stderr" (the default, where nginx would use logs/error.log). */
+  /** A path, "stderr", or "stdout" (the default, where nginx would use logs/error.log). */
   readonly file: string;
   /** Default "error", as nginx. */
   readonly level: LogLevel;
@@ -180,6 +180,7 @@ export interface ZoneSyncServerConfig {
   readonly accessLogs: readonly StreamAccessLogConfig[];
   /** error_log of the stream block or server: the sync thread's log lines; null: the main error_log. */
   readonly errorLog: ErrorLogConfig | null;
+  /** null: zone_sync_server … resolve asks the system's name servers (/etc/resolv.conf). */
   readonly resolver: ResolverConfig | null;
   /** resolver_timeout; default 30s. */
   readonly resolverTimeoutMs: number;

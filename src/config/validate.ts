@@ -174,10 +174,6 @@ function checkPeers(sync: ZoneSyncServerConfig): void {
   for (const peer of sync.peers) {
     if (seen.has(peer.text)) throw new ConfigError(`duplicate "zone_sync_server" "${peer.text}"`, peer.source);
     seen.add(peer.text);
-    if (peer.resolve && sync.resolver === null) {
-      const host = peer.address.kind === 'tcp' ? peer.address.host : peer.text;
-      throw new ConfigError(`no resolver defined to resolve ${host} in "zone_sync_server" directive`, peer.source);
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpConfig, HttpLocationConfig } from '../config/types.js';
 import {
-  Dashboard, createApiHandler, createHealthHandlers, createMetrics, type ApiHandler, type ZoneSyncStatus,
+  Dashboard, createApiHandler, createHealthHandlers, createMetrics, type ApiHandler, type Metrics, type ZoneSyncStatus,
 } from '../api/index.js';
 import type { RouteHandler } from '../api/health.js';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
@@ -20,7 +20,7 @@ import type { ZoneSet } from './zone-set.js';
  */
 export function createApiParts(
   zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
-): { content: ContentResponder } {
+): { content: ContentResponder; metrics: Metrics } {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
   const synced = allZones.filter((z) => z.sync);
@@ -65,7 +65,7 @@ export function createApiParts(
     const path = (req.url ?? '/').split('?')[0]!;
     return handler(req, res, path.slice(location.pattern.length), body);
   };
-  return { content };
+  return { content, metrics };
 }
 
 /** Whether any location of the http block serves the dashboard. */

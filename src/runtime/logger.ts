@@ -1,5 +1,13 @@
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import type { ErrorLogConfig, LogLevel } from '../config/types.js';
+import type { ThreadLogger } from '../thread-logger.js';
+
+/**
+ * What a node logs through: fields first, then the message, as pino does. A pino logger
+ * and Fastify's (`fastify.log`, a pino logger typed FastifyBaseLogger) are both one, so a
+ * service passes its own and zonesync's lines join its log.
+ */
+export type Logger = ThreadLogger;
 
 /** nginx's error_log levels mapped onto pino's (notice is info: zone_sync's NOTICE events in NGINX Plus). */
 const LEVELS: Record<LogLevel, pino.Level> = {
@@ -8,28 +16,35 @@ const LEVELS: Record<LogLevel, pino.Level> = {
 
 /** A logger and what reopens its file (USR1, `-s reopen`: after a log rotation). */
 export interface LogFile {
-  readonly logger: Logger;
-  /** Reopens the file by its path; a no-op on stderr. */
+  readonly logger: pino.Logger;
+  /** Reopens the file by its path; a no-op on stdout and stderr. */
   reopen(): void;
 }
 
+/** The file descriptor of an `error_log` naming a standard stream, else null (a file). */
+function standardStream(file: string): 1 | 2 | null {
+  if (file === 'stdout' || file === '/dev/stdout') return 1;
+  if (file === 'stderr' || file === '/dev/stderr') return 2;
+  return null;
+}
+
 /**
- * The node's logger: pino JSON lines on stderr, or to the `error_log` file. Errors by
- * default, as nginx's error_log; `info` shows the sync events.
+ * The node's own logger: pino JSON lines on stdout (the default), stderr, or the
+ * `error_log` file. Errors only by default, as nginx's error_log; `info` shows the sync
+ * events.
  */
 export function openErrorLog(config: ErrorLogConfig | null, levelOverride?: string): LogFile {
   const level = levelOverride ?? (config === null ? 'error' : LEVELS[config.level]);
-  const file = config?.file;
-  const toStderr = file === undefined || file === 'stderr' || file === '/dev/stderr';
-  const destination = toStderr ? pino.destination(2) : pino.destination({ dest: file, mkdir: true, sync: false });
+  const fd = standardStream(config?.file ?? 'stdout');
+  // Written asynchronously, so that a slow reader of stdout never stalls the node; pino
+  // writes out what is buffered when the process exits.
+  const destination = fd !== null ? pino.destination(fd) : pino.destination({ dest: config!.file, mkdir: true, sync: false });
   return {
     logger: pino({ level, base: { pid: process.pid } }, destination),
-    reopen: () => { if (!toStderr) destination.reopen(); },
+    reopen: () => { if (fd === null) destination.reopen(); },
   };
 }
 
-export function createLogger(config: ErrorLogConfig | null, levelOverride?: string): Logger {
+export function createLogger(config: ErrorLogConfig | null, levelOverride?: string): pino.Logger {
   return openErrorLog(config, levelOverride).logger;
 }
-
-export type { Logger };

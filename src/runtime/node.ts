@@ -1,22 +1,24 @@
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import type { ZonesyncConfig } from '../config/types.js';
 import { startJournalThread, type JournalThreadHandle } from '../journal/start-journal-thread.js';
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { createNodeContext, type NodeContext } from '../zones/node.js';
+import type { Metrics } from '../api/metrics.js';
 import { createApiParts } from './api-bridge.js';
-import { FrontEnd } from './front-end.js';
+import { FrontEnd, type TaskRunner } from './front-end.js';
 import type { UpstreamInfo } from './handler-types.js';
 import type { Logger } from './logger.js';
 import { N_RESPAWNED, NodeCounters } from './node-counters.js';
 import { openStreamLogs, type StreamLogs } from './stream-logs.js';
 import { syncOptionsOf } from './sync-options.js';
+import { workerCount } from './worker-count.js';
 import { WorkerPool } from './worker-pool.js';
 import { createZones, forceUnlockOwner, journaledZones, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
 
 export interface NodeStartOptions {
   config: ZonesyncConfig;
   logger: Logger;
-  /** `--workers N`: wins over worker_processes. */
+  /** `--workers N`: wins over worker_processes; 0 starts no worker pool. */
   workers?: number | undefined;
   /** `--handler FILE`: wins over zonesync_handler. */
   handler?: string | null | undefined;
@@ -31,12 +33,10 @@ interface LoadedConfig {
   loadedAtMs: number;
 }
 
-/** Default worker count when neither --workers nor worker_processes says. */
-export const DEFAULT_WORKERS = 2;
-
 /**
  * One running node: its zones (created here, before any thread), the sync thread, the
- * worker pool and the HTTP front end. Stop it with stop(): graceful by default.
+ * worker pool (none with 0 workers) and the HTTP front end. Stop it with stop(): graceful
+ * by default.
  */
 export class ZonesyncNode {
   readonly node: NodeContext;
@@ -45,8 +45,11 @@ export class ZonesyncNode {
   readonly sync: SyncThreadHandle | null;
   /** The journal thread, when a keyval zone has a state file. */
   readonly journal: JournalThreadHandle | null;
-  readonly pool: WorkerPool;
+  /** null when the node runs no worker thread. */
+  readonly pool: WorkerPool | null;
   readonly frontEnd: FrontEnd;
+  /** Every zone's and the sync thread's metrics, as the zonesync_metrics locations serve them. */
+  readonly metrics: Metrics;
   readonly httpAddresses: string[];
   /** The configuration in force, how many reloads applied one, and when. */
   private readonly life: LoadedConfig;
@@ -56,6 +59,7 @@ export class ZonesyncNode {
 
   static async start(options: NodeStartOptions): Promise<ZonesyncNode> {
     const { config, logger } = options;
+    const workers = workerCount(config, options.workers);
     const node = createNodeContext(options.nodeId);
     const { zones, handles } = createZones(config, node);
     logStateLoads(zones, logger);
@@ -69,7 +73,7 @@ export class ZonesyncNode {
       if (opened > 0) logger.error({ locks: opened }, 'the journal thread died holding zone locks: forced them open');
     });
     try {
-      return await ZonesyncNode.startThreads(options, node, zones, handles, journal);
+      return await ZonesyncNode.startThreads(options, workers, node, zones, handles, journal);
     } catch (err) {
       await journal?.stop().catch(() => []);
       throw err;
@@ -78,7 +82,7 @@ export class ZonesyncNode {
 
   /** The rest of start(): sync thread, worker pool, front end. */
   private static async startThreads(
-    options: NodeStartOptions, node: NodeContext, zones: ZoneSet, handles: ZoneHandles, journal: JournalThreadHandle | null,
+    options: NodeStartOptions, workers: number, node: NodeContext, zones: ZoneSet, handles: ZoneHandles, journal: JournalThreadHandle | null,
   ): Promise<ZonesyncNode> {
     const { config, logger } = options;
     const syncConfig = config.stream?.sync ?? null;
@@ -89,9 +93,8 @@ export class ZonesyncNode {
       nodeId: node.nodeId, nodeName, descriptors: syncedDescriptors(zones), clockBuffer: node.clockBuffer,
       options: syncOptions, logger: streamLogs!.logger,
     });
-    const workers = options.workers ?? (config.workerProcesses === 'auto' ? availableParallelism() : config.workerProcesses) ?? DEFAULT_WORKERS;
     const counters = NodeCounters.create([...zones.limitReq.keys()]);
-    const pool = new WorkerPool(workers, {
+    const pool = workers === 0 ? null : new WorkerPool(workers, {
       zones: handles, upstreams: upstreamsOf(config), limitReqKeys: limitReqKeysOf(config), nodeId: node.nodeId, nodeName,
       counters: counters.handle,
     }, logger, (threadId, died) => {
@@ -103,14 +106,16 @@ export class ZonesyncNode {
     const apiParts = createApiParts(zones, sync, logger, counters, {
       config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
     }, { nodeId: node.nodeId, nodeName, workerThreads: workers });
-    const frontEnd = new FrontEnd({ ...apiParts, run: (t) => pool.run(t), logger, handlerOverride: options.handler ?? null, counters });
+    // With no pool no location runs a handler (workerCount checked it), so run is never called then.
+    const run: TaskRunner = pool === null ? () => Promise.reject(new Error('this node runs no worker thread')) : (task) => pool.run(task);
+    const frontEnd = new FrontEnd({ content: apiParts.content, run, logger, handlerOverride: options.handler ?? null, counters });
     const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
-    return new ZonesyncNode(node, nodeName, zones, sync, journal, pool, frontEnd, httpAddresses, life, logger, streamLogs);
+    return new ZonesyncNode(node, nodeName, zones, sync, journal, pool, frontEnd, apiParts.metrics, httpAddresses, life, logger, streamLogs);
   }
 
   private constructor(
     node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, journal: JournalThreadHandle | null,
-    pool: WorkerPool, frontEnd: FrontEnd, httpAddresses: string[], life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
+    pool: WorkerPool | null, frontEnd: FrontEnd, metrics: Metrics, httpAddresses: string[], life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
   ) {
     this.node = node;
     this.nodeName = nodeName;
@@ -119,6 +124,7 @@ export class ZonesyncNode {
     this.journal = journal;
     this.pool = pool;
     this.frontEnd = frontEnd;
+    this.metrics = metrics;
     this.httpAddresses = httpAddresses;
     this.life = life;
     this.logger = logger;
@@ -175,10 +181,10 @@ export class ZonesyncNode {
   private async doStop(graceful: boolean): Promise<void> {
     if (graceful) {
       await this.frontEnd.close();
-      await this.pool.close();
+      await this.pool?.close();
     } else {
       void this.frontEnd.close();
-      await this.pool.destroy();
+      await this.pool?.destroy();
     }
     if (this.sync !== null) await this.sync.stop();
     this.streamLogs?.close();

@@ -23,11 +23,12 @@ export function syncOptionsOf(config: ZoneSyncServerConfig): SyncOptionsInput {
       confCommands: config.listenerSsl.confCommands.map((c) => ({ ...c })),
     } : null,
     access: config.access.map((rule) => ({ action: rule.action, match: rule.match, address: rule.address, prefixLength: rule.prefixLength })),
-    resolver: config.resolver === null ? null : {
-      servers: config.resolver.servers.map((s) => formatSocketAddress(s)),
-      validMs: config.resolver.validMs,
-      ipv4: config.resolver.ipv4,
-      ipv6: config.resolver.ipv6,
+    // No resolver directive: names with `resolve` go to the system's name servers (servers: []).
+    resolver: {
+      servers: config.resolver?.servers.map((s) => formatSocketAddress(s)) ?? [],
+      validMs: config.resolver?.validMs ?? null,
+      ipv4: config.resolver?.ipv4 ?? true,
+      ipv6: config.resolver?.ipv6 ?? true,
       timeoutMs: config.resolverTimeoutMs,
     },
     buffers: { count: config.buffers.count, sizeBytes: config.buffers.sizeBytes },

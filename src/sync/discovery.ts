@@ -6,7 +6,8 @@
 //             nginx resolves at start), when set (start, HUP); every address is a node.
 //             A failed lookup is retried every ERROR_RETRY_MS until it succeeds.
 //   resolve   "cluster.example.com:9000 resolve": A/AAAA through the configured `resolver`
-//             (node:dns Resolver on its servers), again every `valid=`, or after the
+//             (node:dns Resolver on its servers, or on the system's name servers from
+//             /etc/resolv.conf when it names none), again every `valid=`, or after the
 //             records' TTL (MIN_TTL_MS to MAX_TTL_MS) when valid= is not given. An empty
 //             answer (NXDOMAIN, no records) means no nodes; an error (timeout, SERVFAIL)
 //             keeps the last addresses and retries after valid= or ERROR_RETRY_MS.
@@ -51,18 +52,24 @@ export interface DnsClient {
 
 const EMPTY_ANSWER_CODES = new Set(['ENOTFOUND', 'ENODATA']);
 
-/** node:dns: the system resolver for names, a Resolver on the configured servers for `resolve`. */
-export function nodeDnsClient(options: ResolverOptions | null): DnsClient {
-  let resolver: Resolver | null = null;
-  if (options !== null) {
-    // c-ares doubles the timeout on the second try: 3 × a third of resolver_timeout.
-    for (const server of options.servers) {
-      const target = parseAddress(server);
-      if ('path' in target || isIP(target.host) === 0) throw new RangeError(`resolver "${server}": zonesync needs the IP address of a name server`);
-    }
-    resolver = new Resolver({ timeout: Math.max(100, Math.floor(options.timeoutMs / 3)), tries: 2 });
-    resolver.setServers(options.servers);
+/**
+ * The Resolver of `resolve` lines: on the configured servers, or on the system's (c-ares
+ * reads /etc/resolv.conf) when the options name none.
+ */
+export function resolverFor(options: ResolverOptions): Resolver {
+  for (const server of options.servers) {
+    const target = parseAddress(server);
+    if ('path' in target || isIP(target.host) === 0) throw new RangeError(`resolver "${server}": zonesync needs the IP address of a name server`);
   }
+  // c-ares doubles the timeout on the second try: 3 × a third of resolver_timeout.
+  const resolver = new Resolver({ timeout: Math.max(100, Math.floor(options.timeoutMs / 3)), tries: 2 });
+  if (options.servers.length > 0) resolver.setServers(options.servers);
+  return resolver;
+}
+
+/** node:dns: the system resolver for names, a Resolver (resolverFor) for `resolve`. */
+export function nodeDnsClient(options: ResolverOptions | null): DnsClient {
+  const resolver = options === null ? null : resolverFor(options);
   return {
     lookup: async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address),
     resolve: async (host, family) => {

@@ -3,7 +3,7 @@ export * from './counters.js';
 export { SyncEngine, type SyncEngineConfig } from './engine.js';
 export { MAX_INBOUND_CONNECTIONS } from './inbound-listener.js';
 export { noopLogger, type LogFields, type SyncLogger } from './logger.js';
-export { Discovery, nodeDnsClient, type DialTarget, type DiscoveryConfig, type DnsAnswer, type DnsClient } from './discovery.js';
+export { Discovery, nodeDnsClient, resolverFor, type DialTarget, type DiscoveryConfig, type DnsAnswer, type DnsClient } from './discovery.js';
 export {
   DEFAULT_BUFFERS, PAGE_SIZE_BYTES, defaultSyncOptions, resolveSyncOptions, type ListenTlsOptions, type OutgoingTlsOptions,
   type ResolverOptions, type ServerSpec, type SyncBuffers, type SyncOptions, type SyncOptionsInput,

@@ -31,7 +31,7 @@ export type ListenTlsOptions = ListenerSslConfig;
 
 /** `resolver` of the stream block, for zone_sync_server … resolve. */
 export interface ResolverOptions {
-  /** DNS servers, "ip:port" or "[v6]:port". */
+  /** DNS servers, "ip:port" or "[v6]:port"; empty: the system's (/etc/resolv.conf). */
   servers: string[];
   /** valid=: re-resolve this often; null: after the records' TTL (MIN_TTL_MS at least). */
   validMs: number | null;
@@ -140,7 +140,6 @@ export function resolveSyncOptions(input: SyncOptionsInput = {}): SyncOptions {
   if (o.tls !== null) checkInteger(o.tls.verifyDepth, 0, 100, 'zone_sync_ssl_verify_depth');
   if (o.listenTls !== null) checkInteger(o.listenTls.verifyDepth, 0, 100, 'ssl_verify_depth');
   if (o.resolver !== null) {
-    if (o.resolver.servers.length === 0) throw new RangeError('resolver needs at least one name server');
     checkInteger(o.resolver.timeoutMs, 1, 2 ** 31 - 1, 'resolver_timeout');
     if (o.resolver.validMs !== null) checkInteger(o.resolver.validMs, 1, 2 ** 31 - 1, 'resolver valid=');
   }

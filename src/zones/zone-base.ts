@@ -8,6 +8,7 @@ import { RecordMerger } from './merge.js';
 import { ZoneArgumentError, ZoneFullError } from './errors.js';
 import { moduleVersionOf, type ModuleName, type ModuleTag, type ZoneDescriptor } from './descriptor.js';
 import { defaultNodeContext, threadOwnerId, type NodeContext } from './node.js';
+import { checkSameProcess, refuseJson } from './process-boundary.js';
 import { checkZoneName, sizeBytesOf, type SizeInput } from './options.js';
 
 /** Options every zone takes. */
@@ -88,6 +89,7 @@ export abstract class ZoneBase<Settings> {
   private merger: RecordMerger | undefined;
 
   protected constructor(handle: ZoneHandleOf<Settings>, shm: ShmZone, now: () => number) {
+    refuseJson(handle);
     this.handle = handle;
     this.name = handle.descriptor.name;
     this.sync = handle.descriptor.sync;
@@ -133,6 +135,7 @@ export abstract class ZoneBase<Settings> {
   }
 
   protected static attachShm(handle: ZoneHandleOf<unknown>, options: AttachZoneOptions): { shm: ShmZone; now: () => number } {
+    checkSameProcess(handle);
     const now = options.now ?? Date.now;
     return { shm: ShmZone.attach(handle.descriptor.handle, { ownerId: threadOwnerId(), now }), now };
   }

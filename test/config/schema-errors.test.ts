@@ -164,7 +164,6 @@ describe('cross-directive errors', () => {
     ['duplicate limit_req zone at one level', ['http {', '  limit_req_zone $a zone=r:1m;', '  limit_req zone=r;', '  limit_req zone=r burst=2;', '}'], 'duplicate limit_req zone "r"', 4],
     ['recv buffer less than one buffer', syncServer('zone_sync_buffers 8 16k;', 'zone_sync_recv_buffer_size 8k;'), '"zone_sync_recv_buffer_size" 8k is less than the "zone_sync_buffers" size 16k', 6],
     ['recv buffer inherited from stream, less than the server\'s buffers', ['stream {', '  zone_sync_recv_buffer_size 4k;', '  server {', '    listen 1;', '    zone_sync;', '    zone_sync_buffers 4 8k;', '  }', '}'], '"zone_sync_recv_buffer_size" 4k is less than the "zone_sync_buffers" size 8k', 2],
-    ['resolve without resolver', syncServer('zone_sync_server cluster.example.com:12345 resolve;'), 'no resolver defined to resolve cluster.example.com in "zone_sync_server" directive', 5],
     ['duplicate peer', syncServer('zone_sync_server a:1;', 'zone_sync_server b:1;', 'zone_sync_server a:1;'), 'duplicate "zone_sync_server" "a:1"', 7],
     ['listen ssl without certificate', ['stream {', '  server {', '    zone_sync;', '    listen 1 ssl;', '  }', '}'], 'no "ssl_certificate" is defined for the "listen ... ssl" directive', 4],
     ['certificate without key', ['stream {', '  server {', '    zone_sync;', '    listen 1 ssl;', '    ssl_certificate c.pem;', '  }', '}'], 'no "ssl_certificate_key" is defined for certificate "/etc/zonesync/c.pem"', 5],

@@ -116,7 +116,7 @@ describe('defaults are nginx\'s', () => {
   it('main level', () => {
     const config = parseConfigText('', '/x/zonesync.conf');
     expect(config).toEqual({
-      workerProcesses: 1, errorLog: { file: 'stderr', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
+      workerProcesses: 1, errorLog: { file: 'stdout', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
       stateFsync: { mode: 'interval', intervalMs: 1000 },
     });
   });
@@ -329,9 +329,24 @@ describe('values', () => {
     expect(zone).toMatchObject({ create: ['$a', '$b'], lookup: ['$c', '$d'], timeoutMs: 3600000, header: true, sync: false });
   });
 
+  it('zone_sync_server … resolve without a resolver directive: the system\'s name servers', () => {
+    const sync = syncOf(parseConfigText('stream { server { listen 1; zone_sync; zone_sync_server cluster.example.com:12345 resolve; } }', '/x/zonesync.conf'));
+    expect(sync.resolver).toBeNull();
+    expect(sync.peers).toMatchObject([{ text: 'cluster.example.com:12345', resolve: true }]);
+  });
+
   it('worker_processes auto, pid, error_log stderr', () => {
     const config = parseConfigText('worker_processes auto; pid run/zs.pid; error_log stderr warn;', '/x/zonesync.conf');
     expect(config).toMatchObject({ workerProcesses: 'auto', pidFile: '/x/run/zs.pid', errorLog: { file: 'stderr', level: 'warn' } });
+  });
+
+  it.each([
+    ['error_log stdout;', { file: 'stdout', level: 'error' }],
+    ['error_log stdout info;', { file: 'stdout', level: 'info' }],
+    ['error_log logs/error.log notice;', { file: '/x/logs/error.log', level: 'notice' }],
+    ['error_log /var/log/zonesync.log;', { file: '/var/log/zonesync.log', level: 'error' }],
+  ])('%s', (text, errorLog) => {
+    expect(parseConfigText(text, '/x/zonesync.conf').errorLog).toEqual(errorLog);
   });
 
   it('TLS protocols and the full zone_sync_ssl set', () => {

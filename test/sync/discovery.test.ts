@@ -3,7 +3,10 @@
 // resolved once, errors keep the last addresses; nodes on 127.0.0.1-3 sharing one port join
 // and leave a running cluster with no restart and converge.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Discovery, realTimers, type DialTarget, type ResolverOptions, type ServerSpec } from '../../dist/sync/index.js';
+import { getServers } from 'node:dns';
+import { parseConfigText } from '../../dist/config/index.js';
+import { syncOptionsOf } from '../../dist/runtime/sync-options.js';
+import { Discovery, realTimers, resolverFor, type DialTarget, type DnsClient, type ResolverOptions, type ServerSpec } from '../../dist/sync/index.js';
 import { TestDnsServer } from '../util/dns-server.js';
 import { sharedPort } from '../util/ports.js';
 import { TestNode, memoryLogger, sameRecords, stopAll, waitFor, type LogLine } from './helpers.js';
@@ -100,6 +103,32 @@ describe('Discovery', () => {
   it('a resolver given by name is refused: node:dns needs the IP address of a name server', () => {
     expect(() => recording({ servers: ['dns.example.com:53'], validMs: null, ipv4: true, ipv6: true, timeoutMs: 1000 }))
       .toThrow(/resolver "dns.example.com:53": zonesync needs the IP address of a name server/);
+  });
+
+  it('with no resolver directive, resolve lines ask the system\'s name servers (/etc/resolv.conf), with resolver_timeout', () => {
+    const sync = (text: string) => syncOptionsOf(parseConfigText(`stream { ${text} server { listen 1; zone_sync; zone_sync_server cluster.example.com:12345 resolve; } }`, '/x/zonesync.conf').stream!.sync!);
+    const system = sync('resolver_timeout 3s;').resolver!;
+    expect(system).toEqual({ servers: [], validMs: null, ipv4: true, ipv6: true, timeoutMs: 3000 });
+    expect(resolverFor(system).getServers()).toEqual(getServers());
+    const configured = sync('resolver 127.0.0.53:5353 valid=10s ipv6=off;').resolver!;
+    expect(configured).toEqual({ servers: ['127.0.0.53:5353'], validMs: 10_000, ipv4: true, ipv6: false, timeoutMs: 30_000 });
+    expect(resolverFor(configured).getServers()).toEqual(['127.0.0.53:5353']);
+  });
+
+  it('a resolve line on the system\'s name servers is re-resolved as with a resolver directive', async () => {
+    const asked: string[] = [];
+    const fake: DnsClient = {
+      lookup: async (host) => { asked.push(`lookup ${host}`); return ['127.0.0.1']; },
+      resolve: async (host, family) => { asked.push(`resolve ${host} ${family}`); return family === 4 ? [{ address: '127.0.0.9', ttl: 0 }] : []; },
+    };
+    const discovery = new Discovery({
+      resolver: { servers: [], validMs: 50, ipv4: true, ipv6: false, timeoutMs: 1000 }, timers: realTimers, log: memoryLogger([]), apply: () => {}, dns: fake,
+    });
+    discoveries.push(discovery);
+    discovery.setServers([{ address: 'cluster.example.com:7000', resolve: true }]);
+    await waitFor('resolved three times', () => asked.length >= 3);
+    expect(new Set(asked)).toEqual(new Set(['resolve cluster.example.com 4']));
+    expect(addresses(discovery.targets)).toEqual(['127.0.0.9:7000']);
   });
 
   it('HUP: lines removed are forgotten, lines kept keep their addresses, unix paths pass as written', async () => {
