@@ -9,18 +9,20 @@ export const MODULE_STICKY = 3;
  * http zone and a stream zone of the same name never sync into each other.
  */
 export const MODULE_STREAM_KEYVAL = 4;
-export type ModuleTag = typeof MODULE_KEYVAL | typeof MODULE_LIMIT_REQ | typeof MODULE_STICKY | typeof MODULE_STREAM_KEYVAL;
-export type ModuleName = 'keyval' | 'limit_req' | 'sticky';
+/** A counter zone: one count per (key, node), summed across the cluster (zones/counter). */
+export const MODULE_COUNTER = 5;
+export type ModuleTag = typeof MODULE_KEYVAL | typeof MODULE_LIMIT_REQ | typeof MODULE_STICKY | typeof MODULE_STREAM_KEYVAL | typeof MODULE_COUNTER;
+export type ModuleName = 'keyval' | 'limit_req' | 'sticky' | 'counter';
 
 /**
  * The record format version (a data frame's module_version) of a module tag's zones, 0 for a
- * tag no zone has: limit_req's share is version 2 (excess, last, admitted, seen: see
- * docs/LIMIT_REQ.md), the others' records version 1. A peer's frames of another version are
- * skipped and counted, never merged.
+ * tag no zone has: limit_req's share is version 3 (level, last, admitted, seen, refunded,
+ * refund_seen, reset: see docs/LIMIT_REQ.md), the others' records version 1. A peer's frames
+ * of another version are skipped and counted, never merged.
  */
 export function moduleVersionOf(moduleTag: number): number {
-  if (moduleTag === MODULE_LIMIT_REQ) return 2;
-  return moduleTag === MODULE_KEYVAL || moduleTag === MODULE_STICKY || moduleTag === MODULE_STREAM_KEYVAL ? 1 : 0;
+  if (moduleTag === MODULE_LIMIT_REQ) return 3;
+  return moduleTag === MODULE_KEYVAL || moduleTag === MODULE_STICKY || moduleTag === MODULE_STREAM_KEYVAL || moduleTag === MODULE_COUNTER ? 1 : 0;
 }
 
 /**
@@ -29,7 +31,7 @@ export function moduleVersionOf(moduleTag: number): number {
  * wire layout of docs/PROTOCOL.md "Record", so the sync thread moves records without knowing modules:
  *
  *  - record key = wire key, followed by the origin as 4 big-endian bytes when
- *    `originKeySuffix` (limit_req keeps one share per (key, origin));
+ *    `originKeySuffix` (limit_req and counter keep one share per (key, origin));
  *  - record value = wire payload; tombstone flag, origin, stamp and expiry as on the wire.
  */
 export interface ZoneDescriptor {

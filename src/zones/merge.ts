@@ -6,6 +6,8 @@ import type { ZoneDescriptor } from './descriptor.js';
 import { ORIGIN_SUFFIX_BYTES } from './descriptor.js';
 import { DEFAULT_MAX_DRIFT_MS } from '../clock.js';
 import { KEY_TYPE_IP, KEY_TYPE_STRING, MatchIndex, canonicalStoredIpKey } from './keyval/match-index.js';
+import { shareValid } from './limit-req/share-codec.js';
+import { countValid } from './counter/count-codec.js';
 
 /**
  * One record as the wire carries it: where its key and payload bytes are in a buffer, and
@@ -28,7 +30,8 @@ export const MERGE_SKIPPED = -1;
 /**
  * merge() refused the record: no local write could have made it (an empty key; in a keyval
  * type=ip zone, a key that is not an address or block in canonical form; a sticky session
- * with no server; a lifetime past the zone's bound, see ZoneDescriptor.maxLifetimeMs), so
+ * with no server; a lifetime past the zone's bound, see ZoneDescriptor.maxLifetimeMs; a
+ * limit_req share or a count with a time or number past 2^53 − 1), so
  * that nothing lands that the API could not then read or remove, and no version outlives
  * the tombstone that deletes it.
  */
@@ -62,6 +65,8 @@ export class RecordMerger {
   private readonly index: MatchIndex | null;
   private readonly ipKeys: boolean;
   private readonly needsPayload: boolean;
+  /** The module's check of a payload's numbers (limit_req, counter), or null. */
+  private readonly payloadValid: ((u8: Uint8Array, offset: number, length: number) => boolean) | null;
   private readonly maxLifetimeMs: number;
   private readonly maxSyncedBytes: number;
   private readonly version = new RecordVersion();
@@ -81,6 +86,7 @@ export class RecordMerger {
     this.index = descriptor.module === 'keyval' && index.keyType !== KEY_TYPE_STRING ? index : null;
     this.ipKeys = this.index !== null && index.keyType === KEY_TYPE_IP;
     this.needsPayload = descriptor.module === 'sticky';
+    this.payloadValid = descriptor.module === 'limit_req' ? shareValid : descriptor.module === 'counter' ? countValid : null;
     this.maxLifetimeMs = descriptor.maxLifetimeMs;
     this.maxSyncedBytes = descriptor.maxSyncedBytes;
     this.changes = descriptor.changeRing === undefined ? null : new ChangeRing(descriptor.changeRing, zone.ownerId);
@@ -91,6 +97,7 @@ export class RecordMerger {
     if (r.keyLength === 0) return false;
     if (this.maxLifetimeMs > 0 && (r.expireAtMs === 0 || r.expireAtMs > r.stampMs + this.maxLifetimeMs)) return false;
     if (this.needsPayload && !r.tombstone && r.payloadLength === 0) return false;
+    if (this.payloadValid !== null && r.payloadLength > 0 && !this.payloadValid(bytes, r.payloadOffset, r.payloadLength)) return false;
     if (!this.ipKeys) return true;
     const key = this.decoder.decode(bytes.subarray(r.keyOffset, r.keyOffset + r.keyLength));
     return canonicalStoredIpKey(key) === key;

@@ -202,7 +202,8 @@ describe('malformed input is a typed result', () => {
     ['unknown flag bit', dataFrame(`00 00 00 18 | 02 00 00 00 | ${RECORD_FIXED_REST}`), 'record-flags-unknown'],
     ['reserved byte set', dataFrame(`00 00 00 18 | 00 01 00 00 | ${RECORD_FIXED_REST}`), 'record-reserved-nonzero'],
     ['expire_at of 2^53', dataFrame('00 00 00 18 | 00 00 00 00 | 00 00 00 01 | 00 00 00 00 00 00 00 01 | 00 20 00 00 00 00 00 00'), 'expire-at-out-of-range'],
-    ['limit_req payload of 19 bytes', dataFrame(`00 00 00 2b | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(19)}`, 2, 2), 'payload-length'],
+    ['limit_req payload of 35 bytes', dataFrame(`00 00 00 3b | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(35)}`, 2, 3), 'payload-length'],
+    ['counter payload of 57 bytes', dataFrame(`00 00 00 51 | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(57)}`, 5, 1), 'payload-length'],
     ['control without a type byte', controlFrame(''), 'control-type-missing'],
     ['PING with 7 bytes', controlFrame('04 | 00 00 00 00 00 00 00'), 'control-body-truncated'],
     ['PONG with 9 bytes', controlFrame('05 | 00 00 00 00 00 00 00 00 00'), 'control-body-trailing-bytes'],
@@ -224,19 +225,28 @@ describe('malformed input is a typed result', () => {
     expect(reader.next()).toBe(FRAME_MALFORMED);
   });
 
-  it('a limit_req tombstone may carry no payload; a live share needs all 20 bytes', () => {
-    const tombstone = dataFrame(`00 00 00 18 | 01 00 00 00 | ${RECORD_FIXED_REST}`, 2, 2);
+  it('a limit_req tombstone may carry no payload; a live share needs all 36 bytes', () => {
+    const tombstone = dataFrame(`00 00 00 18 | 01 00 00 00 | ${RECORD_FIXED_REST}`, 2, 3);
     expect(readOne(tombstone)[0]).toMatchObject({ kind: 'data', records: [{ flags: 1, payload: '' }] });
-    const live = dataFrame(`00 00 00 18 | 00 00 00 00 | ${RECORD_FIXED_REST}`, 2, 2);
+    const live = dataFrame(`00 00 00 18 | 00 00 00 00 | ${RECORD_FIXED_REST}`, 2, 3);
     expect(readOne(live)).toEqual([{ kind: 'malformed', reason: 'payload-length' }]);
-    const share = dataFrame(`00 00 00 2c | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(20)}`, 2, 2);
-    expect(readOne(share)[0]).toMatchObject({ kind: 'data', moduleVersion: 2, records: [{ flags: 0 }] });
+    const share = dataFrame(`00 00 00 3c | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(36)}`, 2, 3);
+    expect(readOne(share)[0]).toMatchObject({ kind: 'data', moduleVersion: 3, records: [{ flags: 0 }] });
   });
 
-  it('limit_req frames of module version 1 (the 12-byte share) are unknown: skipped, never merged', () => {
+  it('a counter record needs all 56 bytes, tombstone or not', () => {
+    const tombstone = dataFrame(`00 00 00 18 | 01 00 00 00 | ${RECORD_FIXED_REST}`, 5, 1);
+    expect(readOne(tombstone)).toEqual([{ kind: 'malformed', reason: 'payload-length' }]);
+    const share = dataFrame(`00 00 00 50 | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(56)}`, 5, 1);
+    expect(readOne(share)[0]).toMatchObject({ kind: 'data', moduleTag: 5, moduleVersion: 1, records: [{ flags: 0 }] });
+  });
+
+  it('limit_req frames of module versions 1 and 2 (the 12- and 20-byte shares) are unknown: skipped, never merged', () => {
     const v1 = dataFrame(`00 00 00 24 | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(12)}`, 2, 1);
-    expect(readOne(concat([v1, hex(PING_FRAME)]))).toEqual([
+    const v2 = dataFrame(`00 00 00 2c | 00 00 00 00 | ${RECORD_FIXED_REST} | ${'00 '.repeat(20)}`, 2, 2);
+    expect(readOne(concat([v1, v2, hex(PING_FRAME)]))).toEqual([
       { kind: 'unknown', moduleTag: 2, moduleVersion: 1, controlType: -1 },
+      { kind: 'unknown', moduleTag: 2, moduleVersion: 2, controlType: -1 },
       { kind: 'control', message: { type: 4, stampMs: 1_700_000_000_000, stampLogical: 0x1234 } },
     ]);
   });

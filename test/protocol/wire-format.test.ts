@@ -1,7 +1,7 @@
 // Byte-for-byte checks against docs/PROTOCOL.md's tables: every frame written by
 // hand, field by field, and compared with what the writer produces.
 import { describe, expect, it } from 'vitest';
-import { MODULE_KEYVAL, MODULE_LIMIT_REQ, moduleVersionOf } from '../../dist/zones/descriptor.js';
+import { MODULE_COUNTER, MODULE_KEYVAL, MODULE_LIMIT_REQ, moduleVersionOf } from '../../dist/zones/descriptor.js';
 import {
   DOES_NOT_FIT,
   FRAME_HEADER_BYTES,
@@ -29,8 +29,9 @@ describe('constants', () => {
   it('match PROTOCOL.md', () => {
     expect(FRAME_HEADER_BYTES).toBe(12);
     expect(RECORD_HEADER_BYTES).toBe(28);
-    expect(SHARE_BYTES).toBe(20);
-    expect(moduleVersionOf(MODULE_LIMIT_REQ)).toBe(2);
+    expect(SHARE_BYTES).toBe(36);
+    expect(moduleVersionOf(MODULE_LIMIT_REQ)).toBe(3);
+    expect(moduleVersionOf(MODULE_COUNTER)).toBe(1);
     expect(moduleVersionOf(MODULE_KEYVAL)).toBe(MODULE_VERSION);
     expect(PING_FRAME_BYTES).toBe(21);
   });
@@ -54,19 +55,22 @@ describe('data frame', () => {
     expect(toHex(writer.written())).toBe(toHex(expected));
   });
 
-  it('limit_req (module version 2): excess u32, last u64, admitted u32, seen u32', () => {
+  it('limit_req (module version 3): level u32, last u64, admitted, seen, refunded, refund_seen u32, reset u64', () => {
     const zone = zoneFrameHeader('lr', MODULE_LIMIT_REQ, moduleVersionOf(MODULE_LIMIT_REQ));
     const writer = new FrameWriter(new Uint8Array(128));
     writer.beginDataFrame(zone);
     const keyOffset = writer.beginRecord(0, 1, SHARE_BYTES, 3, 1, 0, 0);
     expect(keyOffset).toBe(14 + 28);
     writer.buffer.bytes[keyOffset] = 0x6b;
-    writeShare(writer.buffer.bytes, keyOffset + 1, { excessMilli: 1500, lastMs: 1_700_000_000_123, admittedMilli: 3000, seenMilli: 5000 });
+    writeShare(writer.buffer.bytes, keyOffset + 1, {
+      levelMilli: 1500, lastMs: 1_700_000_000_123, admittedMilli: 3000, seenMilli: 5000, refundedMilli: 2000, refundSeenMilli: 0x12345678,
+      reset: { ms: STAMP_MS, logical: STAMP_LOGICAL },
+    });
     writer.finishDataFrame();
     const expected = hex(`
-      00 00 00 3f | 00 01 | 00 02 | 00 02 | 00 02 | 6c 72
-      00 00 00 2d | 00 | 00 | 00 01 | 00 00 00 03 | 00 00 00 00 00 01 00 00 | 00 00 00 00 00 00 00 00 | 6b
-      00 00 05 dc | 00 00 01 8b cf e5 68 7b | 00 00 0b b8 | 00 00 13 88
+      00 00 00 4f | 00 01 | 00 02 | 00 02 | 00 03 | 6c 72
+      00 00 00 3d | 00 | 00 | 00 01 | 00 00 00 03 | 00 00 00 00 00 01 00 00 | 00 00 00 00 00 00 00 00 | 6b
+      00 00 05 dc | 00 00 01 8b cf e5 68 7b | 00 00 0b b8 | 00 00 13 88 | 00 00 07 d0 | 12 34 56 78 | ${STAMP_BYTES}
     `);
     expect(toHex(writer.written())).toBe(toHex(expected));
   });

@@ -1,8 +1,9 @@
 // Simulated nodes for the cluster-wide rate limit: each node a real LimitReqZone and a real
 // SyncEngine (its rounds collect what the zone queued, frame it, and the peers' engines
 // merge it), over the simulated network, in virtual time. Requests are paced on the virtual
-// clock and taken on the zone of the node they go to; a reference nginx bucket takes the
-// same requests, as one nginx would that saw them all.
+// clock and taken on the zone of the node they go to (some given back at once, the key reset
+// at set moments, when a scenario says so); a reference nginx bucket takes the same
+// requests, as one nginx would that saw them all.
 import { SyncEngine, type SyncOptionsInput } from '../../dist/sync/index.js';
 import { LimitReqZone, createNodeContext, type TakeOptions } from '../../dist/zones/index.js';
 import { NginxLimitReqModel } from '../zones/nginx-limit-req-model.js';
@@ -26,6 +27,10 @@ export interface RateScenario {
   skewMs?: (node: number) => number;
   /** Nodes that cannot reach each other from `fromMs` to `toMs` of the window: two groups. */
   partition?: { fromMs: number; toMs: number; groupOf: (node: number) => number };
+  /** Whether the n-th request, once admitted, is given back at once (refund) on its node. */
+  refunded?: (n: number) => boolean;
+  /** Resets of the key: at `atMs` of the window, on `node`. */
+  resets?: Array<{ atMs: number; node: number }>;
   seed?: number;
 }
 
@@ -40,6 +45,10 @@ export interface RateOutcome {
   perSecond: number[];
   /** The longest delay an admitted request was given, ms. */
   maxDelayMs: number;
+  /** The cost of the requests admitted and not given back. */
+  netCost: number;
+  /** When each admitted request came, ms into the window. */
+  admittedAt: number[];
 }
 
 const SYNC: SyncOptionsInput = {
@@ -98,8 +107,10 @@ export async function runRateScenario(scenario: RateScenario): Promise<RateOutco
   const total = Math.round((scenario.offeredPerSecond * scenario.windowMs) / 1000);
   const outcome: RateOutcome = {
     offered: total, admitted: 0, reference: 0, byNode: nodes.map(() => 0),
-    perSecond: Array.from({ length: Math.ceil(scenario.windowMs / 1000) }, () => 0), maxDelayMs: 0,
+    perSecond: Array.from({ length: Math.ceil(scenario.windowMs / 1000) }, () => 0), maxDelayMs: 0, netCost: 0, admittedAt: [],
   };
+  const resets = [...(scenario.resets ?? [])].sort((a, b) => a.atMs - b.atMs);
+  const cost = limit.cost ?? 1;
   const partition = scenario.partition;
   let split = false;
   for (let n = 0; n < total; n++) {
@@ -110,13 +121,21 @@ export async function runRateScenario(scenario: RateScenario): Promise<RateOutco
       if (split) nodes.forEach((x, i) => net.setGroup(x.address, partition.groupOf(i)));
       else net.healAll();
     }
+    while (resets.length > 0 && resets[0]!.atMs <= offset) nodes[resets.shift()!.node]!.zone.reset('client');
     const target = scenario.targetOf(n);
-    const r = nodes[target]!.zone.take('client', limit);
+    const zone = nodes[target]!.zone;
+    const r = zone.take('client', limit);
     if (r.allowed) {
       outcome.admitted++;
       outcome.byNode[target]!++;
       outcome.perSecond[Math.floor(offset / 1000)]!++;
       outcome.maxDelayMs = Math.max(outcome.maxDelayMs, r.delayMs);
+      outcome.admittedAt.push(offset);
+      outcome.netCost += cost;
+      if (scenario.refunded?.(n)) {
+        zone.refund('client', cost, limit);
+        outcome.netCost -= cost;
+      }
     }
     if (!model.request('client', start + offset, { burstMilli: (limit.burst ?? 0) * 1000, delayMilli }).rejected) outcome.reference++;
   }

@@ -54,8 +54,8 @@ describe('limit_req alone is nginx\'s leaky bucket', () => {
             t.now += e.gapMs;
             const limit = limits[e.limit]!;
             const want = model.request(e.key, t.now, nginxLimit(limit));
-            const got = zone.take(e.key, takeOptions(limit));
-            expect({ i, ...got }).toEqual({ i, allowed: !want.rejected, delayMs: want.delayMs, excess: want.excessMilli / 1000 });
+            const { allowed, delayMs, excess } = zone.take(e.key, takeOptions(limit));
+            expect({ i, allowed, delayMs, excess }).toEqual({ i, allowed: !want.rejected, delayMs: want.delayMs, excess: want.excessMilli / 1000 });
           }
         }),
       { numRuns: 300 },

@@ -10,12 +10,12 @@ function limiter(rate: string, t = { now: 1_700_000_000_000 }) {
 describe('limit_req: nginx leaky bucket', () => {
   it('1r/s without burst: the first request passes, the next at once is refused, a second later it passes', () => {
     const { zone, t } = limiter('1r/s');
-    expect(zone.take('1.2.3.4')).toEqual({ allowed: true, delayMs: 0, excess: 0 });
-    expect(zone.take('1.2.3.4').allowed).toBe(false);
+    expect(zone.take('1.2.3.4')).toEqual({ allowed: true, delayMs: 0, excess: 0, retryAfterMs: 0, remaining: 0 });
+    expect(zone.take('1.2.3.4')).toEqual({ allowed: false, delayMs: 0, excess: 1, retryAfterMs: 1000, remaining: 0 });
     t.now += 999;
     expect(zone.take('1.2.3.4').allowed).toBe(false);
     t.now += 1;
-    expect(zone.take('1.2.3.4')).toEqual({ allowed: true, delayMs: 0, excess: 0 });
+    expect(zone.take('1.2.3.4')).toMatchObject({ allowed: true, excess: 0 });
     expect(zone.take('5.6.7.8').allowed).toBe(true); // another key, its own bucket
   });
 
@@ -67,9 +67,9 @@ describe('limit_req: nginx leaky bucket', () => {
     const { zone, t } = limiter('1r/m');
     expect(zone.take('k').allowed).toBe(true);
     t.now += 60_000;
-    expect(zone.take('k')).toEqual({ allowed: false, delayMs: 0, excess: 0.04 });
+    expect(zone.take('k')).toEqual({ allowed: false, delayMs: 0, excess: 0.04, retryAfterMs: 2_500, remaining: 0 });
     t.now += 2_500; // 1000 drained: empty, as a key never seen
-    expect(zone.take('k')).toEqual({ allowed: true, delayMs: 0, excess: 0 });
+    expect(zone.take('k')).toEqual({ allowed: true, delayMs: 0, excess: 0, retryAfterMs: 0, remaining: 0 });
   });
 
   it('rejects bad rates and options with clear errors', () => {

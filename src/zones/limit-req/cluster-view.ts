@@ -1,20 +1,21 @@
-import { drainMilli, elapsedMs, excessOnArrival } from './leaky-bucket.js';
+import { drainMilli, elapsedMs, levelOnArrival } from './leaky-bucket.js';
 
 /**
  * How a node sees a key's bucket across the cluster (docs/LIMIT_REQ.md). Every node keeps
- * its own view of the one bucket: the whole cluster's admitted requests go in, it drains at
- * `rate`. A node learns the others' admissions from their shares' `admitted` counters: the
- * sum of every share's counter, less the sum it had already counted (`seen`), is what was
- * added since. Counters are u32 milli-requests and wrap: every sum and difference is
+ * its own view of the one bucket: the whole cluster's admitted requests go in, the requests
+ * given back (refunds) come out, it drains at `rate`. A node learns the others' admissions
+ * from their shares' `admitted` counters: the sum of every share's counter, less the sum it
+ * had already counted (`seen`), is what was added since; refunds likewise, from `refunded`
+ * and `refund_seen`. Counters are u32 milli-requests and wrap: every sum and difference is
  * modulo 2^32, and a difference past 2^31 means the sum went back (a share left the zone).
  *
  * Admissions of other nodes reach a view late (at most one zone_sync_interval and the time
  * to send), and are added when they arrive: the view is behind the bucket by what the others
  * admitted in that time, and never drains what it has not seen. What a view takes in at once
- * is capped at what the other nodes can have admitted since it last counted: each at most
- * `rate` over that time plus the staleness horizon, plus a burst and one request. Beyond
- * that (a partition that healed, a share the zone had evicted and gets again) is history
- * that has drained, and is dropped.
+ * (admissions less refunds) is capped at what the other nodes can have admitted since it
+ * last counted: each at most `rate` over that time plus the staleness horizon, plus a burst
+ * and one request. Beyond that (a partition that healed, a share the zone had evicted and
+ * gets again) is history that has drained, and is dropped.
  *
  * A view that empties while the others' latest admissions are still on their way wastes
  * drain the bucket had (they arrive whole, as if just made). So while another node has
@@ -23,13 +24,6 @@ import { drainMilli, elapsedMs, excessOnArrival } from './leaky-bucket.js';
  * under load, and the cluster admits the rate; the price is that much more at once when
  * traffic starts, as a larger burst would.
  */
-
-/** The sum of `own` and the first `count` counters of `remote`, modulo 2^32. */
-export function admittedSum(ownMilli: number, remote: Float64Array, count: number): number {
-  let sum = ownMilli >>> 0;
-  for (let i = 0; i < count; i++) sum = (sum + remote[i]!) >>> 0;
-  return sum;
-}
 
 /**
  * The most that `others` nodes can have admitted that a view last brought up to date `ms` ago
@@ -49,34 +43,63 @@ export function horizonMsFor(syncIntervalMs: number): number {
   return 2 * syncIntervalMs + 1_000;
 }
 
-/** One share as read from its record, and what judging a request on its view found. */
+/** One view as read from its share, and what judging a request on it found. */
 export interface ShareView {
-  excessMilli: number;
+  levelMilli: number;
   lastMs: number;
   seenMilli: number;
-  /** Found: the admissions counted in the sum and not in `seen` that the view took in. */
+  refundSeenMilli: number;
+  /**
+   * Found: what the view took in, admissions less refunds counted in the sums and not yet in
+   * the view, capped; below 0 when refunds outweigh admissions.
+   */
   freshMilli: number;
   /**
-   * Found: the sum went back (a share left) or held more than the cap; the view's `seen` is
-   * to be moved to the sum less `freshMilli` even if the request is refused, or the
-   * difference would stay (and keep a view full, or hide what others admit next).
+   * Found: a sum went back (a share left) or the admissions held more than the cap; the view's
+   * counts are to be moved to the sums less what it took in (rebasedSeen) even if the request
+   * is refused, or the difference would stay (and keep a view full, or hide what others do next).
    */
   rebase: boolean;
 }
 
+/** A difference of u32 counters that went back (past 2^31) counts as nothing: a share left. */
+function forward(delta: number): number {
+  return delta >= 0x80000000 ? -1 : delta;
+}
+
 /**
- * The bucket on a request's arrival as the view `share` sees it: its content after its last
- * admitted request, what the cluster added since (capped), drained since.
- * `sum`: every share's `admitted` now; `others`: how many shares besides this node's.
+ * The bucket on a request's arrival as the view `share` sees it: its level after its last
+ * admitted request, what the cluster added and gave back since (capped), drained since.
+ * `sum`, `refundSum`: every share's `admitted` and `refunded` now; `others`: how many shares
+ * besides this node's.
  */
 export function viewOnArrival(
-  share: ShareView, sumMilli: number, others: number, nowMs: number, rateMilliPerSecond: number, horizonMs: number, burstMilli: number,
+  share: ShareView, sumMilli: number, refundSumMilli: number, others: number, nowMs: number, rateMilliPerSecond: number,
+  horizonMs: number, burstMilli: number,
 ): number {
   const ms = elapsedMs(nowMs, share.lastMs);
+  const added = forward((sumMilli - share.seenMilli) >>> 0);
+  const refunded = forward((refundSumMilli - share.refundSeenMilli) >>> 0);
+  const net = Math.max(added, 0) - Math.max(refunded, 0);
   const cap = freshCap(others, rateMilliPerSecond, ms, horizonMs, burstMilli);
-  const added = (sumMilli - share.seenMilli) >>> 0;
-  const wentBack = added >= 0x80000000;
-  share.freshMilli = wentBack ? 0 : Math.min(added, cap);
-  share.rebase = wentBack || added > cap;
-  return excessOnArrival(share.excessMilli, share.freshMilli, rateMilliPerSecond, ms);
+  share.freshMilli = Math.min(net, cap);
+  share.rebase = added < 0 || refunded < 0 || net > cap;
+  return levelOnArrival(share.levelMilli, share.freshMilli, rateMilliPerSecond, ms);
+}
+
+/**
+ * After a rebase, the counts a view keeps so that what it took in (`freshMilli`) stays
+ * uncounted, to be taken in at the next request, and the rest is dropped: admissions it took
+ * stay out of `seen`, refunds it took stay out of `refund_seen`.
+ */
+export function rebasedSeen(share: ShareView, sumMilli: number, refundSumMilli: number): { seenMilli: number; refundSeenMilli: number } {
+  return {
+    seenMilli: (sumMilli - Math.max(share.freshMilli, 0)) >>> 0,
+    refundSeenMilli: (refundSumMilli - Math.max(-share.freshMilli, 0)) >>> 0,
+  };
+}
+
+/** Whether a share's node admitted a request within the horizon: its latest may not be here yet. */
+export function admittingWithin(levelMilli: number, lastMs: number, nowMs: number, horizonMs: number): boolean {
+  return levelMilli > 0 && elapsedMs(nowMs, lastMs) <= horizonMs;
 }

@@ -1,61 +1,70 @@
+import { readStampBytes, readU32, readU64, u64IsSafe, writeStampBytes, writeU32, writeU64, type Stamp } from '../payload-bytes.js';
+
 /**
- * A limit_req share in a record's value, in the wire's payload layout of module version 2
+ * A limit_req share in a record's value, in the wire's payload layout of module version 3
  * (docs/PROTOCOL.md "Payloads", docs/LIMIT_REQ.md), so the sync thread copies it untouched;
  * big-endian:
  *
- *   excess   u32  milli-requests: the bucket as this node saw it when it last admitted a
- *                 request, before that request (nginx's lr->excess)
- *   last     u64  ms since the epoch: when (nginx's lr->last); below 2^53, two u32 halves
- *   admitted u32  milli-requests this node has admitted for the key, modulo 2^32
- *   seen     u32  the sum of every share's `admitted` (this one's included) as this node
- *                 saw it at `last`, modulo 2^32
+ *   level         u32  milli-requests: the bucket as this node's view held it at `last`,
+ *                      after what it admitted then (nginx's lr->excess plus the last request)
+ *   last          u64  ms since the epoch: when (nginx's lr->last); below 2^53
+ *   admitted      u32  milli-requests this node has admitted for the key, modulo 2^32
+ *   seen          u32  the sum of every share's `admitted` (this one's included) as this
+ *                      view has counted it, modulo 2^32
+ *   refunded      u32  milli-requests this node has given back for the key, modulo 2^32
+ *   refund_seen   u32  the sum of every share's `refunded` as this view has counted it
+ *   reset         u64  the stamp (ms × 65536 + logical) of the latest reset of the key this
+ *                      view has applied; 0 when none
  */
-export const SHARE_BYTES = 20;
+export const SHARE_BYTES = 36;
 
-const EXCESS = 0;
+const LEVEL = 0;
 const LAST = 4;
 const ADMITTED = 12;
 const SEEN = 16;
+const REFUNDED = 20;
+const REFUND_SEEN = 24;
+const RESET = 28;
 
 export interface Share {
-  excessMilli: number;
+  levelMilli: number;
   lastMs: number;
   admittedMilli: number;
   seenMilli: number;
+  refundedMilli: number;
+  refundSeenMilli: number;
+  reset: Stamp;
 }
 
-/** `excess` is clamped to a u32; `admitted` and `seen` are taken modulo 2^32. */
+/** `level` is clamped to a u32; the counters are taken modulo 2^32. */
 export function writeShare(u8: Uint8Array, offset: number, share: Share): void {
-  writeU32(u8, offset + EXCESS, Math.min(0xffffffff, Math.round(share.excessMilli)));
-  writeU32(u8, offset + LAST, Math.floor(share.lastMs / 0x100000000));
-  writeU32(u8, offset + LAST + 4, share.lastMs >>> 0);
+  writeU32(u8, offset + LEVEL, Math.max(0, Math.min(0xffffffff, Math.round(share.levelMilli))));
+  writeU64(u8, offset + LAST, share.lastMs);
   writeU32(u8, offset + ADMITTED, share.admittedMilli >>> 0);
   writeU32(u8, offset + SEEN, share.seenMilli >>> 0);
+  writeU32(u8, offset + REFUNDED, share.refundedMilli >>> 0);
+  writeU32(u8, offset + REFUND_SEEN, share.refundSeenMilli >>> 0);
+  writeStampBytes(u8, offset + RESET, share.reset);
 }
 
-export function readShareExcess(u8: Uint8Array, offset: number): number {
-  return readU32(u8, offset + EXCESS);
+/** Reads every field of the share at `offset` into `out`. */
+export function readShare(u8: Uint8Array, offset: number, out: Share): Share {
+  out.levelMilli = readU32(u8, offset + LEVEL);
+  out.lastMs = readU64(u8, offset + LAST);
+  out.admittedMilli = readU32(u8, offset + ADMITTED);
+  out.seenMilli = readU32(u8, offset + SEEN);
+  out.refundedMilli = readU32(u8, offset + REFUNDED);
+  out.refundSeenMilli = readU32(u8, offset + REFUND_SEEN);
+  readStampBytes(u8, offset + RESET, out.reset);
+  return out;
 }
 
-export function readShareLast(u8: Uint8Array, offset: number): number {
-  return readU32(u8, offset + LAST) * 0x100000000 + readU32(u8, offset + LAST + 4);
+export function emptyShare(): Share {
+  return { levelMilli: 0, lastMs: 0, admittedMilli: 0, seenMilli: 0, refundedMilli: 0, refundSeenMilli: 0, reset: { ms: 0, logical: 0 } };
 }
 
-export function readShareAdmitted(u8: Uint8Array, offset: number): number {
-  return readU32(u8, offset + ADMITTED);
-}
 
-export function readShareSeen(u8: Uint8Array, offset: number): number {
-  return readU32(u8, offset + SEEN);
-}
-
-function writeU32(u8: Uint8Array, offset: number, v: number): void {
-  u8[offset] = v >>> 24;
-  u8[offset + 1] = (v >>> 16) & 0xff;
-  u8[offset + 2] = (v >>> 8) & 0xff;
-  u8[offset + 3] = v & 0xff;
-}
-
-function readU32(u8: Uint8Array, offset: number): number {
-  return ((u8[offset]! << 24) | (u8[offset + 1]! << 16) | (u8[offset + 2]! << 8) | u8[offset + 3]!) >>> 0;
+/** Whether the share at `offset` is one a node could have written: its `last` at most 2^53 − 1. */
+export function shareValid(u8: Uint8Array, offset: number, length: number): boolean {
+  return length === SHARE_BYTES && u64IsSafe(u8, offset + LAST);
 }
