@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 const ALONE = ['test/runtime/limit-req-cluster.test.ts', 'test/runtime/crash.test.ts'];
 
 // Tests run against the compiled packages (dist/), the same code that the worker threads
-// they start load; `npm test` builds first (pretest).
+// they start load; `npm test` builds first (pretest). `zonesync` is the package's main entry;
+// its subpaths (zonesync/express-rate-limit, ...) resolve through package.json "exports", as
+// they do for a user.
 export default defineConfig({
   resolve: {
-    alias: {
-      zonesync: fileURLToPath(new URL('./dist/index.js', import.meta.url)),
-    },
+    alias: [{ find: /^zonesync$/, replacement: fileURLToPath(new URL('./dist/index.js', import.meta.url)) }],
   },
   test: {
     pool: 'forks',

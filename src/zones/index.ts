@@ -4,7 +4,7 @@ export {
   LimitReqZone, type LimitOptions, type LimitReqHandle, type LimitReqSettings, type LimitReqZoneOptions, type RateInput, type TakeOptions, type TakeResult,
 } from './limit-req/limit-req-zone.js';
 export {
-  CounterZone, type AddOptions, type CountOptions, type CounterHandle, type CounterSettings, type CounterState, type CounterZoneOptions,
+  CounterZone, type AddOptions, type BlockOptions, type CountOptions, type CounterHandle, type CounterSettings, type CounterState, type CounterZoneOptions,
 } from './counter/counter-zone.js';
 export { StickyZone, type StickyHandle, type StickySettings, type StickyZoneOptions } from './sticky/sticky-zone.js';
 export { ZoneArgumentError, ZoneFullError } from './errors.js';

@@ -33,6 +33,8 @@ export interface CountOptions {
 export interface AddOptions extends CountOptions {
   /** An add below 0 stops at this value (as this node sees the count): a decrement that keeps it at 0 or more. */
   min?: number;
+  /** false: while the key is blocked, the add counts nothing (default true). */
+  countWhileBlocked?: boolean;
 }
 
 /** A key's count as this node sees the cluster's, and its window. */
@@ -44,6 +46,15 @@ export interface CounterState {
   /** Until when the key is blocked (block()), ms since the epoch; 0 when it is not. */
   blockedUntilMs: number;
 }
+
+export interface BlockOptions extends CountOptions {
+  /** Reset the key in the same write (count to 0, earlier blocks lifted). */
+  reset?: boolean;
+}
+
+/** The fields of a count that take the stamp of the write that makes them. */
+const STAMP_RESET = 1;
+const STAMP_BLOCK = 2;
 
 /** At most this many other nodes' counts are read per key; more are ignored. */
 const MAX_SHARES = 64;
@@ -105,7 +116,9 @@ export class CounterZone extends ZoneBase<CounterSettings> {
     if (!Number.isSafeInteger(n)) throw new ZoneArgumentError(`counter zone "${this.name}": the amount must be a whole number, not ${n}`);
     const min = options.min;
     if (min !== undefined && !Number.isSafeInteger(min)) throw new ZoneArgumentError(`counter zone "${this.name}": min must be a whole number, not ${min}`);
+    const skipWhileBlocked = options.countWhileBlocked === false;
     return this.change(key, options, (now) => {
+      if (skipWhileBlocked && this.blockedUntilMs !== 0) return false;
       let delta = n;
       if (min !== undefined && delta < 0) delta = Math.max(delta, Math.min(0, min - this.value));
       if (delta === 0) return false;
@@ -132,26 +145,36 @@ export class CounterZone extends ZoneBase<CounterSettings> {
     this.change(key, options, (now) => {
       had = this.value !== 0 || this.blockedUntilMs !== 0;
       if (!had) return false;
-      const next = this.nextCount(now);
-      next.added = next.taken = 0;
-      next.blockedUntilMs = 0;
-      next.blockStamp.ms = next.blockStamp.logical = 0;
-      this.value = 0;
-      this.blockedUntilMs = 0;
-      return 'reset';
+      this.resetCount(now);
+      return STAMP_RESET;
     });
     return had;
   }
 
-  /** Blocks `key` for `forMs` from now, for the whole cluster (until reset()): blockedUntilMs of every state. */
-  block(key: string, forMs: TimeInput, options: CountOptions = {}): CounterState {
+  /** This node's count to write for a reset: at 0, with no block. */
+  private resetCount(now: number): Count {
+    const next = this.nextCount(now);
+    next.added = next.taken = 0;
+    next.blockedUntilMs = 0;
+    next.blockStamp.ms = next.blockStamp.logical = 0;
+    this.value = 0;
+    this.blockedUntilMs = 0;
+    return next;
+  }
+
+  /**
+   * Blocks `key` for `forMs` from now, for the whole cluster (until reset()): blockedUntilMs of
+   * every state. `reset`: the key is reset in the same write (its count to 0, earlier blocks
+   * lifted), so that no node sees the one without the other.
+   */
+  block(key: string, forMs: TimeInput, options: BlockOptions = {}): CounterState {
     const ms = timeMsOf(forMs, `counter zone "${this.name}": block`);
     if (!Number.isInteger(ms) || ms < 1 || ms > MAX_SPAN_MS) throw new ZoneArgumentError(`counter zone "${this.name}": a block lasts a whole number of ms from 1 to 2^40, not ${ms}`);
     return this.change(key, options, (now) => {
-      const next = this.nextCount(now);
+      const next = options.reset ? this.resetCount(now) : this.nextCount(now);
       next.blockedUntilMs = now + ms;
       this.blockedUntilMs = Math.max(this.blockedUntilMs, next.blockedUntilMs);
-      return 'block';
+      return options.reset ? STAMP_RESET | STAMP_BLOCK : STAMP_BLOCK;
     });
   }
 
@@ -173,9 +196,9 @@ export class CounterZone extends ZoneBase<CounterSettings> {
   /**
    * Reads `key`'s counts under its shard's lock and lets `apply` change this.next (its own
    * count to write, from nextCount): it returns false to write nothing, true to write, or the
-   * field of the count that takes the write's own stamp ('reset' or 'block').
+   * fields of the count that take the write's own stamp (STAMP_RESET, STAMP_BLOCK).
    */
-  private change(key: string, options: CountOptions, apply: (now: number) => boolean | 'reset' | 'block'): CounterState {
+  private change(key: string, options: CountOptions, apply: (now: number) => boolean | number): CounterState {
     const windowMs = this.windowMsOfCall(options.window);
     const shm = this.shm;
     this.useKey(key);
@@ -186,9 +209,9 @@ export class CounterZone extends ZoneBase<CounterSettings> {
     try {
       this.readLocked(shard, now, windowMs);
       const write = apply(now);
-      if (write === 'reset' && !this.sync) {
+      if (write === STAMP_RESET && !this.sync) {
         if (this.group.own !== 0) shm.removeLocked(shard, this.group.own); // no other node's count here: none left
-      } else if (write !== false) full = !this.writeOwnCount(shard, now, write);
+      } else if (write !== false) full = !this.writeOwnCount(shard, now, write === true ? 0 : write);
     } finally {
       shm.unlock(shard);
     }
@@ -260,18 +283,18 @@ export class CounterZone extends ZoneBase<CounterSettings> {
    * Under the lock: writes this.next as this node's count; false when the zone had no room.
    * It lives to the end of its window or its block, whichever is later (never, with no
    * window); a reset lives as long as every count of the key here, so that no block it
-   * lifted outlives it. `stamped`: the field that takes this write's own stamp.
+   * lifted outlives it. `stamped`: the fields that take this write's own stamp.
    */
-  private writeOwnCount(shard: number, now: number, stamped: true | 'reset' | 'block'): boolean {
+  private writeOwnCount(shard: number, now: number, stamped: number): boolean {
     const shm = this.shm;
     const next = this.next;
     const own = this.group.own;
     let expireAtMs = next.windowEndMs === 0 ? 0 : Math.max(next.windowEndMs, next.blockedUntilMs);
-    if (stamped === 'reset') expireAtMs = this.group.latestExpiry(shm, expireAtMs);
+    if ((stamped & STAMP_RESET) !== 0) expireAtMs = this.group.latestExpiry(shm, expireAtMs);
     const version = this.stampLocal(expireAtMs, false, now);
     this.outrank(own);
-    const stamp = stamped === 'reset' ? next.resetStamp : stamped === 'block' ? next.blockStamp : null;
-    if (stamp !== null) {
+    for (const [flag, stamp] of [[STAMP_RESET, next.resetStamp], [STAMP_BLOCK, next.blockStamp]] as const) {
+      if ((stamped & flag) === 0) continue;
       stamp.ms = version.stampMs;
       stamp.logical = version.logical;
     }
@@ -294,9 +317,12 @@ export class CounterZone extends ZoneBase<CounterSettings> {
   }
 }
 
-/** A count's block, if it is in force: stamped after the latest reset and not yet over. */
+/**
+ * A count's block, if it is in force: not yet over, and stamped at or after the latest reset
+ * (a block made in the same write as the reset holds; one made before it is lifted).
+ */
 function blockInForce(count: Count, latestReset: Stamp, now: number): number {
-  return count.blockedUntilMs > now && compareStamp(count.blockStamp, latestReset) > 0 ? count.blockedUntilMs : 0;
+  return count.blockedUntilMs > now && compareStamp(count.blockStamp, latestReset) >= 0 ? count.blockedUntilMs : 0;
 }
 
 function clearCount(count: Count): Count {
