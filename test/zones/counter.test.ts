@@ -96,6 +96,46 @@ describe('counter zone: one node', () => {
     expect(c.block('k', 1000).blockedUntilMs).toBe(t.now + 1000); // a block after the reset holds
   });
 
+  it('an add that does not count while blocked; a block that resets the key in the same write', () => {
+    const t = { now: NOW };
+    const c = node(1, t, '1h');
+    c.add('k', 5);
+    expect(c.block('k', 1000, { reset: true })).toEqual({ value: 0, resetAtMs: expect.any(Number), blockedUntilMs: NOW + 1000 });
+    expect(c.add('k', 2, { countWhileBlocked: false }).value).toBe(0);
+    expect(c.add('k', 2).value).toBe(2); // counted: the default
+    t.now += 1000;
+    expect(c.add('k', 1, { countWhileBlocked: false })).toMatchObject({ value: 3, blockedUntilMs: 0 });
+  });
+
+  it('counts as a counter would, for any sequence of adds, resets and blocks on one node', () => {
+    fc.assert(fc.property(fc.array(fc.record({
+      op: fc.constantFrom('add', 'add', 'sub', 'reset', 'block', 'wait'), n: fc.integer({ min: 1, max: 50 }), key: fc.constantFrom('a', 'b'),
+    }), { maxLength: 60 }), (ops) => {
+      const t = { now: NOW };
+      const c = node(1, t, '1m');
+      const model = new Map<string, { value: number; window: number; blockedUntil: number }>();
+      const windowOf = (key: string) => c.get(key).resetAtMs;
+      for (const o of ops) {
+        if (o.op === 'wait') {
+          t.now += o.n * 1000;
+          continue;
+        }
+        const m = model.get(o.key);
+        const current = m !== undefined && m.window === windowOf(o.key) ? m : { value: 0, window: windowOf(o.key), blockedUntil: m?.blockedUntil ?? 0 };
+        model.set(o.key, current);
+        if (o.op === 'add') current.value += o.n;
+        else if (o.op === 'sub') current.value -= o.n;
+        else if (o.op === 'reset') {
+          current.value = 0;
+          current.blockedUntil = 0;
+        } else current.blockedUntil = Math.max(current.blockedUntil > t.now ? current.blockedUntil : 0, t.now + o.n);
+        const state = o.op === 'add' ? c.add(o.key, o.n) : o.op === 'sub' ? c.add(o.key, -o.n) : o.op === 'block' ? c.block(o.key, o.n) : (c.reset(o.key), c.get(o.key));
+        expect(state).toEqual({ value: current.value, resetAtMs: current.window, blockedUntilMs: current.blockedUntil > t.now ? current.blockedUntil : 0 });
+      }
+      expect(checkZone(c.shm)).toEqual([]);
+    }), { numRuns: 300 });
+  });
+
   it('refuses bad amounts, windows and blocks with clear errors, changing nothing', () => {
     const t = { now: NOW };
     const c = node(1, t);

@@ -2,7 +2,11 @@
 // (kept across a batch of one shard, always released, also when a merge throws).
 import { describe, expect, it } from 'vitest';
 import { APPLY_IGNORED, APPLY_INSERTED, APPLY_REPLACED } from 'native-free-shm';
-import { KeyvalZone, MERGE_FUTURE, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, StickyZone, createNodeContext, type WireRecord } from '../../dist/zones/index.js';
+import {
+  CounterZone, KeyvalZone, LimitReqZone, MERGE_FUTURE, MERGE_INVALID, MERGE_SKIPPED, RecordMerger, StickyZone, createNodeContext, type WireRecord,
+} from '../../dist/zones/index.js';
+import { SHARE_BYTES } from '../../dist/zones/limit-req/share-codec.js';
+import { COUNT_BYTES, emptyCount, writeCount } from '../../dist/zones/counter/count-codec.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -128,5 +132,31 @@ describe('RecordMerger', () => {
     expect(merger.mergeOne(fits.bytes, fits.r, NOW)).toBe(APPLY_INSERTED);
     const over = wire('j', 'v'.repeat(100));
     expect(merger.mergeOne(over.bytes, over.r, NOW)).toBe(MERGE_SKIPPED);
+  });
+
+  it('refuses a limit_req share or a count with a time or number past 2^53 - 1, and takes one within', () => {
+    const limit = LimitReqZone.create({ name: 'l', size: '256k', rate: '1r/s', sync: true, node: createNodeContext(1), now: () => NOW });
+    const counter = CounterZone.create({ name: 'c', size: '256k', sync: true, node: createNodeContext(1), now: () => NOW });
+    const record = (payload: Uint8Array) => {
+      const bytes = new Uint8Array(1 + payload.length);
+      bytes[0] = 0x6b; // key "k"
+      bytes.set(payload, 1);
+      return { bytes, r: { keyOffset: 0, keyLength: 1, payloadOffset: 1, payloadLength: payload.length, origin: 2, stampMs: NOW, stampLogical: 0, expireAtMs: NOW + 60_000, tombstone: false } };
+    };
+    const share = new Uint8Array(SHARE_BYTES);
+    new DataView(share.buffer).setUint32(4, 0x200000); // last = 2^53
+    const badShare = record(share);
+    const limitMerger = new RecordMerger(limit.shm, limit.handle.descriptor);
+    expect(limitMerger.mergeOne(badShare.bytes, badShare.r, NOW)).toBe(MERGE_INVALID);
+    new DataView(share.buffer).setUint32(4, 0x1fffff);
+    expect(limitMerger.mergeOne(record(share).bytes, record(share).r, NOW)).toBe(APPLY_INSERTED);
+    const count = new Uint8Array(COUNT_BYTES);
+    writeCount(count, 0, { ...emptyCount(), windowStartMs: NOW, windowEndMs: NOW + 1000, added: 3 });
+    new DataView(count.buffer).setUint32(16, 0x200000); // added = 2^53 and more
+    const counterMerger = new RecordMerger(counter.shm, counter.handle.descriptor);
+    expect(counterMerger.mergeOne(record(count).bytes, record(count).r, NOW)).toBe(MERGE_INVALID);
+    writeCount(count, 0, { ...emptyCount(), windowStartMs: NOW, windowEndMs: NOW + 1000, added: 3 });
+    expect(counterMerger.mergeOne(record(count).bytes, record(count).r, NOW)).toBe(APPLY_INSERTED);
+    expect(counter.get('k', { window: 1000 }).value).toBe(0); // its window is not this key's window of 1 s
   });
 });

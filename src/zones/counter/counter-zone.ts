@@ -164,15 +164,16 @@ export class CounterZone extends ZoneBase<CounterSettings> {
 
   /**
    * Blocks `key` for `forMs` from now, for the whole cluster (until reset()): blockedUntilMs of
-   * every state. `reset`: the key is reset in the same write (its count to 0, earlier blocks
-   * lifted), so that no node sees the one without the other.
+   * every state, the latest of the blocks in force. A block never shortens one in force.
+   * `reset`: the key is reset in the same write (its count to 0, earlier blocks lifted), so
+   * that no node sees the one without the other.
    */
   block(key: string, forMs: TimeInput, options: BlockOptions = {}): CounterState {
     const ms = timeMsOf(forMs, `counter zone "${this.name}": block`);
     if (!Number.isInteger(ms) || ms < 1 || ms > MAX_SPAN_MS) throw new ZoneArgumentError(`counter zone "${this.name}": a block lasts a whole number of ms from 1 to 2^40, not ${ms}`);
     return this.change(key, options, (now) => {
       const next = options.reset ? this.resetCount(now) : this.nextCount(now);
-      next.blockedUntilMs = now + ms;
+      next.blockedUntilMs = Math.max(next.blockedUntilMs, now + ms); // never shortens a block of its own in force
       this.blockedUntilMs = Math.max(this.blockedUntilMs, next.blockedUntilMs);
       return options.reset ? STAMP_RESET | STAMP_BLOCK : STAMP_BLOCK;
     });
@@ -270,7 +271,7 @@ export class CounterZone extends ZoneBase<CounterSettings> {
     next.windowEndMs = this.windowEndMs;
     next.added = this.ownInWindow ? own.added : 0;
     next.taken = this.ownInWindow ? own.taken : 0;
-    const blockLasts = own.blockedUntilMs > now;
+    const blockLasts = blockInForce(own, this.latestReset, now) !== 0; // a block a reset lifted is not carried on
     next.blockedUntilMs = blockLasts ? own.blockedUntilMs : 0;
     next.blockStamp.ms = blockLasts ? own.blockStamp.ms : 0;
     next.blockStamp.logical = blockLasts ? own.blockStamp.logical : 0;
