@@ -43,6 +43,7 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   keyval_zone: [spec(['http', 'stream'], 1, 5)],
   keyval: [spec(['http', 'stream'], 3)],
   limit_req_zone: [spec(['http'], 2, 4)],
+  zonesync_counter_zone: [spec(['http'], 1, 3)],
   limit_req: [spec(HTTP_LEVELS, 1, 3)],
   limit_req_status: [spec(HTTP_LEVELS, 1)],
   upstream: [blockSpec(['http'], 1)],

@@ -16,7 +16,7 @@ import { ConfigError, ConfigValueError } from './errors.js';
 import { checkConfigInput } from './input-shape.js';
 import type {
   ErrorLogConfig, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpRequestSettings, HttpServerConfig,
-  KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig,
+  CounterZoneConfig, KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig,
   ResolverConfig, SocketAddress, StateFsyncPolicy, StickyZoneConfig, StreamConfig, StreamListenConfig, TcpAddress, UpstreamConfig,
   UpstreamServerConfig, ZoneConfig, ZoneSyncPeerConfig, ZoneSyncServerConfig, ZoneSyncSslConfig, ZonesyncConfig,
 } from './types.js';
@@ -32,7 +32,8 @@ export type KeyvalZoneInput = Required<KeyvalZoneConfig, 'kind' | 'name' | 'size
 export type LimitReqZoneInput = Required<Omit<LimitReqZoneConfig, 'rate'>, 'kind' | 'name' | 'sizeBytes' | 'key'>
   & { readonly rate?: RequestRate | string };
 export type StickyZoneInput = Required<StickyZoneConfig, 'kind' | 'name' | 'sizeBytes' | 'upstream' | 'create' | 'lookup'>;
-export type ZoneInput = KeyvalZoneInput | LimitReqZoneInput | StickyZoneInput;
+export type CounterZoneInput = Required<CounterZoneConfig, 'kind' | 'name' | 'sizeBytes'>;
+export type ZoneInput = KeyvalZoneInput | LimitReqZoneInput | StickyZoneInput | CounterZoneInput;
 
 export type StreamListenInput = Partial<Omit<StreamListenConfig, 'address'>> & { readonly address: ListenAddressInput };
 export type ZoneSyncPeerInput = Partial<Omit<ZoneSyncPeerConfig, 'address'>> & { readonly address: AddressInput };
@@ -111,6 +112,8 @@ function normalizeZone(zone: ZoneInput): ZoneConfig {
       return { sync: false, ...zone, rate: normalizeRate(zone.rate) };
     case 'sticky':
       return { timeoutMs: DEFAULT_STICKY_TIMEOUT_MS, header: false, sync: false, ...zone };
+    case 'counter':
+      return { windowMs: 0, sync: false, ...zone };
     default:
       throw new ConfigError(`unknown zone kind "${(zone as { kind: unknown }).kind}"`);
   }

@@ -8,7 +8,7 @@ import { DEFAULT_DASHBOARD_API, DEFAULT_HTTP_REQUEST_SETTINGS, defaultHttpPort }
 import { ConfigError } from './errors.js';
 import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
-import { readKeyval, readKeyvalZone, readLimitReqZone, readUpstream } from './schema-zones.js';
+import { readKeyval, readKeyvalZone, readCounterZone, readLimitReqZone, readUpstream } from './schema-zones.js';
 import type {
   AccessRule, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, LimitExceptConfig, LimitReqConfig, LocationModifier, UpstreamConfig,
@@ -38,6 +38,7 @@ export function readHttpBlock(block: Directive, context: SchemaContext): HttpCon
     if (d.name === 'keyval_zone') context.zones.push(readKeyvalZone(d, 'http', context.prefix));
     else if (d.name === 'keyval') keyvals.push(readKeyval(d));
     else if (d.name === 'limit_req_zone') context.zones.push(readLimitReqZone(d));
+    else if (d.name === 'zonesync_counter_zone') context.zones.push(readCounterZone(d));
     else if (d.name === 'upstream') upstreams.push(readUniqueUpstream(d, upstreams, context));
     else if (d.name === 'server') serverBlocks.push(d);
     else readRequestSetting(d, draft, context);

@@ -1,5 +1,5 @@
-// The directives that declare and bind zones: keyval_zone, keyval, limit_req_zone, and the
-// upstream block with its sticky learn zone. Cross-checks (a zone used but not declared,
+// The directives that declare and bind zones: keyval_zone, keyval, limit_req_zone,
+// zonesync_counter_zone, and the upstream block with its sticky learn zone. Cross-checks (a zone used but not declared,
 // duplicates, sync without timeout, sizes) are validateConfig's, so that configurations built
 // in code get them too.
 
@@ -10,7 +10,7 @@ import { ConfigError, ConfigValueError } from './errors.js';
 import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import type {
-  KeyvalBinding, KeyvalType, KeyvalZoneConfig, LimitReqZoneConfig, StickyZoneConfig, UpstreamConfig,
+  CounterZoneConfig, KeyvalBinding, KeyvalType, KeyvalZoneConfig, LimitReqZoneConfig, StickyZoneConfig, UpstreamConfig,
   UpstreamServerConfig,
 } from './types.js';
 import { parseRate } from './units.js';
@@ -67,6 +67,22 @@ export function readLimitReqZone(d: Directive): LimitReqZoneConfig {
   }
   if (zone === null) throw missingParameter(d, d.name, 'zone');
   return { kind: 'limit_req', ...zone, key, rate, sync, source: sourceOf(d) };
+}
+
+/** zonesync_counter_zone zone=NAME:SIZE [window=TIME] [sync]; window defaults to none. */
+export function readCounterZone(d: Directive): CounterZoneConfig {
+  let zone: { name: string; sizeBytes: number } | null = null;
+  let windowMs = 0;
+  let sync = false;
+  for (const param of d.args) {
+    const { key, value } = splitParam(param);
+    if (param === 'sync') sync = true;
+    else if (key === 'zone' && value !== null) zone = readZoneParam(d, param, true) as { name: string; sizeBytes: number };
+    else if (key === 'window' && value !== null) windowMs = readTimeMs(d, value);
+    else throw invalidParameter(d, param);
+  }
+  if (zone === null) throw missingParameter(d, d.name, 'zone');
+  return { kind: 'counter', ...zone, windowMs, sync, source: sourceOf(d) };
 }
 
 function readRate(d: Directive, param: string, value: string): RequestRate {

@@ -52,7 +52,7 @@ export interface ErrorLogConfig {
 // ---------------------------------------------------------------------------------------
 // Zones
 
-export type ZoneConfig = KeyvalZoneConfig | LimitReqZoneConfig | StickyZoneConfig;
+export type ZoneConfig = KeyvalZoneConfig | LimitReqZoneConfig | StickyZoneConfig | CounterZoneConfig;
 export type ZoneKind = ZoneConfig['kind'];
 
 interface ZoneCommon {
@@ -84,6 +84,13 @@ export interface LimitReqZoneConfig extends ZoneCommon {
   readonly key: string;
   /** Default 1r/s, as nginx when rate= is omitted. */
   readonly rate: RequestRate;
+}
+
+/** zonesync_counter_zone zone=NAME:SIZE [window=TIME] [sync]; (http): a counter per key, summed across the cluster. */
+export interface CounterZoneConfig extends ZoneCommon {
+  readonly kind: 'counter';
+  /** The window of calls that give none; 0: none, counts never lapse. */
+  readonly windowMs: number;
 }
 
 /** sticky learn create=… lookup=… zone=NAME:SIZE [timeout=TIME] [header] [sync]; (upstream) */

@@ -12,7 +12,7 @@ import type {
 import { formatSize } from './units.js';
 
 const DECLARING_DIRECTIVE: Readonly<Record<ZoneKind | 'upstream', string>> = {
-  keyval: 'keyval_zone', limit_req: 'limit_req_zone', sticky: 'sticky', upstream: 'zone',
+  keyval: 'keyval_zone', limit_req: 'limit_req_zone', sticky: 'sticky', counter: 'zonesync_counter_zone', upstream: 'zone',
 };
 
 /** Throws the first ConfigError found, in configuration order. */
@@ -87,6 +87,10 @@ function checkZone(zone: ZoneConfig): void {
     if (zone.timeoutMs !== null) checkPositiveMs(zone.timeoutMs, `"timeout" of zone "${zone.name}"`, where);
   } else if (zone.kind === 'limit_req') {
     if (!(zone.rate.milliRequestsPerSecond > 0)) throw new ConfigError(`invalid rate of zone "${zone.name}"`, where);
+  } else if (zone.kind === 'counter') {
+    if (!Number.isSafeInteger(zone.windowMs) || zone.windowMs < 0 || zone.windowMs > 2 ** 40) {
+      throw new ConfigError(`"window" of zone "${zone.name}" must be a whole number of ms from 0 (none) to 2^40`, where);
+    }
   } else {
     checkPositiveMs(zone.timeoutMs, `"timeout" of zone "${zone.name}"`, where);
     if (zone.create.length === 0 || zone.lookup.length === 0) {

@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
 import { nodeStatusProvider, zoneSources, type NodeIdentity } from './zonesync-status-source.js';
-import type { ZoneSet } from './zone-set.js';
+import { allZonesOf, type ZoneSet } from './zone-set.js';
 
 /**
  * The node's own content, on the primary thread, which is attached to every zone: the API
@@ -22,7 +22,7 @@ export function createApiParts(
   zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
 ): { content: ContentResponder; metrics: Metrics } {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
-  const allZones = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
+  const allZones = allZonesOf(zones);
   const synced = allZones.filter((z) => z.sync);
   const syncStatus = sync === null ? undefined : async (): Promise<ZoneSyncStatus> => {
     const counters = sync.counters();

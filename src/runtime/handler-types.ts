@@ -1,6 +1,7 @@
 import type { KeyvalZone } from '../zones/keyval/keyval-zone.js';
 import type { LimitReqZone } from '../zones/limit-req/limit-req-zone.js';
 import type { StickyZone } from '../zones/sticky/sticky-zone.js';
+import type { CounterZone } from '../zones/counter/counter-zone.js';
 
 /** An HTTP request as a worker's handler receives it (plain data: it crosses threads). */
 export interface HandlerRequest {
@@ -33,6 +34,8 @@ export interface HandlerContext {
   keyval: Map<string, KeyvalZone>;
   limitReq: Map<string, LimitReqZone>;
   sticky: Map<string, StickyZone>;
+  /** zonesync_counter_zone zones: one count per key for the cluster (the stores of zonesync/express-rate-limit, … take them). */
+  counter: Map<string, CounterZone>;
   upstreams: Map<string, UpstreamInfo>;
   nodeId: number;
   nodeName: string;

@@ -8,7 +8,7 @@ import {
   N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL, N_RESPAWNED, type NodeCounters,
 } from './node-counters.js';
 import { zonesyncVersion } from './version.js';
-import type { ZoneSet } from './zone-set.js';
+import { allZonesOf, type ZoneSet } from './zone-set.js';
 
 /** What the node knows of its own life: reloads and when the configuration in force was loaded. */
 export interface NodeLife {
@@ -39,7 +39,7 @@ export function nodeStatusOf(counters: NodeCounters, zones: ZoneSet, life: NodeL
     respawned: () => counters.read(N_RESPAWNED),
     connections: () => counters.connections(),
     httpRequests: () => counters.httpRequests(),
-    slabs: [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()],
+    slabs: allZonesOf(zones),
     upstreams: () => upstreamGroups(life.config()),
     limitReqs: () => counters.limitReqCounts(),
     reset: (what) => { for (const word of RESETS[what]) counters.clear(word); },

@@ -17,7 +17,7 @@ const data = workerData as WorkerData;
 const zones = attachZones(data.zones);
 const counters = NodeCounters.attach(data.counters);
 const context: HandlerContext = {
-  keyval: zones.keyval, limitReq: zones.limitReq, sticky: zones.sticky,
+  keyval: zones.keyval, limitReq: zones.limitReq, sticky: zones.sticky, counter: zones.counter,
   upstreams: new Map(data.upstreams.map((u) => [u.name, u])),
   nodeId: data.nodeId, nodeName: data.nodeName, workerId: threadId,
 };

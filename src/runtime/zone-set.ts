@@ -2,6 +2,7 @@ import type { ZoneConfig, ZonesyncConfig } from '../config/types.js';
 import { KeyvalZone, type KeyvalHandle } from '../zones/keyval/keyval-zone.js';
 import { LimitReqZone, type LimitReqHandle } from '../zones/limit-req/limit-req-zone.js';
 import { StickyZone, type StickyHandle } from '../zones/sticky/sticky-zone.js';
+import { CounterZone, type CounterHandle } from '../zones/counter/counter-zone.js';
 import { MODULE_STREAM_KEYVAL, type ZoneDescriptor } from '../zones/descriptor.js';
 import type { NodeContext } from '../zones/node.js';
 import type { JournaledZone } from '../journal/types.js';
@@ -13,6 +14,7 @@ export interface ZoneHandles {
   keyval: Record<string, KeyvalHandle>;
   limitReq: Record<string, LimitReqHandle>;
   sticky: Record<string, StickyHandle>;
+  counter: Record<string, CounterHandle>;
 }
 
 /** A node's zones, attached in one thread. */
@@ -23,6 +25,15 @@ export interface ZoneSet {
   streamKeyvals: Map<string, KeyvalZone>;
   limitReq: Map<string, LimitReqZone>;
   sticky: Map<string, StickyZone>;
+  /** zonesync_counter_zone zones. */
+  counter: Map<string, CounterZone>;
+}
+
+export type AnyZone = KeyvalZone | LimitReqZone | StickyZone | CounterZone;
+
+/** Every zone of the set, each once. */
+export function allZonesOf(zones: ZoneSet): AnyZone[] {
+  return [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values(), ...zones.counter.values()];
 }
 
 /** Creates every zone of the configuration, in the primary, before any other thread starts. */
@@ -43,7 +54,7 @@ export function maxSyncedBytes(name: string, bufferBytes: number): number {
 }
 
 /** `syncIntervalMs`: the configuration's zone_sync_interval, if it has zone_sync. */
-function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number, syncIntervalMs: number | undefined): KeyvalZone | LimitReqZone | StickyZone {
+function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number, syncIntervalMs: number | undefined): AnyZone {
   const common = { name: zc.name, size: zc.sizeBytes, sync: zc.sync, node, ...(zc.sync ? { maxSyncedBytes: maxSyncedBytes(zc.name, bufferBytes) } : {}) };
   switch (zc.kind) {
     case 'keyval':
@@ -58,24 +69,27 @@ function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number, sync
       });
     case 'sticky':
       return StickyZone.create({ ...common, timeout: zc.timeoutMs });
+    case 'counter':
+      return CounterZone.create({ ...common, window: zc.windowMs });
   }
 }
 
 function emptyZoneSet(): ZoneSet {
-  return { keyval: new Map(), httpKeyvals: new Map(), streamKeyvals: new Map(), limitReq: new Map(), sticky: new Map() };
+  return { keyval: new Map(), httpKeyvals: new Map(), streamKeyvals: new Map(), limitReq: new Map(), sticky: new Map(), counter: new Map() };
 }
 
-function addZone(zones: ZoneSet, zone: KeyvalZone | LimitReqZone | StickyZone, zc: ZoneConfig): void {
+function addZone(zones: ZoneSet, zone: AnyZone, zc: ZoneConfig): void {
   if (zone instanceof KeyvalZone) {
     zones.keyval.set(zone.name, zone);
     (zc.kind === 'keyval' && zc.module === 'stream' ? zones.streamKeyvals : zones.httpKeyvals).set(zone.name, zone);
   } else if (zone instanceof LimitReqZone) zones.limitReq.set(zone.name, zone);
+  else if (zone instanceof CounterZone) zones.counter.set(zone.name, zone);
   else zones.sticky.set(zone.name, zone);
 }
 
 function handlesOf(zones: ZoneSet): ZoneHandles {
   const pick = <H>(m: Map<string, { handle: H }>) => Object.fromEntries([...m].map(([n, z]) => [n, z.handle]));
-  return { keyval: pick(zones.keyval), limitReq: pick(zones.limitReq), sticky: pick(zones.sticky) };
+  return { keyval: pick(zones.keyval), limitReq: pick(zones.limitReq), sticky: pick(zones.sticky), counter: pick(zones.counter) };
 }
 
 /** The zones again, in another thread, from their handles. */
@@ -88,19 +102,19 @@ export function attachZones(handles: ZoneHandles): ZoneSet {
   }
   for (const [name, h] of Object.entries(handles.limitReq)) zones.limitReq.set(name, LimitReqZone.attach(h));
   for (const [name, h] of Object.entries(handles.sticky)) zones.sticky.set(name, StickyZone.attach(h));
+  for (const [name, h] of Object.entries(handles.counter)) zones.counter.set(name, CounterZone.attach(h));
   return zones;
 }
 
 /** The descriptors of the zones that sync, for the sync thread. */
 export function syncedDescriptors(zones: ZoneSet): ZoneDescriptor[] {
-  const all = [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()];
-  return all.filter((z) => z.sync).map((z) => z.handle.descriptor);
+  return allZonesOf(zones).filter((z) => z.sync).map((z) => z.handle.descriptor);
 }
 
 /** Every zone's lock-owner cleanup, for a thread that died: returns the locks opened (shards, change rings). */
 export function forceUnlockOwner(zones: ZoneSet, ownerId: number): number {
   let opened = 0;
-  for (const z of [...zones.keyval.values(), ...zones.limitReq.values(), ...zones.sticky.values()]) {
+  for (const z of allZonesOf(zones)) {
     opened += z.shm.forceUnlock(ownerId);
     if (z.changes?.forceUnlock(ownerId)) opened++;
   }

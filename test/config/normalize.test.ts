@@ -32,13 +32,16 @@ describe('normalizeConfig', () => {
         { kind: 'keyval', name: 'denylist', sizeBytes: 1 << 20, type: 'ip', timeoutMs: 60_000, sync: true },
         { kind: 'limit_req', name: 'perip', sizeBytes: 1 << 20, key: '$binary_remote_addr', rate: '30r/m' },
         { kind: 'sticky', name: 'sessions', sizeBytes: 1 << 20, upstream: 'app', create: ['$a'], lookup: ['$b'] },
+        { kind: 'counter', name: 'hits', sizeBytes: 1 << 20, sync: true },
       ],
     });
     expect(config.zones).toEqual([
       { kind: 'keyval', name: 'denylist', sizeBytes: 1048576, module: 'http', stateFile: null, timeoutMs: 60000, type: 'ip', sync: true },
       { kind: 'limit_req', name: 'perip', sizeBytes: 1048576, key: '$binary_remote_addr', sync: false, rate: { requests: 30, per: 'm', milliRequestsPerSecond: 500 } },
       { kind: 'sticky', name: 'sessions', sizeBytes: 1048576, upstream: 'app', create: ['$a'], lookup: ['$b'], timeoutMs: 600000, header: false, sync: false },
+      { kind: 'counter', name: 'hits', sizeBytes: 1048576, windowMs: 0, sync: true },
     ]);
+    expect(() => normalizeConfig({ zones: [{ kind: 'counter', name: 'c', sizeBytes: 1 << 20, windowMs: -5 }] })).toThrow(/"window" of zone "c" must be a whole number of ms/);
   });
 
   it('builds the zone_sync server from address strings, with nginx defaults', () => {

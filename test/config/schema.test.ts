@@ -145,10 +145,16 @@ describe('defaults are nginx\'s', () => {
       keyval_zone zone=kv:1m;
       limit_req_zone $binary_remote_addr zone=lr:10m;
       upstream u { server 10.0.0.1; sticky learn create=$a lookup=$b zone=st:1m; }
+      zonesync_counter_zone zone=hits:1m window=15m sync;
+      zonesync_counter_zone zone=forever:64k;
     }`, '/x/zonesync.conf');
     expect(config.zones[0]).toMatchObject({ kind: 'keyval', stateFile: null, timeoutMs: null, type: 'string', sync: false });
     expect((config.zones[1] as LimitReqZoneConfig).rate).toEqual({ requests: 1, per: 's', milliRequestsPerSecond: 1000 });
     expect(config.zones[2]).toMatchObject({ timeoutMs: 600000, header: false, sync: false });
+    expect(config.zones.slice(3)).toEqual([
+      { kind: 'counter', name: 'hits', sizeBytes: 1 << 20, windowMs: 900_000, sync: true, source: expect.anything() },
+      { kind: 'counter', name: 'forever', sizeBytes: 64 << 10, windowMs: 0, sync: false, source: expect.anything() },
+    ]);
     expect(config.http!.upstreams[0]!.servers[0]).toMatchObject({
       address: { kind: 'tcp', host: '10.0.0.1', port: 80 }, weight: 1, maxConns: 0, maxFails: 1, failTimeoutMs: 10000,
       backup: false, down: false, resolve: false, route: null,
