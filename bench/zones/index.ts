@@ -4,7 +4,7 @@
  *  "keyval_set_journal_on_vs_off":…,"keyval_get_floor_vs_map":…,"keyval_get_vs_map_in_other_thread":…,
  *  "limit_cluster_admission_even_2x":…,"limit_cluster_admission_skewed_2x":…,
  *  "limit_cluster_admission_even_2x_1s":…,"limit_cluster_admission_skewed_2x_1s":…,
- *  "keyval_set_journal_on_vs_off_synced":…},"results":[…]}
+ *  "keyval_set_journal_on_vs_off_synced":…,"counter_add_vs_map":…,"counter_add_vs_rlf_memory":…},"results":[…]}
  * keyval_set_journal_on_vs_off is the cost of keeping a zone's state continuously
  * (keyval-set-journal.ts): KeyvalZone.set with the journal thread running ÷ without, in a
  * zone that does not sync (the dearer case: its writes then also take the node clock).
@@ -16,7 +16,11 @@
  * The limit_cluster_admission ratios are not speeds: admitted ÷ (rate × time + burst) of 2
  * limit_req nodes in this process on a simulated clock, at 2× the rate, traffic even or
  * 80/20, at zone_sync_interval 50ms and 1s (limit-cluster.ts); 1 is the rate exactly.
+ * counter_add_vs_map and counter_add_vs_rlf_memory: CounterZone.add (the rate-limiter
+ * adapters' operation) ÷ a thread-local Map increment and ÷ RateLimiterMemory.consume
+ * (counter-add.ts).
  */
+import { benchCounterAdd } from './counter-add.js';
 import { benchKeyvalGet } from './keyval-get.js';
 import { benchLimitCluster } from './limit-cluster.js';
 import { benchKeyvalSetJournal } from './keyval-set-journal.js';
@@ -29,9 +33,10 @@ const keyval = await benchKeyvalGet(timeMs);
 const sticky = await benchStickyLookup(timeMs);
 const limit = await benchLimitTake(timeMs);
 const journal = await benchKeyvalSetJournal(timeMs);
+const counter = await benchCounterAdd(timeMs);
 const rows = [
   keyval.map, keyval.zone, keyval.floor, keyval.remote, sticky.map, sticky.zone, limit.rlf, limit.zone,
-  journal.local.off, journal.local.on, journal.synced.off, journal.synced.on,
+  journal.local.off, journal.local.on, journal.synced.off, journal.synced.on, counter.map, counter.zone, counter.rlf,
 ];
 printTable(rows);
 const even = (n: number): number => n % 2;
@@ -58,6 +63,8 @@ printSummary({
     limit_cluster_admission_even_2x_1s: admission[2]!.ratio,
     limit_cluster_admission_skewed_2x_1s: admission[3]!.ratio,
     keyval_set_journal_on_vs_off_synced: ratio(journal.synced.on.opsPerSec, journal.synced.off.opsPerSec),
+    counter_add_vs_map: ratio(counter.zone.opsPerSec, counter.map.opsPerSec),
+    counter_add_vs_rlf_memory: ratio(counter.zone.opsPerSec, counter.rlf.opsPerSec),
   },
   results: rows.map((r) => ({ name: r.name, ops_per_s: Math.round(r.opsPerSec), rme_percent: r.rmePercent })),
 });

@@ -116,23 +116,30 @@ export class CounterZone extends ZoneBase<CounterSettings> {
     if (!Number.isSafeInteger(n)) throw new ZoneArgumentError(`counter zone "${this.name}": the amount must be a whole number, not ${n}`);
     const min = options.min;
     if (min !== undefined && !Number.isSafeInteger(min)) throw new ZoneArgumentError(`counter zone "${this.name}": min must be a whole number, not ${min}`);
-    const skipWhileBlocked = options.countWhileBlocked === false;
-    return this.change(key, options, (now) => {
-      if (skipWhileBlocked && this.blockedUntilMs !== 0) return false;
-      let delta = n;
-      if (min !== undefined && delta < 0) delta = Math.max(delta, Math.min(0, min - this.value));
-      if (delta === 0) return false;
-      const next = this.nextCount(now);
-      if (delta > 0) next.added = safeSum(next.added, delta);
-      else next.taken = safeSum(next.taken, -delta);
-      this.value += delta;
-      return true;
-    });
+    const add = this.pendingAdd;
+    add.n = n;
+    add.min = min ?? Number.NEGATIVE_INFINITY;
+    add.skipWhileBlocked = options.countWhileBlocked === false;
+    return this.change(key, options, this.applyAdd);
   }
+
+  /** The add being made (reused, with applyAdd bound once: an add allocates no closure). */
+  private readonly pendingAdd = { n: 0, min: 0, skipWhileBlocked: false };
+  private readonly applyAdd = (now: number): boolean => {
+    const { n, min, skipWhileBlocked } = this.pendingAdd;
+    if (skipWhileBlocked && this.blockedUntilMs !== 0) return false;
+    const delta = n < 0 ? Math.max(n, Math.min(0, min - this.value)) : n;
+    if (delta === 0) return false;
+    const next = this.nextCount(now);
+    if (delta > 0) next.added = safeSum(next.added, delta);
+    else next.taken = safeSum(next.taken, -delta);
+    this.value += delta;
+    return true;
+  };
 
   /** `key`'s count as this node sees the cluster's. */
   get(key: string, options: CountOptions = {}): CounterState {
-    return this.change(key, options, () => false);
+    return this.change(key, options, writeNothing);
   }
 
   /**
@@ -245,18 +252,21 @@ export class CounterZone extends ZoneBase<CounterSettings> {
         latest.logical = other.resetStamp.logical;
       }
     }
-    // A count counts if it is of the current window and its node had applied the latest reset.
-    const current = (count: Count): boolean => count.windowStartMs === start && count.windowEndMs === end && compareStamp(count.resetStamp, latest) === 0;
-    this.ownInWindow = group.ownHeld && current(own);
+    this.ownInWindow = group.ownHeld && this.counts(own);
     let value = this.ownInWindow ? own.added - own.taken : 0;
     for (let i = 0; i < group.count; i++) {
       const other = this.others[i]!;
-      if (current(other)) value += other.added - other.taken;
+      if (this.counts(other)) value += other.added - other.taken;
     }
     this.value = value;
     let blocked = group.ownHeld ? blockInForce(own, latest, now) : 0;
     for (let i = 0; i < group.count; i++) blocked = Math.max(blocked, blockInForce(this.others[i]!, latest, now));
     this.blockedUntilMs = blocked;
+  }
+
+  /** Whether a count counts: it is of the current window, and its node had applied the latest reset. */
+  private counts(count: Count): boolean {
+    return count.windowStartMs === this.windowStartMs && count.windowEndMs === this.windowEndMs && compareStamp(count.resetStamp, this.latestReset) === 0;
   }
 
   /**
@@ -294,11 +304,8 @@ export class CounterZone extends ZoneBase<CounterSettings> {
     if ((stamped & STAMP_RESET) !== 0) expireAtMs = this.group.latestExpiry(shm, expireAtMs);
     const version = this.stampLocal(expireAtMs, false, now);
     this.outrank(own);
-    for (const [flag, stamp] of [[STAMP_RESET, next.resetStamp], [STAMP_BLOCK, next.blockStamp]] as const) {
-      if ((stamped & flag) === 0) continue;
-      stamp.ms = version.stampMs;
-      stamp.logical = version.logical;
-    }
+    if ((stamped & STAMP_RESET) !== 0) copyStamp(next.resetStamp, version.stampMs, version.logical);
+    if ((stamped & STAMP_BLOCK) !== 0) copyStamp(next.blockStamp, version.stampMs, version.logical);
     shm.appendKeyU32(this.nodeId);
     const rec = shm.writeLocked(shard, own, COUNT_BYTES, version, this.sync, now);
     if (rec === 0) return false;
@@ -324,6 +331,15 @@ export class CounterZone extends ZoneBase<CounterSettings> {
  */
 function blockInForce(count: Count, latestReset: Stamp, now: number): number {
   return count.blockedUntilMs > now && compareStamp(count.blockStamp, latestReset) >= 0 ? count.blockedUntilMs : 0;
+}
+
+function writeNothing(): false {
+  return false;
+}
+
+function copyStamp(stamp: Stamp, ms: number, logical: number): void {
+  stamp.ms = ms;
+  stamp.logical = logical;
 }
 
 function clearCount(count: Count): Count {

@@ -166,8 +166,9 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let full = false;
     shm.lock(shard);
     try {
-      level = this.judgeLocked(shard, now, rate, burstMilli);
-      if (this.othersAdmitting(now)) limitMilli += unseenAllowance(rate, this.syncIntervalMs);
+      const intervalMs = this.syncIntervalMs;
+      level = this.judgeLocked(shard, now, rate, burstMilli, intervalMs);
+      if (this.othersAdmitting(now, intervalMs)) limitMilli += unseenAllowance(rate, intervalMs);
       allowed = admits(level, costMilli, limitMilli);
       if (account && allowed) full = !this.admitLocked(shard, level, costMilli, now, rate);
       else if (account && this.ownIsView && this.view.rebase) this.rebaseLocked(shard, now, rate);
@@ -205,7 +206,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let full = false;
     shm.lock(shard);
     try {
-      const level = this.judgeLocked(shard, now, rate, burstMilli);
+      const level = this.judgeLocked(shard, now, rate, burstMilli, this.syncIntervalMs);
       const given = Math.min(costMilli, level); // never below empty as this node sees it
       left = level - given;
       if (given > 0) {
@@ -243,7 +244,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let had = false;
     shm.lock(shard);
     try {
-      this.judgeLocked(shard, now, rate, 0);
+      this.judgeLocked(shard, now, rate, 0, this.syncIntervalMs);
       const group = this.group;
       had = group.ownHeld || group.count > 0;
       if (had && !this.sync) shm.removeLocked(shard, group.own);
@@ -272,7 +273,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
    * views that have, brought up to now, as a node starts a key; with none, an empty bucket,
    * as nginx starts a key it has not seen.
    */
-  private judgeLocked(shard: number, now: number, rate: number, burstMilli: number): number {
+  private judgeLocked(shard: number, now: number, rate: number, burstMilli: number, intervalMs: number): number {
     const shm = this.shm;
     const u8 = shm.memory.u8;
     const group = this.group;
@@ -295,7 +296,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     this.sum = sum;
     this.refundSum = refundSum;
     this.ownIsView = group.ownHeld && compareStamp(own.reset, latest) === 0;
-    const horizon = horizonMsFor(this.syncIntervalMs);
+    const horizon = horizonMsFor(intervalMs);
     if (this.ownIsView) return viewOnArrival(this.viewOf(own), this.sum, this.refundSum, group.count, now, rate, horizon, burstMilli);
     let fullest = 0;
     for (let i = 0; i < group.count; i++) {
@@ -352,8 +353,8 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   }
 
   /** Whether another node admitted a request on the key within the horizon: its latest may not be here yet. */
-  private othersAdmitting(now: number): boolean {
-    const horizon = horizonMsFor(this.syncIntervalMs);
+  private othersAdmitting(now: number, intervalMs: number): boolean {
+    const horizon = horizonMsFor(intervalMs);
     for (let i = 0; i < this.group.count; i++) {
       const other = this.others[i]!;
       if (admittingWithin(other.levelMilli, other.lastMs, now, horizon)) return true;
