@@ -192,6 +192,20 @@ export abstract class ZoneBase<Settings> {
   }
 
   /**
+   * Under the shard's lock, in a zone that keys records by (key, origin): writes this node's
+   * own record of the current key (its name in the scratch, the origin appended here) with
+   * room for `valueLen` bytes, stamped to outrank `existing` (this node's record, or 0).
+   * Returns the record, the caller then writing its value, and this.version holding the
+   * stamp; 0 when the zone had no room.
+   */
+  protected writeOwnLocked(shard: number, existing: number, valueLen: number, expireAtMs: number, nowMs: number): number {
+    const version = this.stampLocal(expireAtMs, false, nowMs);
+    this.outrank(existing);
+    this.shm.appendKeyU32(this.nodeId);
+    return this.shm.writeLocked(shard, existing, valueLen, version, this.sync, nowMs);
+  }
+
+  /**
    * A local write of the current key (useKey) with `value` as its bytes. Throws
    * ZoneFullError when there is no room even after eviction; the zone is then unchanged
    * except for what eviction removed.

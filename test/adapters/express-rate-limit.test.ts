@@ -1,31 +1,16 @@
 // express-rate-limit with the zonesync store (zonesync/express-rate-limit): a real Express app
 // on several worker threads, then on two synced nodes, holds one limit for all of them; and
 // the store answers as the library's own MemoryStore does.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore, type Options } from 'express-rate-limit';
 import fc from 'fast-check';
 import { ZonesyncStore } from 'zonesync/express-rate-limit';
 import { CounterZone } from '../../dist/zones/index.js';
 import { waitFor } from '../runtime/cluster-helpers.js';
-import { clientKeyWithTime, send, startNodes, startServers, stopNodes, type CounterNode, type ServerThreads } from './harness.js';
+import { clustersAfterEach, send } from './harness.js';
 
 const WINDOW_MS = 3_600_000;
-let running: Array<{ servers: ServerThreads; nodes: CounterNode[] }> = [];
-
-afterEach(async () => {
-  for (const r of running) {
-    await r.servers.stop();
-    await stopNodes(r.nodes);
-  }
-  running = [];
-});
-
-async function cluster(nodeCount: number, threadsPerNode: number, options: object) {
-  const nodes = await startNodes(nodeCount);
-  const servers = await startServers('express-app.mjs', nodes, threadsPerNode, { windowMs: WINDOW_MS, ...options });
-  running.push({ servers, nodes });
-  return { nodes, servers, client: clientKeyWithTime(nodes[0]!.zone, WINDOW_MS, 60_000, 'express:') };
-}
+const cluster = clustersAfterEach('express-app.mjs', { windowMs: WINDOW_MS }, WINDOW_MS, 'express:');
 
 describe('express-rate-limit with the zonesync store, real Express apps', () => {
   it('4 worker threads of one node admit exactly the limit between them', async () => {

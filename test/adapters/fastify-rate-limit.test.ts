@@ -2,30 +2,15 @@
 // on several worker threads, then on two synced nodes, holds one limit for all of them, a
 // route with its own limit counts apart; and the store answers as the plugin's LocalStore.
 import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fastifyRateLimitStore } from 'zonesync/fastify-rate-limit';
 import { CounterZone } from '../../dist/zones/index.js';
-import { clientKeyWithTime, send, startNodes, startServers, stopNodes, type CounterNode, type ServerThreads } from './harness.js';
+import { clustersAfterEach, send } from './harness.js';
 
 const LocalStore = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js');
 const WINDOW_MS = 3_600_000;
-let running: Array<{ servers: ServerThreads; nodes: CounterNode[] }> = [];
-
-afterEach(async () => {
-  for (const r of running) {
-    await r.servers.stop();
-    await stopNodes(r.nodes);
-  }
-  running = [];
-});
-
-async function cluster(nodeCount: number, threadsPerNode: number, options: object) {
-  const nodes = await startNodes(nodeCount);
-  const servers = await startServers('fastify-app.mjs', nodes, threadsPerNode, { timeWindow: WINDOW_MS, routeMax: 10, ...options });
-  running.push({ servers, nodes });
-  return { nodes, servers, client: clientKeyWithTime(nodes[0]!.zone, WINDOW_MS, 60_000, 'fastify:') };
-}
+const cluster = clustersAfterEach('fastify-app.mjs', { timeWindow: WINDOW_MS, routeMax: 10 }, WINDOW_MS, 'fastify:');
 
 describe('@fastify/rate-limit with the zonesync store, real Fastify apps', () => {
   it('4 worker threads of one node admit exactly the limit between them; a route with its own limit counts apart', async () => {

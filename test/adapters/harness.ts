@@ -2,6 +2,7 @@
 // over 127.0.0.1, HTTP servers (a real Express or Fastify app) on worker threads attached to
 // a node's zone, and a client that paces requests over every server and counts the answers.
 import { Worker } from 'node:worker_threads';
+import { afterEach } from 'vitest';
 import { SyncEngine } from '../../dist/sync/index.js';
 import { CounterZone, createNodeContext } from '../../dist/zones/index.js';
 import { waitFor } from '../runtime/cluster-helpers.js';
@@ -100,4 +101,27 @@ export function clientKeyWithTime(zone: CounterZone, windowMs: number, leftMs: n
     const key = `client-${i}`;
     if (zone.get(prefix + key, { window: windowMs }).resetAtMs - Date.now() >= leftMs) return key;
   }
+}
+
+/**
+ * For a describe block: clusters of `nodeCount` nodes, each with `threadsPerNode` threads
+ * running `script` (with `defaults` and a test's options), stopped after each test; each
+ * comes with a client key whose window of `windowMs` (its keys prefixed `prefix`) has a
+ * minute left.
+ */
+export function clustersAfterEach(script: string, defaults: object, windowMs: number, prefix: string) {
+  let running: Array<{ servers: ServerThreads; nodes: CounterNode[] }> = [];
+  afterEach(async () => {
+    for (const r of running) {
+      await r.servers.stop();
+      await stopNodes(r.nodes);
+    }
+    running = [];
+  });
+  return async (nodeCount: number, threadsPerNode: number, options: object) => {
+    const nodes = await startNodes(nodeCount);
+    const servers = await startServers(script, nodes, threadsPerNode, { ...defaults, ...options });
+    running.push({ servers, nodes });
+    return { nodes, servers, client: clientKeyWithTime(nodes[0]!.zone, windowMs, 60_000, prefix) };
+  };
 }

@@ -2,31 +2,16 @@
 // node:http server consuming points on several worker threads, then on two synced nodes,
 // holds one limit for all of them; and the limiter answers as the library's own
 // RateLimiterMemory, is one of its limiters for its wrappers, and blocks for the cluster.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RLWrapperBlackAndWhite, RateLimiterMemory, RateLimiterRes, RateLimiterUnion } from 'rate-limiter-flexible';
 import { RateLimiterZonesync } from 'zonesync/rate-limiter-flexible';
 import { CounterZone } from '../../dist/zones/index.js';
 import { waitFor } from '../runtime/cluster-helpers.js';
-import { clientKeyWithTime, send, startNodes, startServers, stopNodes, type CounterNode, type ServerThreads } from './harness.js';
+import { clustersAfterEach, send } from './harness.js';
 
 const DURATION_S = 3600;
-let running: Array<{ servers: ServerThreads; nodes: CounterNode[] }> = [];
-
-afterEach(async () => {
-  for (const r of running) {
-    await r.servers.stop();
-    await stopNodes(r.nodes);
-  }
-  running = [];
-});
-
-async function cluster(nodeCount: number, threadsPerNode: number, options: object) {
-  const nodes = await startNodes(nodeCount);
-  const servers = await startServers('flexible-app.mjs', nodes, threadsPerNode, { duration: DURATION_S, ...options });
-  running.push({ servers, nodes });
-  return { nodes, servers, client: clientKeyWithTime(nodes[0]!.zone, DURATION_S * 1000, 60_000, 'flexible:') };
-}
+const cluster = clustersAfterEach('flexible-app.mjs', { duration: DURATION_S }, DURATION_S * 1000, 'flexible:');
 
 describe('RateLimiterZonesync on real servers', () => {
   it('4 worker threads of one node consume exactly the points between them', async () => {

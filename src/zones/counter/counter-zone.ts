@@ -297,21 +297,18 @@ export class CounterZone extends ZoneBase<CounterSettings> {
    * lifted outlives it. `stamped`: the fields that take this write's own stamp.
    */
   private writeOwnCount(shard: number, now: number, stamped: number): boolean {
-    const shm = this.shm;
     const next = this.next;
-    const own = this.group.own;
     let expireAtMs = next.windowEndMs === 0 ? 0 : Math.max(next.windowEndMs, next.blockedUntilMs);
-    if ((stamped & STAMP_RESET) !== 0) expireAtMs = this.group.latestExpiry(shm, expireAtMs);
-    const version = this.stampLocal(expireAtMs, false, now);
-    this.outrank(own);
+    if ((stamped & STAMP_RESET) !== 0) expireAtMs = this.group.latestExpiry(this.shm, expireAtMs);
+    const rec = this.writeOwnLocked(shard, this.group.own, COUNT_BYTES, expireAtMs, now);
+    if (rec === 0) return false;
+    const version = this.version;
     if ((stamped & STAMP_RESET) !== 0) copyStamp(next.resetStamp, version.stampMs, version.logical);
     if ((stamped & STAMP_BLOCK) !== 0) copyStamp(next.blockStamp, version.stampMs, version.logical);
-    shm.appendKeyU32(this.nodeId);
-    const rec = shm.writeLocked(shard, own, COUNT_BYTES, version, this.sync, now);
-    if (rec === 0) return false;
-    writeCount(shm.memory.u8, shm.valueOffset(rec), next);
+    writeCount(this.shm.memory.u8, this.shm.valueOffset(rec), next);
     return true;
   }
+
 
   private windowMsOfCall(window: TimeInput | undefined): number {
     if (window === undefined) return this.settings.windowMs;

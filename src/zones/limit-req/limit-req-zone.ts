@@ -367,20 +367,16 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
    * share carries its own version's stamp as the key's latest reset.
    */
   private writeOwnShare(shard: number, share: Share, expireAtMs: number, now: number, isReset: boolean): boolean {
-    const shm = this.shm;
-    const own = this.group.own;
-    const version = this.stampLocal(expireAtMs, false, now);
-    this.outrank(own);
-    if (isReset) {
-      share.reset.ms = version.stampMs;
-      share.reset.logical = version.logical;
-    }
-    shm.appendKeyU32(this.nodeId);
-    const rec = shm.writeLocked(shard, own, SHARE_BYTES, version, this.sync, now);
+    const rec = this.writeOwnLocked(shard, this.group.own, SHARE_BYTES, expireAtMs, now);
     if (rec === 0) return false;
-    writeShare(shm.memory.u8, shm.valueOffset(rec), share);
+    if (isReset) {
+      share.reset.ms = this.version.stampMs;
+      share.reset.logical = this.version.logical;
+    }
+    writeShare(this.shm.memory.u8, this.shm.valueOffset(rec), share);
     return true;
   }
+
 
   /** A call's rate in milli-requests per second: the zone's, or the call's own. */
   private rateMilliOf(rate: RateInput | undefined): number {
