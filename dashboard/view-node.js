@@ -11,7 +11,7 @@
 
 /**
  * @typedef {object} ZoneStatus
- * @property {'keyval' | 'limit_req' | 'sticky'} type
+ * @property {'keyval' | 'limit_req' | 'sticky' | 'counter'} type
  * @property {'http' | 'stream'} context
  * @property {boolean} sync
  * @property {number} records

@@ -35,7 +35,7 @@ export interface ZonesyncNodeStatus {
   readonly sync: { readonly state: SyncThreadState; readonly listen: string | null };
 }
 
-export type ZoneType = 'keyval' | 'limit_req' | 'sticky';
+export type ZoneType = 'keyval' | 'limit_req' | 'sticky' | 'counter';
 
 /** A zone as the endpoint lists it. */
 export interface ZonesyncZoneSource {

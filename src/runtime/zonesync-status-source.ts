@@ -39,5 +39,6 @@ export function zoneSources(zones: ZoneSet): ZonesyncZoneSource[] {
     ...[...zones.streamKeyvals.values()].map((z) => source(z, 'keyval', 'stream')),
     ...[...zones.limitReq.values()].map((z) => source(z, 'limit_req', 'http')),
     ...[...zones.sticky.values()].map((z) => source(z, 'sticky', 'http')),
+    ...[...zones.counter.values()].map((z) => source(z, 'counter', 'http')),
   ];
 }

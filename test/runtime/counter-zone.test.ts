@@ -14,6 +14,8 @@ http {
     zonesync_counter_zone zone=hits:1m window=1h sync;
     server {
         listen 127.0.0.1:${self.http};
+        location /api { api; }
+        location = /metrics { zonesync_metrics; }
         location / { zonesync_handler ${HANDLER}; }
     }
 }
@@ -47,5 +49,10 @@ describe('zonesync_counter_zone (real nodes)', () => {
     await waitFor(async () => (await sums()).every((s) => s.value === adds), 10_000, () => 'the nodes never agreed on the sum');
     const [sa, sb] = await sums();
     expect(sa!.resetAtMs).toBe(sb!.resetAtMs); // the same window on both nodes
+    // The node lists the zone with the others: its own status, the metrics, the sync counts.
+    const status = await (await fetch(`http://127.0.0.1:${ah}/api/9/zonesync`)).json() as { zones: Record<string, { type: string; sync: boolean }> };
+    expect(status.zones.hits).toMatchObject({ type: 'counter', sync: true });
+    const metrics = await (await fetch(`http://127.0.0.1:${ah}/metrics`)).text();
+    expect(metrics).toMatch(/zonesync_sync_zone_records\{zone="hits"\} 2/); // a count of each node
   });
 });
