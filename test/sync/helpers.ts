@@ -3,7 +3,7 @@
 import { ShmZone, ZoneCursor } from 'native-free-shm';
 import { SharedHybridClock } from '../../dist/shared-clock.js';
 import { SyncEngine, type SyncLogger, type SyncOptionsInput, type Transport } from '../../dist/sync/index.js';
-import { MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, moduleVersionOf, type ModuleName, type ModuleTag, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
+import { MODULE_COUNTER, MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, moduleVersionOf, type ModuleName, type ModuleTag, type ZoneDescriptor } from '../../dist/zones/descriptor.js';
 import { zoneGet, zoneSet } from '../../dist-bench/lib/shm-strings.js';
 
 export interface ZoneSpec {
@@ -36,7 +36,7 @@ export function memoryLogger(lines: LogLine[]): SyncLogger {
   };
 }
 
-const MODULE_NAMES: Record<ModuleTag, ModuleName> = { [MODULE_KEYVAL]: 'keyval', [MODULE_LIMIT_REQ]: 'limit_req', [MODULE_STICKY]: 'sticky' };
+const MODULE_NAMES: Partial<Record<ModuleTag, ModuleName>> = { [MODULE_KEYVAL]: 'keyval', [MODULE_LIMIT_REQ]: 'limit_req', [MODULE_STICKY]: 'sticky', [MODULE_COUNTER]: 'counter' };
 
 export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZone>; descriptors: ZoneDescriptor[] } {
   const zones = new Map<string, ShmZone>();
@@ -46,7 +46,7 @@ export function makeZones(specs: readonly ZoneSpec[]): { zones: Map<string, ShmZ
     zones.set(spec.name, zone);
     const moduleTag = spec.moduleTag ?? MODULE_KEYVAL;
     descriptors.push({
-      name: spec.name, module: MODULE_NAMES[moduleTag], moduleTag, moduleVersion: moduleVersionOf(moduleTag), handle: zone.handle, sync: true,
+      name: spec.name, module: MODULE_NAMES[moduleTag] ?? 'keyval', moduleTag, moduleVersion: moduleVersionOf(moduleTag), handle: zone.handle, sync: true,
       originKeySuffix: spec.originKeySuffix ?? false, maxSyncedBytes: 0, maxLifetimeMs: 0,
     });
   }

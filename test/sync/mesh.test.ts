@@ -1,6 +1,7 @@
 // Nodes over real sockets on 127.0.0.1 converge: full mesh, snapshots, tombstones, expiry.
 import { afterEach, describe, expect, it } from 'vitest';
 import { MODULE_LIMIT_REQ } from '../../dist/zones/descriptor.js';
+import { SHARE_BYTES } from '../../dist/zones/limit-req/share-codec.js';
 import { TestNode, sameRecords, startMesh, stopAll, waitFor } from './helpers.js';
 import { RecordVersion } from 'native-free-shm';
 
@@ -135,10 +136,10 @@ describe('a full mesh over TCP converges', () => {
     const specs = [{ name: 'lr', moduleTag: MODULE_LIMIT_REQ, originKeySuffix: true }];
     const [a, b] = makeNodes(2, specs);
     await startMesh(nodes);
-    // A share: wire key "ip1", origin suffix in memory, payload excess u32, last u64, admitted u32, seen u32.
+    // A share: wire key "ip1", origin suffix in memory, payload level u32, last u64, then the counters and the reset.
     const share = (node: TestNode, excess: number) => {
       const z = node.zone('lr');
-      const payload = new Uint8Array(20);
+      const payload = new Uint8Array(SHARE_BYTES);
       const view = new DataView(payload.buffer);
       view.setUint32(0, excess);
       view.setUint32(8, 12345);
@@ -148,7 +149,7 @@ describe('a full mesh over TCP converges', () => {
       const stamp = node.clock.now();
       const version = Object.assign(new RecordVersion(), { stampMs: stamp.ms, logical: stamp.logical, origin: node.nodeId });
       z.lock(shard);
-      const rec = z.writeLocked(shard, z.findLocked(shard, Date.now()), 20, version, true);
+      const rec = z.writeLocked(shard, z.findLocked(shard, Date.now()), SHARE_BYTES, version, true);
       z.memory.u8.set(payload, z.valueOffset(rec));
       z.unlock(shard);
     };
