@@ -35,13 +35,14 @@ describe('@fastify/rate-limit with the zonesync store, real Fastify apps', () =>
   });
 
   it('continueExceeding: a client over the limit stays refused on every node, with Retry-After the whole window', async () => {
-    const { servers, client } = await cluster(2, 1, { max: 5, timeWindow: 600_000, continueExceeding: true });
-    const answers = await send(servers.urls, '/', 30, { headers: { 'x-client': client }, spacingMs: 20, concurrency: 1, header: 'retry-after' });
-    expect(answers.byStatus.get(200)).toBeLessThanOrEqual(6);
-    const after = answers.statuses.slice(15);
+    const { servers, client } = await cluster(2, 1, { max: 20, timeWindow: 600_000, continueExceeding: true });
+    const answers = await send(servers.urls, '/', 50, { headers: { 'x-client': client }, spacingMs: 20, concurrency: 1, header: 'retry-after' });
+    expect(answers.byStatus.get(200)).toBeGreaterThanOrEqual(20);
+    expect(answers.byStatus.get(200)).toBeLessThanOrEqual(22); // within 10%: a node may admit before the other's count arrives
+    const after = answers.statuses.slice(30);
     expect(after.every((s) => s === 429)).toBe(true);
     // Each refusal blocks the client a full window from now, on whichever node it lands.
-    expect(answers.headers.slice(15).every((h) => Number(h) >= 599)).toBe(true);
+    expect(answers.headers.slice(30).every((h) => Number(h) >= 599)).toBe(true);
   });
 });
 

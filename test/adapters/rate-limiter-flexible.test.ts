@@ -30,11 +30,12 @@ describe('RateLimiterZonesync on real servers', () => {
   });
 
   it('blockDuration: a client over the points is blocked on every node, with Retry-After', async () => {
-    const { servers, client } = await cluster(2, 1, { points: 5, blockDuration: 600 });
-    const answers = await send(servers.urls, '/', 30, { headers: { 'x-client': client }, spacingMs: 20, concurrency: 1, header: 'retry-after' });
-    expect(answers.byStatus.get(200)).toBeLessThanOrEqual(6);
-    expect(answers.statuses.slice(15).every((s) => s === 429)).toBe(true);
-    expect(answers.headers.slice(15).every((h) => Number(h) > 590 && Number(h) <= 600)).toBe(true);
+    const { servers, client } = await cluster(2, 1, { points: 20, blockDuration: 600 });
+    const answers = await send(servers.urls, '/', 50, { headers: { 'x-client': client }, spacingMs: 20, concurrency: 1, header: 'retry-after' });
+    expect(answers.byStatus.get(200)).toBeGreaterThanOrEqual(20);
+    expect(answers.byStatus.get(200)).toBeLessThanOrEqual(22); // within 10%: a node may admit before the other's count arrives
+    expect(answers.statuses.slice(30).every((s) => s === 429)).toBe(true);
+    expect(answers.headers.slice(30).every((h) => Number(h) > 590 && Number(h) <= 600)).toBe(true);
   });
 });
 
