@@ -247,8 +247,9 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
       this.judgeLocked(shard, now, rate, 0, this.syncIntervalMs);
       const group = this.group;
       had = group.ownHeld || group.count > 0;
-      if (had && !this.sync) shm.removeLocked(shard, group.own);
-      else if (had) {
+      if (had && !this.sync) {
+        if (group.own !== 0) shm.removeLocked(shard, group.own); // no other node's share here: the key is gone
+      } else if (had) {
         const next = this.next;
         next.levelMilli = 0;
         next.lastMs = now;
