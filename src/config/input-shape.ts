@@ -7,7 +7,7 @@
 import type { AccessRule } from '../net/access.js';
 import type { SourceLocation } from './ast.js';
 import type {
-  HttpConfigInput, HttpListenInput, HttpLocationInput, HttpServerInput, KeyvalZoneInput, LimitReqZoneInput, ResolverInput,
+  CounterZoneInput, HttpConfigInput, HttpListenInput, HttpLocationInput, HttpServerInput, KeyvalZoneInput, LimitReqZoneInput, ResolverInput,
   StickyZoneInput, StreamConfigInput, StreamListenInput, UpstreamInput, UpstreamServerInput, ZoneSyncPeerInput,
   ZoneSyncServerInput, ZonesyncConfigInput,
 } from './normalize.js';
@@ -82,6 +82,7 @@ const zone = tagged('kind', {
     kind: required(oneOf('sticky')), ...zoneCommon,
     upstream: required(string), create: required(strings), lookup: required(strings), timeoutMs: ms, header: boolean,
   }),
+  counter: object<CounterZoneInput>({ kind: required(oneOf('counter')), ...zoneCommon, windowMs: ms }),
 });
 
 // stream { }
