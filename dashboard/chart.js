@@ -19,7 +19,12 @@ const PAD = { left: 44, right: 8, top: 8, bottom: 18 };
  */
 function niceCeiling(max) {
   if (!(max > 0)) return 1;
+  if (!Number.isFinite(max)) return Number.MAX_VALUE;
   const magnitude = 10 ** Math.floor(Math.log10(max));
+  // Below the smallest normal double the power underflows to 0 (dividing by it gave NaN
+  // coordinates): such values are 0 on any axis.
+  if (!(magnitude >= Number.MIN_VALUE * 1e10)) return 1;
+  if (!Number.isFinite(10 * magnitude)) return Number.MAX_VALUE;
   for (const step of [1, 2, 5, 10]) if (max <= step * magnitude) return step * magnitude;
   return 10 * magnitude;
 }
