@@ -1,7 +1,7 @@
 // examples/handler.mjs: run it with  node dist/primary.js --handler examples/handler.mjs
-// A handler module's default export runs on the worker threads: it gets the request (plain
-// data) and the node's zones. This one uses the zones of examples/zonesync.conf, the
-// configuration a node runs without --config.
+// A handler module's default export runs on the worker thread that took the request: it
+// gets the request (plain data) and the node's zones. This one uses the zones of
+// examples/zonesync.conf, the configuration a node runs without --config.
 export default function handle(req, ctx) {
   const denylist = ctx.keyval.get('denylist'); // KeyvalZone, type=ip
   const sessions = ctx.sticky.get('sessions'); // StickyZone: session id → server

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Dashboard } from './api/dashboard.js';
 import { loadConfig, parseConfigText } from './config/load.js';
 import type { ZonesyncConfig } from './config/types.js';
-import { usesDashboard } from './runtime/api-bridge.js';
+import { usesDashboard } from './runtime/dashboard-use.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
 import { unresolvedPeerNames } from './runtime/check-peer-names.js';
@@ -81,7 +81,7 @@ async function run(cli: CliOptions): Promise<number> {
   let node: ZonesyncNode;
   try {
     node = await ZonesyncNode.start({
-      config, logger, workers: cli.workers, handler: cli.handler === null ? null : resolve(cli.handler), logLevel: cli.logLevel,
+      config, logger, workers: cli.workers, handler: cli.handler === null ? null : resolve(cli.handler), logLevel: cli.logLevel, frontEnd: cli.frontEnd,
     });
   } catch (e) {
     console.error(`${PROGRAM}: [emerg] ${(e as Error).message}`);
@@ -130,7 +130,11 @@ async function run(cli: CliOptions): Promise<number> {
     logger.info({ signal: 'USR1' }, 'log files reopened');
   });
   // Announced once the signals are handled: whoever waits for this line may signal at once.
-  console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${node.pool?.size ?? 0} workers; zone_sync listening on ${syncAt}`);
+  const serving = node.serving;
+  const path = serving.fallbackReason === null
+    ? `${serving.workers} workers, each serving HTTP`
+    : `${serving.workers} workers behind the primary thread's HTTP front end (${serving.fallbackReason})`;
+  console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${path}; zone_sync listening on ${syncAt}`);
   return -1; // keeps running until a signal
 }
 

@@ -55,12 +55,25 @@ export class RequestGuard {
    * user file cannot be read.
    */
   async authorize(req: IncomingMessage): Promise<string | null> {
+    return this.check(req);
+  }
+
+  /**
+   * authorize() without a promise where none is needed: throws the 403 at once, returns null
+   * when no basic auth applies (a request on the hot path waits for nothing), else the
+   * promise of the user's check.
+   */
+  check(req: IncomingMessage): null | Promise<string> {
     const settings = this.settingsFor(req.method ?? 'GET');
     if (!settings.access.allows(req.socket.remoteAddress)) {
       throw new ApiError(403, ErrorCode.Forbidden, 'access forbidden by rule');
     }
     if (settings.auth === null) return null;
-    const { realm, file } = settings.auth;
+    return this.verify(req, settings.auth);
+  }
+
+  private async verify(req: IncomingMessage, auth: NonNullable<CompiledSettings['auth']>): Promise<string> {
+    const { realm, file } = auth;
     const credentials = parseBasicAuth(req.headers.authorization);
     const unauthorized = (text: string): ApiError =>
       new ApiError(401, ErrorCode.Unauthorized, text, { 'WWW-Authenticate': basicChallenge(realm) });

@@ -17,6 +17,8 @@ export const DEFAULT_WORKER_PROCESSES = 1;
 
 /* zonesync's own (no nginx equivalent): journals of keyval state files fsynced once a second at most. */
 export const DEFAULT_STATE_FSYNC: StateFsyncPolicy = { mode: 'interval', intervalMs: 1_000 };
+/* zonesync's own: nginx waits for its workers without a bound unless worker_shutdown_timeout is set. */
+export const DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export const DEFAULT_ZONE_SYNC = {
   buffers: { count: 8, sizeBytes: PAGE_SIZE_BYTES },

@@ -32,6 +32,7 @@ const STREAM_LEVELS: readonly BlockContext[] = ['stream', 'stream-server'];
 /* One name may have several specs ("server" is a block in http and stream, a line in upstream). */
 const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   worker_processes: [spec(['main'], 1)],
+  worker_shutdown_timeout: [spec(['main'], 1)],
   error_log: [spec(['main', 'stream', 'stream-server'], 1, 2)],
   pid: [spec(['main'], 1)],
   events: [blockSpec(['main'], 0)],
@@ -111,7 +112,7 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
  */
 const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set([
   'user', 'daemon', 'master_process', 'load_module', 'env', 'thread_pool', 'worker_rlimit_nofile',
-  'worker_cpu_affinity', 'worker_priority', 'worker_shutdown_timeout', 'timer_resolution', 'lock_file',
+  'worker_cpu_affinity', 'worker_priority', 'timer_resolution', 'lock_file',
   'working_directory', 'pcre_jit', 'ssl_engine', 'mail', 'use', 'multi_accept', 'accept_mutex',
   'accept_mutex_delay', 'debug_connection', 'worker_aio_requests',
   'root', 'alias', 'index', 'try_files', 'return', 'rewrite', 'if', 'set', 'break', 'map', 'geo',

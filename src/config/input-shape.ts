@@ -151,6 +151,7 @@ const http = object<HttpConfigInput>({ keyvals: arrayOf(keyvalBinding), upstream
 export const checkConfigInput: Check = object<ZonesyncConfigInput>({
   workerProcesses: either('"auto" or a number of threads', { accepts: isString, check: oneOf('auto') }, { accepts: () => true, check: integer }),
   errorLog: object<Partial<ErrorLogConfig>>({ file: string, level: logLevel }),
+  workerShutdownTimeoutMs: ms,
   pidFile: nullable(string),
   stateFsync: tagged('mode', {
     off: object<{ mode: 'off' }>({ mode: required(oneOf('off')) }),

@@ -9,7 +9,7 @@ import { formatSocketAddress, parseListenAddress, parseSocketAddress } from './a
 import {
   DEFAULT_ERROR_LOG, DEFAULT_HTTP_REQUEST_SETTINGS, DEFAULT_LIMIT_REQ_RATE, DEFAULT_LISTENER_SSL,
   DEFAULT_RESOLVER_TIMEOUT_MS, DEFAULT_STATE_FSYNC, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER,
-  DEFAULT_WORKER_PROCESSES, DEFAULT_ZONE_SYNC, DEFAULT_ZONE_SYNC_SSL, DNS_PORT, defaultHttpPort,
+  DEFAULT_WORKER_PROCESSES, DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS, DEFAULT_ZONE_SYNC, DEFAULT_ZONE_SYNC_SSL, DNS_PORT, defaultHttpPort,
   defaultRecvBufferSizeBytes,
 } from './defaults.js';
 import { ConfigError, ConfigValueError } from './errors.js';
@@ -77,6 +77,7 @@ export interface HttpConfigInput {
 
 export interface ZonesyncConfigInput {
   readonly workerProcesses?: number | 'auto';
+  readonly workerShutdownTimeoutMs?: number;
   readonly errorLog?: Partial<ErrorLogConfig>;
   readonly pidFile?: string | null;
   readonly zones?: readonly ZoneInput[];
@@ -93,6 +94,7 @@ export function normalizeConfig(input: ZonesyncConfigInput = {}): ZonesyncConfig
   checkConfigInput(input, '');
   const config: ZonesyncConfig = {
     workerProcesses: input.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
+    workerShutdownTimeoutMs: input.workerShutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS,
     errorLog: { ...DEFAULT_ERROR_LOG, ...input.errorLog },
     pidFile: input.pidFile ?? null,
     zones: (input.zones ?? []).map(normalizeZone),

@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Directive } from './ast.js';
 import { checkDirective } from './directives.js';
-import { DEFAULT_ERROR_LOG, DEFAULT_STATE_FSYNC, DEFAULT_WORKER_PROCESSES } from './defaults.js';
+import { DEFAULT_ERROR_LOG, DEFAULT_STATE_FSYNC, DEFAULT_WORKER_PROCESSES, DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS } from './defaults.js';
 import { duplicateDirective } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readHttpBlock } from './schema-http.js';
@@ -27,6 +27,7 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
     zones: [],
   };
   let workerProcesses: number | 'auto' | undefined;
+  let workerShutdownTimeoutMs: number | undefined;
   let errorLog: ErrorLogConfig | undefined;
   let pidFile: string | undefined;
   let http: HttpConfig | undefined;
@@ -42,6 +43,10 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
       case 'worker_processes':
         once(workerProcesses);
         workerProcesses = d.args[0] === 'auto' ? 'auto' : readPositiveCount(d, d.args[0]!);
+        break;
+      case 'worker_shutdown_timeout':
+        once(workerShutdownTimeoutMs);
+        workerShutdownTimeoutMs = readTimeMs(d, d.args[0]!);
         break;
       case 'error_log':
         once(errorLog);
@@ -73,6 +78,7 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
   }
   const config: ZonesyncConfig = {
     workerProcesses: workerProcesses ?? DEFAULT_WORKER_PROCESSES,
+    workerShutdownTimeoutMs: workerShutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS,
     errorLog: errorLog ?? DEFAULT_ERROR_LOG,
     pidFile: pidFile ?? null,
     zones: context.zones,

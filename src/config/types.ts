@@ -17,6 +17,11 @@ export type { RequestRate } from './units.js';
 export interface ZonesyncConfig {
   /** worker_processes: the number of worker threads; 'auto' means one per CPU. Default 1. */
   readonly workerProcesses: number | 'auto';
+  /**
+   * worker_shutdown_timeout: how long a graceful stop (QUIT) waits for a worker thread to
+   * finish its requests before ending it. Default 10 s (nginx has none and waits).
+   */
+  readonly workerShutdownTimeoutMs: number;
   readonly errorLog: ErrorLogConfig;
   /** pid FILE; null when not given (zonesync writes no pid file by default). */
   readonly pidFile: string | null;

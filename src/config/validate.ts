@@ -19,6 +19,7 @@ const DECLARING_DIRECTIVE: Readonly<Record<ZoneKind | 'upstream', string>> = {
 export function validateConfig(config: ZonesyncConfig): void {
   checkWorkerProcesses(config.workerProcesses);
   checkStateFsync(config.stateFsync);
+  checkShutdownTimeout(config.workerShutdownTimeoutMs);
   checkZones(config);
   const zones = new Map(config.zones.map((zone) => [zone.name, zone]));
   for (const binding of config.http?.keyvals ?? []) checkKeyvalBinding(binding, 'http', zones);
@@ -33,6 +34,12 @@ export function validateConfig(config: ZonesyncConfig): void {
     });
   }
   if (config.stream?.sync) checkSyncServer(config.stream.sync);
+}
+
+function checkShutdownTimeout(valueMs: number): void {
+  if (!(Number.isFinite(valueMs) && valueMs >= 0)) {
+    throw new ConfigError(`invalid value "${valueMs}" of "worker_shutdown_timeout", it must be a time of 0 or more milliseconds`);
+  }
 }
 
 function checkWorkerProcesses(value: number | 'auto'): void {

@@ -1,26 +1,33 @@
 import type { IncomingMessage } from 'node:http';
-import type { HttpConfig, HttpLocationConfig } from '../config/types.js';
+import type { HttpLocationConfig } from '../config/types.js';
 import {
   Dashboard, createApiHandler, createHealthHandlers, createMetrics, type ApiHandler, type Metrics, type ZoneSyncStatus,
 } from '../api/index.js';
 import type { RouteHandler } from '../api/health.js';
-import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
+import type { ThreadLogger } from '../thread-logger.js';
+import { usesDashboard } from './dashboard-use.js';
 import type { ContentResponder } from './front-end.js';
-import type { Logger } from './logger.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
+import type { SyncView } from './sync-view.js';
 import { nodeStatusProvider, zoneSources, type NodeIdentity } from './zonesync-status-source.js';
 import { allZonesOf, type ZoneSet } from './zone-set.js';
 
 /**
- * The node's own content, on the primary thread, which is attached to every zone: the API
+ * The node's own content, in a thread that serves HTTP and is attached to every zone: the API
  * of `api` locations (one handler per location: `write=` may differ), the health and
  * metrics of `zonesync_health` and `zonesync_metrics` locations, and the page of
  * `zonesync_dashboard` ones. The front end has applied the location's access rules before.
  */
+/** The node's own content, and its metrics (an embedding service may register them in its registry). */
+export interface ApiParts {
+  content: ContentResponder;
+  metrics: Metrics;
+}
+
 export function createApiParts(
-  zones: ZoneSet, sync: SyncThreadHandle | null, logger: Logger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
-): { content: ContentResponder; metrics: Metrics } {
+  zones: ZoneSet, sync: SyncView | null, logger: ThreadLogger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
+): ApiParts {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = allZonesOf(zones);
   const synced = allZones.filter((z) => z.sync);
@@ -66,10 +73,4 @@ export function createApiParts(
     return handler(req, res, path.slice(location.pattern.length), body);
   };
   return { content, metrics };
-}
-
-/** Whether any location of the http block serves the dashboard. */
-export function usesDashboard(http: HttpConfig | null): boolean {
-  const any = (locations: readonly HttpLocationConfig[]): boolean => locations.some((l) => l.dashboard !== null || any(l.locations));
-  return (http?.servers ?? []).some((server) => any(server.locations));
 }

@@ -1,10 +1,11 @@
 import { ConfigError } from '../config/errors.js';
 import { normalizeConfig, type ZonesyncConfigInput } from '../config/normalize.js';
-import { count, object, string, type Check } from '../config/shape-check.js';
+import { count, object, oneOf, string, type Check } from '../config/shape-check.js';
 import type { ZonesyncConfig } from '../config/types.js';
 import { createLogger, type Logger } from './logger.js';
 import { ZonesyncNode } from './node.js';
 import { handlerLocations } from './worker-count.js';
+import type { FrontEndChoice } from './serving.js';
 
 export interface StartNodeOptions {
   /**
@@ -18,6 +19,8 @@ export interface StartNodeOptions {
   logger?: Logger;
   /** The node's id in the cluster; default random. */
   nodeId?: number;
+  /** Where HTTP is served (serving.ts); default auto. */
+  frontEnd?: FrontEndChoice;
 }
 
 const LOGGER_METHODS = ['info', 'warn', 'error'] as const;
@@ -27,7 +30,7 @@ const logger: Check = (value, path) => {
   if (missing.length > 0) throw new ConfigError(`"${path}" must be a logger with ${LOGGER_METHODS.join(', ')} methods (pino's, fastify.log), it has no ${missing.join(', ')}`);
 };
 
-const checkOptions = object<StartNodeOptions>({ workers: count(), handler: string, logger, nodeId: count() });
+const checkOptions = object<StartNodeOptions>({ workers: count(), handler: string, logger, nodeId: count(), frontEnd: oneOf('auto', 'workers', 'primary') });
 
 /**
  * Runs a node inside a service, from the same schema a file gives (written in code:
@@ -39,6 +42,6 @@ export async function startNode(config: ZonesyncConfigInput | ZonesyncConfig = {
   const workers = options.workers ?? (handlerLocations(full).length === 0 ? 0 : undefined);
   return ZonesyncNode.start({
     config: full, logger: options.logger ?? createLogger(full.errorLog), workers,
-    handler: options.handler ?? null, nodeId: options.nodeId,
+    handler: options.handler ?? null, nodeId: options.nodeId, frontEnd: options.frontEnd,
   });
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
+import type { AddressInfo, ListenOptions } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AddressInfo } from 'node:net';
 import { answerClientError, refuseConnect } from '../api/client-error.js';
 import { declaredTooLarge, readBody } from '../api/body.js';
 import { ApiError, ErrorCode, pathNotFound } from '../api/errors.js';
@@ -10,39 +10,47 @@ import {
   DEFAULT_REQUEST_TIMEOUTS, MAX_REQUEST_BODY_BYTES, checkRequestHead, httpServerOptions, type RequestTimeouts,
 } from '../api/request-limits.js';
 import { sendError } from '../api/respond.js';
-import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
+import type { HttpConfig, HttpLocationConfig, HttpServerConfig } from '../config/types.js';
+import type { ThreadLogger } from '../thread-logger.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
-import { countHttpTraffic } from './http-traffic.js';
-import type { NodeCounters } from './node-counters.js';
+import { countHttpTraffic, type TrafficCounters } from './http-traffic.js';
+import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
+import { listenSockets } from './listen-sockets.js';
 import { findLocation, findServer } from './locations.js';
-import type { WorkerAnswer, WorkerTask } from './worker-protocol.js';
-import type { Logger } from './logger.js';
 
 /** Answers a request of a location whose content the node serves itself (the API, health, metrics). */
 export type ContentResponder = (
   req: http.IncomingMessage, res: http.ServerResponse, location: HttpLocationConfig, content: LocationContent, body: Buffer,
 ) => Promise<void>;
-/** Runs a request on the worker pool. */
-export type TaskRunner = (task: WorkerTask) => Promise<WorkerAnswer>;
+/** Runs the handler at `handler` (null: the built-in one) for a request: in this thread, or on the worker pool. */
+export type HandlerRunner = (request: HandlerRequest, handler: string | null) => HandlerResponse | Promise<HandlerResponse>;
 
 export interface FrontEndParts {
   content: ContentResponder;
-  run: TaskRunner;
-  logger: Logger;
+  handle: HandlerRunner;
+  /** limit_req of the locations, against this thread's zones. */
+  limits: LimitReqGate;
+  logger: ThreadLogger;
   /** `--handler FILE`: overrides every location's handler. */
   handlerOverride: string | null;
   /** Default: nginx's (request-limits.ts). */
   timeouts?: RequestTimeouts;
   /** Where client connections and requests are counted (/api/9/connections, /http/requests). */
-  counters?: NodeCounters;
+  counters?: TrafficCounters;
+  /**
+   * Bind TCP addresses with SO_REUSEPORT, so that every serving thread listens on the same
+   * ones and the kernel spreads connections between them (shared-listen.ts says where Node can).
+   */
+  reusePort?: boolean;
 }
 
 /**
- * The HTTP front end on the primary: one server per distinct `listen` of the http block;
- * each request finds its server and location as nginx does, passes the location's access
- * rules, has its body read within the bound, then goes to the node's own content (the API,
- * health, metrics) or to a worker (everything else). Every answer the front end gives itself
- * is an NGINX Plus error body, bad requests the parser refuses included (client-error.ts).
+ * The HTTP front end of a thread that serves: one server per distinct `listen` of the http
+ * block; each request finds its server and location as nginx does, then passes the
+ * location's phases in nginx's order: limit_req (503, or a delay waited on a timer), the
+ * access rules, the body read within its bound, and the content: the node's own (the API,
+ * health, metrics) or a handler. Every answer the front end gives itself but limit_req's is
+ * an NGINX Plus error body, bad requests the parser refuses included (client-error.ts).
  */
 export class FrontEnd {
   private readonly servers: http.Server[] = [];
@@ -55,21 +63,15 @@ export class FrontEnd {
     this.parts = parts;
   }
 
+  /** Listens on every socket of the block; resolves with the addresses bound. */
   async listen(config: HttpConfig): Promise<string[]> {
-    const bySocket = new Map<string, { address: ListenAddress; servers: HttpServerConfig[] }>();
-    for (const server of config.servers) {
-      for (const l of server.listen) {
-        const key = l.address.kind === 'unix' ? `unix:${l.address.path}` : `${l.address.host ?? '*'}:${l.address.port}`;
-        const entry = bySocket.get(key) ?? { address: l.address, servers: [] };
-        entry.servers.push(server);
-        bySocket.set(key, entry);
-      }
-    }
     const bound: string[] = [];
-    for (const { address, servers } of bySocket.values()) {
-      const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS), (req, res) => void this.serve(req, res, servers, false));
+    for (const { address, servers } of listenSockets(config)) {
+      const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS));
       srv.keepAliveTimeout = 5_000;
+      // Counted before it is served: a request answered at once (the API asked for the counts) is current.
       if (this.parts.counters !== undefined) countHttpTraffic(srv, this.parts.counters);
+      srv.on('request', (req, res) => this.serve(req, res, servers, false));
       srv.on('clientError', answerClientError);
       srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
       // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
@@ -79,7 +81,7 @@ export class FrontEnd {
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         if (address.kind === 'unix') srv.listen(address.path, resolve);
-        else srv.listen(address.port, address.host ?? undefined, resolve);
+        else srv.listen({ port: address.port, host: address.host ?? undefined, reusePort: this.parts.reusePort === true } as ListenOptions, resolve);
       });
       this.servers.push(srv);
       const a = srv.address();
@@ -98,69 +100,116 @@ export class FrontEnd {
     await closed;
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[], expectsContinue: boolean): Promise<void> {
+  /*
+   * A request is served without a promise when nothing in it waits (no delay, no basic
+   * auth, no body, a handler that answers at once): each phase returns undefined when it
+   * has answered, or the promise of the rest.
+   */
+  private serve(req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean): void {
     this.inFlight++;
+    if (!this.accepting) res.shouldKeepAlive = false;
+    let rest: void | Promise<void>;
     try {
-      if (!this.accepting) res.shouldKeepAlive = false;
-      await this.route(req, res, servers, expectsContinue);
+      rest = this.route(req, res, servers, expectsContinue);
     } catch (e) {
-      if (!(e instanceof ApiError) || e.code === ErrorCode.InternalError) this.parts.logger.error({ err: e, url: req.url }, 'request failed');
-      sendError(res, e);
-    } finally {
-      if (--this.inFlight === 0 && this.idle !== null) this.idle();
+      rest = Promise.reject(e);
     }
+    if (rest === undefined) this.served();
+    else rest.catch((e: unknown) => this.fail(req, res, e)).finally(() => this.served());
   }
 
-  /** Rejects with an ApiError for what the front end refuses itself. */
-  private async route(req: http.IncomingMessage, res: http.ServerResponse, servers: HttpServerConfig[], expectsContinue: boolean): Promise<void> {
+  private served(): void {
+    if (--this.inFlight === 0 && this.idle !== null) this.idle();
+  }
+
+  private fail(req: http.IncomingMessage, res: http.ServerResponse, e: unknown): void {
+    if (!(e instanceof ApiError) || e.code === ErrorCode.InternalError) this.parts.logger.error({ err: e, url: req.url }, 'request failed');
+    sendError(res, e);
+  }
+
+  /** Throws (or rejects with) an ApiError for what the front end refuses itself. */
+  private route(req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean): void | Promise<void> {
     const refused = checkRequestHead(req);
     if (refused !== null) throw refused;
     const server = findServer(servers, req.headers.host);
-    const path = (req.url ?? '/').split('?')[0]!;
-    const location = findLocation(server.locations, path);
+    const url = req.url ?? '/';
+    const location = findLocation(server.locations, pathOf(url));
     if (location === null) throw pathNotFound();
-    await guardOf(location).authorize(req);
-    if (expectsContinue && !declaredTooLarge(req, MAX_REQUEST_BODY_BYTES)) res.writeContinue();
-    const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
-    const content = locationContent(location);
-    if (content !== null) return this.parts.content(req, res, location, content, body);
-    const response = await this.runTask(taskFor(req, location, body, this.parts.handlerOverride));
-    const headers = response.headers ?? {};
-    send(res, response.status ?? 200, headers, response.body ?? '');
+    const at: RequestAt = { req, res, location, url, headers: req.headers, remoteAddress: unmapped(req.socket.remoteAddress ?? ''), expectsContinue };
+    // nginx's preaccess phase (limit_req) runs before its access phase (allow/deny, auth_basic).
+    const limits = this.parts.limits.limitsOf(location);
+    if (limits !== null) {
+      const verdict = limits.take(at);
+      if (verdict === REFUSED) return sendFixed(res, limits.refusal);
+      // A delayed request waits on a timer: the thread serves others meanwhile, as nginx does.
+      if (verdict > 0) return sleep(verdict).then(() => this.access(at));
+    }
+    return this.access(at);
   }
 
-  /** Runs the task; a request limit_req delays waits here, on a timer, then runs without its limits. */
-  private async runTask(task: WorkerTask): Promise<HandlerResponse> {
-    let answer = await this.parts.run(task);
-    if ('delayMs' in answer) {
-      await sleep(answer.delayMs);
-      answer = await this.parts.run({ ...task, limitReqs: [] });
-    }
-    if ('delayMs' in answer) throw new Error('a task without limit_req rules was delayed');
-    return answer.response;
+  private access(at: RequestAt): void | Promise<void> {
+    const auth = guardOf(at.location).check(at.req);
+    return auth === null ? this.body(at) : auth.then(() => this.body(at));
+  }
+
+  private body(at: RequestAt): void | Promise<void> {
+    const { req, res } = at;
+    if (at.expectsContinue && !declaredTooLarge(req, MAX_REQUEST_BODY_BYTES)) res.writeContinue();
+    if (!hasBody(req)) return this.content(at, NO_BODY);
+    return readBody(req, MAX_REQUEST_BODY_BYTES).then((body) => this.content(at, body));
+  }
+
+  private content(at: RequestAt, body: Buffer): void | Promise<void> {
+    const { req, res, location } = at;
+    const own = locationContent(location);
+    if (own !== null) return this.parts.content(req, res, location, own, body);
+    const request: HandlerRequest = {
+      method: req.method ?? 'GET', url: at.url, headers: req.headers, body: body.toString('utf8'),
+      remoteAddress: at.remoteAddress, remotePort: req.socket.remotePort ?? 0,
+    };
+    const response = this.parts.handle(request, this.parts.handlerOverride ?? location.settings.handler);
+    if (response instanceof Promise) return response.then((r) => sendResponse(res, r));
+    sendResponse(res, response);
   }
 }
 
-function taskFor(req: http.IncomingMessage, location: HttpLocationConfig, body: Buffer, handlerOverride: string | null): WorkerTask {
-  const request: HandlerRequest = {
-    method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers }, body: body.toString('utf8'),
-    remoteAddress: unmapped(req.socket.remoteAddress ?? ''), remotePort: req.socket.remotePort ?? 0,
-  };
-  const s = location.settings;
-  return {
-    request,
-    limitReqs: s.limitReqs.map((l) => ({ zone: l.zone, burst: l.burst, delay: Number.isFinite(l.delay) ? l.delay : null })),
-    limitReqStatus: s.limitReqStatus,
-    handler: handlerOverride ?? s.handler,
-  };
+/** One request on its way through the phases; it is also the RequestFacts limit_req keys read. */
+interface RequestAt {
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
+  readonly location: HttpLocationConfig;
+  readonly url: string;
+  /** As $remote_addr shows it. */
+  readonly remoteAddress: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly expectsContinue: boolean;
+}
+
+function sendResponse(res: http.ServerResponse, response: HandlerResponse): void {
+  res.writeHead(response.status ?? 200, response.headers ?? {});
+  res.end(response.body ?? '');
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+/** Whether a body follows the head: one framed by Transfer-Encoding, or by a Content-Length other than 0. */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** The path of a request target: what comes before the query. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function sendFixed(res: http.ServerResponse, response: FixedResponse): void {
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
 }
 
 /** "::ffff:1.2.3.4" as "1.2.3.4", as nginx's $remote_addr shows an IPv4 client. */
 export function unmapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-function send(res: http.ServerResponse, status: number, headers: Record<string, string | string[]>, body: string): void {
-  res.writeHead(status, headers);
-  res.end(body);
 }

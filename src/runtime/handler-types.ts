@@ -3,7 +3,7 @@ import type { LimitReqZone } from '../zones/limit-req/limit-req-zone.js';
 import type { StickyZone } from '../zones/sticky/sticky-zone.js';
 import type { CounterZone } from '../zones/counter/counter-zone.js';
 
-/** An HTTP request as a worker's handler receives it (plain data: it crosses threads). */
+/** An HTTP request as a handler receives it: plain data (on the fallback path it crosses threads). */
 export interface HandlerRequest {
   method: string;
   /** Path and query, as the client sent them. */
@@ -39,8 +39,14 @@ export interface HandlerContext {
   upstreams: Map<string, UpstreamInfo>;
   nodeId: number;
   nodeName: string;
-  /** The worker thread's id. */
+  /** The id of the thread running the handler. */
   workerId: number;
+  /**
+   * Runs CPU-heavy work off the serving thread, on a piscina pool: `module` (a path or a
+   * file: URL) is a module whose default export takes `task` and returns the result (or a
+   * promise of it). The pool starts on first use and its threads end when idle.
+   */
+  run(module: string | URL, task: unknown): Promise<unknown>;
 }
 
 /** A handler module's default export. */

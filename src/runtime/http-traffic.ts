@@ -17,7 +17,10 @@ interface ConnectionState {
   closed: boolean;
 }
 
-export function countHttpTraffic(server: http.Server, counters: NodeCounters): void {
+/** What the counting adds to: the node's counters, or a thread's view of them that also keeps its own share (thread-gauges.ts). */
+export type TrafficCounters = Pick<NodeCounters, 'add'>;
+
+export function countHttpTraffic(server: http.Server, counters: TrafficCounters): void {
   const states = new WeakMap<Socket, ConnectionState>();
   server.on('connection', (socket: Socket) => {
     const state: ConnectionState = { inFlight: 0, idle: false, closed: false };

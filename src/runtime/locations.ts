@@ -18,10 +18,22 @@ export function findLocation(locations: readonly HttpLocationConfig[], path: str
   if (longest === null || longest.modifier !== 'prefix-no-regex') {
     for (const loc of locations) {
       if (loc.modifier !== 'regex' && loc.modifier !== 'regex-case-insensitive') continue;
-      if (new RegExp(loc.pattern, loc.modifier === 'regex' ? '' : 'i').test(path)) return nested(loc, path);
+      if (regexOf(loc).test(path)) return nested(loc, path);
     }
   }
   return longest === null ? null : nested(longest, path);
+}
+
+const regexes = new WeakMap<HttpLocationConfig, RegExp>();
+
+/** A regex location's expression, compiled on first use (a location's configuration never changes). */
+function regexOf(loc: HttpLocationConfig): RegExp {
+  let re = regexes.get(loc);
+  if (re === undefined) {
+    re = new RegExp(loc.pattern, loc.modifier === 'regex' ? '' : 'i');
+    regexes.set(loc, re);
+  }
+  return re;
 }
 
 function nested(loc: HttpLocationConfig, path: string): HttpLocationConfig {
@@ -31,6 +43,7 @@ function nested(loc: HttpLocationConfig, path: string): HttpLocationConfig {
 
 /** The server for a request's Host among those listening on one socket: by name, else the default, else the first. */
 export function findServer(servers: readonly HttpServerConfig[], host: string | undefined): HttpServerConfig {
+  if (servers.length === 1) return servers[0]!;
   const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
   for (const s of servers) if (s.serverNames.some((n) => n.toLowerCase() === name)) return s;
   return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0]!;

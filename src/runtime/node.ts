@@ -4,15 +4,13 @@ import { startJournalThread, type JournalThreadHandle } from '../journal/start-j
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { createNodeContext, type NodeContext } from '../zones/node.js';
 import type { Metrics } from '../api/metrics.js';
-import { createApiParts } from './api-bridge.js';
-import { FrontEnd, type TaskRunner } from './front-end.js';
-import type { UpstreamInfo } from './handler-types.js';
 import type { Logger } from './logger.js';
-import { N_RESPAWNED, NodeCounters } from './node-counters.js';
+import { NodeCounters } from './node-counters.js';
+import { startServing, type FrontEndChoice, type Serving } from './serving.js';
+import type { LoadedConfig } from './serving-protocol.js';
 import { openStreamLogs, type StreamLogs } from './stream-logs.js';
 import { syncOptionsOf } from './sync-options.js';
 import { workerCount } from './worker-count.js';
-import { WorkerPool } from './worker-pool.js';
 import { createZones, forceUnlockOwner, journaledZones, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
 
 export interface NodeStartOptions {
@@ -25,18 +23,14 @@ export interface NodeStartOptions {
   nodeId?: number | undefined;
   /** `--log-level`: wins over the error_log levels. */
   logLevel?: string | undefined;
-}
-
-interface LoadedConfig {
-  config: ZonesyncConfig;
-  generation: number;
-  loadedAtMs: number;
+  /** `--front-end`: where HTTP is served; default auto (the worker threads where Node can). */
+  frontEnd?: FrontEndChoice | undefined;
 }
 
 /**
- * One running node: its zones (created here, before any thread), the sync thread, the
- * worker pool (none with 0 workers) and the HTTP front end. Stop it with stop(): graceful
- * by default.
+ * One running node: its zones (created here, before any thread), the sync thread, and the
+ * worker threads with the HTTP front end (serving.ts; none with 0 workers, the primary then
+ * serving the API alone). Stop it with stop(): graceful by default.
  */
 export class ZonesyncNode {
   readonly node: NodeContext;
@@ -45,12 +39,7 @@ export class ZonesyncNode {
   readonly sync: SyncThreadHandle | null;
   /** The journal thread, when a keyval zone has a state file. */
   readonly journal: JournalThreadHandle | null;
-  /** null when the node runs no worker thread. */
-  readonly pool: WorkerPool | null;
-  readonly frontEnd: FrontEnd;
-  /** Every zone's and the sync thread's metrics, as the zonesync_metrics locations serve them. */
-  readonly metrics: Metrics;
-  readonly httpAddresses: string[];
+  readonly serving: Serving;
   /** The configuration in force, how many reloads applied one, and when. */
   private readonly life: LoadedConfig;
   private readonly logger: Logger;
@@ -80,7 +69,7 @@ export class ZonesyncNode {
     }
   }
 
-  /** The rest of start(): sync thread, worker pool, front end. */
+  /** The rest of start(): sync thread, worker threads, front end. */
   private static async startThreads(
     options: NodeStartOptions, workers: number, node: NodeContext, zones: ZoneSet, handles: ZoneHandles, journal: JournalThreadHandle | null,
   ): Promise<ZonesyncNode> {
@@ -94,38 +83,30 @@ export class ZonesyncNode {
       options: syncOptions, logger: streamLogs!.logger,
     });
     const counters = NodeCounters.create([...zones.limitReq.keys()]);
-    const pool = workers === 0 ? null : new WorkerPool(workers, {
-      zones: handles, upstreams: upstreamsOf(config), limitReqKeys: limitReqKeysOf(config), nodeId: node.nodeId, nodeName,
-      counters: counters.handle,
-    }, logger, (threadId, died) => {
-      if (died) counters.add(N_RESPAWNED);
-      const opened = forceUnlockOwner(zones, threadId + 1);
-      if (opened > 0) logger.error({ threadId, shards: opened }, 'worker thread died holding zone locks: forced them open');
-    });
     const life = { config, generation: 0, loadedAtMs: Date.now() };
-    const apiParts = createApiParts(zones, sync, logger, counters, {
-      config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
-    }, { nodeId: node.nodeId, nodeName, workerThreads: workers });
-    // With no pool no location runs a handler (workerCount checked it), so run is never called then.
-    const run: TaskRunner = pool === null ? () => Promise.reject(new Error('this node runs no worker thread')) : (task) => pool.run(task);
-    const frontEnd = new FrontEnd({ content: apiParts.content, run, logger, handlerOverride: options.handler ?? null, counters });
-    const httpAddresses = config.http === null ? [] : await frontEnd.listen(config.http);
-    return new ZonesyncNode(node, nodeName, zones, sync, journal, pool, frontEnd, apiParts.metrics, httpAddresses, life, logger, streamLogs);
+    let serving: Serving;
+    try {
+      serving = await startServing({
+        config, zones, handles, sync, logger, workers, handlerOverride: options.handler ?? null, nodeId: node.nodeId, nodeName,
+        counters, life, choice: options.frontEnd ?? 'auto',
+      });
+    } catch (err) {
+      await sync?.stop();
+      throw err;
+    }
+    return new ZonesyncNode(node, nodeName, zones, sync, journal, serving, life, logger, streamLogs);
   }
 
   private constructor(
     node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, journal: JournalThreadHandle | null,
-    pool: WorkerPool | null, frontEnd: FrontEnd, metrics: Metrics, httpAddresses: string[], life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
+    serving: Serving, life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
   ) {
     this.node = node;
     this.nodeName = nodeName;
     this.zones = zones;
     this.sync = sync;
     this.journal = journal;
-    this.pool = pool;
-    this.frontEnd = frontEnd;
-    this.metrics = metrics;
-    this.httpAddresses = httpAddresses;
+    this.serving = serving;
     this.life = life;
     this.logger = logger;
     this.streamLogs = streamLogs;
@@ -133,6 +114,16 @@ export class ZonesyncNode {
 
   private get config(): ZonesyncConfig {
     return this.life.config;
+  }
+
+  /** The addresses the HTTP front end listens on. */
+  get httpAddresses(): readonly string[] {
+    return this.serving.httpAddresses;
+  }
+
+  /** Every zone's and the sync thread's metrics, as the zonesync_metrics locations serve them. */
+  get metrics(): Metrics {
+    return this.serving.metrics;
   }
 
   /**
@@ -160,6 +151,7 @@ export class ZonesyncNode {
     this.life.config = next;
     this.life.generation++;
     this.life.loadedAtMs = Date.now();
+    this.serving.reloaded();
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
   }
 
@@ -179,13 +171,7 @@ export class ZonesyncNode {
   }
 
   private async doStop(graceful: boolean): Promise<void> {
-    if (graceful) {
-      await this.frontEnd.close();
-      await this.pool?.close();
-    } else {
-      void this.frontEnd.close();
-      await this.pool?.destroy();
-    }
+    await this.serving.stop(graceful);
     if (this.sync !== null) await this.sync.stop();
     this.streamLogs?.close();
     await this.saveState();
@@ -225,16 +211,6 @@ function logStateLoads(zones: ZoneSet, logger: Logger): void {
     const entries = load.journals.reduce((n, j) => n + j.scan.entries, 0);
     if (entries > 0) logger.info({ zone: kv.name, stateRecords: load.stateRecords, journalEntries: entries }, 'keyval state file and journal loaded');
   }
-}
-
-function upstreamsOf(config: ZonesyncConfig): UpstreamInfo[] {
-  return (config.http?.upstreams ?? []).map((u) => ({ name: u.name, servers: u.servers.filter((s) => !s.down).map((s) => s.text), stickyZone: u.stickyZone }));
-}
-
-function limitReqKeysOf(config: ZonesyncConfig): Record<string, string> {
-  const keys: Record<string, string> = {};
-  for (const z of config.zones) if (z.kind === 'limit_req') keys[z.name] = z.key;
-  return keys;
 }
 
 /** Changes a running node cannot take without a restart. */

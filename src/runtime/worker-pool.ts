@@ -1,19 +1,21 @@
 import { Piscina } from 'piscina';
 import type { Logger } from './logger.js';
-import type { WorkerAnswer, WorkerData, WorkerTask } from './worker-protocol.js';
+import type { HandlerResponse } from './handler-types.js';
+import type { HandlerThreadData, WorkerTask } from './worker-protocol.js';
 
 /**
- * N worker threads (piscina), each attached to every zone. A worker that dies is replaced
- * by piscina; `onWorkerExit` receives its thread id so the primary can force open any zone
- * lock it held (the lock word holds threadId + 1), and whether it died (an exit other than
- * the pool's own closing).
+ * The fallback path's N worker threads (piscina), each attached to every zone, running the
+ * handlers of the primary's front end. A worker that dies is replaced by piscina;
+ * `onWorkerExit` receives its thread id so the primary can force open any zone lock it held
+ * (the lock word holds threadId + 1), and whether it died (an exit other than the pool's own
+ * closing).
  */
 export class WorkerPool {
-  readonly pool: Piscina<WorkerTask, WorkerAnswer>;
+  readonly pool: Piscina<WorkerTask, HandlerResponse>;
   readonly size: number;
   private closing = false;
 
-  constructor(size: number, data: WorkerData, logger: Logger, onWorkerExit: (threadId: number, died: boolean) => void) {
+  constructor(size: number, data: HandlerThreadData, logger: Logger, onWorkerExit: (threadId: number, died: boolean) => void) {
     this.size = size;
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
@@ -35,7 +37,7 @@ export class WorkerPool {
     this.pool.on('error', (err: unknown) => logger.error({ err }, 'worker pool error'));
   }
 
-  run(task: WorkerTask): Promise<WorkerAnswer> {
+  run(task: WorkerTask): Promise<HandlerResponse> {
     return this.pool.run(task);
   }
 

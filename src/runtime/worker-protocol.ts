@@ -1,39 +1,19 @@
-import type { HandlerRequest, HandlerResponse, UpstreamInfo } from './handler-types.js';
-import type { NodeCountersHandle } from './node-counters.js';
+import type { HandlerRequest, UpstreamInfo } from './handler-types.js';
 import type { ZoneHandles } from './zone-set.js';
 
-/** What every worker thread starts with (piscina workerData): plain, structured-clonable. */
-export interface WorkerData {
+/** What every thread that runs handlers starts with: plain, structured-clonable. */
+export interface HandlerThreadData {
   zones: ZoneHandles;
   upstreams: UpstreamInfo[];
-  /** limit_req_zone KEY templates by zone name ("$binary_remote_addr"). */
-  limitReqKeys: Record<string, string>;
   nodeId: number;
   nodeName: string;
-  /** The node's shared counters (limit_req outcomes, among others). */
-  counters: NodeCountersHandle;
+  /** Threads of each handler thread's ctx.run pool. */
+  offloadThreads: number;
 }
 
-/** One limit_req rule of a location; delay null means nodelay. */
-export interface LimitRule {
-  zone: string;
-  burst: number;
-  delay: number | null;
-}
-
-/** One request for a worker: the request, and what its location says about it. */
+/** One request for a pool worker (the fallback path): the request, past limit_req, and its location's handler. */
 export interface WorkerTask {
   request: HandlerRequest;
-  limitReqs: LimitRule[];
-  limitReqStatus: number;
   /** A handler module's path, or null for the built-in handler. */
   handler: string | null;
 }
-
-/**
- * A worker's answer to a task: the handler's response; or, when the location's limit_req
- * admits the request with a delay, how long to hold it. The request is then accounted: the
- * front end waits (holding no worker, as nginx holds a delayed request on a timer) and runs
- * the task again without its limit_req rules.
- */
-export type WorkerAnswer = { response: HandlerResponse } | { delayMs: number };

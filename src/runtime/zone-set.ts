@@ -111,8 +111,13 @@ export function syncedDescriptors(zones: ZoneSet): ZoneDescriptor[] {
   return allZonesOf(zones).filter((z) => z.sync).map((z) => z.handle.descriptor);
 }
 
-/** Every zone's lock-owner cleanup, for a thread that died: returns the locks opened (shards, change rings). */
+/**
+ * Every zone's lock-owner cleanup, for a thread that died: returns the locks opened (shards,
+ * change rings). Owner ids start at 1; 0 is the word of a free lock, and "opening" it would
+ * take and reset every free shard, so anything below 1 is refused.
+ */
 export function forceUnlockOwner(zones: ZoneSet, ownerId: number): number {
+  if (!Number.isSafeInteger(ownerId) || ownerId < 1) throw new RangeError(`no lock owner has the id ${ownerId}`);
   let opened = 0;
   for (const z of allZonesOf(zones)) {
     opened += z.shm.forceUnlock(ownerId);

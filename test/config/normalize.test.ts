@@ -83,6 +83,7 @@ describe('normalizeConfig', () => {
     ['bad rate', { zones: [{ kind: 'limit_req', name: 'r', sizeBytes: 1 << 20, key: '$a', rate: 'fast' }] }, 'invalid rate "fast"'],
     ['SSLv3', { stream: { sync: { listen: ['1'], ssl: { protocols: ['SSLv3' as 'TLSv1'] } } } }, 'protocol "SSLv3" in "zone_sync_ssl_protocols" is not supported'],
     ['bad worker count', { workerProcesses: 0 }, 'invalid value "0" of "worker_processes", it must be "auto" or a number greater than 0'],
+    ['negative shutdown timeout', { workerShutdownTimeoutMs: -1 }, 'invalid value "-1" of "workerShutdownTimeoutMs", it must be a whole number of milliseconds'],
     ['zero interval', { stream: { sync: { listen: ['1'], intervalMs: 0 } } }, '"zone_sync_interval" must be greater than 0, got 0'],
     ['a dashboard whose API is on another host', { http: { servers: [{ locations: [{ pattern: '/d', dashboard: { api: '//evil.example/api/' } }] }] } }, 'invalid "api" parameter "//evil.example/api/" in "zonesync_dashboard" directive, it must be a path on this host, such as "/api/"'],
     ['a dashboard whose API path breaks out of its attribute', { http: { servers: [{ locations: [{ pattern: '/d', dashboard: { api: '/api/"><script>' } }] }] } }, 'invalid "api" parameter "/api/\"><script>" in "zonesync_dashboard" directive, it must be a path on this host, such as "/api/"'],

@@ -100,6 +100,8 @@ describe('bad values', () => {
     [['stream {', '  resolver 1.1.1.1 valid=5q;', '}'], 'invalid value "5q" in "resolver" directive', 2],
     [['worker_processes 0;'], 'invalid value "0" in "worker_processes" directive, it must be greater than 0', 1],
     [['worker_processes many;'], 'invalid value "many" in "worker_processes" directive', 1],
+    [['worker_shutdown_timeout soon;'], 'invalid value "soon" in "worker_shutdown_timeout" directive', 1],
+    [['worker_shutdown_timeout 1s;', 'worker_shutdown_timeout 2s;'], '"worker_shutdown_timeout" directive is duplicate', 2],
     [['error_log stderr loud;'], 'invalid value "loud" in "error_log" directive, it must be one of "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"', 1],
     [['http {', '  keyval_zone zone=a:5q;', '}'], 'invalid zone size "zone=a:5q" in "keyval_zone" directive', 2],
     [['http {', '  keyval_zone zone=a;', '}'], 'invalid zone size "zone=a" in "keyval_zone" directive', 2],

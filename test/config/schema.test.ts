@@ -116,7 +116,7 @@ describe('defaults are nginx\'s', () => {
   it('main level', () => {
     const config = parseConfigText('', '/x/zonesync.conf');
     expect(config).toEqual({
-      workerProcesses: 1, errorLog: { file: 'stdout', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
+      workerProcesses: 1, workerShutdownTimeoutMs: 10_000, errorLog: { file: 'stdout', level: 'error' }, pidFile: null, zones: [], http: null, stream: null,
       stateFsync: { mode: 'interval', intervalMs: 1000 },
     });
   });
@@ -353,6 +353,10 @@ describe('values', () => {
     ['error_log /var/log/zonesync.log;', { file: '/var/log/zonesync.log', level: 'error' }],
   ])('%s', (text, errorLog) => {
     expect(parseConfigText(text, '/x/zonesync.conf').errorLog).toEqual(errorLog);
+  });
+
+  it.each([['1500ms', 1500], ['2s', 2000], ['1m', 60_000], ['0', 0], ['30', 30_000]])('worker_shutdown_timeout %s', (text, ms) => {
+    expect(parseConfigText(`worker_shutdown_timeout ${text};`, '/x/zonesync.conf').workerShutdownTimeoutMs).toBe(ms);
   });
 
   it('TLS protocols and the full zone_sync_ssl set', () => {

@@ -98,8 +98,9 @@ export class NodeProcess {
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(configPath: string, args: string[] = []) {
-    this.child = spawn(process.execPath, [PRIMARY, '-c', configPath, '--workers', '2', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `node`: the Node binary to run it with (default: this process's). */
+  constructor(configPath: string, args: string[] = [], node: string = process.execPath) {
+    this.child = spawn(node, [PRIMARY, '-c', configPath, '--workers', '2', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d) => { this.output += d; });
     this.child.stderr!.on('data', (d) => { this.output += d; });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
@@ -117,6 +118,20 @@ export class NodeProcess {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     await this.exited;
   }
+}
+
+/**
+ * What a client gets when its request ends the worker thread that handles it: on the
+ * workers path (the node's start line says each worker serves HTTP) the thread had the
+ * connection, which is cut; on the fallback path the primary has it and answers 500.
+ */
+export async function requestThatKillsItsWorker(node: NodeProcess, port: number, path: string): Promise<{ expected: number | 'cut'; got: number | 'cut' }> {
+  const expected = /each serving HTTP/.test(node.output) ? 'cut' : 500;
+  const got = await fetch(`http://127.0.0.1:${port}${path}`).then(async (r) => {
+    await r.arrayBuffer();
+    return r.status;
+  }, () => 'cut' as const);
+  return { expected, got };
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string): Promise<void> {

@@ -56,8 +56,9 @@ describe('a node embedded in a service, configured in code', () => {
     const api = await startNode({ ...zonesOnly(s1!), workerProcesses: 4, http: { servers: [{ listen: [`127.0.0.1:${h1}`], locations: [{ pattern: '/api', api: { write: true } }] }] } });
     const bare = await startNode(zonesOnly(s2!));
     try {
-      expect(api.pool).toBeNull();
-      expect(bare.pool).toBeNull();
+      expect(api.serving.workers).toBe(0);
+      expect(bare.serving.workers).toBe(0);
+      expect(api.serving.path).toBe('primary');
       const r = await fetch(`http://127.0.0.1:${h1}/api/9/http/keyvals/one`, { method: 'POST', body: '{"k":"v"}' });
       expect(r.status).toBe(201);
       expect(api.zones.keyval.get('one')!.get('k')).toBe('v');
@@ -72,8 +73,8 @@ describe('a node embedded in a service, configured in code', () => {
     const configured = await startNode({ ...zonesOnly(s1!), ...handlers(h1!) });
     const asked = await startNode(zonesOnly(s2!), { workers: 1 });
     try {
-      expect(configured.pool?.size).toBe(2);
-      expect(asked.pool?.size).toBe(1);
+      expect(configured.serving.workers).toBe(2);
+      expect(asked.serving.workers).toBe(1);
       const r = await fetch(`http://127.0.0.1:${h1}/`);
       expect(r.status).toBe(200);
       await r.text();

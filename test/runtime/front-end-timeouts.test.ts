@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { parseConfigText } from '../../dist/config/index.js';
 import { FrontEnd } from '../../dist/runtime/front-end.js';
+import { LimitReqGate } from '../../dist/runtime/limit-req-gate.js';
 import { freePorts } from './cluster-helpers.js';
 import { errorBodyOf, rawExchange } from './raw-http.js';
 
@@ -20,10 +21,11 @@ beforeAll(async () => {
       reached.push(`content ${req.url}`);
       res.end();
     },
-    run: async (task) => {
-      reached.push(`handler ${task.request.url}`);
+    handle: async (request) => {
+      reached.push(`handler ${request.url}`);
       return { status: 200, body: '' };
     },
+    limits: new LimitReqGate(new Map(), {}),
     logger: pino({ level: 'silent' }),
     handlerOverride: null,
     timeouts: { headersTimeoutMs: 300, requestTimeoutMs: 600, checkIntervalMs: 50 },

@@ -2,7 +2,7 @@
 // /api/9/processes (respawned), and the front end's connections and requests in
 // /connections and /http/requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, api, freePorts, requestThatKillsItsWorker, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 
 describe('status figures of a live node', () => {
   const { dir, cleanup } = tempDir();
@@ -35,7 +35,8 @@ http {
 
   it('counts a worker thread that died and was replaced', async () => {
     expect((await api(http, '/api/9/processes')).body).toEqual({ respawned: 0 });
-    expect((await api(http, '/app/crash')).status).toBe(500);
+    const crash = await requestThatKillsItsWorker(node, http, '/app/crash');
+    expect(crash.got).toBe(crash.expected);
     await waitFor(async () => (await api(http, '/api/9/processes')).body.respawned === 1, 10_000,
       () => `respawned never counted:\n${node.output}`);
     // The pool has its threads again: requests are served.

@@ -1,0 +1,67 @@
+import { pathToFileURL } from 'node:url';
+import { defaultHandler } from './default-handler.js';
+import type { Handler, HandlerContext, HandlerRequest, HandlerResponse, UpstreamInfo } from './handler-types.js';
+import { OffloadPool } from './offload.js';
+import type { ZoneSet } from './zone-set.js';
+
+/** What a thread that runs handlers knows of its node. */
+export interface HandlerRuntimeOptions {
+  zones: ZoneSet;
+  upstreams: readonly UpstreamInfo[];
+  nodeId: number;
+  nodeName: string;
+  /** The thread's id, handlers' ctx.workerId. */
+  workerId: number;
+  /** Threads of the pool behind ctx.run. */
+  offloadThreads: number;
+}
+
+/**
+ * The handlers of one thread: their context (every zone, the upstreams, who serves) and the
+ * handler modules, each loaded once; a module that fails to load fails every request of its
+ * locations with that error (never the thread).
+ */
+export class HandlerRuntime {
+  readonly context: HandlerContext;
+  private readonly offload: OffloadPool;
+  private readonly loading = new Map<string, Promise<Handler>>();
+  private readonly loaded = new Map<string, Handler>();
+
+  constructor(options: HandlerRuntimeOptions) {
+    const { zones } = options;
+    const offload = new OffloadPool(options.offloadThreads);
+    this.offload = offload;
+    this.context = {
+      keyval: zones.keyval, limitReq: zones.limitReq, sticky: zones.sticky, counter: zones.counter,
+      upstreams: new Map(options.upstreams.map((u) => [u.name, u])),
+      nodeId: options.nodeId, nodeName: options.nodeName, workerId: options.workerId,
+      run: (module, task) => offload.run(module, task),
+    };
+  }
+
+  /** Runs the handler at `path` (null: the built-in one) for one request: at once when it is loaded and answers at once. */
+  handle(request: HandlerRequest, path: string | null): HandlerResponse | Promise<HandlerResponse> {
+    const handler = path === null ? defaultHandler : this.loaded.get(path);
+    if (handler !== undefined) return handler(request, this.context);
+    return this.load(path!).then((h) => h(request, this.context));
+  }
+
+  /** Ends the offload pool's threads once their tasks are done. */
+  close(): Promise<void> {
+    return this.offload.close();
+  }
+
+  private load(path: string): Promise<Handler> {
+    let loading = this.loading.get(path);
+    if (loading === undefined) {
+      loading = import(pathToFileURL(path).href).then((m: { default?: unknown }) => {
+        if (typeof m.default !== 'function') throw new Error(`handler module ${path} has no default export function`);
+        const handler = m.default as Handler;
+        this.loaded.set(path, handler);
+        return handler;
+      });
+      this.loading.set(path, loading);
+    }
+    return loading;
+  }
+}

@@ -1,0 +1,105 @@
+import type { HttpLocationConfig, ZoneConfig } from '../config/types.js';
+import type { LimitReqZone, TakeOptions } from '../zones/limit-req/limit-req-zone.js';
+import type { NodeCounters } from './node-counters.js';
+import { compileTemplate, type CompiledTemplate, type RequestFacts } from './variables.js';
+
+/** take()'s verdict when a rule refuses the request; otherwise the delay in ms (0: serve now). */
+export const REFUSED = -1;
+
+/** An answer written the same way every time: built once per location, never per request. */
+export interface FixedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+interface CompiledRule {
+  readonly zone: LimitReqZone;
+  readonly key: CompiledTemplate;
+  readonly options: TakeOptions;
+}
+
+/** One location's `limit_req` rules, compiled: zones found, key templates parsed, take options and the refusal built. */
+export class LocationLimits {
+  readonly refusal: FixedResponse;
+  private readonly rules: readonly CompiledRule[];
+  private readonly counters: NodeCounters | null;
+
+  constructor(rules: readonly CompiledRule[], status: number, counters: NodeCounters | null) {
+    this.rules = rules;
+    this.counters = counters;
+    const body = Buffer.from(`${status} request rate limited\n`);
+    this.refusal = { status, headers: { 'content-type': 'text/plain', 'content-length': String(body.length) }, body };
+  }
+
+  /**
+   * Accounts the request in every rule's zone, as nginx's limit_req does: REFUSED as soon as
+   * one rule refuses (the rules after it are not accounted), else the longest delay any rule
+   * asks for. A rule whose key is empty does not account the request (nginx). Each zone
+   * that judges the request counts what it decided (/api/9/http/limit_reqs/).
+   */
+  take(req: RequestFacts): number {
+    let delayMs = 0;
+    for (const rule of this.rules) {
+      const key = rule.key(req);
+      if (key === '') continue;
+      const r = rule.zone.take(key, rule.options);
+      this.counters?.countLimitReq(rule.zone.name, !r.allowed ? 'rejected' : r.delayMs > 0 ? 'delayed' : 'passed');
+      if (!r.allowed) return REFUSED;
+      if (r.delayMs > delayMs) delayMs = r.delayMs;
+    }
+    return delayMs;
+  }
+}
+
+/**
+ * limit_req for the front end of one thread: each location's rules compiled on its first
+ * request (a location's configuration never changes), against the zones this thread is
+ * attached to. A location without rules costs one map lookup.
+ */
+export class LimitReqGate {
+  private readonly zones: ReadonlyMap<string, LimitReqZone>;
+  private readonly keys: Readonly<Record<string, string>>;
+  private readonly counters: NodeCounters | null;
+  private readonly compiled = new WeakMap<HttpLocationConfig, LocationLimits | null>();
+
+  /**
+   * `keys`: each limit_req_zone's KEY template by zone name ("$binary_remote_addr");
+   * `counters`: where each zone's decisions are counted (null: nowhere).
+   */
+  constructor(zones: ReadonlyMap<string, LimitReqZone>, keys: Readonly<Record<string, string>>, counters: NodeCounters | null = null) {
+    this.zones = zones;
+    this.keys = keys;
+    this.counters = counters;
+  }
+
+  /** The location's compiled rules, or null when it has none that apply. */
+  limitsOf(location: HttpLocationConfig): LocationLimits | null {
+    let limits = this.compiled.get(location);
+    if (limits === undefined) {
+      limits = this.compile(location);
+      this.compiled.set(location, limits);
+    }
+    return limits;
+  }
+
+  private compile(location: HttpLocationConfig): LocationLimits | null {
+    const rules: CompiledRule[] = [];
+    for (const l of location.settings.limitReqs) {
+      const zone = this.zones.get(l.zone);
+      const template = this.keys[l.zone];
+      // The configuration checks that every limit_req names a limit_req_zone.
+      if (zone === undefined || template === undefined) throw new Error(`limit_req zone "${l.zone}" is not a limit_req_zone of this node`);
+      const options: TakeOptions = Number.isFinite(l.delay) ? { burst: l.burst, delay: l.delay } : { burst: l.burst, nodelay: true };
+      rules.push({ zone, key: compileTemplate(template), options });
+    }
+    return rules.length === 0 ? null : new LocationLimits(rules, location.settings.limitReqStatus, this.counters);
+  }
+}
+
+/** Each limit_req_zone's KEY template by zone name. */
+export function limitReqKeysOf(zones: readonly ZoneConfig[]): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const z of zones) if (z.kind === 'limit_req') keys[z.name] = z.key;
+  return keys;
+}

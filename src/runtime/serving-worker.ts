@@ -1,0 +1,116 @@
+/**
+ * A serving worker thread's entry: nginx's worker, in a thread. It attaches to every zone,
+ * listens on every address of the http block itself (SO_REUSEPORT: every serving thread
+ * binds the same ones), and serves each request start to end in this thread: routing,
+ * limit_req, access rules, the API or the handler. The primary only supervises: it sends
+ * 'stop' and the node's state, relays the sync thread's peer status, and writes the log
+ * lines sent here.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { readSyncCounters } from '../sync/counters.js';
+import type { PeerStatus } from '../sync/types.js';
+import { postingLogger } from '../thread-logger.js';
+import { usesDashboard } from './dashboard-use.js';
+import { FrontEnd, type ContentResponder } from './front-end.js';
+import { HandlerRuntime } from './handler-runtime.js';
+import { LimitReqGate } from './limit-req-gate.js';
+import { NodeCounters } from './node-counters.js';
+import type { FromServingWorker, NodeState, ServingWorkerData, ToServingWorker } from './serving-protocol.js';
+import type { NodeLife } from './status-source.js';
+import type { SyncView } from './sync-view.js';
+import { ThreadGauges } from './thread-gauges.js';
+import { attachZones } from './zone-set.js';
+
+const data = workerData as ServingWorkerData;
+const port = parentPort!;
+const send = (message: FromServingWorker): void => port.postMessage(message);
+
+const logger = postingLogger(send);
+const zones = attachZones(data.zones);
+const counters = NodeCounters.attach(data.counters);
+const runtime = new HandlerRuntime({ ...data, zones, workerId: threadId });
+
+let state: NodeState = data.state;
+const syncExitWaiters: Array<() => void> = [];
+const life: NodeLife = {
+  config: () => state.loaded.config, generation: () => state.loaded.generation, loadedAtMs: () => state.loaded.loadedAtMs,
+};
+
+const statusWaiters = new Map<number, (peers: PeerStatus[]) => void>();
+let nextStatusId = 1;
+const syncData = data.sync;
+const sync: SyncView | null = syncData === null ? null : {
+  listenAddress: syncData.listenAddress,
+  counters: () => readSyncCounters(syncData.countersBuffer, syncData.zoneNames),
+  status: () => new Promise<PeerStatus[]>((resolve) => {
+    const id = nextStatusId++;
+    statusWaiters.set(id, resolve);
+    send({ type: 'peer-status', id });
+  }),
+  onExit: (callback) => {
+    if (state.syncExited) callback();
+    else syncExitWaiters.push(callback);
+  },
+};
+
+// The API, health, metrics and dashboard (prom-client and all) load on their first request,
+// so that a thread that never answers one never holds them; at start when a location serves
+// the dashboard, so that a broken dashboard/ stops the start as it does on the primary.
+let ownContent: Promise<ContentResponder> | null = null;
+const loadOwnContent = (): Promise<ContentResponder> => {
+  ownContent ??= import('./api-bridge.js').then((m) => m.createApiParts(zones, sync, logger, counters, life, {
+    nodeId: data.nodeId, nodeName: data.nodeName, workerThreads: data.workerThreads, http: 'workers', startedMs: data.startedMs,
+  }).content);
+  return ownContent;
+};
+const content: ContentResponder = async (req, res, location, what, body) => (await loadOwnContent())(req, res, location, what, body);
+
+const frontEnd = new FrontEnd({
+  content,
+  handle: (request, handler) => runtime.handle(request, handler),
+  limits: new LimitReqGate(zones.limitReq, data.limitReqKeys, counters),
+  logger,
+  handlerOverride: data.handlerOverride,
+  counters: ThreadGauges.attach(data.gauges).countingFor(data.slot, counters),
+  reusePort: true,
+});
+
+const listening = (async () => {
+  if (usesDashboard(data.http)) await loadOwnContent();
+  return data.http === null ? [] : frontEnd.listen(data.http);
+})();
+let stopping = false;
+
+port.on('message', (message: ToServingWorker) => {
+  switch (message.type) {
+    case 'stop':
+      void stop();
+      return;
+    case 'peer-status':
+      statusWaiters.get(message.id)?.(message.peers);
+      statusWaiters.delete(message.id);
+      return;
+    case 'state':
+      state = message.state;
+      if (state.syncExited) for (const callback of syncExitWaiters.splice(0)) callback();
+      return;
+  }
+});
+
+/** Stops accepting, answers what is in flight, waits for offloaded tasks, exits. */
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await listening.catch(() => undefined);
+  await frontEnd.close();
+  await runtime.close();
+  process.exit(0);
+}
+
+listening.then(
+  (addresses) => send({ type: 'ready', addresses }),
+  (err: unknown) => {
+    send({ type: 'start-failed', message: (err as Error).message });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,141 @@
+import { availableParallelism } from 'node:os';
+import type { Metrics } from '../api/metrics.js';
+import type { HttpServedBy } from '../api/zonesync-status.js';
+import type { ZonesyncConfig } from '../config/types.js';
+import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
+import { createApiParts, type ApiParts } from './api-bridge.js';
+import type { UpstreamInfo } from './handler-types.js';
+import { limitReqKeysOf } from './limit-req-gate.js';
+import { listenSockets } from './listen-sockets.js';
+import type { Logger } from './logger.js';
+import { N_RESPAWNED, type NodeCounters } from './node-counters.js';
+import { startOnPrimary } from './primary-serving.js';
+import type { LoadedConfig, NodeState } from './serving-protocol.js';
+import { ServingWorkers } from './serving-workers.js';
+import { checkAddressFree, sharedListenUnavailable } from './shared-listen.js';
+import { syncViewOf } from './sync-view.js';
+import { ThreadGauges } from './thread-gauges.js';
+import type { HandlerThreadData } from './worker-protocol.js';
+import { forceUnlockOwner, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
+
+/**
+ * Where HTTP is served: `workers`, every worker thread listens and serves requests start to
+ * end (nginx's model); `primary`, the primary thread serves and runs each handler on the
+ * worker pool (the fallback where threads cannot share a listening socket); `auto`, workers
+ * where they can.
+ */
+export type FrontEndChoice = 'auto' | 'workers' | 'primary';
+
+export interface Serving {
+  readonly path: 'workers' | 'primary';
+  /** The node's metrics, built in the primary (an embedding service registers them in its own registry). */
+  readonly metrics: Metrics;
+  /** Why the primary serves HTTP; null on the workers path. */
+  readonly fallbackReason: string | null;
+  readonly workers: number;
+  readonly httpAddresses: readonly string[];
+  /** The node applied a reload: the threads that answer the API learn the new configuration in force. */
+  reloaded(): void;
+  /** Graceful (QUIT): stop accepting, finish requests in flight, within worker_shutdown_timeout. Fast: at once. */
+  stop(graceful: boolean): Promise<void>;
+}
+
+export interface ServingOptions {
+  config: ZonesyncConfig;
+  zones: ZoneSet;
+  handles: ZoneHandles;
+  sync: SyncThreadHandle | null;
+  logger: Logger;
+  workers: number;
+  /** `--handler FILE`: wins over every location's handler. */
+  handlerOverride: string | null;
+  nodeId: number;
+  nodeName: string;
+  /** The node's shared counters (HTTP traffic, limit_req outcomes, workers respawned). */
+  counters: NodeCounters;
+  /** The configuration in force; the node changes it in place on a reload, then calls reloaded(). */
+  life: LoadedConfig;
+  choice: FrontEndChoice;
+}
+
+/**
+ * Starts the worker threads and the HTTP front end on the path the choice and the platform
+ * allow. A node of 0 workers (no location runs a handler: worker-count.ts) serves from the
+ * primary, with no pool.
+ */
+export async function startServing(o: ServingOptions): Promise<Serving> {
+  const handlerData: HandlerThreadData = {
+    zones: o.handles, upstreams: upstreamsOf(o.config), nodeId: o.nodeId, nodeName: o.nodeName,
+    offloadThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, o.workers))),
+  };
+  const startedMs = Date.now();
+  const unavailable = o.workers === 0 ? 'no worker thread'
+    : o.choice === 'primary' ? 'chosen with --front-end primary' : await sharedListenUnavailable(o.config.http);
+  if (unavailable === null) return startOnWorkers(o, handlerData, primaryApiParts(o, 'workers', startedMs), startedMs);
+  if (o.choice === 'workers') throw new Error(`the worker threads cannot serve HTTP themselves: ${unavailable}`);
+  o.logger.info({ reason: unavailable }, 'HTTP is served by the primary thread, handlers on the worker pool');
+  return startOnPrimary({
+    ...o, handlerData, limitReqKeys: limitReqKeysOf(o.config.zones), fallbackReason: unavailable, onThreadExit: onThreadExit(o),
+    apiParts: primaryApiParts(o, 'primary', startedMs),
+  });
+}
+
+/**
+ * The API parts in the primary: the content it serves on the fallback path, and on either
+ * path the metrics the node exposes to an embedding service.
+ */
+function primaryApiParts(o: ServingOptions, http: HttpServedBy, startedMs: number): ApiParts {
+  const life = o.life;
+  return createApiParts(o.zones, o.sync === null ? null : syncViewOf(o.sync), o.logger, o.counters, {
+    config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
+  }, { nodeId: o.nodeId, nodeName: o.nodeName, workerThreads: o.workers, http, startedMs });
+}
+
+async function startOnWorkers(o: ServingOptions, handlerData: HandlerThreadData, apiParts: ApiParts, startedMs: number): Promise<Serving> {
+  const http = o.config.http;
+  for (const { address } of http === null ? [] : listenSockets(http)) await checkAddressFree(address);
+  const state = (): NodeState => ({ loaded: { ...o.life }, syncExited });
+  let syncExited = false;
+  const gauges = ThreadGauges.create(o.workers);
+  const workers = new ServingWorkers({
+    count: o.workers,
+    data: {
+      ...handlerData, http, limitReqKeys: limitReqKeysOf(o.config.zones), handlerOverride: o.handlerOverride,
+      sync: o.sync === null ? null : {
+        countersBuffer: o.sync.countersBuffer, zoneNames: syncedDescriptors(o.zones).map((d) => d.name), listenAddress: o.sync.listenAddress,
+      },
+      counters: o.counters.handle, gauges: gauges.buffer, slot: 0, workerThreads: o.workers, startedMs, state: state(),
+    },
+    logger: o.logger,
+    sync: o.sync,
+    shutdownTimeoutMs: o.config.workerShutdownTimeoutMs,
+    onThreadExit: onThreadExit(o),
+    releaseSlot: (slot) => gauges.release(slot, o.counters),
+  });
+  o.sync?.worker.once('exit', () => {
+    syncExited = true;
+    workers.setState(state());
+  });
+  const httpAddresses = await workers.start();
+  return {
+    path: 'workers', metrics: apiParts.metrics, fallbackReason: null, workers: o.workers, httpAddresses,
+    reloaded: () => workers.setState(state()),
+    stop: (graceful) => workers.stop(graceful),
+  };
+}
+
+/**
+ * What the primary does when a thread that uses the zones ends: open the zone locks it held
+ * (the lock word holds threadId + 1), and count it when it died rather than was stopped.
+ */
+function onThreadExit(o: Pick<ServingOptions, 'zones' | 'logger' | 'counters'>): (threadId: number, died: boolean) => void {
+  return (threadId, died) => {
+    if (died) o.counters.add(N_RESPAWNED);
+    const opened = forceUnlockOwner(o.zones, threadId + 1);
+    if (opened > 0) o.logger.error({ threadId, shards: opened }, 'worker thread died holding zone locks: forced them open');
+  };
+}
+
+function upstreamsOf(config: ZonesyncConfig): UpstreamInfo[] {
+  return (config.http?.upstreams ?? []).map((u) => ({ name: u.name, servers: u.servers.filter((s) => !s.down).map((s) => s.text), stickyZone: u.stickyZone }));
+}
