@@ -3,7 +3,7 @@
 // sources where that documentation is silent; each says which.
 
 import type {
-  HttpRequestSettings, ListenerSslConfig, StateFsyncPolicy, TlsProtocol, ZoneSyncSslConfig,
+  HttpRequestSettings, ListenerSslConfig, ProxySettings, StateFsyncPolicy, TlsProtocol, ZoneSyncSslConfig,
 } from './types.js';
 import { parseRate } from './units.js';
 
@@ -99,6 +99,23 @@ export const DEFAULT_UPSTREAM_SERVER = {
   weight: 1, maxConns: 0, maxFails: 1, failTimeoutMs: 10_000,
 } as const;
 export const DEFAULT_UPSTREAM_PORT = 80;
+/* ngx_http_upstream_keepalive_module: keepalive_timeout 60s, keepalive_requests 1000. */
+export const DEFAULT_UPSTREAM_KEEPALIVE = { keepalive: null, keepaliveTimeoutMs: 60_000, keepaliveRequests: 1000 } as const;
+
+/* ngx_http_proxy_module: timeouts 60s, proxy_next_upstream error timeout, no limit on tries or time. */
+export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
+  setHeaders: [],
+  hideHeaders: [],
+  passHeaders: [],
+  connectTimeoutMs: 60_000,
+  readTimeoutMs: 60_000,
+  nextUpstream: ['error', 'timeout'],
+  nextUpstreamTries: 0,
+  nextUpstreamTimeoutMs: 0,
+};
+
+/* ngx_http_core_module: client_max_body_size 1m. */
+export const DEFAULT_CLIENT_MAX_BODY_SIZE_BYTES = 1024 * 1024;
 
 /* ngx_http_core_module: listen *:80 when run as root, *:8000 otherwise. */
 export function defaultHttpPort(): number {
@@ -112,6 +129,10 @@ export const DEFAULT_HTTP_REQUEST_SETTINGS: HttpRequestSettings = {
   limitReqs: [],
   limitReqStatus: DEFAULT_LIMIT_REQ_STATUS,
   handler: null,
+  limitReqDryRun: false,
+  limitReqLogLevel: 'error',
+  clientMaxBodySizeBytes: DEFAULT_CLIENT_MAX_BODY_SIZE_BYTES,
+  proxy: DEFAULT_PROXY_SETTINGS,
 };
 
 /** Logs go to stdout unless error_log says otherwise, as twelve-factor services log (nginx: logs/error.log). */

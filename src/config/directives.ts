@@ -47,10 +47,28 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   zonesync_counter_zone: [spec(['http'], 1, 3)],
   limit_req: [spec(HTTP_LEVELS, 1, 3)],
   limit_req_status: [spec(HTTP_LEVELS, 1)],
+  limit_req_dry_run: [spec(HTTP_LEVELS, 1)],
+  limit_req_log_level: [spec(HTTP_LEVELS, 1)],
   upstream: [blockSpec(['http'], 1)],
   server: [blockSpec(['http', 'stream'], 0), spec(['upstream'], 1, MANY)],
   zone: [spec(['upstream'], 1, 2)],
   sticky: [spec(['upstream'], 1, MANY)],
+  keepalive: [spec(['upstream'], 1)],
+  keepalive_timeout: [spec(['upstream'], 1)],
+  keepalive_requests: [spec(['upstream'], 1)],
+
+  proxy_pass: [spec(['location'], 1)],
+  proxy_set_header: [spec(HTTP_LEVELS, 2)],
+  proxy_hide_header: [spec(HTTP_LEVELS, 1)],
+  proxy_pass_header: [spec(HTTP_LEVELS, 1)],
+  proxy_connect_timeout: [spec(HTTP_LEVELS, 1)],
+  proxy_read_timeout: [spec(HTTP_LEVELS, 1)],
+  proxy_next_upstream: [spec(HTTP_LEVELS, 1, MANY)],
+  proxy_next_upstream_tries: [spec(HTTP_LEVELS, 1)],
+  proxy_next_upstream_timeout: [spec(HTTP_LEVELS, 1)],
+  proxy_http_version: [spec(HTTP_LEVELS, 1)],
+  client_max_body_size: [spec(HTTP_LEVELS, 1)],
+  return: [spec(['http-server', 'location'], 1, 2)],
 
   listen: [spec(['http-server', 'stream-server'], 1, MANY)],
   server_name: [spec(['http-server'], 1, MANY)],
@@ -115,9 +133,8 @@ const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set([
   'worker_cpu_affinity', 'worker_priority', 'timer_resolution', 'lock_file',
   'working_directory', 'pcre_jit', 'ssl_engine', 'mail', 'use', 'multi_accept', 'accept_mutex',
   'accept_mutex_delay', 'debug_connection', 'worker_aio_requests',
-  'root', 'alias', 'index', 'try_files', 'return', 'rewrite', 'if', 'set', 'break', 'map', 'geo',
-  'split_clients', 'sendfile', 'tcp_nopush', 'tcp_nodelay', 'keepalive_timeout', 'keepalive_requests',
-  'keepalive', 'keepalive_time', 'client_max_body_size', 'client_body_buffer_size', 'client_header_timeout',
+  'root', 'alias', 'index', 'try_files', 'rewrite', 'if', 'set', 'break', 'map', 'geo',
+  'split_clients', 'sendfile', 'tcp_nopush', 'tcp_nodelay', 'keepalive_time', 'client_body_buffer_size', 'client_header_timeout',
   'client_body_timeout', 'send_timeout', 'default_type', 'types', 'charset',
   'open_file_cache', 'autoindex', 'add_header', 'expires', 'error_page', 'internal', 'limit_conn',
   'limit_conn_zone', 'limit_rate', 'real_ip_header', 'set_real_ip_from', 'satisfy', 'auth_request',
@@ -125,7 +142,7 @@ const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set([
   'status_zone', 'health_check', 'match', 'hash', 'ip_hash', 'least_conn', 'least_time', 'random',
   'ntlm', 'queue', 'pass', 'preread_buffer_size', 'preread_timeout', 'proxy_protocol_timeout',
   'variables_hash_max_size', 'server_names_hash_bucket_size', 'server_names_hash_max_size',
-  'large_client_header_buffers', 'underscores_in_headers', 'ignore_invalid_headers', 'limit_req_log_level', 'limit_req_dry_run',
+  'large_client_header_buffers', 'underscores_in_headers', 'ignore_invalid_headers',
   'js_import', 'js_content', 'perl', 'empty_gif', 'stub_status', 'status', 'dav_methods', 'gunzip',
 ]);
 const UNSUPPORTED_PREFIXES: readonly string[] = [
@@ -170,6 +187,8 @@ export function checkDirective(directive: Directive, context: BlockContext): voi
 /* nginx has these in more places than zonesync implements them; say which part is missing. */
 function notAllowedReason(name: string, context: BlockContext): string {
   const inHttp = context === 'http' || context === 'http-server' || context === 'location';
+  // nginx's keepalive_timeout and keepalive_requests of client connections; zonesync has the upstream ones only.
+  if (inHttp && name.startsWith('keepalive_')) return `"${name}" directive is not supported by zonesync outside "upstream"`;
   const streamOnly = name.startsWith('ssl_') || name.startsWith('resolver') || ['access_log', 'log_format', 'error_log'].includes(name);
   if (inHttp && streamOnly) {
     return `"${name}" directive is not supported by zonesync in http`;

@@ -7,7 +7,8 @@
 import type { AccessRule } from '../net/access.js';
 import type { SourceLocation } from './ast.js';
 import type {
-  CounterZoneInput, HttpConfigInput, HttpListenInput, HttpLocationInput, HttpServerInput, KeyvalZoneInput, LimitReqZoneInput, ResolverInput,
+  CounterZoneInput, HttpConfigInput, HttpListenInput, HttpLocationInput, HttpRequestSettingsInput, HttpServerInput, KeyvalZoneInput, LimitReqZoneInput,
+  ResolverInput,
   StickyZoneInput, StreamConfigInput, StreamListenInput, UpstreamInput, UpstreamServerInput, ZoneSyncPeerInput,
   ZoneSyncServerInput, ZonesyncConfigInput,
 } from './normalize.js';
@@ -15,8 +16,9 @@ import {
   anyObject, arrayOf, boolean, count, either, nullable, number, object, oneOf, required, string, tagged, type Check,
 } from './shape-check.js';
 import type {
-  DashboardConfig, ErrorLogConfig, HttpRequestSettings, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
-  RequestRate, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress, ZoneSyncSslConfig,
+  DashboardConfig, ErrorLogConfig, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
+  ProxyPassConfig, ProxySetHeader, ProxySettings, RequestRate, ReturnConfig, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress,
+  ZoneSyncSslConfig,
 } from './types.js';
 
 const ms = count('milliseconds');
@@ -117,12 +119,20 @@ const stream = object<StreamConfigInput>({ keyvals: arrayOf(keyvalBinding), sync
 
 // http { }
 
-const settings = object<Partial<HttpRequestSettings>>({
+const NEXT_UPSTREAM = ['error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_403', 'http_404', 'http_429', 'non_idempotent'];
+const proxySettings = object<Partial<ProxySettings>>({
+  setHeaders: arrayOf(object<ProxySetHeader>({ name: required(string), value: required(string) })),
+  hideHeaders: strings, passHeaders: strings,
+  connectTimeoutMs: ms, readTimeoutMs: ms, nextUpstream: arrayOf(oneOf(...NEXT_UPSTREAM)), nextUpstreamTries: integer, nextUpstreamTimeoutMs: ms,
+});
+const settings = object<HttpRequestSettingsInput>({
   access: arrayOf(accessRule), authBasic: nullable(string), authBasicUserFile: nullable(string),
   limitReqs: arrayOf(object<LimitReqConfig>({ zone: required(string), burst: required(integer), delay: required(number), source })),
   limitReqStatus: integer, handler: nullable(string),
+  limitReqDryRun: boolean, limitReqLogLevel: oneOf('info', 'notice', 'warn', 'error'), clientMaxBodySizeBytes: bytes, proxy: proxySettings,
 });
-const limitExcept = object<Omit<LimitExceptConfig, 'settings'> & { settings?: Partial<HttpRequestSettings> }>({
+const returnConfig = nullable(object<ReturnConfig>({ status: required(integer), text: required(nullable(string)) }));
+const limitExcept = object<Omit<LimitExceptConfig, 'settings'> & { settings?: HttpRequestSettingsInput }>({
   methods: required(arrayOf(oneOf(...METHODS))), settings, source,
 });
 const location: Check = (value, path) => locationShape(value, path);
@@ -131,10 +141,12 @@ const locationShape = object<HttpLocationInput>({
   settings, api: nullable(object<{ write: boolean }>({ write: required(boolean) })), health: nullable(oneOf('live', 'ready')),
   dashboard: nullable(object<DashboardConfig>({ api: required(string) })),
   metrics: boolean, limitExcept: nullable(limitExcept), locations: arrayOf(location), source,
+  proxyPass: nullable(object<ProxyPassConfig>({ url: required(string), host: required(string), port: required(nullable(integer)), uri: required(nullable(string)) })),
+  return: returnConfig,
 });
 const httpListen = object<HttpListenInput>({ address: required(listenAddress), defaultServer: boolean, backlog: nullable(integer), ipv6Only: boolean, source });
 const httpServer = object<HttpServerInput>({
-  listen: arrayOf(addressOr(listenAddress, httpListen)), serverNames: strings, settings, locations: arrayOf(location), source,
+  listen: arrayOf(addressOr(listenAddress, httpListen)), serverNames: strings, settings, return: returnConfig, locations: arrayOf(location), source,
 });
 const upstreamServer = object<UpstreamServerInput>({
   address: required(address), text: string, weight: integer, maxConns: integer, maxFails: integer, failTimeoutMs: ms,
@@ -143,7 +155,7 @@ const upstreamServer = object<UpstreamServerInput>({
 const upstream = object<UpstreamInput>({
   name: required(string), servers: required(arrayOf(addressOr(address, upstreamServer))),
   zone: nullable(object<{ name: string; sizeBytes: number | null }>({ name: required(string), sizeBytes: required(nullable(bytes)) })),
-  stickyZone: nullable(string), source,
+  stickyZone: nullable(string), keepalive: nullable(integer), keepaliveTimeoutMs: ms, keepaliveRequests: integer, source,
 });
 const http = object<HttpConfigInput>({ keyvals: arrayOf(keyvalBinding), upstreams: arrayOf(upstream), servers: arrayOf(httpServer) });
 

@@ -8,15 +8,16 @@
 import { formatSocketAddress, parseListenAddress, parseSocketAddress } from './address.js';
 import {
   DEFAULT_ERROR_LOG, DEFAULT_HTTP_REQUEST_SETTINGS, DEFAULT_LIMIT_REQ_RATE, DEFAULT_LISTENER_SSL,
-  DEFAULT_RESOLVER_TIMEOUT_MS, DEFAULT_STATE_FSYNC, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER,
-  DEFAULT_WORKER_PROCESSES, DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS, DEFAULT_ZONE_SYNC, DEFAULT_ZONE_SYNC_SSL, DNS_PORT, defaultHttpPort,
+  DEFAULT_RESOLVER_TIMEOUT_MS, DEFAULT_STATE_FSYNC, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_KEEPALIVE, DEFAULT_UPSTREAM_PORT,
+  DEFAULT_UPSTREAM_SERVER, DEFAULT_WORKER_PROCESSES, DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS, DEFAULT_ZONE_SYNC, DEFAULT_ZONE_SYNC_SSL, DNS_PORT,
+  defaultHttpPort,
   defaultRecvBufferSizeBytes,
 } from './defaults.js';
 import { ConfigError, ConfigValueError } from './errors.js';
 import { checkConfigInput } from './input-shape.js';
 import type {
   ErrorLogConfig, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpRequestSettings, HttpServerConfig,
-  CounterZoneConfig, KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig,
+  CounterZoneConfig, KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig, ProxySettings,
   ResolverConfig, SocketAddress, StateFsyncPolicy, StickyZoneConfig, StreamConfig, StreamListenConfig, TcpAddress, UpstreamConfig,
   UpstreamServerConfig, ZoneConfig, ZoneSyncPeerConfig, ZoneSyncServerConfig, ZoneSyncSslConfig, ZonesyncConfig,
 } from './types.js';
@@ -58,15 +59,17 @@ export type UpstreamInput = Required<Omit<UpstreamConfig, 'servers'>, 'name'> & 
 };
 
 export type HttpListenInput = Partial<Omit<HttpListenConfig, 'address'>> & { readonly address: ListenAddressInput };
+/** A level's settings in code: what is not written is inherited; the proxy settings field by field. */
+export type HttpRequestSettingsInput = Partial<Omit<HttpRequestSettings, 'proxy'>> & { readonly proxy?: Partial<ProxySettings> };
 export interface HttpLocationInput extends Partial<Omit<HttpLocationConfig, 'pattern' | 'settings' | 'limitExcept' | 'locations'>> {
   readonly pattern: string;
-  readonly settings?: Partial<HttpRequestSettings>;
-  readonly limitExcept?: (Omit<LimitExceptConfig, 'settings'> & { readonly settings?: Partial<HttpRequestSettings> }) | null;
+  readonly settings?: HttpRequestSettingsInput;
+  readonly limitExcept?: (Omit<LimitExceptConfig, 'settings'> & { readonly settings?: HttpRequestSettingsInput }) | null;
   readonly locations?: readonly HttpLocationInput[];
 }
 export interface HttpServerInput extends Partial<Omit<HttpServerConfig, 'listen' | 'settings' | 'locations'>> {
   readonly listen?: readonly (HttpListenInput | ListenAddressInput)[];
-  readonly settings?: Partial<HttpRequestSettings>;
+  readonly settings?: HttpRequestSettingsInput;
   readonly locations?: readonly HttpLocationInput[];
 }
 export interface HttpConfigInput {
@@ -198,7 +201,7 @@ function normalizeHttp(input: HttpConfigInput): HttpConfig {
 
 function normalizeUpstream(input: UpstreamInput): UpstreamConfig {
   return {
-    zone: null, stickyZone: null, ...input,
+    zone: null, stickyZone: null, ...DEFAULT_UPSTREAM_KEEPALIVE, ...input,
     servers: input.servers.map((entry) => {
       const item: UpstreamServerInput = typeof entry === 'string' ? { address: entry } : entry;
       const address = socketAddress(item.address, DEFAULT_UPSTREAM_PORT);
@@ -212,22 +215,26 @@ function normalizeUpstream(input: UpstreamInput): UpstreamConfig {
 }
 
 function normalizeHttpServer(input: HttpServerInput): HttpServerConfig {
-  const settings = { ...DEFAULT_HTTP_REQUEST_SETTINGS, ...input.settings };
+  const settings = mergeSettings(DEFAULT_HTTP_REQUEST_SETTINGS, input.settings);
   const listen = (input.listen ?? [{ kind: 'tcp', host: null, port: defaultHttpPort() } as ListenAddress]).map((entry) => {
     const item: HttpListenInput = isAddressInput(entry) ? { address: entry } : entry;
     return { defaultServer: false, backlog: null, ipv6Only: true, ...item, address: listenAddress(item.address, 80) };
   });
   return {
-    serverNames: [], ...input, listen, settings,
+    serverNames: [], return: null, ...input, listen, settings,
     locations: (input.locations ?? []).map((location) => normalizeLocation(location, settings)),
   };
 }
 
+function mergeSettings(inherited: HttpRequestSettings, written: HttpRequestSettingsInput | undefined): HttpRequestSettings {
+  return { ...inherited, ...written, proxy: { ...inherited.proxy, ...written?.proxy } };
+}
+
 function normalizeLocation(input: HttpLocationInput, inherited: HttpRequestSettings): HttpLocationConfig {
-  const settings = { ...inherited, ...input.settings };
-  const limitExcept = input.limitExcept == null ? null : { ...input.limitExcept, settings: { ...settings, ...input.limitExcept.settings } };
+  const settings = mergeSettings(inherited, input.settings);
+  const limitExcept = input.limitExcept == null ? null : { ...input.limitExcept, settings: mergeSettings(settings, input.limitExcept.settings) };
   return {
-    modifier: 'prefix', api: null, health: null, metrics: false, dashboard: null, ...input, settings, limitExcept,
+    modifier: 'prefix', api: null, health: null, metrics: false, dashboard: null, proxyPass: null, return: null, ...input, settings, limitExcept,
     locations: (input.locations ?? []).map((location) => normalizeLocation(location, settings)),
   };
 }

@@ -9,13 +9,14 @@ import { ConfigError } from './errors.js';
 import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readKeyval, readKeyvalZone, readCounterZone, readLimitReqZone, readUpstream } from './schema-zones.js';
+import { readProxyPass, readProxySetting, readReturn, type ProxySettingsDraft } from './schema-proxy.js';
 import type {
   AccessRule, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
-  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LocationModifier, UpstreamConfig,
+  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LocationModifier, ProxyPassConfig, ReturnConfig, UpstreamConfig,
 } from './types.js';
 import {
   invalidParameter, invalidValue, readAccessRule, readChoice, readCount, readFlag, readListenAddress, readPath,
-  readPositiveCount, readZoneParam, splitParam,
+  readPositiveCount, readSize, readZoneParam, splitParam,
 } from './values.js';
 
 /* The settings written at one level; undefined: inherit. Arrays are inherited whole. */
@@ -26,13 +27,19 @@ interface RequestSettingsDraft {
   limitReqs?: LimitReqConfig[];
   limitReqStatus?: number;
   handler?: string;
+  limitReqDryRun?: boolean;
+  limitReqLogLevel?: LimitReqLogLevel;
+  clientMaxBodySizeBytes?: number;
+  proxy: ProxySettingsDraft;
 }
+
+const newDraft = (): RequestSettingsDraft => ({ proxy: {} });
 
 export function readHttpBlock(block: Directive, context: SchemaContext): HttpConfig {
   const keyvals: KeyvalBinding[] = [];
   const upstreams: UpstreamConfig[] = [];
   const serverBlocks: Directive[] = [];
-  const draft: RequestSettingsDraft = {};
+  const draft = newDraft();
   for (const d of block.block ?? []) {
     checkDirective(d, 'http');
     if (d.name === 'keyval_zone') context.zones.push(readKeyvalZone(d, 'http', context.prefix));
@@ -58,12 +65,14 @@ function readHttpServer(block: Directive, inherited: HttpRequestSettings, contex
   const listen: HttpListenConfig[] = [];
   const serverNames: string[] = [];
   const locationBlocks: Directive[] = [];
-  const draft: RequestSettingsDraft = {};
+  const draft = newDraft();
+  let serverReturn: ReturnConfig | null = null;
   for (const d of block.block ?? []) {
     checkDirective(d, 'http-server');
     if (d.name === 'listen') listen.push(readHttpListen(d));
     else if (d.name === 'server_name') serverNames.push(...d.args);
     else if (d.name === 'location') locationBlocks.push(d);
+    else if (d.name === 'return') serverReturn ??= readReturn(d);
     else readRequestSetting(d, draft, context);
   }
   const settings = mergeSettings(inherited, draft);
@@ -71,7 +80,7 @@ function readHttpServer(block: Directive, inherited: HttpRequestSettings, contex
   if (listen.length === 0) {
     listen.push({ address: { kind: 'tcp', host: null, port: defaultHttpPort() }, defaultServer: false, backlog: null, ipv6Only: true });
   }
-  return { listen, serverNames, settings, locations, source: sourceOf(block) };
+  return { listen, serverNames, settings, return: serverReturn, locations, source: sourceOf(block) };
 }
 
 function readLocations(
@@ -95,16 +104,22 @@ function readLocation(
   block: Directive, inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: SchemaContext,
 ): HttpLocationConfig {
   const { modifier, pattern } = readLocationMatch(block, parent);
-  const draft: RequestSettingsDraft = {};
+  const draft = newDraft();
   const nestedBlocks: Directive[] = [];
   let api: HttpLocationConfig['api'] = null;
   let health: HealthProbe | null = null;
   let metrics = false;
   let dashboard: DashboardConfig | null = null;
+  let proxyPass: ProxyPassConfig | null = null;
+  let locationReturn: ReturnConfig | null = null;
   let limitExceptBlock: Directive | null = null;
   for (const d of block.block ?? []) {
     checkDirective(d, 'location');
     if (d.name === 'location') nestedBlocks.push(d);
+    else if (d.name === 'proxy_pass') {
+      if (proxyPass !== null) throw duplicateDirective(d);
+      proxyPass = readProxyPass(d, isRegex(modifier));
+    } else if (d.name === 'return') locationReturn ??= readReturn(d); // nginx: the first return ends the rewrite phase
     else if (d.name === 'api') {
       if (api !== null) throw duplicateDirective(d);
       api = readApi(d);
@@ -125,7 +140,7 @@ function readLocation(
   const settings = mergeSettings(inherited, draft);
   const limitExcept = limitExceptBlock === null ? null : readLimitExcept(limitExceptBlock, settings, context);
   const location: HttpLocationConfig = {
-    modifier, pattern, settings, api, health, metrics, dashboard, limitExcept, locations: [], source: sourceOf(block),
+    modifier, pattern, settings, api, health, metrics, dashboard, proxyPass, return: locationReturn, limitExcept, locations: [], source: sourceOf(block),
   };
   return { ...location, locations: readLocations(nestedBlocks, settings, location, context) };
 }
@@ -202,7 +217,7 @@ function readLimitExcept(block: Directive, inherited: HttpRequestSettings, conte
     if (!methods.includes(method)) methods.push(method);
     if (method === 'GET' && !methods.includes('HEAD')) methods.push('HEAD');
   }
-  const draft: RequestSettingsDraft = {};
+  const draft = newDraft();
   for (const d of block.block ?? []) {
     checkDirective(d, 'limit-except');
     readRequestSetting(d, draft, context);
@@ -259,10 +274,25 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       if (draft.handler !== undefined) throw duplicateDirective(d);
       draft.handler = readPath(context.prefix, arg);
       return;
+    case 'limit_req_dry_run':
+      if (draft.limitReqDryRun !== undefined) throw duplicateDirective(d);
+      draft.limitReqDryRun = readFlag(d, arg);
+      return;
+    case 'limit_req_log_level':
+      if (draft.limitReqLogLevel !== undefined) throw duplicateDirective(d);
+      draft.limitReqLogLevel = readChoice(d, arg, LIMIT_REQ_LOG_LEVELS);
+      return;
+    case 'client_max_body_size':
+      if (draft.clientMaxBodySizeBytes !== undefined) throw duplicateDirective(d);
+      draft.clientMaxBodySizeBytes = readSize(d, arg);
+      return;
     default:
+      if (readProxySetting(d, draft.proxy)) return;
       throw new Error(`schema-http: no reader for "${d.name}" (directives.ts and schema-http.ts disagree)`);
   }
 }
+
+const LIMIT_REQ_LOG_LEVELS: readonly LimitReqLogLevel[] = ['info', 'notice', 'warn', 'error'];
 
 function readStatus(d: Directive, value: string): number {
   const status = readCount(d, value);
@@ -303,5 +333,9 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     limitReqs: draft.limitReqs ?? inherited.limitReqs,
     limitReqStatus: draft.limitReqStatus ?? inherited.limitReqStatus,
     handler: draft.handler ?? inherited.handler,
+    limitReqDryRun: draft.limitReqDryRun ?? inherited.limitReqDryRun,
+    limitReqLogLevel: draft.limitReqLogLevel ?? inherited.limitReqLogLevel,
+    clientMaxBodySizeBytes: draft.clientMaxBodySizeBytes ?? inherited.clientMaxBodySizeBytes,
+    proxy: { ...inherited.proxy, ...draft.proxy },
   };
 }

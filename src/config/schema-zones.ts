@@ -5,7 +5,9 @@
 
 import type { Directive } from './ast.js';
 import { checkDirective } from './directives.js';
-import { DEFAULT_LIMIT_REQ_RATE, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER } from './defaults.js';
+import {
+  DEFAULT_LIMIT_REQ_RATE, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_KEEPALIVE, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER,
+} from './defaults.js';
 import { ConfigError, ConfigValueError } from './errors.js';
 import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
@@ -94,18 +96,32 @@ function readRate(d: Directive, param: string, value: string): RequestRate {
   }
 }
 
-/** upstream NAME { server …; zone NAME [SIZE]; sticky learn …; } */
+/** upstream NAME { server …; zone NAME [SIZE]; sticky learn …; keepalive N; keepalive_timeout T; keepalive_requests N; } */
 export function readUpstream(block: Directive, context: SchemaContext): UpstreamConfig {
   const name = block.args[0]!;
   const servers: UpstreamServerConfig[] = [];
   let zone: UpstreamConfig['zone'] = null;
   let sticky: StickyZoneConfig | null = null;
+  const keepalive: { keepalive?: number; keepaliveTimeoutMs?: number; keepaliveRequests?: number } = {};
+  const once = (d: Directive, value: unknown): void => {
+    if (value !== undefined) throw duplicateDirective(d);
+  };
   for (const d of block.block ?? []) {
     checkDirective(d, 'upstream');
+    const arg = d.args[0]!;
     if (d.name === 'server') servers.push(readUpstreamServer(d));
     else if (d.name === 'zone') {
       if (zone !== null) throw duplicateDirective(d);
-      zone = { name: d.args[0]!, sizeBytes: d.args[1] === undefined ? null : readZoneSize(d, d.args[1]) };
+      zone = { name: arg, sizeBytes: d.args[1] === undefined ? null : readZoneSize(d, d.args[1]) };
+    } else if (d.name === 'keepalive') {
+      once(d, keepalive.keepalive);
+      keepalive.keepalive = readPositiveCount(d, arg);
+    } else if (d.name === 'keepalive_timeout') {
+      once(d, keepalive.keepaliveTimeoutMs);
+      keepalive.keepaliveTimeoutMs = readTimeMs(d, arg);
+    } else if (d.name === 'keepalive_requests') {
+      once(d, keepalive.keepaliveRequests);
+      keepalive.keepaliveRequests = readPositiveCount(d, arg);
     } else {
       if (sticky !== null) throw duplicateDirective(d);
       sticky = readStickyLearn(d, name);
@@ -113,7 +129,7 @@ export function readUpstream(block: Directive, context: SchemaContext): Upstream
     }
   }
   if (servers.length === 0) throw new ConfigError(`no servers are inside upstream "${name}"`, block);
-  return { name, servers, zone, stickyZone: sticky?.name ?? null, source: sourceOf(block) };
+  return { name, servers, zone, stickyZone: sticky?.name ?? null, ...DEFAULT_UPSTREAM_KEEPALIVE, ...keepalive, source: sourceOf(block) };
 }
 
 function readZoneSize(d: Directive, value: string): number {

@@ -312,6 +312,15 @@ export interface UpstreamConfig {
   readonly zone: { readonly name: string; readonly sizeBytes: number | null } | null;
   /** The name of the sticky learn zone of this upstream, if any (see zones). */
   readonly stickyZone: string | null;
+  /**
+   * keepalive N: connections to the servers are kept open between requests and reused;
+   * null: a connection per request ("Connection: close"), as nginx without it.
+   */
+  readonly keepalive: number | null;
+  /** keepalive_timeout; default 60s. */
+  readonly keepaliveTimeoutMs: number;
+  /** keepalive_requests; default 1000. */
+  readonly keepaliveRequests: number;
   readonly source?: SourceLocation;
 }
 
@@ -348,6 +357,67 @@ export interface HttpRequestSettings {
    * the worker pool. null: none configured; the runtime uses its built-in handler.
    */
   readonly handler: string | null;
+  /** limit_req_dry_run; default off: requests are accounted but never refused nor delayed. */
+  readonly limitReqDryRun: boolean;
+  /** limit_req_log_level; default error (delays are logged one level lower). */
+  readonly limitReqLogLevel: LimitReqLogLevel;
+  /** client_max_body_size for proxied requests; 0: no limit; default 1m. */
+  readonly clientMaxBodySizeBytes: number;
+  /** The proxy_* settings of a location with proxy_pass. */
+  readonly proxy: ProxySettings;
+}
+
+export type LimitReqLogLevel = 'info' | 'notice' | 'warn' | 'error';
+
+/** A proxy_next_upstream condition. */
+export type NextUpstreamCondition =
+  | 'error' | 'timeout' | 'invalid_header' | 'http_500' | 'http_502' | 'http_503' | 'http_504'
+  | 'http_403' | 'http_404' | 'http_429' | 'non_idempotent';
+
+export interface ProxySettings {
+  /**
+   * proxy_set_header FIELD VALUE, in order; inherited from the level above only when none is
+   * written at this level, as nginx does. A VALUE may hold variables; "" removes the field.
+   */
+  readonly setHeaders: readonly ProxySetHeader[];
+  /** proxy_hide_header FIELD: fields of the upstream's answer not passed, besides nginx's defaults; inherited as setHeaders. */
+  readonly hideHeaders: readonly string[];
+  /** proxy_pass_header FIELD: fields nginx hides by default (Date, Server, X-Pad, X-Accel-*) passed after all; inherited as setHeaders. */
+  readonly passHeaders: readonly string[];
+  /** proxy_connect_timeout; default 60s. */
+  readonly connectTimeoutMs: number;
+  /** proxy_read_timeout: between two reads of the upstream's answer; default 60s. */
+  readonly readTimeoutMs: number;
+  /** proxy_next_upstream; default error timeout; [] for off. */
+  readonly nextUpstream: readonly NextUpstreamCondition[];
+  /** proxy_next_upstream_tries; 0 (default): no limit but the number of servers. */
+  readonly nextUpstreamTries: number;
+  /** proxy_next_upstream_timeout; 0 (default): no limit. */
+  readonly nextUpstreamTimeoutMs: number;
+}
+
+export interface ProxySetHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** proxy_pass http://HOST[:PORT][URI]; HOST names an upstream block or a server. */
+export interface ProxyPassConfig {
+  /** As written. */
+  readonly url: string;
+  /** The host as written: an upstream's name, a host name or an address. */
+  readonly host: string;
+  /** The port written; null when none (80 for a server, none for an upstream). */
+  readonly port: number | null;
+  /** The URI part, which replaces the part of the request URI the location matched; null when none. */
+  readonly uri: string | null;
+}
+
+/** return CODE [TEXT | URL]; return URL; */
+export interface ReturnConfig {
+  readonly status: number;
+  /** The text (or, for 301, 302, 303, 307 and 308, the Location); variables allowed; null when none. */
+  readonly text: string | null;
 }
 
 /** limit_req zone=NAME [burst=N] [nodelay | delay=N]; */
@@ -374,6 +444,8 @@ export interface HttpServerConfig {
   readonly serverNames: readonly string[];
   /** For requests that match no location. */
   readonly settings: HttpRequestSettings;
+  /** return at the server level: answers every request before a location is chosen, as nginx's rewrite phase. */
+  readonly return: ReturnConfig | null;
   readonly locations: readonly HttpLocationConfig[];
   readonly source?: SourceLocation;
 }
@@ -399,6 +471,10 @@ export interface HttpLocationConfig {
    * page, which reads the API under `api` (default `/api/`) from the browser; null: it does not.
    */
   readonly dashboard: DashboardConfig | null;
+  /** proxy_pass: the location's requests go to an upstream group or a server; null: not a proxy location. */
+  readonly proxyPass: ProxyPassConfig | null;
+  /** return: answered before limit_req and the access rules, as nginx's rewrite phase runs first. */
+  readonly return: ReturnConfig | null;
   readonly limitExcept: LimitExceptConfig | null;
   readonly locations: readonly HttpLocationConfig[];
   readonly source?: SourceLocation;

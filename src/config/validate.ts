@@ -24,10 +24,12 @@ export function validateConfig(config: ZonesyncConfig): void {
   const zones = new Map(config.zones.map((zone) => [zone.name, zone]));
   for (const binding of config.http?.keyvals ?? []) checkKeyvalBinding(binding, 'http', zones);
   for (const binding of config.stream?.keyvals ?? []) checkKeyvalBinding(binding, 'stream', zones);
+  const upstreams = new Set((config.http?.upstreams ?? []).map((u) => u.name));
   for (const server of config.http?.servers ?? []) {
     checkRequestSettings(server.settings, zones);
     forEachLocation(server.locations, (location) => {
       checkLocationContent(location);
+      if (location.proxyPass !== null) checkProxyPass(location, upstreams);
       if (location.dashboard !== null) checkDashboardApi(location);
       checkRequestSettings(location.settings, zones);
       if (location.limitExcept !== null) checkRequestSettings(location.limitExcept.settings, zones);
@@ -131,9 +133,18 @@ function checkLocationContent(location: HttpLocationConfig): void {
     location.health !== null ? 'zonesync_health' : null,
     location.metrics ? 'zonesync_metrics' : null,
     location.dashboard !== null ? 'zonesync_dashboard' : null,
+    location.proxyPass !== null ? 'proxy_pass' : null,
   ].filter((name) => name !== null);
   if (written.length > 1) {
     throw new ConfigError(`"${written[0]}" and "${written[1]}" cannot both be in location "${location.pattern}"`, location.source);
+  }
+}
+
+/* A proxy_pass host that names an upstream block goes to that group, whose servers have their own ports (nginx). */
+function checkProxyPass(location: HttpLocationConfig, upstreams: ReadonlySet<string>): void {
+  const target = location.proxyPass!;
+  if (upstreams.has(target.host) && target.port !== null) {
+    throw new ConfigError(`upstream "${target.host}" may not have port ${target.port} in "proxy_pass" of location "${location.pattern}"`, location.source);
   }
 }
 

@@ -48,10 +48,14 @@ describe('generic directive errors', () => {
 
 describe('directives zonesync does not support', () => {
   it.each<[string[], string, number]>([
-    [['http {', '  server {', '    location / {', '      proxy_pass http://backend;', '    }', '  }', '}'], '"proxy_pass" directive is not supported by zonesync', 4],
+    [['http {', '  server {', '    location / {', '      proxy_cache one;', '    }', '  }', '}'], '"proxy_cache" directive is not supported by zonesync', 4],
+    [['http {', '  server {', '    location / { proxy_pass https://backend; }', '  }', '}'], '"https" in "proxy_pass" is not supported by zonesync, only "http"', 3],
+    [['http {', '  server {', '    location / { proxy_pass http://$host; }', '  }', '}'], 'variables in "proxy_pass" are not supported by zonesync: "http://$host"', 3],
+    [['http {', '  server {', '    location / { proxy_pass http://unix:/run/app.sock; }', '  }', '}'], 'unix domain sockets in "proxy_pass" are not supported by zonesync: "http://unix:/run/app.sock"', 3],
+    [['http {', '  server {', '    location / { proxy_http_version 1.0; }', '  }', '}'], '"proxy_http_version 1.0" is not supported by zonesync, which speaks HTTP/1.1 to upstream servers', 3],
+    [['http {', '  keepalive_timeout 65;', '}'], '"keepalive_timeout" directive is not supported by zonesync outside "upstream"', 2],
     [['http {', '  server {', '    root /var/www;', '  }', '}'], '"root" directive is not supported by zonesync', 3],
     [['http {', '  server {', '    location / { fastcgi_pass 127.0.0.1:9000; }', '  }', '}'], '"fastcgi_pass" directive is not supported by zonesync', 3],
-    [['http {', '  server {', '    location / { return 200 $text; }', '  }', '}'], '"return" directive is not supported by zonesync', 3],
     [['http {', '  server {', '    rewrite ^ /x;', '  }', '}'], '"rewrite" directive is not supported by zonesync', 3],
     [['http {', '  gzip on;', '}'], '"gzip" directive is not supported by zonesync', 2],
     [['user nginx;'], '"user" directive is not supported by zonesync', 1],

@@ -106,9 +106,10 @@ describe('module reference examples that stay within zonesync', () => {
     expect(location.limitExcept!.settings.access).toBe(location.settings.access);
   });
 
-  it('004 example with proxy_pass is refused, naming the directive and line', () => {
-    expect(() => load('admin-guide-proxy-pass.conf'))
-      .toThrow(`"proxy_pass" directive is not supported by zonesync in ${fixture('admin-guide-proxy-pass.conf')}:11`);
+  it('the request limits example proxies to my_backend', () => {
+    const location = load('admin-guide-proxy-pass.conf').http!.servers[0]!.locations[0]!;
+    expect(location.proxyPass).toEqual({ url: 'http://my_backend', host: 'my_backend', port: null, uri: null });
+    expect(location.settings.limitReqs.map((l) => l.zone)).toEqual(['req']);
   });
 });
 
@@ -164,7 +165,12 @@ describe('defaults are nginx\'s', () => {
   it('http server without listen listens on *:80 as root, else *:8000', () => {
     const server = parseConfigText('http { server { } }', '/x/zonesync.conf').http!.servers[0]!;
     expect(server.listen.map((l) => l.address)).toEqual([{ kind: 'tcp', host: null, port: HTTP_PORT }]);
-    expect(server.settings).toEqual({ access: [], authBasic: null, authBasicUserFile: null, limitReqs: [], limitReqStatus: 503, handler: null });
+    expect(server.settings).toEqual({
+      access: [], authBasic: null, authBasicUserFile: null, limitReqs: [], limitReqStatus: 503, handler: null,
+      limitReqDryRun: false, limitReqLogLevel: 'error', clientMaxBodySizeBytes: 1024 * 1024,
+      proxy: { setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'], nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0 },
+    });
+    expect(server.return).toBeNull();
   });
 });
 
