@@ -26,6 +26,19 @@ export function breakBody(req: IncomingMessage, error: ApiError): void {
   req.emit(BODY_BROKEN);
 }
 
+/**
+ * Calls `listener` with the error once `req`'s body is known never to arrive whole (at once
+ * if it already is): for readers that stream a body rather than read it with readBody.
+ */
+export function onBodyBroken(req: IncomingMessage, listener: (error: ApiError) => void): void {
+  const already = broken.get(req);
+  if (already !== undefined) {
+    listener(already);
+    return;
+  }
+  req.once(BODY_BROKEN, () => listener(broken.get(req)!));
+}
+
 /** The request says (Content-Length) that its body is over the bound. */
 export function declaredTooLarge(req: IncomingMessage, maxBytes: number): boolean {
   const declared = req.headers['content-length'];

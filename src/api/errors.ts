@@ -48,6 +48,10 @@ export const ErrorCode = {
   HeadersTooLarge: 'HeadersTooLarge',
   /** 500: a fault of the node (an unreadable auth_basic_user_file, a bug). */
   InternalError: 'InternalError',
+  /** 502: no upstream server could be reached or answered properly (proxy_pass). */
+  BadGateway: 'BadGateway',
+  /** 504: the upstream server did not connect or answer within its timeout (proxy_pass). */
+  GatewayTimeout: 'GatewayTimeout',
 } as const;
 
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -50,6 +50,8 @@ export interface NodeStatus {
   /** Every shared memory zone with the slab allocator: keyval, limit_req, sticky. */
   readonly slabs: readonly StatsSource[];
   readonly upstreams: () => readonly UpstreamGroupInfo[];
+  /** DELETE /http/upstreams/NAME: its peers' totals back to 0. */
+  readonly resetUpstream?: (name: string) => void;
   /** limit_req counters by zone, every limit_req zone of the configuration. */
   readonly limitReqs: () => ReadonlyMap<string, LimitReqCounts>;
   /** DELETE of a counters endpoint (write=on). */

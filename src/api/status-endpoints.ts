@@ -65,8 +65,7 @@ export function statusEndpointResolver(status: NodeStatus): (segments: readonly 
     'http/upstreams': {
       members: () => Object.fromEntries(status.upstreams().map((u) => [u.name, upstreamObject(u)])),
       notFound: [ErrorCode.UpstreamNotFound, 'upstream not found'],
-      // Nothing is counted per peer yet: a reset has nothing to clear.
-      reset: () => undefined,
+      reset: (name) => { status.resetUpstream?.(name); },
     },
     'stream/server_zones': { members: EMPTY, notFound: [ErrorCode.ServerZoneNotFound, 'server zone not found'] },
     'stream/limit_conns': { members: EMPTY, notFound: [ErrorCode.LimitConnNotFound, 'limit_conn not found'] },

@@ -6,8 +6,9 @@
 //      "sent":0,"received":0,"fails":0,"unavail":0,"health_checks":{"checks":0,"fails":0,"unhealthy":0},
 //      "downtime":0}],"keepalive":0,"zombies":0,"zone":"backend"}}
 //
-// zonesync proxies nothing yet: a peer's traffic counters are zero unless the node gives
-// them (PeerTraffic). A server's state is "down" when the configuration marks it so, else
+// A peer's traffic counters are zero unless the node gives them (PeerTraffic: the gateway's
+// counts of what proxy_pass sent it). A server's state is "down" when the configuration marks
+// it so, "unavail" while the balancer leaves it out after max_fails failures, else "up". A server's state is "down" when the configuration marks it so, else
 // "up" (zonesync runs no health checks).
 
 export interface PeerTraffic {
@@ -19,6 +20,11 @@ export interface PeerTraffic {
   readonly received: number;
   readonly fails: number;
   readonly unavail: number;
+  /** When the server was last chosen (ms since the epoch); absent: never. */
+  readonly selectedMs?: number;
+  /** Mean time to the answer's header, and to its end, in ms; absent: no answer yet. */
+  readonly headerTimeMs?: number;
+  readonly responseTimeMs?: number;
 }
 
 export interface UpstreamPeerInfo {
@@ -29,6 +35,8 @@ export interface UpstreamPeerInfo {
   readonly maxConns: number;
   readonly backup: boolean;
   readonly down: boolean;
+  /** Left out by the balancer after max_fails failures ("unavail"). */
+  readonly unavailable?: boolean;
   readonly traffic?: PeerTraffic;
 }
 
@@ -51,13 +59,17 @@ function peerObject(peer: UpstreamPeerInfo, id: number): Record<string, unknown>
   const t = peer.traffic ?? NO_TRAFFIC;
   const out: Record<string, unknown> = {
     id, server: peer.server, name: peer.server, backup: peer.backup, weight: peer.weight,
-    state: peer.down ? 'down' : 'up', active: t.active,
+    state: peer.down ? 'down' : peer.unavailable === true ? 'unavail' : 'up', active: t.active,
   };
   if (peer.maxConns > 0) out['max_conns'] = peer.maxConns;
   Object.assign(out, {
     requests: t.requests, responses: responsesObject(t.codes), sent: t.sent, received: t.received, fails: t.fails,
     unavail: t.unavail, health_checks: { checks: 0, fails: 0, unhealthy: 0 }, downtime: 0,
   });
+  // As NGINX Plus: present once the server was chosen, or answered.
+  if (t.selectedMs !== undefined) out['selected'] = new Date(t.selectedMs).toISOString();
+  if (t.headerTimeMs !== undefined) out['header_time'] = Math.round(t.headerTimeMs);
+  if (t.responseTimeMs !== undefined) out['response_time'] = Math.round(t.responseTimeMs);
   return out;
 }
 

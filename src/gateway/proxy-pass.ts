@@ -1,0 +1,223 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { bodyTooLarge, declaredTooLarge, readBody } from '../api/body.js';
+import { ApiError, ErrorCode } from '../api/errors.js';
+import type { HttpLocationConfig, NextUpstreamCondition, ProxySettings } from '../config/types.js';
+import { BodySource, hasBody } from './body-source.js';
+import type { GatewayLogger } from './gateway-logger.js';
+import { RequestHeaderRules, ResponseHeaderRules } from './proxy-headers.js';
+import type { Peer, PeerChoice, PeerOutcome, RoundRobin } from './round-robin.js';
+import type { UpstreamCounters } from './upstream-counters.js';
+import type { StickyLearn } from './sticky-learn.js';
+import { attempt, type AttemptFailure, type AttemptResult } from './upstream-attempt.js';
+import type { ConnectionPolicy, UpstreamPools } from './upstream-pools.js';
+import type { RequestFacts, UpstreamFacts, Variables } from './variables.js';
+
+/** Where a proxy_pass sends requests: an upstream group (a block, or the one server of the URL). */
+export interface ProxyTarget {
+  readonly group: RoundRobin;
+  /** $proxy_host, and the Host field sent by default. */
+  readonly proxyHost: string;
+  readonly sticky: StickyLearn | null;
+  readonly keepalive: Pick<ConnectionPolicy, 'keepalive' | 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
+  /** The node's counters of an upstream block (the API's); null for a server named in a URL. */
+  readonly counters: UpstreamCounters | null;
+}
+
+/* Methods nginx never sends twice unless proxy_next_upstream has non_idempotent. */
+const NON_IDEMPOTENT: ReadonlySet<string> = new Set(['POST', 'LOCK', 'PATCH']);
+
+/* The answers proxy_next_upstream can pass over, and whether they count as a server's failure (403 and 404 never do). */
+const STATUS_CONDITIONS: ReadonlyMap<number, NextUpstreamCondition> = new Map([
+  [500, 'http_500'], [502, 'http_502'], [503, 'http_503'], [504, 'http_504'], [403, 'http_403'], [404, 'http_404'], [429, 'http_429'],
+]);
+
+/**
+ * One location's proxy_pass, compiled once: the requests of the location go to the target's
+ * servers as nginx's proxy module sends them. The body streams from the client to the server
+ * and the answer from the server to the client. A server that fails (proxy_next_upstream:
+ * `error timeout` by default) is counted toward its max_fails, and the request goes to the
+ * next server while tries, time and the body allow; when none answers, the client gets 502,
+ * or 504 when the last failure was a timeout.
+ */
+export class ProxyPass {
+  private readonly location: HttpLocationConfig;
+  private readonly target: ProxyTarget;
+  private readonly settings: ProxySettings;
+  private readonly maxBodyBytes: number;
+  private readonly headers: RequestHeaderRules;
+  private readonly answerHeaders: ResponseHeaderRules;
+  private readonly pools: UpstreamPools;
+  private readonly logger: GatewayLogger;
+  /* Each server's pool, found once (the connection policy is the location's). */
+  private readonly dispatchers = new Map<Peer, Dispatcher>();
+
+  constructor(location: HttpLocationConfig, target: ProxyTarget, variables: Variables, pools: UpstreamPools, logger: GatewayLogger) {
+    this.location = location;
+    this.target = target;
+    this.settings = location.settings.proxy;
+    this.maxBodyBytes = location.settings.clientMaxBodySizeBytes;
+    this.headers = new RequestHeaderRules(this.settings.setHeaders, variables);
+    this.answerHeaders = new ResponseHeaderRules(this.settings.hideHeaders, this.settings.passHeaders);
+    this.pools = pools;
+    this.logger = logger;
+  }
+
+  /** Answers the request; rejects with an ApiError only before anything was written to `res`. */
+  async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+    if (this.maxBodyBytes > 0 && declaredTooLarge(req, this.maxBodyBytes)) {
+      await readBody(req, this.maxBodyBytes); // rejects with 413, reading what the client still sends
+    }
+    const { group, sticky } = this.target;
+    const choice = group.newChoice();
+    if (this.settings.nextUpstreamTries > 0) choice.tries = Math.min(choice.tries, this.settings.nextUpstreamTries);
+    const session = sticky === null ? '' : sticky.sessionOf(facts);
+    const hint = sticky === null ? undefined : sticky.serverOf(session);
+    const body = hasBody(req) ? new BodySource(req, this.maxBodyBytes) : null;
+    const proxy: { proxyHost: string; upstream?: UpstreamFacts } = { proxyHost: this.target.proxyHost };
+    const head = this.headers.headersFor(facts, proxy);
+    const method = req.method ?? 'GET';
+    const path = this.upstreamPath(req.url ?? '/');
+    const startedAt = Date.now();
+    const headBytes = this.target.counters === null ? 0 : requestHeadBytes(method, path, head.headers);
+    let failure: AttemptFailure | null = null;
+    for (;;) {
+      const peer = group.select(choice, hint);
+      if (peer === null) {
+        if (failure === null) this.logger.error({ upstream: group.name }, 'no live upstreams');
+        throw failure === 'timeout' ? gatewayTimeout() : badGateway();
+      }
+      const learnAt = (upstream: UpstreamFacts): void => {
+        proxy.upstream = upstream;
+        sticky?.learn(facts, proxy, session, peer.name);
+      };
+      this.target.counters?.started(peer.id);
+      const result = await attempt({
+        dispatcher: this.dispatcherOf(peer),
+        serverName: peer.name, method, path, headers: head.headers, body: body?.stream() ?? null,
+        reset: head.close || !this.target.keepalive.keepalive, readTimeoutMs: this.settings.readTimeoutMs, res,
+        accept: (upstream) => !this.passesOver(upstream.status, choice, method, body, startedAt),
+        writeHead: (upstream) => {
+          // The head and what of the body arrives in the same read go out in one write.
+          res.cork();
+          process.nextTick(() => res.uncork());
+          res.writeHead(upstream.status, this.answerHeaders.headersFor(upstream.headers));
+          if (sticky?.atHeader === true) learnAt(upstream);
+        },
+      });
+      const sent = headBytes + (body?.attemptBytes ?? 0);
+      const done = (outcome: PeerOutcome, status: number): void => this.account(peer, choice, outcome, status, sent, result);
+      switch (result.kind) {
+        case 'client-gone':
+          done('neutral', 0);
+          return;
+        case 'answered':
+          done('success', result.upstream.status);
+          if (sticky !== null && !sticky.atHeader) learnAt(result.upstream);
+          return;
+        case 'refused': {
+          const status = result.upstream.status;
+          done(status === 403 || status === 404 ? 'neutral' : 'failure', status);
+          this.logger.warn({ upstream: group.name, server: peer.name, status }, 'upstream answered a status proxy_next_upstream passes over');
+          continue;
+        }
+        case 'failed':
+          if (res.destroyed || (body !== null && req.destroyed && !req.complete)) {
+            done('neutral', 0); // the client went away (nginx's 499): no fault of the server
+            return;
+          }
+          if (body?.tooLarge === true || body?.broken != null) {
+            done('neutral', 0); // the client's body, not the server, failed
+            throw body.broken ?? bodyTooLarge(this.maxBodyBytes);
+          }
+          failure = result.failure;
+          this.logger.error({ upstream: group.name, server: peer.name, failure, err: result.error.message }, 'upstream failed');
+          done('failure', 0);
+          if (!this.retries(result.failure, result.sent, choice, method, body, startedAt)) {
+            throw failure === 'timeout' ? gatewayTimeout() : badGateway();
+          }
+      }
+    }
+  }
+
+  private dispatcherOf(peer: Peer): Dispatcher {
+    let dispatcher = this.dispatchers.get(peer);
+    if (dispatcher === undefined) {
+      dispatcher = this.pools.pool(peer.server.address, { ...this.target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs });
+      this.dispatchers.set(peer, dispatcher);
+    }
+    return dispatcher;
+  }
+
+  /** A try is over: the balancer's accounting, the node's counters, and the log line when the server is left out. */
+  private account(peer: Peer, choice: PeerChoice, outcome: PeerOutcome, status: number, sent: number, result: AttemptResult): void {
+    const { group, counters } = this.target;
+    const wasAvailable = outcome === 'failure' && !group.unavailable(peer);
+    group.release(peer, choice, outcome);
+    counters?.finished(peer.id, status, sent, result.receivedBytes, outcome === 'failure', result.times);
+    if (wasAvailable && group.unavailable(peer)) {
+      this.logger.warn({ upstream: group.name, server: peer.name }, 'upstream server temporarily disabled');
+      counters?.unavailable(peer.id, Date.now() + peer.server.failTimeoutMs);
+    }
+  }
+
+  /** ngx_http_upstream_next: whether a failed try goes on to the next server. */
+  private retries(failure: AttemptFailure, sent: boolean, choice: PeerChoice, method: string, body: BodySource | null, startedAt: number): boolean {
+    const conditions = this.settings.nextUpstream;
+    return choice.tries > 0 && conditions.includes(failure) && this.mayResend(sent, method, body, startedAt);
+  }
+
+  /** ngx_http_upstream_test_next: whether an answer's status is passed over for the next server (checked before the try is released). */
+  private passesOver(status: number, choice: PeerChoice, method: string, body: BodySource | null, startedAt: number): boolean {
+    const condition = STATUS_CONDITIONS.get(status);
+    return condition !== undefined && choice.tries > 1 && this.settings.nextUpstream.includes(condition) && this.mayResend(true, method, body, startedAt);
+  }
+
+  private mayResend(sent: boolean, method: string, body: BodySource | null, startedAt: number): boolean {
+    const conditions = this.settings.nextUpstream;
+    if (body?.started === true) return false; // the body went out and is not kept: it cannot be sent again
+    if (sent && NON_IDEMPOTENT.has(method) && !conditions.includes('non_idempotent')) return false;
+    const limit = this.settings.nextUpstreamTimeoutMs;
+    return limit === 0 || Date.now() - startedAt < limit;
+  }
+
+  /**
+   * The request target sent upstream: the client's as it came when proxy_pass has no URI;
+   * otherwise the part the location matched is replaced by the URI.
+   */
+  private upstreamPath(url: string): string {
+    const target = url.startsWith('/') ? url : originForm(url);
+    const uri = this.location.proxyPass!.uri;
+    if (uri === null) return target;
+    const matched = this.location.modifier === 'exact' || this.location.modifier.startsWith('prefix') ? this.location.pattern.length : 0;
+    return uri + target.slice(Math.min(matched, target.length));
+  }
+}
+
+/* The request line and fields as they go out (the body's framing aside). */
+function requestHeadBytes(method: string, path: string, headers: Readonly<Record<string, string | string[]>>): number {
+  let n = method.length + path.length + ' HTTP/1.1\r\n\r\n'.length;
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) n += name.length + v.length + 4;
+  }
+  return n;
+}
+
+/** "http://host/path?q" (absolute form) as "/path?q". */
+function originForm(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch {
+    return '/';
+  }
+}
+
+const badGateway = (): ApiError => new ApiError(502, ErrorCode.BadGateway, 'bad gateway');
+const gatewayTimeout = (): ApiError => new ApiError(504, ErrorCode.GatewayTimeout, 'gateway timeout');
+
+/** The facts variables read, of a request at the front end. */
+export function requestFacts(req: IncomingMessage, remoteAddress: string): RequestFacts {
+  return { url: req.url ?? '/', headers: req.headers, remoteAddress, method: req.method ?? 'GET', remotePort: req.socket.remotePort ?? 0 };
+}
+
