@@ -11,7 +11,7 @@ import type { ZonesyncConfig } from './config/types.js';
 import { usesDashboard } from './runtime/dashboard-use.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
-import { unresolvedPeerNames } from './runtime/check-peer-names.js';
+import { unresolvedPeerNames, unresolvedUpstreamNames } from './runtime/check-peer-names.js';
 import { openErrorLog } from './runtime/logger.js';
 import { ZonesyncNode } from './runtime/node.js';
 import { removePidFile, signalProcess, writePidFile } from './runtime/pid-file.js';
@@ -45,6 +45,7 @@ async function testConfig(cli: CliOptions): Promise<number> {
       checkSyncTls(syncOptionsOf(syncConfig));
       for (const warning of await unresolvedPeerNames(syncConfig)) console.error(`${PROGRAM}: [warn] ${warning}`);
     }
+    for (const warning of await unresolvedUpstreamNames(config.http)) console.error(`${PROGRAM}: [warn] ${warning}`);
     if (usesDashboard(config.http)) Dashboard.load();
     console.error(`${PROGRAM}: configuration file ${name} test is successful`);
     return 0;

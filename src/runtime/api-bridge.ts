@@ -25,8 +25,10 @@ export interface ApiParts {
   metrics: Metrics;
 }
 
+/** `upstreamCounters`: the gateway's counters of each upstream block (GatewayData.counters). */
 export function createApiParts(
   zones: ZoneSet, sync: SyncView | null, logger: ThreadLogger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
+  upstreamCounters: Readonly<Record<string, SharedArrayBuffer>> = {},
 ): ApiParts {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = allZonesOf(zones);
@@ -49,7 +51,7 @@ export function createApiParts(
   // Read at start when a location serves it, so that a broken dashboard/ stops the start.
   let dashboard = usesDashboard(life.config().http) ? Dashboard.load() : null;
   const pages = new WeakMap<HttpLocationConfig, RouteHandler>();
-  const status = nodeStatusOf(counters, zones, life);
+  const status = nodeStatusOf(counters, zones, life, upstreamCounters);
   const nodeInfo = nodeInfoOf(life);
   const onError = (err: unknown, req: IncomingMessage) => logger.error({ err, url: req.url }, 'API request failed');
   const content: ContentResponder = async (req, res, location, what, body) => {

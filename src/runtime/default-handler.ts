@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './handler-types.js';
-import { cookie } from './variables.js';
+import { cookie } from '../gateway/variables.js';
 
 /**
  * The built-in handler: NGINX Plus's three uses of synced zones in one small service.

@@ -11,6 +11,8 @@ import {
 } from '../api/request-limits.js';
 import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig } from '../config/types.js';
+import { hasBody } from '../gateway/body-source.js';
+import type { Gateway } from '../gateway/gateway.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { countHttpTraffic, type TrafficCounters } from './http-traffic.js';
@@ -30,6 +32,8 @@ export interface FrontEndParts {
   handle: HandlerRunner;
   /** limit_req of the locations, against this thread's zones. */
   limits: LimitReqGate;
+  /** `return` and `proxy_pass`, with this thread's balancers and connections to upstream servers. */
+  gateway: Gateway;
   logger: ThreadLogger;
   /** `--handler FILE`: overrides every location's handler. */
   handlerOverride: string | null;
@@ -98,6 +102,7 @@ export class FrontEnd {
     if (this.inFlight > 0) await new Promise<void>((r) => { this.idle = r; });
     for (const s of this.servers) s.closeAllConnections();
     await closed;
+    await this.parts.gateway.close();
   }
 
   /*
@@ -134,8 +139,12 @@ export class FrontEnd {
     const server = findServer(servers, req.headers.host);
     const url = req.url ?? '/';
     const location = findLocation(server.locations, pathOf(url));
+    const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
+    // nginx's rewrite phase: a return answers before the location's limits and access rules (a server's before any location).
+    const returned = this.parts.gateway.returnFor(server, location);
+    if (returned !== null) return this.parts.gateway.answerReturn(req, res, returned, remoteAddress);
     if (location === null) throw pathNotFound();
-    const at: RequestAt = { req, res, location, url, headers: req.headers, remoteAddress: unmapped(req.socket.remoteAddress ?? ''), expectsContinue };
+    const at: RequestAt = { req, res, location, url, method: req.method ?? 'GET', headers: req.headers, remoteAddress, expectsContinue };
     // nginx's preaccess phase (limit_req) runs before its access phase (allow/deny, auth_basic).
     const limits = this.parts.limits.limitsOf(location);
     if (limits !== null) {
@@ -154,9 +163,18 @@ export class FrontEnd {
 
   private body(at: RequestAt): void | Promise<void> {
     const { req, res } = at;
+    if (at.location.proxyPass !== null) return this.proxy(at);
     if (at.expectsContinue && !declaredTooLarge(req, MAX_REQUEST_BODY_BYTES)) res.writeContinue();
     if (!hasBody(req)) return this.content(at, NO_BODY);
     return readBody(req, MAX_REQUEST_BODY_BYTES).then((body) => this.content(at, body));
+  }
+
+  /** A proxy_pass location: its body streams to the upstream server rather than being read here. */
+  private proxy(at: RequestAt): Promise<void> {
+    const { req, res, location } = at;
+    const maxBody = location.settings.clientMaxBodySizeBytes;
+    if (at.expectsContinue && !(maxBody > 0 && declaredTooLarge(req, maxBody))) res.writeContinue();
+    return this.parts.gateway.proxy(req, res, location, at.remoteAddress);
   }
 
   private content(at: RequestAt, body: Buffer): void | Promise<void> {
@@ -179,6 +197,7 @@ interface RequestAt {
   readonly res: http.ServerResponse;
   readonly location: HttpLocationConfig;
   readonly url: string;
+  readonly method: string;
   /** As $remote_addr shows it. */
   readonly remoteAddress: string;
   readonly headers: http.IncomingHttpHeaders;
@@ -191,12 +210,6 @@ function sendResponse(res: http.ServerResponse, response: HandlerResponse): void
 }
 
 const NO_BODY = Buffer.alloc(0);
-
-/** Whether a body follows the head: one framed by Transfer-Encoding, or by a Content-Length other than 0. */
-function hasBody(req: http.IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
 
 /** The path of a request target: what comes before the query. */
 function pathOf(url: string): string {

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { defaultHandler } from './default-handler.js';
 import type { Handler, HandlerContext, HandlerRequest, HandlerResponse, UpstreamInfo } from './handler-types.js';
+import type { Variables } from '../gateway/variables.js';
 import { OffloadPool } from './offload.js';
 import type { ZoneSet } from './zone-set.js';
 
@@ -14,6 +15,8 @@ export interface HandlerRuntimeOptions {
   workerId: number;
   /** Threads of the pool behind ctx.run. */
   offloadThreads: number;
+  /** The thread's variables (variablesFor), behind ctx.vars. */
+  variables: Variables;
 }
 
 /**
@@ -36,6 +39,7 @@ export class HandlerRuntime {
       upstreams: new Map(options.upstreams.map((u) => [u.name, u])),
       nodeId: options.nodeId, nodeName: options.nodeName, workerId: options.workerId,
       run: (module, task) => offload.run(module, task),
+      vars: { get: (name, request) => options.variables.value(name, request) },
     };
   }
 

@@ -47,6 +47,11 @@ export interface HandlerContext {
    * promise of it). The pool starts on first use and its threads end when idle.
    */
   run(module: string | URL, task: unknown): Promise<unknown>;
+  /**
+   * nginx's variables for a request: `ctx.vars.get('$text', req)` is the value the `keyval`
+   * directive defining $text finds; the request variables ($arg_NAME, $cookie_NAME, …) too.
+   */
+  vars: { get(name: string, request: HandlerRequest): string };
 }
 
 /** A handler module's default export. */

@@ -1,7 +1,8 @@
-import type { HttpLocationConfig, ZoneConfig } from '../config/types.js';
+import type { HttpLocationConfig, LimitReqLogLevel, ZoneConfig } from '../config/types.js';
+import type { CompiledTemplate, RequestFacts, Variables } from '../gateway/variables.js';
+import { noopLogger, type ThreadLogger } from '../thread-logger.js';
 import type { LimitReqZone, TakeOptions } from '../zones/limit-req/limit-req-zone.js';
 import type { NodeCounters } from './node-counters.js';
-import { compileTemplate, type CompiledTemplate, type RequestFacts } from './variables.js';
 
 /** take()'s verdict when a rule refuses the request; otherwise the delay in ms (0: serve now). */
 export const REFUSED = -1;
@@ -19,15 +20,29 @@ interface CompiledRule {
   readonly options: TakeOptions;
 }
 
+/** How a location's refusals and delays are told: limit_req_dry_run and limit_req_log_level. */
+interface LimitPolicy {
+  readonly dryRun: boolean;
+  readonly logLevel: LimitReqLogLevel;
+}
+
+/* nginx logs a delay one level below limit_req_log_level (info stays info); the thread logger's lowest is info. */
+const REFUSAL_LEVEL: Readonly<Record<LimitReqLogLevel, 'info' | 'warn' | 'error'>> = { error: 'error', warn: 'warn', notice: 'info', info: 'info' };
+const DELAY_LEVEL: Readonly<Record<LimitReqLogLevel, 'info' | 'warn' | 'error'>> = { error: 'warn', warn: 'info', notice: 'info', info: 'info' };
+
 /** One location's `limit_req` rules, compiled: zones found, key templates parsed, take options and the refusal built. */
 export class LocationLimits {
   readonly refusal: FixedResponse;
   private readonly rules: readonly CompiledRule[];
   private readonly counters: NodeCounters | null;
+  private readonly policy: LimitPolicy;
+  private readonly logger: ThreadLogger;
 
-  constructor(rules: readonly CompiledRule[], status: number, counters: NodeCounters | null) {
+  constructor(rules: readonly CompiledRule[], status: number, counters: NodeCounters | null, policy: LimitPolicy, logger: ThreadLogger) {
     this.rules = rules;
     this.counters = counters;
+    this.policy = policy;
+    this.logger = logger;
     const body = Buffer.from(`${status} request rate limited\n`);
     this.refusal = { status, headers: { 'content-type': 'text/plain', 'content-length': String(body.length) }, body };
   }
@@ -36,19 +51,32 @@ export class LocationLimits {
    * Accounts the request in every rule's zone, as nginx's limit_req does: REFUSED as soon as
    * one rule refuses (the rules after it are not accounted), else the longest delay any rule
    * asks for. A rule whose key is empty does not account the request (nginx). Each zone
-   * that judges the request counts what it decided (/api/9/http/limit_reqs/).
+   * that judges the request counts what it decided (/api/9/http/limit_reqs/). A refusal is
+   * logged at limit_req_log_level, a delay one level lower. With limit_req_dry_run the zones
+   * judge and count as usual (as *_dry_run) and the request is neither refused nor delayed.
    */
   take(req: RequestFacts): number {
     let delayMs = 0;
+    const dryRun = this.policy.dryRun;
     for (const rule of this.rules) {
       const key = rule.key(req);
       if (key === '') continue;
       const r = rule.zone.take(key, rule.options);
-      this.counters?.countLimitReq(rule.zone.name, !r.allowed ? 'rejected' : r.delayMs > 0 ? 'delayed' : 'passed');
-      if (!r.allowed) return REFUSED;
+      const outcome = !r.allowed ? 'rejected' : r.delayMs > 0 ? 'delayed' : 'passed';
+      this.counters?.countLimitReq(rule.zone.name, dryRun && outcome !== 'passed' ? `${outcome}_dry_run` : outcome);
+      if (outcome === 'passed') continue;
+      this.log(outcome, rule.zone.name, r.excess, req);
+      if (!r.allowed) return dryRun ? 0 : REFUSED;
       if (r.delayMs > delayMs) delayMs = r.delayMs;
     }
-    return delayMs;
+    return dryRun ? 0 : delayMs;
+  }
+
+  private log(outcome: 'rejected' | 'delayed', zone: string, excess: number, req: RequestFacts): void {
+    const fields = { zone, excess, client: req.remoteAddress, request: `${req.method ?? ''} ${req.url}` };
+    const dry = this.policy.dryRun ? ', dry run' : '';
+    if (outcome === 'rejected') this.logger[REFUSAL_LEVEL[this.policy.logLevel]](fields, `limiting requests${dry}`);
+    else this.logger[DELAY_LEVEL[this.policy.logLevel]](fields, `delaying request${dry}`);
   }
 }
 
@@ -61,16 +89,25 @@ export class LimitReqGate {
   private readonly zones: ReadonlyMap<string, LimitReqZone>;
   private readonly keys: Readonly<Record<string, string>>;
   private readonly counters: NodeCounters | null;
+  private readonly variables: Variables;
+  private readonly logger: ThreadLogger;
   private readonly compiled = new WeakMap<HttpLocationConfig, LocationLimits | null>();
 
   /**
-   * `keys`: each limit_req_zone's KEY template by zone name ("$binary_remote_addr");
-   * `counters`: where each zone's decisions are counted (null: nowhere).
+   * `keys`: each limit_req_zone's KEY template by zone name ("$binary_remote_addr"), read
+   * with the thread's `variables` (those of keyval directives included); `counters`: where
+   * each zone's decisions are counted (null: nowhere); `logger`: where refusals and delays
+   * are told.
    */
-  constructor(zones: ReadonlyMap<string, LimitReqZone>, keys: Readonly<Record<string, string>>, counters: NodeCounters | null = null) {
+  constructor(
+    zones: ReadonlyMap<string, LimitReqZone>, keys: Readonly<Record<string, string>>, variables: Variables,
+    counters: NodeCounters | null = null, logger: ThreadLogger = noopLogger,
+  ) {
     this.zones = zones;
     this.keys = keys;
+    this.variables = variables;
     this.counters = counters;
+    this.logger = logger;
   }
 
   /** The location's compiled rules, or null when it has none that apply. */
@@ -91,9 +128,11 @@ export class LimitReqGate {
       // The configuration checks that every limit_req names a limit_req_zone.
       if (zone === undefined || template === undefined) throw new Error(`limit_req zone "${l.zone}" is not a limit_req_zone of this node`);
       const options: TakeOptions = Number.isFinite(l.delay) ? { burst: l.burst, delay: l.delay } : { burst: l.burst, nodelay: true };
-      rules.push({ zone, key: compileTemplate(template), options });
+      rules.push({ zone, key: this.variables.compile(template), options });
     }
-    return rules.length === 0 ? null : new LocationLimits(rules, location.settings.limitReqStatus, this.counters);
+    const { limitReqStatus, limitReqDryRun, limitReqLogLevel } = location.settings;
+    return rules.length === 0 ? null
+      : new LocationLimits(rules, limitReqStatus, this.counters, { dryRun: limitReqDryRun, logLevel: limitReqLogLevel }, this.logger);
   }
 }
 

@@ -1,3 +1,5 @@
+import { Gateway, type GatewayData } from '../gateway/gateway.js';
+import { variablesFor } from '../gateway/variables.js';
 import type { ApiParts } from './api-bridge.js';
 import { FrontEnd } from './front-end.js';
 import { LimitReqGate } from './limit-req-gate.js';
@@ -8,6 +10,7 @@ import type { HandlerThreadData } from './worker-protocol.js';
 
 export interface PrimaryServingOptions extends ServingOptions {
   handlerData: HandlerThreadData;
+  gateway: GatewayData;
   limitReqKeys: Record<string, string>;
   fallbackReason: string;
   onThreadExit: (threadId: number, died: boolean) => void;
@@ -21,10 +24,12 @@ export interface PrimaryServingOptions extends ServingOptions {
  */
 export async function startOnPrimary(o: PrimaryServingOptions): Promise<Serving> {
   const pool = o.workers === 0 ? null : new WorkerPool(o.workers, o.handlerData, o.logger, o.onThreadExit);
+  const variables = variablesFor(o.handlerData.keyvals, o.zones.keyval);
   const frontEnd = new FrontEnd({
     content: o.apiParts.content,
     handle: (request, handler) => (pool === null ? Promise.reject(new Error('this node runs no worker thread')) : pool.run({ request, handler })),
-    limits: new LimitReqGate(o.zones.limitReq, o.limitReqKeys, o.counters),
+    limits: new LimitReqGate(o.zones.limitReq, o.limitReqKeys, variables, o.counters, o.logger),
+    gateway: new Gateway({ data: o.gateway, sticky: o.zones.sticky, variables, logger: o.logger }),
     logger: o.logger,
     handlerOverride: o.handlerOverride,
     counters: o.counters,

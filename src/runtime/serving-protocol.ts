@@ -1,4 +1,5 @@
 import type { HttpConfig, ZonesyncConfig } from '../config/types.js';
+import type { GatewayData } from '../gateway/gateway.js';
 import type { PeerStatus } from '../sync/types.js';
 import type { LogMessage } from '../thread-logger.js';
 import type { NodeCountersHandle } from './node-counters.js';
@@ -26,6 +27,8 @@ export interface ServingWorkerData extends HandlerThreadData {
   limitReqKeys: Record<string, string>;
   /** `--handler FILE`: overrides every location's handler. */
   handlerOverride: string | null;
+  /** What the thread's gateway (return, proxy_pass) starts from, made once by the primary. */
+  gateway: GatewayData;
   /** The sync thread's counters and listen address, for the API and metrics; null without zone_sync. */
   sync: { countersBuffer: SharedArrayBuffer; zoneNames: string[]; listenAddress: string | null } | null;
   counters: NodeCountersHandle;

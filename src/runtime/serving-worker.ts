@@ -11,6 +11,8 @@ import { readSyncCounters } from '../sync/counters.js';
 import type { PeerStatus } from '../sync/types.js';
 import { postingLogger } from '../thread-logger.js';
 import { usesDashboard } from './dashboard-use.js';
+import { Gateway } from '../gateway/gateway.js';
+import { variablesFor } from '../gateway/variables.js';
 import { FrontEnd, type ContentResponder } from './front-end.js';
 import { HandlerRuntime } from './handler-runtime.js';
 import { LimitReqGate } from './limit-req-gate.js';
@@ -28,7 +30,8 @@ const send = (message: FromServingWorker): void => port.postMessage(message);
 const logger = postingLogger(send);
 const zones = attachZones(data.zones);
 const counters = NodeCounters.attach(data.counters);
-const runtime = new HandlerRuntime({ ...data, zones, workerId: threadId });
+const variables = variablesFor(data.keyvals, zones.keyval);
+const runtime = new HandlerRuntime({ ...data, zones, workerId: threadId, variables });
 
 let state: NodeState = data.state;
 const syncExitWaiters: Array<() => void> = [];
@@ -60,7 +63,7 @@ let ownContent: Promise<ContentResponder> | null = null;
 const loadOwnContent = (): Promise<ContentResponder> => {
   ownContent ??= import('./api-bridge.js').then((m) => m.createApiParts(zones, sync, logger, counters, life, {
     nodeId: data.nodeId, nodeName: data.nodeName, workerThreads: data.workerThreads, http: 'workers', startedMs: data.startedMs,
-  }).content);
+  }, data.gateway.counters).content);
   return ownContent;
 };
 const content: ContentResponder = async (req, res, location, what, body) => (await loadOwnContent())(req, res, location, what, body);
@@ -68,7 +71,8 @@ const content: ContentResponder = async (req, res, location, what, body) => (awa
 const frontEnd = new FrontEnd({
   content,
   handle: (request, handler) => runtime.handle(request, handler),
-  limits: new LimitReqGate(zones.limitReq, data.limitReqKeys, counters),
+  limits: new LimitReqGate(zones.limitReq, data.limitReqKeys, variables, counters, logger),
+  gateway: new Gateway({ data: data.gateway, sticky: zones.sticky, variables, logger }),
   logger,
   handlerOverride: data.handlerOverride,
   counters: ThreadGauges.attach(data.gauges).countingFor(data.slot, counters),

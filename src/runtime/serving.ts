@@ -3,6 +3,7 @@ import type { Metrics } from '../api/metrics.js';
 import type { HttpServedBy } from '../api/zonesync-status.js';
 import type { ZonesyncConfig } from '../config/types.js';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
+import { gatewayDataOf, type GatewayData } from '../gateway/gateway.js';
 import { createApiParts, type ApiParts } from './api-bridge.js';
 import type { UpstreamInfo } from './handler-types.js';
 import { limitReqKeysOf } from './limit-req-gate.js';
@@ -67,16 +68,18 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
   const handlerData: HandlerThreadData = {
     zones: o.handles, upstreams: upstreamsOf(o.config), nodeId: o.nodeId, nodeName: o.nodeName,
     offloadThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, o.workers))),
+    keyvals: [...(o.config.http?.keyvals ?? [])],
   };
+  const gateway = gatewayDataOf(o.config);
   const startedMs = Date.now();
   const unavailable = o.workers === 0 ? 'no worker thread'
     : o.choice === 'primary' ? 'chosen with --front-end primary' : await sharedListenUnavailable(o.config.http);
-  if (unavailable === null) return startOnWorkers(o, handlerData, primaryApiParts(o, 'workers', startedMs), startedMs);
+  if (unavailable === null) return startOnWorkers(o, handlerData, gateway, primaryApiParts(o, 'workers', startedMs, gateway), startedMs);
   if (o.choice === 'workers') throw new Error(`the worker threads cannot serve HTTP themselves: ${unavailable}`);
   o.logger.info({ reason: unavailable }, 'HTTP is served by the primary thread, handlers on the worker pool');
   return startOnPrimary({
-    ...o, handlerData, limitReqKeys: limitReqKeysOf(o.config.zones), fallbackReason: unavailable, onThreadExit: onThreadExit(o),
-    apiParts: primaryApiParts(o, 'primary', startedMs),
+    ...o, handlerData, gateway, limitReqKeys: limitReqKeysOf(o.config.zones), fallbackReason: unavailable, onThreadExit: onThreadExit(o),
+    apiParts: primaryApiParts(o, 'primary', startedMs, gateway),
   });
 }
 
@@ -84,14 +87,16 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
  * The API parts in the primary: the content it serves on the fallback path, and on either
  * path the metrics the node exposes to an embedding service.
  */
-function primaryApiParts(o: ServingOptions, http: HttpServedBy, startedMs: number): ApiParts {
+function primaryApiParts(o: ServingOptions, http: HttpServedBy, startedMs: number, gateway: GatewayData): ApiParts {
   const life = o.life;
   return createApiParts(o.zones, o.sync === null ? null : syncViewOf(o.sync), o.logger, o.counters, {
     config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
-  }, { nodeId: o.nodeId, nodeName: o.nodeName, workerThreads: o.workers, http, startedMs });
+  }, { nodeId: o.nodeId, nodeName: o.nodeName, workerThreads: o.workers, http, startedMs }, gateway.counters);
 }
 
-async function startOnWorkers(o: ServingOptions, handlerData: HandlerThreadData, apiParts: ApiParts, startedMs: number): Promise<Serving> {
+async function startOnWorkers(
+  o: ServingOptions, handlerData: HandlerThreadData, gateway: GatewayData, apiParts: ApiParts, startedMs: number,
+): Promise<Serving> {
   const http = o.config.http;
   for (const { address } of http === null ? [] : listenSockets(http)) await checkAddressFree(address);
   const state = (): NodeState => ({ loaded: { ...o.life }, syncExited });
@@ -100,7 +105,7 @@ async function startOnWorkers(o: ServingOptions, handlerData: HandlerThreadData,
   const workers = new ServingWorkers({
     count: o.workers,
     data: {
-      ...handlerData, http, limitReqKeys: limitReqKeysOf(o.config.zones), handlerOverride: o.handlerOverride,
+      ...handlerData, http, gateway, limitReqKeys: limitReqKeysOf(o.config.zones), handlerOverride: o.handlerOverride,
       sync: o.sync === null ? null : {
         countersBuffer: o.sync.countersBuffer, zoneNames: syncedDescriptors(o.zones).map((d) => d.name), listenAddress: o.sync.listenAddress,
       },

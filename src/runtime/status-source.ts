@@ -4,6 +4,7 @@
 import type { NodeInfo, NodeStatus, ResettableCounters } from '../api/node-status.js';
 import type { UpstreamGroupInfo } from '../api/upstreams.js';
 import type { ZonesyncConfig } from '../config/types.js';
+import { UpstreamCounters } from '../gateway/upstream-counters.js';
 import {
   N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL, N_RESPAWNED, type NodeCounters,
 } from './node-counters.js';
@@ -34,23 +35,35 @@ const RESETS: Record<ResettableCounters, readonly number[]> = {
   ssl: [],
 };
 
-export function nodeStatusOf(counters: NodeCounters, zones: ZoneSet, life: NodeLife): NodeStatus {
+/** `upstreamCounters`: the gateway's counters of each upstream block (GatewayData.counters). */
+export function nodeStatusOf(
+  counters: NodeCounters, zones: ZoneSet, life: NodeLife, upstreamCounters: Readonly<Record<string, SharedArrayBuffer>> = {},
+): NodeStatus {
+  const traffic = new Map(Object.entries(upstreamCounters).map(([name, buffer]) => [name, new UpstreamCounters(buffer)]));
   return {
     respawned: () => counters.read(N_RESPAWNED),
     connections: () => counters.connections(),
     httpRequests: () => counters.httpRequests(),
     slabs: allZonesOf(zones),
-    upstreams: () => upstreamGroups(life.config()),
+    upstreams: () => upstreamGroups(life.config(), traffic),
+    resetUpstream: (name) => traffic.get(name)?.reset(),
     limitReqs: () => counters.limitReqCounts(),
     reset: (what) => { for (const word of RESETS[what]) counters.clear(word); },
     resetLimitReq: (zone) => counters.resetLimitReq(zone),
   };
 }
 
-function upstreamGroups(config: ZonesyncConfig): UpstreamGroupInfo[] {
+function upstreamGroups(config: ZonesyncConfig, traffic: ReadonlyMap<string, UpstreamCounters>): UpstreamGroupInfo[] {
+  const now = Date.now();
   return (config.http?.upstreams ?? []).map((u) => ({
     name: u.name,
     zone: u.zone?.name ?? null,
-    peers: u.servers.map((s) => ({ server: s.text, weight: s.weight, maxConns: s.maxConns, backup: s.backup, down: s.down })),
+    peers: u.servers.map((s, id) => {
+      const peer = { server: s.text, weight: s.weight, maxConns: s.maxConns, backup: s.backup, down: s.down };
+      const counts = traffic.get(u.name);
+      if (counts === undefined || id >= counts.peers) return peer;
+      const c = counts.read(id);
+      return { ...peer, unavailable: c.unavailableUntilMs > now, traffic: c };
+    }),
   }));
 }

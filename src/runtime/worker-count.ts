@@ -5,14 +5,16 @@ import type { HttpLocationConfig, ZonesyncConfig } from '../config/types.js';
 
 /**
  * The patterns of the locations whose requests run a handler on the worker threads: every
- * location, nested ones included, that is not an api, zonesync_health or zonesync_metrics
- * one. Without such a location a node needs no worker thread.
+ * location, nested ones included, that is not an api, zonesync_health, zonesync_metrics or
+ * zonesync_dashboard one, nor one that answers with `return` or proxies with `proxy_pass`.
+ * Without such a location a node needs no worker thread.
  */
 export function handlerLocations(config: ZonesyncConfig): string[] {
   const patterns: string[] = [];
+  const needsPool = (l: HttpLocationConfig): boolean => l.return === null && l.proxyPass === null && locationContent(l) === null;
   const visit = (locations: readonly HttpLocationConfig[]): void => {
     for (const location of locations) {
-      if (locationContent(location) === null) patterns.push(location.pattern);
+      if (needsPool(location)) patterns.push(location.pattern);
       visit(location.locations);
     }
   };

@@ -5,12 +5,14 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import type { HandlerResponse } from './handler-types.js';
+import { variablesFor } from '../gateway/variables.js';
 import { HandlerRuntime } from './handler-runtime.js';
 import { attachZones } from './zone-set.js';
 import type { HandlerThreadData, WorkerTask } from './worker-protocol.js';
 
 const data = workerData as HandlerThreadData;
-const runtime = new HandlerRuntime({ ...data, zones: attachZones(data.zones), workerId: threadId });
+const zones = attachZones(data.zones);
+const runtime = new HandlerRuntime({ ...data, zones, workerId: threadId, variables: variablesFor(data.keyvals, zones.keyval) });
 
 export default function handle(task: WorkerTask): HandlerResponse | Promise<HandlerResponse> {
   return runtime.handle(task.request, task.handler);

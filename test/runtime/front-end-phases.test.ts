@@ -6,6 +6,8 @@ import pino from 'pino';
 import { parseConfigText } from '../../dist/config/index.js';
 import { FrontEnd } from '../../dist/runtime/front-end.js';
 import { LimitReqGate, limitReqKeysOf } from '../../dist/runtime/limit-req-gate.js';
+import { Gateway, gatewayDataOf } from '../../dist/gateway/gateway.js';
+import { Variables } from '../../dist/gateway/variables.js';
 import { createZones } from '../../dist/runtime/zone-set.js';
 import { createNodeContext } from '../../dist/zones/index.js';
 import { freePorts } from './cluster-helpers.js';
@@ -37,7 +39,8 @@ beforeAll(async () => {
       reached.push(`handler ${request.url}`);
       return { status: 200, body: 'ok' };
     },
-    limits: new LimitReqGate(zones.limitReq, limitReqKeysOf(config.zones)),
+    limits: new LimitReqGate(zones.limitReq, limitReqKeysOf(config.zones), new Variables()),
+    gateway: new Gateway({ data: gatewayDataOf(config), sticky: zones.sticky, variables: new Variables(), logger: pino({ level: 'silent' }) }),
     logger: pino({ level: 'silent' }),
     handlerOverride: null,
   });

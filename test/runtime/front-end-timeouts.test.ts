@@ -6,6 +6,8 @@ import pino from 'pino';
 import { parseConfigText } from '../../dist/config/index.js';
 import { FrontEnd } from '../../dist/runtime/front-end.js';
 import { LimitReqGate } from '../../dist/runtime/limit-req-gate.js';
+import { Gateway, gatewayDataOf } from '../../dist/gateway/gateway.js';
+import { Variables } from '../../dist/gateway/variables.js';
 import { freePorts } from './cluster-helpers.js';
 import { errorBodyOf, rawExchange } from './raw-http.js';
 
@@ -25,7 +27,8 @@ beforeAll(async () => {
       reached.push(`handler ${request.url}`);
       return { status: 200, body: '' };
     },
-    limits: new LimitReqGate(new Map(), {}),
+    limits: new LimitReqGate(new Map(), {}, new Variables()),
+    gateway: new Gateway({ data: gatewayDataOf(config), sticky: new Map(), variables: new Variables(), logger: pino({ level: 'silent' }) }),
     logger: pino({ level: 'silent' }),
     handlerOverride: null,
     timeouts: { headersTimeoutMs: 300, requestTimeoutMs: 600, checkIntervalMs: 50 },

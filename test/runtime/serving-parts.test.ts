@@ -7,7 +7,7 @@ import { parseConfigText } from '../../dist/config/index.js';
 import type { HttpLocationConfig } from '../../dist/config/types.js';
 import { LimitReqGate, REFUSED, limitReqKeysOf } from '../../dist/runtime/limit-req-gate.js';
 import { nodeHasReusePort } from '../../dist/runtime/shared-listen.js';
-import { compileTemplate, type RequestFacts } from '../../dist/runtime/variables.js';
+import { Variables, type RequestFacts } from '../../dist/gateway/variables.js';
 import {
   N_CONNECTIONS_ACCEPTED, N_CONNECTIONS_ACTIVE, N_CONNECTIONS_IDLE, N_REQUESTS_CURRENT, N_REQUESTS_TOTAL, NodeCounters,
 } from '../../dist/runtime/node-counters.js';
@@ -24,7 +24,9 @@ describe('which Node can bind one port in several threads (net reusePort)', () =
   });
 });
 
-// The evaluation nginx's variables had before they were compiled: the model.
+// nginx's evaluation of its variables, uncompiled: the model. $arg_NAME is the argument as it
+// is in the query (not decoded), and argument and cookie names match without regard to case.
+const compileTemplate = (template: string) => new Variables().compile(template);
 function modelEvaluate(template: string, req: RequestFacts): string {
   const header = (name: string): string => {
     const v = req.headers[name.toLowerCase()];
@@ -44,11 +46,17 @@ function modelEvaluate(template: string, req: RequestFacts): string {
         return q < 0 ? '' : req.url.slice(q + 1);
     }
     if (name.startsWith('http_')) return header(name.slice(5).replace(/_/g, '-'));
-    if (name.startsWith('arg_')) return q < 0 ? '' : new URLSearchParams(req.url.slice(q + 1)).get(name.slice(4)) ?? '';
+    if (name.startsWith('arg_')) {
+      for (const pair of q < 0 ? [] : req.url.slice(q + 1).split('&')) {
+        const eq = pair.indexOf('=');
+        if ((eq < 0 ? pair : pair.slice(0, eq)).toLowerCase() === name.slice(4).toLowerCase()) return eq < 0 ? '' : pair.slice(eq + 1);
+      }
+      return '';
+    }
     if (name.startsWith('cookie_')) {
       for (const part of header('cookie').split(';')) {
         const eq = part.indexOf('=');
-        if (eq > 0 && part.slice(0, eq).trim() === name.slice(7)) return part.slice(eq + 1).trim();
+        if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === name.slice(7).toLowerCase()) return part.slice(eq + 1).trim();
       }
       return '';
     }
@@ -67,12 +75,12 @@ describe('nginx variables, compiled once per template', () => {
   );
   const template = fc.array(piece, { maxLength: 6 }).map((p) => p.join(''));
   const request = fc.record({
-    url: fc.tuple(fc.constantFrom('/', '/a/b', '/x'), fc.option(fc.constantFrom('a=1', 'a=1&b=2', 'b=%20x', '', 'a'), { nil: undefined }))
+    url: fc.tuple(fc.constantFrom('/', '/a/b', '/x'), fc.option(fc.constantFrom('a=1', 'a=1&b=2', 'b=%20x', '', 'a', 'A=3&a=1'), { nil: undefined }))
       .map(([path, query]) => (query === undefined ? path : `${path}?${query}`)),
     headers: fc.record({
       'x-key': fc.option(fc.oneof(fc.string({ maxLength: 5 }), fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 })), { nil: undefined }),
       'user-agent': fc.option(fc.string({ maxLength: 5 }), { nil: undefined }),
-      cookie: fc.option(fc.constantFrom('session=abc', 's=1; session= x ', 'other=2', '=x; s=2'), { nil: undefined }),
+      cookie: fc.option(fc.constantFrom('session=abc', 's=1; session= x ', 'other=2', '=x; s=2', 'SESSION=up; session=low'), { nil: undefined }),
     }, { requiredKeys: [] }),
     remoteAddress: fc.constantFrom('127.0.0.1', '::1', '10.1.2.3'),
   });
@@ -89,7 +97,7 @@ function gateFor(http: string): { gate: LimitReqGate; location: (path: string) =
   const { zones } = createZones(config, createNodeContext(1));
   const server = config.http!.servers[0]!;
   return {
-    gate: new LimitReqGate(zones.limitReq, limitReqKeysOf(config.zones)),
+    gate: new LimitReqGate(zones.limitReq, limitReqKeysOf(config.zones), new Variables()),
     location: (path) => server.locations.find((l) => l.pattern === path)!,
     zones,
   };

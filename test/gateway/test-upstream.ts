@@ -1,0 +1,91 @@
+// Real upstream servers on 127.0.0.1 for the gateway's tests: plain node:http servers that
+// record what reaches them and answer as each test tells them to.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly bodyBytes: number;
+}
+
+export type UpstreamBehaviour = (req: http.IncomingMessage, res: http.ServerResponse, upstream: TestUpstream) => void;
+
+/**
+ * An application that keeps sessions: a request without its session cookie gets a new one
+ * (Set-Cookie), as the admin guide's backends do; every answer names the server.
+ */
+export function sessionApp(cookieName = 'session'): UpstreamBehaviour {
+  let next = 0;
+  return (req, res, upstream) => {
+    const has = new RegExp(`(^|;\\s*)${cookieName}=`).test(req.headers.cookie ?? '');
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
+    if (!has) headers['set-cookie'] = [`${cookieName}=${upstream.name}-${++next}; Path=/; HttpOnly`, 'theme=dark'];
+    res.writeHead(200, headers);
+    res.end(JSON.stringify({ server: upstream.name, url: req.url }));
+  };
+}
+
+export class TestUpstream {
+  readonly name: string;
+  readonly seen: SeenRequest[] = [];
+  behaviour: UpstreamBehaviour;
+  private readonly server: http.Server;
+
+  /** `readsBody`: the behaviour reads the request body itself (recorded with 0 bytes); else it runs once the body is in. */
+  private constructor(name: string, behaviour: UpstreamBehaviour, readsBody: boolean) {
+    this.name = name;
+    this.behaviour = behaviour;
+    this.server = http.createServer((req, res) => {
+      let bodyBytes = 0;
+      const record = (): void => { this.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes }); };
+      if (readsBody) {
+        record();
+        this.behaviour(req, res, this);
+        return;
+      }
+      req.on('data', (c: Buffer) => { bodyBytes += c.length; });
+      req.on('end', () => {
+        record();
+        this.behaviour(req, res, this);
+      });
+    });
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  static async start(name: string, behaviour: UpstreamBehaviour = sessionApp(), options: { readsBody?: boolean } = {}): Promise<TestUpstream> {
+    const upstream = new TestUpstream(name, behaviour, options.readsBody === true);
+    await new Promise<void>((resolve) => upstream.server.listen(0, '127.0.0.1', resolve));
+    return upstream;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+/** A request through the gateway: status, headers and body as text. */
+export async function get(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: 'manual', ...init });
+  const text = await r.text();
+  let json: unknown;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+/** The session cookie an answer set ("name=value"), or throws. */
+export function sessionCookie(headers: Headers, name = 'session'): string {
+  const found = headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${name}=`));
+  if (found === undefined) throw new Error(`no ${name} cookie in ${JSON.stringify(headers.getSetCookie())}`);
+  return found;
+}
