@@ -103,7 +103,7 @@ async function run(cli: CliOptions): Promise<number> {
   }
   const exit = (code: number) => {
     if (pidFile !== null) removePidFile(pidFile);
-    logger.flush();
+    errorLog.flushSync(); // an asynchronous flush would be cut short by process.exit
     process.exit(code);
   };
   const api = node.httpAddresses[0];

@@ -19,6 +19,8 @@ export interface LogFile {
   readonly logger: pino.Logger;
   /** Reopens the file by its path; a no-op on stdout and stderr. */
   reopen(): void;
+  /** Writes out every buffered line now (before process.exit, which would drop them). */
+  flushSync(): void;
 }
 
 /** The file descriptor of an `error_log` naming a standard stream, else null (a file). */
@@ -36,12 +38,21 @@ function standardStream(file: string): 1 | 2 | null {
 export function openErrorLog(config: ErrorLogConfig | null, levelOverride?: string): LogFile {
   const level = levelOverride ?? (config === null ? 'error' : LEVELS[config.level]);
   const fd = standardStream(config?.file ?? 'stdout');
-  // Written asynchronously, so that a slow reader of stdout never stalls the node; pino
+  // stdout and stderr are written asynchronously, so that a slow reader never stalls the
+  // node; an error_log file synchronously (a local file does not stall, and no line is lost
+  // at exit). pino
   // writes out what is buffered when the process exits.
-  const destination = fd !== null ? pino.destination(fd) : pino.destination({ dest: config!.file, mkdir: true, sync: false });
+  const destination = fd !== null ? pino.destination(fd) : pino.destination({ dest: config!.file, mkdir: true, sync: true });
   return {
     logger: pino({ level, base: { pid: process.pid } }, destination),
     reopen: () => { if (fd === null) destination.reopen(); },
+    flushSync: () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // not open yet: nothing was written to it
+      }
+    },
   };
 }
 
