@@ -131,7 +131,8 @@ describe('what a flush wrote is what a restart loads', () => {
     const before = again.versions()[0]!;
     again.set('k', 'newer');
     const after = again.versions()[0]!;
-    expect([after.stampMs, after.logical] > [before.stampMs, before.logical] || after.stampMs > before.stampMs).toBe(true);
+    // (stamp, logical) compared as a pair: an array comparison would compare their text.
+    expect(after.stampMs > before.stampMs || (after.stampMs === before.stampMs && after.logical > before.logical)).toBe(true);
   });
 
   it('a restart whose wall clock went back minutes still loads the journal (its own versions are not "from the future")', () => {
