@@ -1,6 +1,7 @@
 // Health endpoints for orchestrators: /livez answers 200 while the process serves HTTP at
-// all; /readyz answers 200 when the node says it is ready (zones attached, sync thread
-// started, …) and 503 otherwise, including when the readiness check itself fails.
+// all; /readyz answers 200 when the node says it is ready (zones attached, threads started,
+// the peers' snapshots received) and 503 otherwise, saying what it waits for, including when
+// the readiness check itself fails.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, ErrorCode, methodNotSupported } from './errors.js';
@@ -10,9 +11,12 @@ import type { RequestGuard } from './request-guard.js';
 /** A plain endpoint: answers every request it is given. Never rejects. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** Ready or not; not ready may say why (the 503's error text). */
+export type ReadyAnswer = boolean | { readonly ready: boolean; readonly reason?: string };
+
 export interface HealthOptions {
   /** Whether the node is ready to take traffic; default: always. */
-  readonly ready?: () => boolean | Promise<boolean>;
+  readonly ready?: () => ReadyAnswer | Promise<ReadyAnswer>;
   readonly guard?: RequestGuard;
 }
 
@@ -28,13 +32,15 @@ export function createHealthHandlers(options: HealthOptions = {}): HealthHandler
   return {
     livez: readOnly(options.guard, (_req, res) => sendJson(res, 200, { status: 'ok' })),
     readyz: readOnly(options.guard, async (_req, res) => {
-      let isReady = false;
+      let answer: ReadyAnswer;
       try {
-        isReady = await ready();
-      } catch {
-        isReady = false;
+        answer = await ready();
+      } catch (e) {
+        answer = { ready: false, reason: `the readiness check failed: ${e instanceof Error ? e.message : String(e)}` };
       }
-      if (!isReady) throw new ApiError(503, ErrorCode.NotReady, 'not ready');
+      const isReady = typeof answer === 'boolean' ? answer : answer.ready;
+      const reason = typeof answer === 'boolean' ? undefined : answer.reason;
+      if (!isReady) throw new ApiError(503, ErrorCode.NotReady, reason === undefined ? 'not ready' : `not ready: ${reason}`);
       sendJson(res, 200, { status: 'ready' });
     }),
   };

@@ -2,7 +2,7 @@
 // zone_sync, health and Prometheus metrics, and nginx's allow/deny and basic auth.
 
 export { createApiHandler, API_VERSIONS, type ApiHandler, type ApiHandlerOptions } from './api-handler.js';
-export { createHealthHandlers, type HealthHandlers, type HealthOptions, type RouteHandler } from './health.js';
+export { createHealthHandlers, type HealthHandlers, type HealthOptions, type ReadyAnswer, type RouteHandler } from './health.js';
 export { createMetrics, type Metrics, type MetricsOptions, type StatsSource } from './metrics.js';
 export type { KeyvalModule, KeyvalZones } from './keyvals.js';
 export type {

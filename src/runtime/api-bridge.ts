@@ -10,6 +10,7 @@ import type { ContentResponder } from './front-end.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
 import type { SyncView } from './sync-view.js';
+import { ReadinessLatch, readinessGraceMs, syncReadiness } from './sync-readiness.js';
 import { nodeStatusProvider, zoneSources, type NodeIdentity } from './zonesync-status-source.js';
 import { allZonesOf, type ZoneSet } from './zone-set.js';
 
@@ -45,7 +46,17 @@ export function createApiParts(
     return { zones: live, status: counters.status, peers: peers.map((p) => ({ ...p })), counters: counters.extra };
   };
   const metrics = createMetrics({ zones: allZones, ...(syncStatus === undefined ? {} : { syncStatus }) });
-  const health = createHealthHandlers({ ready: () => true });
+  const readiness = sync === null ? null : new ReadinessLatch(async () => {
+    const timings = life.config().stream?.sync;
+    const graceMs = timings === undefined || timings === null ? 0 : readinessGraceMs(timings);
+    return syncReadiness(await sync.status(), synced.length, Date.now() - identity.startedMs, graceMs);
+  });
+  const health = createHealthHandlers({
+    ready: async () => {
+      const answer = await readiness?.current() ?? { ready: true };
+      return answer.ready ? true : { ready: false, reason: `waiting for ${answer.waitingFor.join(', ')}` };
+    },
+  });
   const handlers = new WeakMap<HttpLocationConfig, ApiHandler>();
   const zonesync = { node: nodeStatusProvider(identity, sync), zones: zoneSources(zones) };
   // Read at start when a location serves it, so that a broken dashboard/ stops the start.
