@@ -8,6 +8,7 @@ export {
 } from './counter/counter-zone.js';
 export { StickyZone, type StickyHandle, type StickySettings, type StickyZoneOptions } from './sticky/sticky-zone.js';
 export { ZoneArgumentError, ZoneFullError } from './errors.js';
+export { StateFileInUseError } from './keyval/state-lock.js';
 export { createNodeContext, defaultNodeContext, type NodeContext } from './node.js';
 export type { AttachZoneOptions, VersionedRecord, ZoneBaseOptions, ZoneHandleOf } from './zone-base.js';
 export { MODULE_COUNTER, MODULE_KEYVAL, MODULE_LIMIT_REQ, MODULE_STICKY, MODULE_STREAM_KEYVAL, type ZoneDescriptor } from './descriptor.js';

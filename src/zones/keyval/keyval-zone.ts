@@ -4,6 +4,7 @@ import { MODULE_KEYVAL, MODULE_STREAM_KEYVAL } from '../descriptor.js';
 import { ZoneArgumentError, ZoneFullError } from '../errors.js';
 import { RecordMerger } from '../merge.js';
 import { sizeBytesOf, timeMsOf, type TimeInput } from '../options.js';
+import { lockStateFile } from './state-lock.js';
 import { StateStore, type StoreLoad } from './state-store.js';
 import { ZoneBase, type AttachZoneOptions, type ZoneBaseOptions, type ZoneHandleOf } from '../zone-base.js';
 import { MAX_PREFIX_BYTES, MatchIndex, canonicalStoredIpKey, writeKeyType, type KeyvalType } from './match-index.js';
@@ -87,7 +88,10 @@ export class KeyvalZone extends ZoneBase<KeyvalSettings> {
     });
     writeKeyType(parts.shm, type);
     const zone = new KeyvalZone(parts.handle, parts.shm, parts.now);
-    if (settings.stateFile !== null) zone.loadState();
+    if (settings.stateFile !== null) {
+      lockStateFile(settings.stateFile, options.name);
+      zone.loadState();
+    }
     // What was loaded is in the files already; no other thread has the ring yet.
     zone.changes?.reset();
     return zone;
