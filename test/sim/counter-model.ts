@@ -1,8 +1,9 @@
 // What a counter key's value must be, from what was done to it, by the documented rules
 // (docs/PROTOCOL.md "Payloads", counter): the sum of the adds made in the current window by
 // nodes that had heard of the key's latest reset of that window (a reset wins over the adds
-// made where it had not yet arrived; a reset made before the window began concerns none of
-// its counts), every add counted once. A node killed takes with it the adds it had not sent:
+// made where it had not yet arrived), every add counted once. A reset made before the
+// window began concerns none of its counts: with no block to keep them, the records that
+// carry it end with its window. A node killed takes with it the adds it had not sent:
 // what the surviving nodes hold of its count, a prefix of its adds, stays.
 import { compareStamp, type Stamp } from '../../dist/zones/payload-bytes.js';
 import type { HeldCount } from './counter-records.js';
