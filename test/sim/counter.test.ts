@@ -51,29 +51,21 @@ describe('counter zone in a simulated cluster: a killed node\'s last count', () 
   // killed and stays down. Rounds send a node's own changes only: node 0 reads the first
   // add alone for as long as its connection to node 2 lasts, and both when it reopens.
   it.each([0, 60_000])('reaches the survivors that had not received it when they reconnect (window %i ms)', async (windowMs) => {
+    const schedule = (seed: number): CounterSchedule => ({
+      nodes: 3, windowMs, seed, steps: [
+        { op: 'add', node: 1, writer: 0, key: 0, n: 5 },
+        { op: 'wait', ms: 300 },
+        { op: 'cut', a: 0, b: 1 },
+        { op: 'add', node: 1, writer: 1, key: 0, n: 7 },
+        { op: 'wait', ms: 300 },
+        { op: 'kill', node: 1, restart: false },
+      ],
+    });
     for (let seed = 1; seed <= 5; seed++) {
-      const outcome = await new CounterSimCluster({
-        nodes: 3, windowMs, seed, steps: [
-          { op: 'add', node: 1, writer: 0, key: 0, n: 5 },
-          { op: 'wait', ms: 300 },
-          { op: 'cut', a: 0, b: 1 },
-          { op: 'add', node: 1, writer: 1, key: 0, n: 7 },
-          { op: 'wait', ms: 300 },
-          { op: 'kill', node: 1, restart: false },
-        ],
-      }).run(1_000, false);
+      const outcome = await new CounterSimCluster(schedule(seed)).run(1_000, false);
       expect(outcome.expected[0]).toBe(12);
       expect(outcome.problems).toEqual(Array.from({ length: 3 }, (_, w) => `node 0 (id 1) writer ${w}: alice is 5, expected 12`));
-      const reconnected = await new CounterSimCluster({
-        nodes: 3, windowMs, seed, steps: [
-          { op: 'add', node: 1, writer: 0, key: 0, n: 5 },
-          { op: 'wait', ms: 300 },
-          { op: 'cut', a: 0, b: 1 },
-          { op: 'add', node: 1, writer: 1, key: 0, n: 7 },
-          { op: 'wait', ms: 300 },
-          { op: 'kill', node: 1, restart: false },
-        ],
-      }).run(5_000);
+      const reconnected = await new CounterSimCluster(schedule(seed)).run(5_000);
       expect(reconnected.problems).toEqual([]);
     }
   });
