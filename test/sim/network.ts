@@ -1,6 +1,6 @@
 // A simulated network implementing the engine's Transport: ordered byte streams with random
-// delay; a lost message cuts the connection (as on TCP); partitions refuse dials and cut
-// connections whose bytes would cross them.
+// delay; a lost message cuts the connection (as on TCP); partitions (and links cut between
+// two nodes alone) refuse dials and cut connections whose bytes would cross them.
 import type { Connection, ConnectionEvents, Listener, Transport } from '../../dist/sync/index.js';
 import type { World } from './world.js';
 
@@ -69,6 +69,8 @@ export class SimNetwork {
   private readonly listeners = new Map<string, { node: string; accept: (c: Connection) => ConnectionEvents }>();
   /** Partition group of each node; nodes talk only within a group. */
   private readonly group = new Map<string, number>();
+  /** Links cut between two nodes that may still reach others: "a|b" with a < b. */
+  private readonly cutLinks = new Set<string>();
   private dialCount = 0;
 
   constructor(world: World, faults: NetworkFaults) {
@@ -77,7 +79,12 @@ export class SimNetwork {
   }
 
   connected(a: string, b: string): boolean {
-    return (this.group.get(a) ?? 0) === (this.group.get(b) ?? 0);
+    return (this.group.get(a) ?? 0) === (this.group.get(b) ?? 0) && !this.cutLinks.has(linkOf(a, b));
+  }
+
+  /** Cuts the link between `a` and `b` alone: each still reaches the nodes of its group. */
+  cutLink(a: string, b: string): void {
+    this.cutLinks.add(linkOf(a, b));
   }
 
   setGroup(node: string, group: number): void {
@@ -86,6 +93,7 @@ export class SimNetwork {
 
   healAll(): void {
     this.group.clear();
+    this.cutLinks.clear();
   }
 
   /** Closes both ends of the connection `end` belongs to. */
@@ -133,4 +141,8 @@ export class SimNetwork {
     });
     return client;
   }
+}
+
+function linkOf(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
