@@ -119,7 +119,7 @@ export class Gateway {
       proxyHost: upstream.name,
       sticky: stickyConfig === undefined || stickyZone === undefined ? null : new StickyLearn(stickyZone, stickyConfig, this.variables),
       keepalive: {
-        keepalive: upstream.keepalive !== null, keepaliveTimeoutMs: upstream.keepaliveTimeoutMs, keepaliveRequests: upstream.keepaliveRequests,
+        group: upstream.name, keepalive: upstream.keepalive, keepaliveTimeoutMs: upstream.keepaliveTimeoutMs, keepaliveRequests: upstream.keepaliveRequests,
       },
     };
   }
@@ -136,7 +136,7 @@ function implicitTarget(host: string, port: number): ProxyTarget {
     proxyHost: port === 80 ? host : text,
     sticky: null,
     counters: null,
-    keepalive: { keepalive: false, keepaliveTimeoutMs: DEFAULT_UPSTREAM_KEEPALIVE.keepaliveTimeoutMs, keepaliveRequests: DEFAULT_UPSTREAM_KEEPALIVE.keepaliveRequests },
+    keepalive: { group: text, ...DEFAULT_UPSTREAM_KEEPALIVE },
   };
 }
 

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import { bodyTooLarge, declaredTooLarge, readBody } from '../api/body.js';
 import { ApiError, ErrorCode } from '../api/errors.js';
 import type { HttpLocationConfig, NextUpstreamCondition, ProxySettings } from '../config/types.js';
@@ -10,7 +9,7 @@ import type { Peer, PeerChoice, PeerOutcome, RoundRobin } from './round-robin.js
 import type { UpstreamCounters } from './upstream-counters.js';
 import type { StickyLearn } from './sticky-learn.js';
 import { attempt, type AttemptFailure, type AttemptResult } from './upstream-attempt.js';
-import type { ConnectionPolicy, UpstreamPools } from './upstream-pools.js';
+import type { ConnectionPolicy, UpstreamDispatcher, UpstreamPools } from './upstream-pools.js';
 import type { RequestFacts, UpstreamFacts, Variables } from './variables.js';
 
 /** Where a proxy_pass sends requests: an upstream group (a block, or the one server of the URL). */
@@ -19,7 +18,7 @@ export interface ProxyTarget {
   /** $proxy_host, and the Host field sent by default. */
   readonly proxyHost: string;
   readonly sticky: StickyLearn | null;
-  readonly keepalive: Pick<ConnectionPolicy, 'keepalive' | 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
+  readonly keepalive: Omit<ConnectionPolicy, 'connectTimeoutMs'>;
   /** The node's counters of an upstream block (the API's); null for a server named in a URL. */
   readonly counters: UpstreamCounters | null;
 }
@@ -50,7 +49,7 @@ export class ProxyPass {
   private readonly pools: UpstreamPools;
   private readonly logger: GatewayLogger;
   /* Each server's pool, found once (the connection policy is the location's). */
-  private readonly dispatchers = new Map<Peer, Dispatcher>();
+  private readonly dispatchers = new Map<Peer, UpstreamDispatcher>();
 
   constructor(location: HttpLocationConfig, target: ProxyTarget, variables: Variables, pools: UpstreamPools, logger: GatewayLogger) {
     this.location = location;
@@ -95,7 +94,7 @@ export class ProxyPass {
       const result = await attempt({
         dispatcher: this.dispatcherOf(peer),
         serverName: peer.name, method, path, headers: head.headers, body: body?.stream() ?? null,
-        reset: head.close || !this.target.keepalive.keepalive, readTimeoutMs: this.settings.readTimeoutMs, res,
+        reset: head.close || this.target.keepalive.keepalive === null, readTimeoutMs: this.settings.readTimeoutMs, res,
         accept: (upstream) => !this.passesOver(upstream.status, choice, method, body, startedAt),
         writeHead: (upstream) => {
           // The head and what of the body arrives in the same read go out in one write.
@@ -140,10 +139,10 @@ export class ProxyPass {
     }
   }
 
-  private dispatcherOf(peer: Peer): Dispatcher {
+  private dispatcherOf(peer: Peer): UpstreamDispatcher {
     let dispatcher = this.dispatchers.get(peer);
     if (dispatcher === undefined) {
-      dispatcher = this.pools.pool(peer.server.address, { ...this.target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs });
+      dispatcher = this.pools.dispatcher(peer.server.address, { ...this.target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs });
       this.dispatchers.set(peer, dispatcher);
     }
     return dispatcher;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './upstream-pools.js';
 import type { UpstreamFacts } from './variables.js';
 
 /** Why an attempt failed, in proxy_next_upstream's words. */
@@ -25,7 +26,7 @@ export type AttemptResult = (
 type Outcome = AttemptResult extends infer R ? (R extends unknown ? Omit<R, 'receivedBytes' | 'times'> : never) : never;
 
 export interface AttemptRequest {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher;
   readonly serverName: string;
   readonly method: string;
   readonly path: string;
