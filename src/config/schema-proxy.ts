@@ -5,7 +5,7 @@ import type { Directive } from './ast.js';
 import { ConfigError } from './errors.js';
 import { duplicateDirective } from './schema-context.js';
 import type { NextUpstreamCondition, ProxyPassConfig, ProxySetHeader, ProxySettings, ReturnConfig } from './types.js';
-import { invalidValue, readCount, readTimeMs } from './values.js';
+import { invalidValue, readCount, readFlag, readTimeMs } from './values.js';
 
 /* The proxy settings written at one level; undefined: inherit. */
 export type ProxySettingsDraft = { -readonly [K in keyof ProxySettings]?: ProxySettings[K] };
@@ -40,6 +40,19 @@ export function readProxySetting(d: Directive, draft: ProxySettingsDraft): boole
     case 'proxy_read_timeout':
       once(draft.readTimeoutMs);
       draft.readTimeoutMs = readPositiveTime(d, arg);
+      return true;
+    case 'proxy_send_timeout':
+      once(draft.sendTimeoutMs);
+      draft.sendTimeoutMs = readPositiveTime(d, arg);
+      return true;
+    case 'proxy_buffering':
+      // The answer streams to the client as it arrives whatever this says (nginx with "off"): nothing is buffered to undo.
+      readFlag(d, arg);
+      return true;
+    case 'proxy_request_buffering':
+      if (readFlag(d, arg)) {
+        throw new ConfigError('"proxy_request_buffering on" is not supported by zonesync, which streams the request body to the upstream ("off")', d);
+      }
       return true;
     case 'proxy_next_upstream':
       once(draft.nextUpstream);

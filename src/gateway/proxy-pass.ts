@@ -72,7 +72,7 @@ export class ProxyPass {
     if (this.settings.nextUpstreamTries > 0) choice.tries = Math.min(choice.tries, this.settings.nextUpstreamTries);
     const session = sticky === null ? '' : sticky.sessionOf(facts);
     const hint = sticky === null ? undefined : sticky.serverOf(session);
-    const body = hasBody(req) ? new BodySource(req, this.maxBodyBytes) : null;
+    const body = hasBody(req) ? new BodySource(req, this.maxBodyBytes, this.settings.sendTimeoutMs) : null;
     const proxy: { proxyHost: string; upstream?: UpstreamFacts } = { proxyHost: this.target.proxyHost };
     const head = this.headers.headersFor(facts, proxy);
     const method = req.method ?? 'GET';
