@@ -82,7 +82,7 @@ function readPositiveTime(d: Directive, value: string): number {
 }
 
 /* Fields of a connection's own that the proxy sets itself; only an empty value (not sent) is taken. */
-const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['upgrade', 'transfer-encoding', 'te', 'keep-alive', 'expect']);
+const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['transfer-encoding', 'te', 'keep-alive', 'expect']);
 
 function readFieldName(d: Directive, name: string): string {
   if (!FIELD_NAME.test(name)) throw new ConfigError(`invalid header name "${name}" in "${d.name}" directive`, d);
@@ -92,9 +92,6 @@ function readFieldName(d: Directive, name: string): string {
 function readSetHeader(d: Directive): ProxySetHeader {
   const [name, value] = d.args as [string, string];
   readFieldName(d, name);
-  if (name.toLowerCase() === 'upgrade' && value !== '') {
-    throw new ConfigError('"proxy_set_header Upgrade" is not supported by zonesync (no upgraded connections are proxied)', d);
-  }
   if (CONNECTION_FIELDS.has(name.toLowerCase()) && value !== '') {
     throw new ConfigError(`"proxy_set_header ${name}" is not supported by zonesync: the connection to the upstream sets it`, d);
   }

@@ -64,6 +64,11 @@ export class KeepaliveCache {
     };
     return connection.client.dispatch({ ...options, reset: !keep }, {
       onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
+      // The connection is the tunnel's now; the client that made it has none left to keep.
+      onRequestUpgrade: (c, status, headers, socket) => {
+        released(false);
+        handler.onRequestUpgrade?.(c, status, headers, socket);
+      },
       onResponseStart: (c, status, headers, message) => {
         if (status >= 200 && /(^|,)\s*close\s*(,|$)/i.test(String(headers['connection'] ?? ''))) keep = false;
         handler.onResponseStart?.(c, status, headers, message);

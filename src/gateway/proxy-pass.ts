@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { bodyTooLarge, declaredTooLarge, readBody } from '../api/body.js';
 import { ApiError, ErrorCode } from '../api/errors.js';
 import type { HttpLocationConfig, NextUpstreamCondition, ProxySettings } from '../config/types.js';
@@ -21,6 +22,12 @@ export interface ProxyTarget {
   readonly keepalive: Omit<ConnectionPolicy, 'connectTimeoutMs'>;
   /** The node's counters of an upstream block (the API's); null for a server named in a URL. */
   readonly counters: UpstreamCounters | null;
+}
+
+/** A request that came asking for an upgrade: its connection (Node's HTTP server let go of it) and what followed its head. */
+export interface ClientUpgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
 }
 
 /* Methods nginx never sends twice unless proxy_next_upstream has non_idempotent. */
@@ -62,8 +69,12 @@ export class ProxyPass {
     this.logger = logger;
   }
 
-  /** Answers the request; rejects with an ApiError only before anything was written to `res`. */
-  async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+  /**
+   * Answers the request; rejects with an ApiError only before anything was written to `res`.
+   * With `upgrade` (the client asked for one) and an Upgrade to send, the server is asked for
+   * it, and its 101 makes the connection a tunnel until either side closes it.
+   */
+  async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts, upgrade: ClientUpgrade | null = null): Promise<void> {
     if (this.maxBodyBytes > 0 && declaredTooLarge(req, this.maxBodyBytes)) {
       await readBody(req, this.maxBodyBytes); // rejects with 413, reading what the client still sends
     }
@@ -79,6 +90,10 @@ export class ProxyPass {
     const path = this.upstreamPath(req.url ?? '/');
     const startedAt = Date.now();
     const headBytes = this.target.counters === null ? 0 : requestHeadBytes(method, path, head.headers);
+    const ask = upgrade === null || head.upgrade === '' ? null : {
+      protocol: head.upgrade, client: upgrade.socket, head: upgrade.head, idleTimeoutMs: this.settings.readTimeoutMs,
+      answerHead: (upstream: UpstreamFacts) => switchingHead(this.answerHeaders.headersFor(upstream.headers)),
+    };
     let failure: AttemptFailure | null = null;
     for (;;) {
       const peer = group.select(choice, hint);
@@ -94,7 +109,7 @@ export class ProxyPass {
       const result = await attempt({
         dispatcher: this.dispatcherOf(peer),
         serverName: peer.name, method, path, headers: head.headers, body: body?.stream() ?? null,
-        reset: head.close || this.target.keepalive.keepalive === null, readTimeoutMs: this.settings.readTimeoutMs, res,
+        reset: head.close || this.target.keepalive.keepalive === null, readTimeoutMs: this.settings.readTimeoutMs, res, upgrade: ask,
         accept: (upstream) => !this.passesOver(upstream.status, choice, method, body, startedAt),
         writeHead: (upstream) => {
           // The head and what of the body arrives in the same read go out in one write.
@@ -104,7 +119,7 @@ export class ProxyPass {
           if (sticky?.atHeader === true) learnAt(upstream);
         },
       });
-      const sent = headBytes + (body?.attemptBytes ?? 0);
+      const sent = headBytes + (body?.attemptBytes ?? 0) + result.tunnelSentBytes;
       const done = (outcome: PeerOutcome, status: number): void => this.account(peer, choice, outcome, status, sent, result);
       switch (result.kind) {
         case 'client-gone':
@@ -200,6 +215,15 @@ function requestHeadBytes(method: string, path: string, headers: Readonly<Record
     for (const v of Array.isArray(value) ? value : [value]) n += name.length + v.length + 4;
   }
   return n;
+}
+
+/** The head of a 101 answer: the server's fields as passed to the client, and the connection's own. */
+function switchingHead(headers: OutgoingHttpHeaders): string {
+  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${String(v)}\r\n`;
+  }
+  return `${head}Connection: upgrade\r\n\r\n`;
 }
 
 /** "http://host/path?q" (absolute form) as "/path?q". */

@@ -99,6 +99,9 @@ describe('proxy settings', () => {
     ['proxy_read_timeout 250ms;', { readTimeoutMs: 250 }],
     ['proxy_send_timeout 2m;', { sendTimeoutMs: 120_000 }],
     ['proxy_buffering off;', {}],
+    ['proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade";', {
+      setHeaders: [{ name: 'Upgrade', value: '$http_upgrade' }, { name: 'Connection', value: 'upgrade' }],
+    }],
     ['proxy_buffering on;', {}],
     ['proxy_request_buffering off;', {}],
     ['proxy_next_upstream off;', { nextUpstream: [] }],
@@ -118,7 +121,7 @@ describe('proxy settings', () => {
     ['proxy_read_timeout 1q;', 'invalid value "1q" in "proxy_read_timeout" directive'],
     ['proxy_set_header "Bad Name" x;', 'invalid header name "Bad Name" in "proxy_set_header" directive'],
     ['proxy_hide_header "a b";', 'invalid header name "a b" in "proxy_hide_header" directive'],
-    ['proxy_set_header Upgrade $http_upgrade;', '"proxy_set_header Upgrade" is not supported by zonesync (no upgraded connections are proxied)'],
+    ['proxy_set_header Keep-Alive 1;', '"proxy_set_header Keep-Alive" is not supported by zonesync: the connection to the upstream sets it'],
     ['proxy_read_timeout 1s; proxy_read_timeout 2s;', '"proxy_read_timeout" directive is duplicate'],
     ['proxy_send_timeout 0;', 'invalid value "0" in "proxy_send_timeout" directive, it must be greater than 0'],
     ['proxy_send_timeout 1s; proxy_send_timeout 2s;', '"proxy_send_timeout" directive is duplicate'],
