@@ -166,6 +166,10 @@ export function checkDirective(directive: Directive, context: BlockContext): voi
   const { name } = directive;
   const specs = DIRECTIVES[name];
   if (specs === undefined) {
+    if (name === 'map') {
+      // nginx's WebSocket example maps $http_upgrade to $connection_upgrade; its usual case needs no map.
+      throw new ConfigError('"map" directive is not supported by zonesync; to proxy WebSocket, write proxy_set_header Connection "upgrade" rather than a mapped $connection_upgrade', directive);
+    }
     if (isUnsupportedNginxDirective(name)) {
       throw new ConfigError(`"${name}" directive is not supported by zonesync`, directive);
     }
