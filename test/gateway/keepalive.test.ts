@@ -4,8 +4,8 @@
 // connection after its last request; keepalive_timeout closes an idle one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { NodeProcess, freePorts, tempDir, waitFor, writeConfig } from '../runtime/cluster-helpers.js';
-import { SERVING_PATHS } from './serving-paths.js';
+import { freePorts, waitFor } from '../runtime/cluster-helpers.js';
+import { SERVING_PATHS, startNodeOn, type RunningNode } from './serving-paths.js';
 import { TestUpstream, get, type UpstreamBehaviour } from './test-upstream.js';
 
 const BURST = 8;
@@ -33,9 +33,8 @@ function fresh(port: number, path: string): Promise<{ status: number; text: stri
 }
 
 describe.each(SERVING_PATHS)('keepalive on $name', (path) => {
-  let node: NodeProcess;
+  let running: RunningNode | undefined;
   let port = 0;
-  let dir: { dir: string; cleanup: () => void };
   const up: Record<string, TestUpstream> = {};
 
   beforeAll(async () => {
@@ -44,7 +43,6 @@ describe.each(SERVING_PATHS)('keepalive on $name', (path) => {
     up['idle'] = await TestUpstream.start('idle', named);
     up['none'] = await TestUpstream.start('none', named);
     [port] = (await freePorts(1)) as [number];
-    dir = tempDir();
     const config = `
 http {
     upstream burst   { server ${up['burst']!.address}; keepalive ${KEPT}; }
@@ -59,14 +57,12 @@ http {
         location /none    { proxy_pass http://none; }
     }
 }`;
-    node = new NodeProcess(writeConfig(dir.dir, 'keepalive.conf', config), [...path.args], path.node());
-    await node.ready();
+    running = await startNodeOn(path, 'keepalive.conf', config);
   }, 300_000);
 
   afterAll(async () => {
-    await node?.stop();
+    await running?.stop();
     for (const u of Object.values(up)) await u.close();
-    dir?.cleanup();
   });
 
   it(`after ${BURST} requests at once, at most ${KEPT} idle connections per serving thread stay open, and later requests reuse them`, async () => {

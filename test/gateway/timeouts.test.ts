@@ -3,8 +3,8 @@
 // that reads it answers; proxy_buffering on or off still streams the answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { NodeProcess, freePorts, tempDir, writeConfig } from '../runtime/cluster-helpers.js';
-import { SERVING_PATHS } from './serving-paths.js';
+import { freePorts } from '../runtime/cluster-helpers.js';
+import { SERVING_PATHS, startNodeOn, type RunningNode } from './serving-paths.js';
 import { TestUpstream, get, type UpstreamBehaviour } from './test-upstream.js';
 
 const BODY_BYTES = 64 << 20;
@@ -51,9 +51,8 @@ function put(port: number, path: string, bytes: number): Promise<{ status: numbe
 }
 
 describe.each(SERVING_PATHS)('proxy timeouts on $name', (path) => {
-  let node: NodeProcess;
+  let running: RunningNode | undefined;
   let port = 0;
-  let dir: { dir: string; cleanup: () => void };
   const up: Record<string, TestUpstream> = {};
 
   beforeAll(async () => {
@@ -61,7 +60,6 @@ describe.each(SERVING_PATHS)('proxy timeouts on $name', (path) => {
     up['counter'] = await TestUpstream.start('counter', counter, { readsBody: true });
     up['halves'] = await TestUpstream.start('halves', halves);
     [port] = (await freePorts(1)) as [number];
-    dir = tempDir();
     const config = `
 http {
     client_max_body_size 0;
@@ -74,14 +72,12 @@ http {
         location /off     { proxy_pass http://${up['halves']!.address}; proxy_buffering off; }
     }
 }`;
-    node = new NodeProcess(writeConfig(dir.dir, 'timeouts.conf', config), [...path.args], path.node());
-    await node.ready();
+    running = await startNodeOn(path, 'timeouts.conf', config);
   }, 300_000);
 
   afterAll(async () => {
-    await node?.stop();
+    await running?.stop();
     for (const u of Object.values(up)) await u.close();
-    dir?.cleanup();
   });
 
   it('a server that leaves the body unread for proxy_send_timeout is given up: 504', async () => {

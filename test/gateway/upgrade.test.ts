@@ -9,9 +9,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from '../runtime/cluster-helpers.js';
+import { api, freePorts, waitFor } from '../runtime/cluster-helpers.js';
 import { rawExchange } from '../runtime/raw-http.js';
-import { SERVING_PATHS } from './serving-paths.js';
+import { SERVING_PATHS, startNodeOn, type RunningNode } from './serving-paths.js';
 import { TestUpstream } from './test-upstream.js';
 
 /** A WebSocket echo server that greets each client first; it refuses the upgrade at /refuse (403) and answers one at /plain as an ordinary request. */
@@ -83,9 +83,8 @@ function refusedStatus(url: string): Promise<number> {
 const UPGRADE_CONFIG = 'proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade";';
 
 describe.each(SERVING_PATHS)('WebSocket on $name', (path) => {
-  let node: NodeProcess;
+  let running: RunningNode | undefined;
   let port = 0;
-  let dir: { dir: string; cleanup: () => void };
   const echo = new EchoServer();
   let plain: TestUpstream;
 
@@ -94,7 +93,6 @@ describe.each(SERVING_PATHS)('WebSocket on $name', (path) => {
     plain = await TestUpstream.start('plain', (req, res) => res.end(`${req.url} upgrade=${req.headers.upgrade ?? ''}`));
     const [http, dead] = (await freePorts(2)) as [number, number];
     port = http;
-    dir = tempDir();
     const config = `
 http {
     upstream websockets { zone websockets 64k; server ${echo.address}; keepalive 4; }
@@ -108,15 +106,13 @@ http {
         location /api     { api; }
     }
 }`;
-    node = new NodeProcess(writeConfig(dir.dir, 'upgrade.conf', config), [...path.args], path.node());
-    await node.ready();
+    running = await startNodeOn(path, 'upgrade.conf', config);
   }, 300_000);
 
   afterAll(async () => {
-    await node?.stop();
+    await running?.stop();
     await echo.close();
     await plain?.close();
-    dir?.cleanup();
   });
 
   it('messages of any size pass both ways, the server\'s first; the server saw the upgrade fields nginx sends', async () => {
