@@ -109,6 +109,7 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   passHeaders: [],
   connectTimeoutMs: 60_000,
   readTimeoutMs: 60_000,
+  sendTimeoutMs: 60_000,
   nextUpstream: ['error', 'timeout'],
   nextUpstreamTries: 0,
   nextUpstreamTimeoutMs: 0,

@@ -63,6 +63,9 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   proxy_pass_header: [spec(HTTP_LEVELS, 1)],
   proxy_connect_timeout: [spec(HTTP_LEVELS, 1)],
   proxy_read_timeout: [spec(HTTP_LEVELS, 1)],
+  proxy_send_timeout: [spec(HTTP_LEVELS, 1)],
+  proxy_buffering: [spec(HTTP_LEVELS, 1)],
+  proxy_request_buffering: [spec(HTTP_LEVELS, 1)],
   proxy_next_upstream: [spec(HTTP_LEVELS, 1, MANY)],
   proxy_next_upstream_tries: [spec(HTTP_LEVELS, 1)],
   proxy_next_upstream_timeout: [spec(HTTP_LEVELS, 1)],
@@ -163,6 +166,10 @@ export function checkDirective(directive: Directive, context: BlockContext): voi
   const { name } = directive;
   const specs = DIRECTIVES[name];
   if (specs === undefined) {
+    if (name === 'map') {
+      // nginx's WebSocket example maps $http_upgrade to $connection_upgrade; its usual case needs no map.
+      throw new ConfigError('"map" directive is not supported by zonesync; to proxy WebSocket, write proxy_set_header Connection "upgrade" rather than a mapped $connection_upgrade', directive);
+    }
     if (isUnsupportedNginxDirective(name)) {
       throw new ConfigError(`"${name}" directive is not supported by zonesync`, directive);
     }

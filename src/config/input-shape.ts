@@ -123,7 +123,7 @@ const NEXT_UPSTREAM = ['error', 'timeout', 'invalid_header', 'http_500', 'http_5
 const proxySettings = object<Partial<ProxySettings>>({
   setHeaders: arrayOf(object<ProxySetHeader>({ name: required(string), value: required(string) })),
   hideHeaders: strings, passHeaders: strings,
-  connectTimeoutMs: ms, readTimeoutMs: ms, nextUpstream: arrayOf(oneOf(...NEXT_UPSTREAM)), nextUpstreamTries: integer, nextUpstreamTimeoutMs: ms,
+  connectTimeoutMs: ms, readTimeoutMs: ms, sendTimeoutMs: ms, nextUpstream: arrayOf(oneOf(...NEXT_UPSTREAM)), nextUpstreamTries: integer, nextUpstreamTimeoutMs: ms,
 });
 const settings = object<HttpRequestSettingsInput>({
   access: arrayOf(accessRule), authBasic: nullable(string), authBasicUserFile: nullable(string),

@@ -5,7 +5,7 @@ import type { Directive } from './ast.js';
 import { ConfigError } from './errors.js';
 import { duplicateDirective } from './schema-context.js';
 import type { NextUpstreamCondition, ProxyPassConfig, ProxySetHeader, ProxySettings, ReturnConfig } from './types.js';
-import { invalidValue, readCount, readTimeMs } from './values.js';
+import { invalidValue, readCount, readFlag, readTimeMs } from './values.js';
 
 /* The proxy settings written at one level; undefined: inherit. */
 export type ProxySettingsDraft = { -readonly [K in keyof ProxySettings]?: ProxySettings[K] };
@@ -41,6 +41,19 @@ export function readProxySetting(d: Directive, draft: ProxySettingsDraft): boole
       once(draft.readTimeoutMs);
       draft.readTimeoutMs = readPositiveTime(d, arg);
       return true;
+    case 'proxy_send_timeout':
+      once(draft.sendTimeoutMs);
+      draft.sendTimeoutMs = readPositiveTime(d, arg);
+      return true;
+    case 'proxy_buffering':
+      // The answer streams to the client as it arrives whatever this says (nginx with "off"): nothing is buffered to undo.
+      readFlag(d, arg);
+      return true;
+    case 'proxy_request_buffering':
+      if (readFlag(d, arg)) {
+        throw new ConfigError('"proxy_request_buffering on" is not supported by zonesync, which streams the request body to the upstream ("off")', d);
+      }
+      return true;
     case 'proxy_next_upstream':
       once(draft.nextUpstream);
       draft.nextUpstream = readNextUpstream(d);
@@ -69,7 +82,7 @@ function readPositiveTime(d: Directive, value: string): number {
 }
 
 /* Fields of a connection's own that the proxy sets itself; only an empty value (not sent) is taken. */
-const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['upgrade', 'transfer-encoding', 'te', 'keep-alive', 'expect']);
+const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['transfer-encoding', 'te', 'keep-alive', 'expect']);
 
 function readFieldName(d: Directive, name: string): string {
   if (!FIELD_NAME.test(name)) throw new ConfigError(`invalid header name "${name}" in "${d.name}" directive`, d);
@@ -79,9 +92,6 @@ function readFieldName(d: Directive, name: string): string {
 function readSetHeader(d: Directive): ProxySetHeader {
   const [name, value] = d.args as [string, string];
   readFieldName(d, name);
-  if (name.toLowerCase() === 'upgrade' && value !== '') {
-    throw new ConfigError('"proxy_set_header Upgrade" is not supported by zonesync (no upgraded connections are proxied)', d);
-  }
   if (CONNECTION_FIELDS.has(name.toLowerCase()) && value !== '') {
     throw new ConfigError(`"proxy_set_header ${name}" is not supported by zonesync: the connection to the upstream sets it`, d);
   }

@@ -386,8 +386,10 @@ export interface ProxySettings {
   readonly passHeaders: readonly string[];
   /** proxy_connect_timeout; default 60s. */
   readonly connectTimeoutMs: number;
-  /** proxy_read_timeout: between two reads of the upstream's answer; default 60s. */
+  /** proxy_read_timeout: between two reads of the upstream's answer, and the most an upgraded connection stays idle; default 60s. */
   readonly readTimeoutMs: number;
+  /** proxy_send_timeout: the most the upstream may leave the request body unread; default 60s. */
+  readonly sendTimeoutMs: number;
   /** proxy_next_upstream; default error timeout; [] for off. */
   readonly nextUpstream: readonly NextUpstreamCondition[];
   /** proxy_next_upstream_tries; 0 (default): no limit but the number of servers. */

@@ -4,7 +4,8 @@ import type {
 } from '../config/types.js';
 import type { StickyZone } from '../zones/sticky/sticky-zone.js';
 import type { GatewayLogger } from './gateway-logger.js';
-import { ProxyPass, requestFacts, type ProxyTarget } from './proxy-pass.js';
+import { ProxyPass, requestFacts, type ClientUpgrade, type ProxyTarget } from './proxy-pass.js';
+import { passesUpgrades } from './proxy-headers.js';
 import { ReturnAnswer } from './return-answer.js';
 import { RoundRobin, type SharedPeerStates } from './round-robin.js';
 import { StickyLearn } from './sticky-learn.js';
@@ -82,14 +83,22 @@ export class Gateway {
     answer.answer(res, requestFacts(req, remoteAddress));
   }
 
-  /** Proxies the request; rejects with an ApiError only while nothing was written to `res`. */
-  proxy(req: IncomingMessage, res: ServerResponse, location: HttpLocationConfig, remoteAddress: string): Promise<void> {
+  /** Whether a location's proxy may ask its servers for an upgrade (proxy_set_header Upgrade). */
+  passesUpgrades(location: HttpLocationConfig): boolean {
+    return location.proxyPass !== null && passesUpgrades(location.settings.proxy.setHeaders);
+  }
+
+  /**
+   * Proxies the request; rejects with an ApiError only while nothing was written to `res`.
+   * `upgrade`: the request asked for an upgrade, which the location passes.
+   */
+  proxy(req: IncomingMessage, res: ServerResponse, location: HttpLocationConfig, remoteAddress: string, upgrade: ClientUpgrade | null = null): Promise<void> {
     let proxy = this.proxies.get(location);
     if (proxy === undefined) {
       proxy = new ProxyPass(location, this.targetOf(location), this.variables, this.pools, this.options.logger);
       this.proxies.set(location, proxy);
     }
-    return proxy.serve(req, res, requestFacts(req, remoteAddress));
+    return proxy.serve(req, res, requestFacts(req, remoteAddress), upgrade);
   }
 
   /** Closes the connections to upstream servers. */
@@ -119,7 +128,7 @@ export class Gateway {
       proxyHost: upstream.name,
       sticky: stickyConfig === undefined || stickyZone === undefined ? null : new StickyLearn(stickyZone, stickyConfig, this.variables),
       keepalive: {
-        keepalive: upstream.keepalive !== null, keepaliveTimeoutMs: upstream.keepaliveTimeoutMs, keepaliveRequests: upstream.keepaliveRequests,
+        group: upstream.name, keepalive: upstream.keepalive, keepaliveTimeoutMs: upstream.keepaliveTimeoutMs, keepaliveRequests: upstream.keepaliveRequests,
       },
     };
   }
@@ -136,7 +145,7 @@ function implicitTarget(host: string, port: number): ProxyTarget {
     proxyHost: port === 80 ? host : text,
     sticky: null,
     counters: null,
-    keepalive: { keepalive: false, keepaliveTimeoutMs: DEFAULT_UPSTREAM_KEEPALIVE.keepaliveTimeoutMs, keepaliveRequests: DEFAULT_UPSTREAM_KEEPALIVE.keepaliveRequests },
+    keepalive: { group: text, ...DEFAULT_UPSTREAM_KEEPALIVE },
   };
 }
 

@@ -23,6 +23,17 @@ export interface UpstreamRequestHead {
   readonly headers: Record<string, string | string[]>;
   /** "Connection: close" was asked for with proxy_set_header. */
   readonly close: boolean;
+  /**
+   * The protocol to ask the upstream to switch to: the value of proxy_set_header Upgrade when
+   * proxy_set_header Connection has the "upgrade" token (nginx sends both fields as they
+   * are; a 101 answer then makes the connection a tunnel); '' when either is missing.
+   */
+  readonly upgrade: string;
+}
+
+/** Whether a location's proxy_set_header list may ask upstream servers for an upgrade. */
+export function passesUpgrades(setHeaders: readonly ProxySetHeader[]): boolean {
+  return setHeaders.some((h) => h.name.toLowerCase() === 'upgrade' && h.value !== '');
 }
 
 interface CompiledSetHeader {
@@ -33,7 +44,8 @@ interface CompiledSetHeader {
 /**
  * A location's proxy_set_header list, compiled once, over nginx's defaults: Host is
  * $proxy_host unless set; a field set to "" is not sent; Connection is the connection's
- * own business (kept alive with `keepalive`, else closed), so only "close" is honoured.
+ * own business (kept alive with `keepalive`, else closed), so only "close" is honoured, and
+ * "upgrade" with an Upgrade value, which asks the server for an upgrade.
  */
 export class RequestHeaderRules {
   private readonly sets: readonly CompiledSetHeader[];
@@ -52,12 +64,18 @@ export class RequestHeaderRules {
       headers[name] = value;
     }
     let close = false;
+    let connectionUpgrade = false;
+    let upgrade = '';
     for (const set of this.sets) {
       const value = set.value(req, proxy);
-      if (set.name === 'connection') close = value.toLowerCase() === 'close';
+      if (set.name === 'connection') {
+        const tokens = value.toLowerCase().split(',').map((t) => t.trim());
+        close = tokens.includes('close');
+        connectionUpgrade = tokens.includes('upgrade');
+      } else if (set.name === 'upgrade') upgrade = value;
       else if (value !== '' && !REQUEST_HOP_BY_HOP.has(set.name)) headers[set.name] = value;
     }
-    return { headers, close };
+    return { headers, close, upgrade: connectionUpgrade ? upgrade : '' };
   }
 }
 

@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { bodyTooLarge, declaredTooLarge, readBody } from '../api/body.js';
 import { ApiError, ErrorCode } from '../api/errors.js';
 import type { HttpLocationConfig, NextUpstreamCondition, ProxySettings } from '../config/types.js';
@@ -10,7 +10,7 @@ import type { Peer, PeerChoice, PeerOutcome, RoundRobin } from './round-robin.js
 import type { UpstreamCounters } from './upstream-counters.js';
 import type { StickyLearn } from './sticky-learn.js';
 import { attempt, type AttemptFailure, type AttemptResult } from './upstream-attempt.js';
-import type { ConnectionPolicy, UpstreamPools } from './upstream-pools.js';
+import type { ConnectionPolicy, UpstreamDispatcher, UpstreamPools } from './upstream-pools.js';
 import type { RequestFacts, UpstreamFacts, Variables } from './variables.js';
 
 /** Where a proxy_pass sends requests: an upstream group (a block, or the one server of the URL). */
@@ -19,9 +19,15 @@ export interface ProxyTarget {
   /** $proxy_host, and the Host field sent by default. */
   readonly proxyHost: string;
   readonly sticky: StickyLearn | null;
-  readonly keepalive: Pick<ConnectionPolicy, 'keepalive' | 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
+  readonly keepalive: Omit<ConnectionPolicy, 'connectTimeoutMs'>;
   /** The node's counters of an upstream block (the API's); null for a server named in a URL. */
   readonly counters: UpstreamCounters | null;
+}
+
+/** A request that came asking for an upgrade: its connection (Node's HTTP server let go of it) and what followed its head. */
+export interface ClientUpgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
 }
 
 /* Methods nginx never sends twice unless proxy_next_upstream has non_idempotent. */
@@ -50,7 +56,7 @@ export class ProxyPass {
   private readonly pools: UpstreamPools;
   private readonly logger: GatewayLogger;
   /* Each server's pool, found once (the connection policy is the location's). */
-  private readonly dispatchers = new Map<Peer, Dispatcher>();
+  private readonly dispatchers = new Map<Peer, UpstreamDispatcher>();
 
   constructor(location: HttpLocationConfig, target: ProxyTarget, variables: Variables, pools: UpstreamPools, logger: GatewayLogger) {
     this.location = location;
@@ -63,8 +69,12 @@ export class ProxyPass {
     this.logger = logger;
   }
 
-  /** Answers the request; rejects with an ApiError only before anything was written to `res`. */
-  async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+  /**
+   * Answers the request; rejects with an ApiError only before anything was written to `res`.
+   * With `upgrade` (the client asked for one) and an Upgrade to send, the server is asked for
+   * it, and its 101 makes the connection a tunnel until either side closes it.
+   */
+  async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts, upgrade: ClientUpgrade | null = null): Promise<void> {
     if (this.maxBodyBytes > 0 && declaredTooLarge(req, this.maxBodyBytes)) {
       await readBody(req, this.maxBodyBytes); // rejects with 413, reading what the client still sends
     }
@@ -73,13 +83,17 @@ export class ProxyPass {
     if (this.settings.nextUpstreamTries > 0) choice.tries = Math.min(choice.tries, this.settings.nextUpstreamTries);
     const session = sticky === null ? '' : sticky.sessionOf(facts);
     const hint = sticky === null ? undefined : sticky.serverOf(session);
-    const body = hasBody(req) ? new BodySource(req, this.maxBodyBytes) : null;
+    const body = hasBody(req) ? new BodySource(req, this.maxBodyBytes, this.settings.sendTimeoutMs) : null;
     const proxy: { proxyHost: string; upstream?: UpstreamFacts } = { proxyHost: this.target.proxyHost };
     const head = this.headers.headersFor(facts, proxy);
     const method = req.method ?? 'GET';
     const path = this.upstreamPath(req.url ?? '/');
     const startedAt = Date.now();
     const headBytes = this.target.counters === null ? 0 : requestHeadBytes(method, path, head.headers);
+    const ask = upgrade === null || head.upgrade === '' ? null : {
+      protocol: head.upgrade, client: upgrade.socket, head: upgrade.head, idleTimeoutMs: this.settings.readTimeoutMs,
+      answerHead: (upstream: UpstreamFacts) => switchingHead(this.answerHeaders.headersFor(upstream.headers)),
+    };
     let failure: AttemptFailure | null = null;
     for (;;) {
       const peer = group.select(choice, hint);
@@ -95,7 +109,7 @@ export class ProxyPass {
       const result = await attempt({
         dispatcher: this.dispatcherOf(peer),
         serverName: peer.name, method, path, headers: head.headers, body: body?.stream() ?? null,
-        reset: head.close || !this.target.keepalive.keepalive, readTimeoutMs: this.settings.readTimeoutMs, res,
+        reset: head.close || this.target.keepalive.keepalive === null, readTimeoutMs: this.settings.readTimeoutMs, res, upgrade: ask,
         accept: (upstream) => !this.passesOver(upstream.status, choice, method, body, startedAt),
         writeHead: (upstream) => {
           // The head and what of the body arrives in the same read go out in one write.
@@ -105,7 +119,7 @@ export class ProxyPass {
           if (sticky?.atHeader === true) learnAt(upstream);
         },
       });
-      const sent = headBytes + (body?.attemptBytes ?? 0);
+      const sent = headBytes + (body?.attemptBytes ?? 0) + result.tunnelSentBytes;
       const done = (outcome: PeerOutcome, status: number): void => this.account(peer, choice, outcome, status, sent, result);
       switch (result.kind) {
         case 'client-gone':
@@ -140,10 +154,10 @@ export class ProxyPass {
     }
   }
 
-  private dispatcherOf(peer: Peer): Dispatcher {
+  private dispatcherOf(peer: Peer): UpstreamDispatcher {
     let dispatcher = this.dispatchers.get(peer);
     if (dispatcher === undefined) {
-      dispatcher = this.pools.pool(peer.server.address, { ...this.target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs });
+      dispatcher = this.pools.dispatcher(peer.server.address, { ...this.target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs });
       this.dispatchers.set(peer, dispatcher);
     }
     return dispatcher;
@@ -201,6 +215,15 @@ function requestHeadBytes(method: string, path: string, headers: Readonly<Record
     for (const v of Array.isArray(value) ? value : [value]) n += name.length + v.length + 4;
   }
   return n;
+}
+
+/** The head of a 101 answer: the server's fields as passed to the client, and the connection's own. */
+function switchingHead(headers: OutgoingHttpHeaders): string {
+  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${String(v)}\r\n`;
+  }
+  return `${head}Connection: upgrade\r\n\r\n`;
 }
 
 /** "http://host/path?q" (absolute form) as "/path?q". */

@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './upstream-pools.js';
+import { tunnel } from './upgrade-tunnel.js';
 import type { UpstreamFacts } from './variables.js';
 
 /** Why an attempt failed, in proxy_next_upstream's words. */
@@ -16,16 +19,32 @@ export type AttemptResult = (
   /** The client went away. */
   | { readonly kind: 'client-gone' }
 ) & {
-  /** Bytes read from the server: the answer's head (as its fields) and body. */
+  /** Bytes read from the server: the answer's head (as its fields) and body, or what came through the tunnel. */
   readonly receivedBytes: number;
+  /** Bytes sent to the server through the tunnel of an upgraded connection (0 for an ordinary answer). */
+  readonly tunnelSentBytes: number;
   /** For an answer that came whole: ms from the try's start to its header and to its end. */
   readonly times: { readonly headerMs: number; readonly responseMs: number } | null;
 };
 
-type Outcome = AttemptResult extends infer R ? (R extends unknown ? Omit<R, 'receivedBytes' | 'times'> : never) : never;
+type Outcome = AttemptResult extends infer R ? (R extends unknown ? Omit<R, 'receivedBytes' | 'tunnelSentBytes' | 'times'> : never) : never;
+
+/** A request that asks the server for an upgrade (proxy_set_header Upgrade and Connection "upgrade"). */
+export interface UpgradeAsk {
+  /** The Upgrade field sent. */
+  readonly protocol: string;
+  /** The client's connection, joined to the server's on a 101. */
+  readonly client: Duplex;
+  /** What the client sent after its request's head. */
+  readonly head: Buffer;
+  /** proxy_read_timeout: the most the tunnel stays idle. */
+  readonly idleTimeoutMs: number;
+  /** The head of the 101 answer the client gets. */
+  readonly answerHead: (upstream: UpstreamFacts) => string;
+}
 
 export interface AttemptRequest {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher;
   readonly serverName: string;
   readonly method: string;
   readonly path: string;
@@ -39,12 +58,15 @@ export interface AttemptRequest {
   readonly accept: (upstream: UpstreamFacts) => boolean;
   /** Writes the client's header for an accepted answer. */
   readonly writeHead: (upstream: UpstreamFacts) => void;
+  /** An upgrade to ask for; null: an ordinary request. An answer other than 101 is passed as any answer. */
+  readonly upgrade: UpgradeAsk | null;
 }
 
 /**
  * One try of a request on one upstream server, its answer streamed to the client as it
  * arrives: each chunk is written to the client, and reading from the upstream pauses while
- * the client's socket is full. The client going away aborts the upstream request.
+ * the client's socket is full. The client going away aborts the upstream request. A 101
+ * answer to an upgrade joins the two connections (upgrade-tunnel.ts); the try ends with them.
  */
 export function attempt(r: AttemptRequest): Promise<AttemptResult> {
   return new Promise((resolve) => {
@@ -56,6 +78,7 @@ export function attempt(r: AttemptRequest): Promise<AttemptResult> {
     let settled = false;
     let waitingForDrain = false;
     let receivedBytes = 0;
+    let tunnelSentBytes = 0;
     const startedAt = performance.now();
     let headerMs = -1;
     const settle = (result: Outcome): void => {
@@ -63,7 +86,7 @@ export function attempt(r: AttemptRequest): Promise<AttemptResult> {
       settled = true;
       res.off('close', onClientClose);
       const whole = result.kind === 'answered' && !result.broken;
-      resolve({ ...result, receivedBytes, times: whole ? { headerMs, responseMs: performance.now() - startedAt } : null } as AttemptResult);
+      resolve({ ...result, receivedBytes, tunnelSentBytes, times: whole ? { headerMs, responseMs: performance.now() - startedAt } : null } as AttemptResult);
     };
     const onClientClose = (): void => {
       if (res.writableFinished) return;
@@ -97,6 +120,26 @@ export function attempt(r: AttemptRequest): Promise<AttemptResult> {
           c.abort(error as Error);
         }
       },
+      onRequestUpgrade(_c, statusCode, headers, socket) {
+        const ask = r.upgrade!;
+        headerMs = performance.now() - startedAt;
+        upstream = { status: statusCode, headers: headers as IncomingHttpHeaders, address: r.serverName };
+        if (settled) {
+          socket.destroy();
+          return;
+        }
+        // The client's connection is the tunnel's now: its closing ends the tunnel, not the try.
+        res.off('close', onClientClose);
+        const answerHead = ask.answerHead(upstream);
+        receivedBytes += Buffer.byteLength(answerHead);
+        ask.client.write(answerHead);
+        const answered = upstream;
+        void tunnel(ask.client, socket as Socket, ask.head, ask.idleTimeoutMs).then((bytes) => {
+          receivedBytes += bytes.fromUpstream;
+          tunnelSentBytes = bytes.toUpstream;
+          settle({ kind: 'answered', upstream: answered, broken: false });
+        });
+      },
       onResponseData(c, chunk) {
         receivedBytes += chunk.length;
         if (refused || settled) return;
@@ -128,7 +171,7 @@ export function attempt(r: AttemptRequest): Promise<AttemptResult> {
     try {
       r.dispatcher.dispatch({
         path: r.path, method: r.method, headers: r.headers, body: r.body, reset: r.reset,
-        headersTimeout: r.readTimeoutMs, bodyTimeout: r.readTimeoutMs,
+        headersTimeout: r.readTimeoutMs, bodyTimeout: r.readTimeoutMs, upgrade: r.upgrade?.protocol ?? null,
       }, handler);
     } catch (error) {
       settle({ kind: 'failed', failure: 'error', sent: false, error: error as Error });

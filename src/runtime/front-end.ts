@@ -1,5 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo, ListenOptions } from 'node:net';
+import type { AddressInfo, ListenOptions, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { answerClientError, refuseConnect } from '../api/client-error.js';
 import { declaredTooLarge, readBody } from '../api/body.js';
@@ -13,12 +14,14 @@ import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig } from '../config/types.js';
 import { hasBody } from '../gateway/body-source.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
-import { countHttpTraffic, type TrafficCounters } from './http-traffic.js';
+import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-traffic.js';
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
 import { listenSockets } from './listen-sockets.js';
 import { findLocation, findServer } from './locations.js';
+import { serveAsOrdinaryRequest } from './upgrade-requests.js';
 
 /** Answers a request of a location whose content the node serves itself (the API, health, metrics). */
 export type ContentResponder = (
@@ -78,6 +81,10 @@ export class FrontEnd {
       srv.on('request', (req, res) => this.serve(req, res, servers, false));
       srv.on('clientError', answerClientError);
       srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
+      // Node serves a request that asks for an upgrade as any other unless the server listens for upgrades: only where a location passes them.
+      if (servers.some((s) => this.passesUpgrades(s.locations))) {
+        srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(srv, req, socket, head, servers));
+      }
       // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
       srv.on('checkContinue', (req, res) => void this.serve(req, res, servers, true));
       // Other expectations are ignored, as nginx does.
@@ -105,17 +112,45 @@ export class FrontEnd {
     await this.parts.gateway.close();
   }
 
+  private passesUpgrades(locations: readonly HttpLocationConfig[]): boolean {
+    return locations.some((l) => this.parts.gateway.passesUpgrades(l) || this.passesUpgrades(l.locations));
+  }
+
+  /**
+   * A request that asks for an upgrade. At a location that passes upgrades, it goes through
+   * the phases as any request, on a response of its own over the connection, which is closed
+   * after any answer but a 101 (the tunnel's then). Anywhere else (and a request with a body,
+   * or one that comes while the node stops), it is served as an ordinary request.
+   */
+  private upgrade(srv: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer, servers: readonly HttpServerConfig[]): void {
+    const location = findLocation(findServer(servers, req.headers.host).locations, pathOf(req.url ?? '/'));
+    if (location === null || !this.parts.gateway.passesUpgrades(location) || hasBody(req) || !this.accepting) {
+      serveAsOrdinaryRequest(srv, req, socket, head);
+      return;
+    }
+    // Node's server let go of the socket: its errors are this code's now (they close it; 'close' ends the request).
+    socket.on('error', () => undefined);
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.on('finish', () => (socket as Socket).destroySoon());
+    srv.emit(UPGRADE_REQUEST, req, res);
+    this.serve(req, res, servers, false, { socket, head });
+  }
+
   /*
    * A request is served without a promise when nothing in it waits (no delay, no basic
    * auth, no body, a handler that answers at once): each phase returns undefined when it
    * has answered, or the promise of the rest.
    */
-  private serve(req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean): void {
+  private serve(
+    req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
+  ): void {
     this.inFlight++;
     if (!this.accepting) res.shouldKeepAlive = false;
     let rest: void | Promise<void>;
     try {
-      rest = this.route(req, res, servers, expectsContinue);
+      rest = this.route(req, res, servers, expectsContinue, upgrade);
     } catch (e) {
       rest = Promise.reject(e);
     }
@@ -133,7 +168,9 @@ export class FrontEnd {
   }
 
   /** Throws (or rejects with) an ApiError for what the front end refuses itself. */
-  private route(req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean): void | Promise<void> {
+  private route(
+    req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean, upgrade: ClientUpgrade | null,
+  ): void | Promise<void> {
     const refused = checkRequestHead(req);
     if (refused !== null) throw refused;
     const server = findServer(servers, req.headers.host);
@@ -144,7 +181,7 @@ export class FrontEnd {
     const returned = this.parts.gateway.returnFor(server, location);
     if (returned !== null) return this.parts.gateway.answerReturn(req, res, returned, remoteAddress);
     if (location === null) throw pathNotFound();
-    const at: RequestAt = { req, res, location, url, method: req.method ?? 'GET', headers: req.headers, remoteAddress, expectsContinue };
+    const at: RequestAt = { req, res, location, url, method: req.method ?? 'GET', headers: req.headers, remoteAddress, expectsContinue, upgrade };
     // nginx's preaccess phase (limit_req) runs before its access phase (allow/deny, auth_basic).
     const limits = this.parts.limits.limitsOf(location);
     if (limits !== null) {
@@ -174,7 +211,7 @@ export class FrontEnd {
     const { req, res, location } = at;
     const maxBody = location.settings.clientMaxBodySizeBytes;
     if (at.expectsContinue && !(maxBody > 0 && declaredTooLarge(req, maxBody))) res.writeContinue();
-    return this.parts.gateway.proxy(req, res, location, at.remoteAddress);
+    return this.parts.gateway.proxy(req, res, location, at.remoteAddress, at.upgrade);
   }
 
   private content(at: RequestAt, body: Buffer): void | Promise<void> {
@@ -202,6 +239,8 @@ interface RequestAt {
   readonly remoteAddress: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly expectsContinue: boolean;
+  /** The request asked for an upgrade at a location that passes them; null for any other. */
+  readonly upgrade: ClientUpgrade | null;
 }
 
 function sendResponse(res: http.ServerResponse, response: HandlerResponse): void {

@@ -20,9 +20,14 @@ interface ConnectionState {
 /** What the counting adds to: the node's counters, or a thread's view of them that also keeps its own share (thread-gauges.ts). */
 export type TrafficCounters = Pick<NodeCounters, 'add'>;
 
+/** What the front end emits on a server, with (req, res), for a request that asked for an upgrade and is served as one. */
+export const UPGRADE_REQUEST = 'zonesync:upgrade-request';
+
 export function countHttpTraffic(server: http.Server, counters: TrafficCounters): void {
   const states = new WeakMap<Socket, ConnectionState>();
   server.on('connection', (socket: Socket) => {
+    // A connection read anew after an upgrade request served as an ordinary one (upgrade-requests.ts) is counted once.
+    if (states.has(socket)) return;
     const state: ConnectionState = { inFlight: 0, idle: false, closed: false };
     states.set(socket, state);
     counters.add(N_CONNECTIONS_ACCEPTED);
@@ -56,5 +61,5 @@ export function countHttpTraffic(server: http.Server, counters: TrafficCounters)
     });
   };
   // Every way a request reaches the server: plain, "Expect: 100-continue", other expectations.
-  for (const event of ['request', 'checkContinue', 'checkExpectation']) server.on(event, onRequest);
+  for (const event of ['request', 'checkContinue', 'checkExpectation', UPGRADE_REQUEST]) server.on(event, onRequest);
 }

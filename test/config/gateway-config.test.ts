@@ -67,7 +67,7 @@ describe('proxy_pass', () => {
 describe('proxy settings', () => {
   it('have nginx\'s defaults', () => {
     expect(location('proxy_pass http://b;').settings.proxy).toEqual({
-      setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'],
+      setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'],
       nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0,
     });
   });
@@ -97,6 +97,13 @@ describe('proxy settings', () => {
   it.each<[string, object]>([
     ['proxy_connect_timeout 5s;', { connectTimeoutMs: 5000 }],
     ['proxy_read_timeout 250ms;', { readTimeoutMs: 250 }],
+    ['proxy_send_timeout 2m;', { sendTimeoutMs: 120_000 }],
+    ['proxy_buffering off;', {}],
+    ['proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade";', {
+      setHeaders: [{ name: 'Upgrade', value: '$http_upgrade' }, { name: 'Connection', value: 'upgrade' }],
+    }],
+    ['proxy_buffering on;', {}],
+    ['proxy_request_buffering off;', {}],
     ['proxy_next_upstream off;', { nextUpstream: [] }],
     ['proxy_next_upstream error timeout http_502 http_503 non_idempotent;', { nextUpstream: ['error', 'timeout', 'http_502', 'http_503', 'non_idempotent'] }],
     ['proxy_next_upstream http_404 http_404;', { nextUpstream: ['http_404'] }],
@@ -114,9 +121,13 @@ describe('proxy settings', () => {
     ['proxy_read_timeout 1q;', 'invalid value "1q" in "proxy_read_timeout" directive'],
     ['proxy_set_header "Bad Name" x;', 'invalid header name "Bad Name" in "proxy_set_header" directive'],
     ['proxy_hide_header "a b";', 'invalid header name "a b" in "proxy_hide_header" directive'],
-    ['proxy_set_header Upgrade $http_upgrade;', '"proxy_set_header Upgrade" is not supported by zonesync (no upgraded connections are proxied)'],
+    ['proxy_set_header Keep-Alive 1;', '"proxy_set_header Keep-Alive" is not supported by zonesync: the connection to the upstream sets it'],
     ['proxy_read_timeout 1s; proxy_read_timeout 2s;', '"proxy_read_timeout" directive is duplicate'],
-    ['proxy_buffering off;', '"proxy_buffering" directive is not supported by zonesync'],
+    ['proxy_send_timeout 0;', 'invalid value "0" in "proxy_send_timeout" directive, it must be greater than 0'],
+    ['proxy_send_timeout 1s; proxy_send_timeout 2s;', '"proxy_send_timeout" directive is duplicate'],
+    ['proxy_buffering yes;', 'invalid value "yes" in "proxy_buffering" directive'],
+    ['proxy_request_buffering on;', '"proxy_request_buffering on" is not supported by zonesync, which streams the request body to the upstream ("off")'],
+    ['proxy_buffers 8 4k;', '"proxy_buffers" directive is not supported by zonesync'],
   ])('%s is refused', (directive, message) => {
     expect(errorOf(`http { server { listen 1; location / { proxy_pass http://b; ${directive} } } }`)).toContain(message);
   });

@@ -168,7 +168,7 @@ describe('defaults are nginx\'s', () => {
     expect(server.settings).toEqual({
       access: [], authBasic: null, authBasicUserFile: null, limitReqs: [], limitReqStatus: 503, handler: null,
       limitReqDryRun: false, limitReqLogLevel: 'error', clientMaxBodySizeBytes: 1024 * 1024,
-      proxy: { setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'], nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0 },
+      proxy: { setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'], nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0 },
     });
     expect(server.return).toBeNull();
   });

@@ -1,13 +1,15 @@
 // Real upstream servers on 127.0.0.1 for the gateway's tests: plain node:http servers that
 // record what reaches them and answer as each test tells them to.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface SeenRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly bodyBytes: number;
+  /** Which of the server's connections carried it (1 for the first accepted). */
+  readonly connection: number;
 }
 
 export type UpstreamBehaviour = (req: http.IncomingMessage, res: http.ServerResponse, upstream: TestUpstream) => void;
@@ -31,7 +33,11 @@ export class TestUpstream {
   readonly name: string;
   readonly seen: SeenRequest[] = [];
   behaviour: UpstreamBehaviour;
+  /** Connections accepted so far, and open now. */
+  accepted = 0;
+  open = 0;
   private readonly server: http.Server;
+  private readonly connectionIds = new WeakMap<Socket, number>();
 
   /** `readsBody`: the behaviour reads the request body itself (recorded with 0 bytes); else it runs once the body is in. */
   private constructor(name: string, behaviour: UpstreamBehaviour, readsBody: boolean) {
@@ -39,7 +45,8 @@ export class TestUpstream {
     this.behaviour = behaviour;
     this.server = http.createServer((req, res) => {
       let bodyBytes = 0;
-      const record = (): void => { this.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes }); };
+      const connection = this.connectionIds.get(req.socket) ?? 0;
+      const record = (): void => { this.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes, connection }); };
       if (readsBody) {
         record();
         this.behaviour(req, res, this);
@@ -50,6 +57,11 @@ export class TestUpstream {
         record();
         this.behaviour(req, res, this);
       });
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.connectionIds.set(socket, ++this.accepted);
+      this.open++;
+      socket.once('close', () => { this.open--; });
     });
     this.server.keepAliveTimeout = 30_000;
   }
