@@ -6,13 +6,13 @@
 // zone_sync_interval, as between hosts.
 
 import cluster from 'node:cluster';
-import { existsSync, unlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError } from '../config/errors.js';
-import type { StreamConfigInput, ZoneSyncServerInput, ZonesyncConfigInput } from '../config/normalize.js';
+import { normalizeConfig, type StreamConfigInput, type ZoneSyncServerInput, type ZonesyncConfigInput } from '../config/normalize.js';
 import { count, object, string } from '../config/shape-check.js';
 import { startNode, type StartNodeOptions } from './embed.js';
+import { createLogger } from './logger.js';
+import { takeOver } from './member-takeover.js';
 import type { ZonesyncNode } from './node.js';
 
 /** Set by forkClusterMembers: this process's index, and how many members there are. */
@@ -24,6 +24,8 @@ export const PM2_INSTANCE_ENV = 'NODE_APP_INSTANCE';
 export const DEFAULT_BASE_PORT = 12345;
 /** sockaddr_un's path is 108 bytes with its terminating zero on Linux. */
 const MAX_UNIX_PATH_BYTES = 107;
+/** How long a member waits for the previous process of its index to free its address, by default. */
+export const DEFAULT_TAKEOVER_TIMEOUT_MS = 30_000;
 
 export interface ClusterMemberOptions extends StartNodeOptions {
   /** How many processes share the zones; default: ZONESYNC_CLUSTER_MEMBERS. The same in every member. */
@@ -37,6 +39,12 @@ export interface ClusterMemberOptions extends StartNodeOptions {
   basePort?: number;
   /** Unix sockets instead of TCP: member i listens on socketDir/member-i.sock. */
   socketDir?: string;
+  /**
+   * While another process holds this member's address (the previous process of the same
+   * index, which `pm2 reload` stops only after starting the new one), wait up to this long
+   * for it to exit, then fail; default 30 000 ms, 0 fails at once.
+   */
+  takeoverTimeoutMs?: number;
 }
 
 /** The configuration of a member: startClusterMember writes stream.sync's listen and peers. */
@@ -50,18 +58,20 @@ export interface MemberPlace {
   readonly members: number;
 }
 
-const checkPlacement = object<Pick<ClusterMemberOptions, 'members' | 'index' | 'basePort' | 'socketDir'>>({
-  members: count(), index: count(), basePort: count(), socketDir: string,
+type PlacementOptions = Pick<ClusterMemberOptions, 'members' | 'index' | 'basePort' | 'socketDir' | 'takeoverTimeoutMs'>;
+const checkPlacement = object<PlacementOptions>({
+  members: count(), index: count(), basePort: count(), socketDir: string, takeoverTimeoutMs: count('milliseconds'),
 });
 
 /**
  * Starts this process as member `index` of `members` processes that share the zones of
  * `config` (the schema startNode takes, without stream.sync's listen and peers): each one
- * listens on its own address and dials every member's.
+ * listens on its own address and dials every member's. While the previous process of the
+ * same index still holds the address, it waits for it to exit (takeoverTimeoutMs).
  */
 export async function startClusterMember(config: ClusterMemberConfig, options: ClusterMemberOptions = {}): Promise<ZonesyncNode> {
-  const { members, index, basePort, socketDir, ...nodeOptions } = options;
-  checkPlacement({ members, index, basePort, socketDir }, 'options');
+  const { members, index, basePort, socketDir, takeoverTimeoutMs, ...nodeOptions } = options;
+  checkPlacement({ members, index, basePort, socketDir, takeoverTimeoutMs }, 'options');
   const place = memberPlace({ members, index }, process.env, cluster.isWorker ? cluster.worker?.id ?? null : null);
   const addresses = memberAddresses(place.members, { basePort, socketDir });
   const own = addresses[place.index]!;
@@ -69,15 +79,14 @@ export async function startClusterMember(config: ClusterMemberConfig, options: C
   if (sync?.listen !== undefined || sync?.peers !== undefined) {
     throw new ConfigError('"stream.sync.listen" and "stream.sync.peers" are set by startClusterMember, from the member\'s index');
   }
-  if (socketDir !== undefined) await removeStaleSocket(own.slice('unix:'.length), place);
   const full: ZonesyncConfigInput = { ...config, stream: { ...config.stream, sync: { ...sync, listen: [own], peers: addresses } } };
-  let node: ZonesyncNode;
-  try {
-    node = await startNode(full, nodeOptions);
-  } catch (error) {
-    if (!/EADDRINUSE/.test((error as Error).message)) throw error;
-    throw new Error(`cluster member ${place.index} of ${place.members} cannot listen on ${own}: it is in use (another process runs as member ${place.index}, or another program has the port: choose basePort or socketDir)`, { cause: error });
-  }
+  // A mistake in the configuration is told at once, not after a wait for the address.
+  const errorLog = normalizeConfig(full).errorLog;
+  const node = await takeOver({
+    address: own, place, timeoutMs: takeoverTimeoutMs ?? DEFAULT_TAKEOVER_TIMEOUT_MS,
+    logger: nodeOptions.logger ?? null, defaultLogger: () => createLogger(errorLog),
+    start: (logger) => startNode(full, { ...nodeOptions, logger: logger ?? undefined }),
+  });
   // A node:cluster worker is told to stop by a disconnect (worker.disconnect(), or its primary gone).
   if (cluster.isWorker) cluster.worker?.once('disconnect', () => void node.stop());
   return node;
@@ -134,19 +143,4 @@ export function memberAddresses(members: number, where: { basePort?: number | un
     throw new ConfigError(`members use the ports ${base} to ${base + members - 1}: "basePort" must leave room for every member below 65536`);
   }
   return Array.from({ length: members }, (_, i) => `127.0.0.1:${base + i}`);
-}
-
-/**
- * A socket file left by a member that died can be removed; one a live process accepts on
- * cannot: that process already runs as this member.
- */
-async function removeStaleSocket(path: string, place: MemberPlace): Promise<void> {
-  if (!existsSync(path)) return;
-  const live = await new Promise<boolean>((resolve) => {
-    const socket = connect(path);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-  if (live) throw new Error(`cluster member ${place.index} of ${place.members} cannot listen on ${path}: another process runs as member ${place.index}`);
-  unlinkSync(path);
 }

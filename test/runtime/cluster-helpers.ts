@@ -30,6 +30,27 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+/** `n` consecutive free loopback ports. */
+export async function consecutivePorts(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const servers: import('node:net').Server[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const server = createServer();
+        await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(base + i, '127.0.0.1', resolve); });
+        servers.push(server);
+      }
+      return base;
+    } catch {
+      // taken: another base
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'zonesync-e2e-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

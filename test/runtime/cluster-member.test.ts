@@ -2,12 +2,11 @@
 // and processes placed by PM2's NODE_APP_INSTANCE, each a node of a mesh set up by
 // startClusterMember. Real processes on loopback TCP and unix sockets.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_BASE_PORT, memberAddresses, memberPlace } from 'zonesync';
-import { tempDir, waitFor } from './cluster-helpers.js';
+import { consecutivePorts, tempDir, waitFor } from './cluster-helpers.js';
 
 const APP = fileURLToPath(new URL('../fixtures/cluster/member-app.mjs', import.meta.url));
 
@@ -114,27 +113,6 @@ class App {
   }
 }
 
-/** `n` consecutive free loopback ports. */
-async function consecutivePorts(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const servers: Server[] = [];
-    try {
-      for (let i = 0; i < n; i++) {
-        const server = createServer();
-        await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(base + i, '127.0.0.1', resolve); });
-        servers.push(server);
-      }
-      return base;
-    } catch {
-      // taken: another base
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    }
-  }
-  throw new Error(`no ${n} consecutive free ports found`);
-}
-
 const running: App[] = [];
 afterEach(() => {
   for (const app of running.splice(0)) app.kill();
@@ -186,7 +164,7 @@ describe('node:cluster workers forked by forkClusterMembers', () => {
   }, 120_000);
 });
 
-describe('processes placed by PM2\'s NODE_APP_INSTANCE, over unix sockets', () => {
+describe('processes placed by PM2\'s NODE_APP_INSTANCE, over unix sockets and loopback TCP', () => {
   it('share a zone; an instance killed and started again removes its stale socket and catches up; a second process with the same instance is refused', async () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -201,9 +179,11 @@ describe('processes placed by PM2\'s NODE_APP_INSTANCE, over unix sockets', () =
       apps[1]!.send('set color blue');
       for (const i of [0, 2]) await waitFor(sees(apps[i]!, 'color', 'blue'), 15_000, () => `instance ${i}: ${apps[i]!.describe()}`);
 
-      const duplicate = instance(2);
+      // A second process as member 2 waits for the first to exit, and gives up after takeoverTimeoutMs.
+      const duplicate = start(['alone', dir], { NODE_APP_INSTANCE: '2', ZONESYNC_CLUSTER_MEMBERS: '3', TAKEOVER_TIMEOUT_MS: '300' });
       expect(await duplicate.exited()).toBe(1);
-      expect(duplicate.find((a) => typeof a.failed === 'string')?.failed).toBe(`cluster member 2 of 3 cannot listen on ${dir}/member-2.sock: another process runs as member 2`);
+      expect(duplicate.find((a) => typeof a.msg === 'string')?.msg).toBe(`cluster member 2 of 3: unix:${dir}/member-2.sock is in use; waiting up to 300 ms for the previous member 2 to exit`);
+      expect(duplicate.find((a) => typeof a.failed === 'string')?.failed).toBe(`cluster member 2 of 3 cannot listen on unix:${dir}/member-2.sock: it is in use after 300 ms of waiting (another process runs as member 2, or another program has the address: choose basePort or socketDir)`);
 
       apps[2]!.kill(); // SIGKILL: its socket file stays behind
       await apps[2]!.exited();
@@ -212,6 +192,43 @@ describe('processes placed by PM2\'s NODE_APP_INSTANCE, over unix sockets', () =
       await waitFor(sees(again, 'color', 'blue'), 15_000, () => again.describe());
       again.send('set shape round');
       for (const i of [0, 1]) await waitFor(sees(apps[i]!, 'shape', 'round'), 15_000, () => `instance ${i}: ${apps[i]!.describe()}`);
+    } finally {
+      for (const app of running) app.kill();
+      cleanup();
+    }
+  }, 120_000);
+
+  it.each(['loopback TCP', 'unix sockets'])('over %s, a new process of an instance started while the old one runs (PM2\'s reload) waits for it to exit, then takes its place and syncs', async (transport) => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const where = transport === 'unix sockets' ? dir : String(await consecutivePorts(2));
+      const address = transport === 'unix sockets' ? `unix:${dir}/member-0.sock` : `127.0.0.1:${where}`;
+      const instance = (i: number) => start(['alone', where], { NODE_APP_INSTANCE: String(i), ZONESYNC_CLUSTER_MEMBERS: '2' });
+      const ready = (app: App) => () => app.find((a) => a.ready === true) !== undefined;
+      const sees = (app: App, key: string, value: string) => async () => {
+        app.send(`get ${key}`);
+        await new Promise((r) => setTimeout(r, 20));
+        return app.answers.some((a) => a.get === key && a.value === value);
+      };
+      const [old, other] = [instance(0), instance(1)];
+      for (const app of [old, other]) await waitFor(ready(app), 30_000, () => app.describe());
+      old.send('set before reload');
+      await waitFor(sees(other, 'before', 'reload'), 15_000, () => other.describe());
+
+      // PM2 starts the new process first, and stops the old one only once the new one listens or a timeout passes.
+      const next = instance(0);
+      await waitFor(() => next.find((a) => typeof a.msg === 'string') !== undefined, 30_000, () => next.describe());
+      expect(next.find((a) => typeof a.msg === 'string')!.msg).toBe(`cluster member 0 of 2: ${address} is in use; waiting up to 30000 ms for the previous member 0 to exit`);
+      expect(next.find((a) => a.ready === true || a.failed !== undefined)).toBeUndefined();
+      old.child.kill('SIGINT');
+      expect(await old.exited()).toBe(0);
+
+      await waitFor(ready(next), 30_000, () => `the new member 0 did not take over: ${next.describe()}`);
+      await waitFor(sees(next, 'before', 'reload'), 15_000, () => next.describe());
+      next.send('set after reload');
+      await waitFor(sees(other, 'after', 'reload'), 15_000, () => other.describe());
+      other.send('set from one');
+      await waitFor(sees(next, 'from', 'one'), 15_000, () => next.describe());
     } finally {
       for (const app of running) app.kill();
       cleanup();
