@@ -140,15 +140,21 @@ export abstract class ZoneBase<Settings> {
     return { shm: ShmZone.attach(handle.descriptor.handle, { ownerId: threadOwnerId(), now }), now };
   }
 
-  /** Puts `key` in the zone's scratch; a key over the limit is a ZoneArgumentError. */
+  /**
+   * The longest key a caller may give, in bytes (the zone's maxKeyBytes): the zone's key
+   * room less the suffix a zone of per-node records (limit_req, counter) appends itself.
+   */
+  get maxKeyBytes(): number {
+    return this.shm.memory.maxKeyBytes - this.shm.memory.keySuffixBytes;
+  }
+
+  /** Puts `key` in the zone's scratch; a key over maxKeyBytes is a ZoneArgumentError. */
   protected useKey(key: string): void {
     if (typeof key !== 'string') throw new ZoneArgumentError(`zone "${this.name}": key must be a string`);
-    try {
-      this.shm.setKey(key);
-    } catch (e) {
-      if (e instanceof RangeError) throw new ZoneArgumentError(`zone "${this.name}": ${e.message}`);
-      throw e;
-    }
+    const shm = this.shm;
+    // trySetKey refuses a key over the whole key room while encoding it; within it, the suffix's share is checked here.
+    if (shm.trySetKey(key) && shm.keyLength <= shm.memory.maxKeyBytes - shm.memory.keySuffixBytes) return;
+    throw new ZoneArgumentError(`zone "${this.name}": key of ${Buffer.byteLength(key)} bytes is longer than the zone's limit of ${this.maxKeyBytes} bytes`);
   }
 
   /**
