@@ -79,7 +79,7 @@ const zone = tagged('kind', {
     kind: required(oneOf('keyval')), ...zoneCommon,
     module: oneOf('http', 'stream'), stateFile: nullable(string), timeoutMs: nullable(ms), type: oneOf('string', 'ip', 'prefix'),
   }),
-  limit_req: object<LimitReqZoneInput>({ kind: required(oneOf('limit_req')), ...zoneCommon, key: required(string), rate }),
+  limit_req: object<LimitReqZoneInput>({ kind: required(oneOf('limit_req')), ...zoneCommon, key: nullable(string), rate }),
   sticky: object<StickyZoneInput>({
     kind: required(oneOf('sticky')), ...zoneCommon,
     upstream: required(string), create: required(strings), lookup: required(strings), timeoutMs: ms, header: boolean,

@@ -30,7 +30,7 @@ type AddressInput = string | SocketAddress;
 type ListenAddressInput = string | ListenAddress;
 
 export type KeyvalZoneInput = Required<KeyvalZoneConfig, 'kind' | 'name' | 'sizeBytes'>;
-export type LimitReqZoneInput = Required<Omit<LimitReqZoneConfig, 'rate'>, 'kind' | 'name' | 'sizeBytes' | 'key'>
+export type LimitReqZoneInput = Required<Omit<LimitReqZoneConfig, 'rate'>, 'kind' | 'name' | 'sizeBytes'>
   & { readonly rate?: RequestRate | string };
 export type StickyZoneInput = Required<StickyZoneConfig, 'kind' | 'name' | 'sizeBytes' | 'upstream' | 'create' | 'lookup'>;
 export type CounterZoneInput = Required<CounterZoneConfig, 'kind' | 'name' | 'sizeBytes'>;
@@ -114,7 +114,7 @@ function normalizeZone(zone: ZoneInput): ZoneConfig {
     case 'keyval':
       return { module: 'http', stateFile: null, timeoutMs: null, type: 'string', sync: false, ...zone };
     case 'limit_req':
-      return { sync: false, ...zone, rate: normalizeRate(zone.rate) };
+      return { sync: false, key: null, ...zone, rate: normalizeRate(zone.rate) };
     case 'sticky':
       return { timeoutMs: DEFAULT_STICKY_TIMEOUT_MS, header: false, sync: false, ...zone };
     case 'counter':

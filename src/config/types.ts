@@ -85,8 +85,12 @@ export interface KeyvalZoneConfig extends ZoneCommon {
 /** limit_req_zone KEY zone=NAME:SIZE rate=RATE [sync]; (http) */
 export interface LimitReqZoneConfig extends ZoneCommon {
   readonly kind: 'limit_req';
-  /** The key expression as written, e.g. "$binary_remote_addr". */
-  readonly key: string;
+  /**
+   * The key expression as written, e.g. "$binary_remote_addr"; a file always has one, as
+   * nginx requires. null (configured in code): the zone is only taken from code, with the
+   * key given to take(), and no location's limit_req may use it.
+   */
+  readonly key: string | null;
   /** Default 1r/s, as nginx when rate= is omitted. */
   readonly rate: RequestRate;
 }

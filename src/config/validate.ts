@@ -123,6 +123,9 @@ function checkRequestSettings(settings: HttpRequestSettings, zones: ReadonlyMap<
     if (zone.kind !== 'limit_req') {
       throw new ConfigError(`zone "${limit.zone}" is not a "limit_req_zone" in "limit_req" directive`, limit.source);
     }
+    if (zone.key === null) {
+      throw new ConfigError(`zone "${limit.zone}" has no "key" in "limit_req" directive: a location limits requests by the zone's key expression (as "$binary_remote_addr"); give the zone one, or call take() from code only`, limit.source);
+    }
   }
 }
 

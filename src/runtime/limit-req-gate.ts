@@ -136,9 +136,9 @@ export class LimitReqGate {
   }
 }
 
-/** Each limit_req_zone's KEY template by zone name. */
+/** Each limit_req_zone's KEY template by zone name (a zone without one is taken from code only). */
 export function limitReqKeysOf(zones: readonly ZoneConfig[]): Record<string, string> {
   const keys: Record<string, string> = {};
-  for (const z of zones) if (z.kind === 'limit_req') keys[z.name] = z.key;
+  for (const z of zones) if (z.kind === 'limit_req' && z.key !== null) keys[z.name] = z.key;
   return keys;
 }

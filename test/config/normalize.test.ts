@@ -61,6 +61,12 @@ describe('normalizeConfig', () => {
     expect(sync.ssl.protocols).toEqual(['TLSv1.2', 'TLSv1.3']);
   });
 
+  it('takes a limit_req zone without a key expression, for a service that calls take(key) itself', () => {
+    const config = normalizeConfig({ zones: [{ kind: 'limit_req', name: 'api', sizeBytes: 1 << 20, rate: '10r/s' }] });
+    expect(config.zones).toEqual([{ kind: 'limit_req', name: 'api', sizeBytes: 1 << 20, key: null, sync: false, rate: { requests: 10, per: 's', milliRequestsPerSecond: 10_000 } }]);
+    expect(normalizeConfig(config)).toEqual(config);
+  });
+
   it('lets locations inherit the settings of their server', () => {
     const server = normalizeConfig({
       zones: [{ kind: 'limit_req', name: 'r', sizeBytes: 1 << 20, key: '$a' }],
@@ -81,6 +87,11 @@ describe('normalizeConfig', () => {
     ['no listen', { stream: { sync: { listen: [] } } }, 'no "listen" is defined for the zone_sync server'],
     ['bad peer address', { stream: { sync: { listen: ['1'], peers: ['nohost'] } } }, 'no port in "nohost"'],
     ['bad rate', { zones: [{ kind: 'limit_req', name: 'r', sizeBytes: 1 << 20, key: '$a', rate: 'fast' }] }, 'invalid rate "fast"'],
+    ['a location limited by a zone without a key', {
+      zones: [{ kind: 'limit_req', name: 'api', sizeBytes: 1 << 20, rate: '10r/s' }],
+      http: { servers: [{ locations: [{ pattern: '/', settings: { limitReqs: [{ zone: 'api', burst: 0, delay: 0 }] } }] }] },
+    }, 'zone "api" has no "key" in "limit_req" directive: a location limits requests by the zone\'s key expression (as "$binary_remote_addr"); give the zone one, or call take() from code only'],
+    ['a key that is not a string', { zones: [{ kind: 'limit_req', name: 'r', sizeBytes: 1 << 20, key: 1 as never }] }, 'invalid value "1" of "zones[0].key", it must be a string'],
     ['SSLv3', { stream: { sync: { listen: ['1'], ssl: { protocols: ['SSLv3' as 'TLSv1'] } } } }, 'protocol "SSLv3" in "zone_sync_ssl_protocols" is not supported'],
     ['bad worker count', { workerProcesses: 0 }, 'invalid value "0" of "worker_processes", it must be "auto" or a number greater than 0'],
     ['negative shutdown timeout', { workerShutdownTimeoutMs: -1 }, 'invalid value "-1" of "workerShutdownTimeoutMs", it must be a whole number of milliseconds'],

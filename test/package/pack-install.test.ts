@@ -99,6 +99,13 @@ describe('the packed package, installed in an empty project', () => {
     for (const link of links) expect(existsSync(join(installed, link)) && statSync(join(installed, link)).isFile(), link).toBe(true);
   });
 
+  it('runs the node\'s CLI through the package\'s bin: npx zonesync', async () => {
+    const version = await run('npx', ['--no-install', 'zonesync', '--version'], { cwd: app, env });
+    expect(version.stdout.trim()).toContain(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+    const tested = await run('npx', ['--no-install', 'zonesync', '-t', '-c', join(installed, 'examples', 'zonesync.conf')], { cwd: app, env });
+    expect(`${tested.stdout}${tested.stderr}`).toMatch(/test is successful/);
+  }, 60_000);
+
   it('compiles a strict TypeScript program against it and runs it: a zone created in one thread, attached in another, each seeing the other\'s write', async () => {
     for (const name of ['main.ts', 'tsconfig.json']) copyFileSync(join(CONSUMER, name), join(app, name));
     try {

@@ -51,6 +51,26 @@ describe('a node embedded in a service, configured in code', () => {
     expect(misspelt.message).toBe('unknown setting "stream.sync.interval" (did you mean "intervalMs"?)');
   });
 
+  it('runs a limit_req zone without a key expression, taken from code; a location cannot use one', async () => {
+    const keyless = { kind: 'limit_req' as const, name: 'per-client', sizeBytes: 1 << 20, rate: '1r/s' };
+    const node = await startNode({ zones: [keyless] });
+    try {
+      const zone = node.zones.limitReq.get('per-client')!;
+      expect(zone.take('client-a', { burst: 1 }).allowed).toBe(true);
+      expect(zone.take('client-a', { burst: 1 }).allowed).toBe(true);
+      expect(zone.take('client-a', { burst: 1 }).allowed).toBe(false);
+      expect(zone.take('client-b', { burst: 1 }).allowed).toBe(true);
+    } finally {
+      await node.stop();
+    }
+    const [http] = await freePorts(1);
+    const used = await refusal(() => startNode({
+      zones: [keyless],
+      http: { servers: [{ listen: [`127.0.0.1:${http}`], locations: [{ pattern: '/', settings: { limitReqs: [{ zone: 'per-client', burst: 0, delay: 0 }] } }] }] },
+    }));
+    expect(used.message).toMatch(/^zone "per-client" has no "key" in "limit_req" directive/);
+  });
+
   it('starts no worker pool when no location runs a handler (API only, or no HTTP at all)', async () => {
     const [h1, s1, s2] = await freePorts(3);
     const api = await startNode({ ...zonesOnly(s1!), workerProcesses: 4, http: { servers: [{ listen: [`127.0.0.1:${h1}`], locations: [{ pattern: '/api', api: { write: true } }] }] } });
