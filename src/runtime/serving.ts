@@ -76,11 +76,19 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
     : o.choice === 'primary' ? 'chosen with --front-end primary' : await sharedListenUnavailable(o.config.http);
   if (unavailable === null) return startOnWorkers(o, handlerData, gateway, primaryApiParts(o, 'workers', startedMs, gateway), startedMs);
   if (o.choice === 'workers') throw new Error(`the worker threads cannot serve HTTP themselves: ${unavailable}`);
-  o.logger.info({ reason: unavailable }, 'HTTP is served by the primary thread, handlers on the worker pool');
+  logPrimaryServing(o, unavailable);
   return startOnPrimary({
     ...o, handlerData, gateway, limitReqKeys: limitReqKeysOf(o.config.zones), fallbackReason: unavailable, onThreadExit: onThreadExit(o),
     apiParts: primaryApiParts(o, 'primary', startedMs, gateway),
   });
+}
+
+/** Says how the primary serves, as it is: with a pool for handlers, with none, or no HTTP at all. */
+function logPrimaryServing(o: ServingOptions, reason: string): void {
+  const servesHttp = o.config.http !== null && listenSockets(o.config.http).length > 0;
+  if (o.workers > 0) o.logger.info({ reason }, 'HTTP is served by the primary thread, handlers on the worker pool');
+  else if (servesHttp) o.logger.info({ workers: 0 }, 'HTTP is served by the primary thread; no location runs a handler, so no worker thread is started');
+  else o.logger.info({ workers: 0 }, 'no HTTP server: the node runs its zones and sync thread, and no worker thread');
 }
 
 /**

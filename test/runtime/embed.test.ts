@@ -127,6 +127,26 @@ describe('a node embedded in a service, configured in code', () => {
     }
   });
 
+  it.each<[string, (http: number, sync: number) => Parameters<typeof startNode>, string]>([
+    ['zones and sync only', (_, sync) => [zonesOnly(sync), {}], 'no HTTP server: the node runs its zones and sync thread, and no worker thread'],
+    ['the API, no handler', (http, sync) => [{ ...zonesOnly(sync), http: { servers: [{ listen: [`127.0.0.1:${http}`], locations: [{ pattern: '/api', api: { write: false } }] }] } }, {}],
+      'HTTP is served by the primary thread; no location runs a handler, so no worker thread is started'],
+    ['a handler location, served by the primary', (http, sync) => [{ ...zonesOnly(sync), http: { servers: [{ listen: [`127.0.0.1:${http}`], locations: [{ pattern: '/' }] }] } }, { workers: 1, frontEnd: 'primary' }],
+      'HTTP is served by the primary thread, handlers on the worker pool'],
+  ])('says at start how it serves: %s', async (_, args, message) => {
+    const [http, sync] = await freePorts(2);
+    const lines: { msg: string }[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+    const [config, options] = args(http!, sync!);
+    const node = await startNode(config, { ...options, logger: pino({ level: 'info' }, sink) });
+    try {
+      await waitFor(() => lines.some((l) => l.msg === message), 10_000, () => JSON.stringify(lines));
+      expect(lines.filter((l) => /served by|HTTP server/.test(l.msg)).map((l) => l.msg)).toEqual([message]);
+    } finally {
+      await node.stop();
+    }
+  });
+
   it('adds its metrics to the service\'s prom-client registry, fresh at every scrape', async () => {
     const [s1] = await freePorts(1);
     const node = await startNode(zonesOnly(s1!));
