@@ -8,6 +8,9 @@ import { parseAllDocuments } from 'yaml';
 import { parseConfigText } from '../../dist/config/index.js';
 import type { HttpLocationConfig, ZonesyncConfig } from '../../dist/config/types.js';
 
+/** Time a stop needs past worker_shutdown_timeout: the last sync round and the state files' save. */
+const LAST_ROUND_ROOM_MS = 10_000;
+
 const file = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const read = (path: string) => readFileSync(file(path), 'utf8');
 
@@ -53,6 +56,16 @@ describe('examples/Dockerfile', () => {
     expect(url.hostname).toBe('127.0.0.1');
     expect(locationAt(config, Number(url.port), url.pathname)?.health).toBe('live');
     expect(one('EXPOSE').split(' ').map(Number)).toEqual([8080, 12345]);
+  });
+
+  it('runs its examples with a stop timeout above the default configuration\'s worker_shutdown_timeout (docker stop kills after 10 s)', () => {
+    const config = parseConfigText(read('examples/zonesync.conf'), file('examples/zonesync.conf'));
+    const runs = [read('examples/Dockerfile'), read('README.md')].flatMap((text) => [...text.matchAll(/docker run[^\n]*/g)].map((m) => m[0]));
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    for (const run of runs) {
+      const seconds = Number(/--stop-timeout (\d+)/.exec(run)?.[1]);
+      expect(seconds * 1000, run).toBeGreaterThanOrEqual(config.workerShutdownTimeoutMs + LAST_ROUND_ROOM_MS);
+    }
   });
 
   it('leaves out of the build context what a build makes', () => {
@@ -108,6 +121,18 @@ describe('examples/kubernetes/zonesync.yaml', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
     expect(container.lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'kill -QUIT 1']);
+  });
+
+  it('gives a graceful stop more time than worker_shutdown_timeout before the kubelet\'s SIGKILL', () => {
+    expect(configText).toMatch(/^\s*worker_shutdown_timeout /m);
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(config.workerShutdownTimeoutMs + LAST_ROUND_ROOM_MS);
+  });
+
+  it('says at every listener that allows the example\'s pod network that it is one to rewrite', () => {
+    const servers = configText.split(/^\s*server \{/m).slice(1);
+    const allowing = servers.filter((server) => /allow 10\.0\.0\.0\/8;/.test(server));
+    expect(allowing).toHaveLength(2); // the HTTP server and the sync listener
+    for (const server of allowing) expect(server).toContain('# 10.0.0.0/8: the pod network here; write your cluster\'s.');
   });
 
   it('opens the sync port to the nodes only', () => {
