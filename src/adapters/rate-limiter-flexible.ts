@@ -39,7 +39,9 @@ type Options = { customDuration?: number } | undefined;
  * the window), so `msBeforeNext` runs to the end of the current window rather than to
  * `duration` after the key's first point. A block holds for the whole cluster, and a blocked
  * key consumes nothing (its consumedPoints stay points + 1); `delete` resets the key for the
- * whole cluster. Points are whole numbers.
+ * whole cluster. Points are whole numbers: consume, penalty, reward and set reject any other
+ * with a TypeError, at once and changing nothing (RateLimiterMemory would silently count
+ * 1.5 points as 1).
  */
 export class RateLimiterZonesync extends RateLimiterAbstract {
   readonly zone: CounterZone;
@@ -51,6 +53,7 @@ export class RateLimiterZonesync extends RateLimiterAbstract {
 
   override consume(key: string | number, pointsToConsume = 1, options: Options = {}): Promise<RateLimiterResClass> {
     return new Promise((resolve, reject) => {
+      wholePoints(pointsToConsume, 'consume');
       const rlKey = this.getKey(key);
       const windowMs = this.windowMsOf(options);
       // A blocked key is refused without counting: when the block ends, it starts again from 0.
@@ -76,11 +79,11 @@ export class RateLimiterZonesync extends RateLimiterAbstract {
   }
 
   override penalty(key: string | number, points = 1, options: Options = {}): Promise<RateLimiterResClass> {
-    return this.run(() => this.resOf(this.zone.add(this.getKey(key), points, { window: this.windowMsOf(options) }), false));
+    return this.run(() => this.resOf(this.zone.add(this.getKey(key), wholePoints(points, 'penalty'), { window: this.windowMsOf(options) }), false));
   }
 
   override reward(key: string | number, points = 1, options: Options = {}): Promise<RateLimiterResClass> {
-    return this.run(() => this.resOf(this.zone.add(this.getKey(key), -points, { window: this.windowMsOf(options) }), false));
+    return this.run(() => this.resOf(this.zone.add(this.getKey(key), -wholePoints(points, 'reward'), { window: this.windowMsOf(options) }), false));
   }
 
   /** The key's points, or null when it has none and is not blocked. */
@@ -94,6 +97,7 @@ export class RateLimiterZonesync extends RateLimiterAbstract {
   /** Sets the key's points in its current window (the window stays the key's: `secDuration` does not move it). */
   override set(key: string | number, points: number, secDuration: number, options: Options = {}): Promise<RateLimiterResClass> {
     return this.run(() => {
+      wholePoints(points, 'set');
       const rlKey = this.getKey(key);
       const window = this.windowMsOf(secDuration >= 0 ? { customDuration: secDuration } : options);
       this.zone.reset(rlKey, { window });
@@ -140,6 +144,13 @@ export class RateLimiterZonesync extends RateLimiterAbstract {
   private run<T>(operation: () => T): Promise<T> {
     return new Promise((resolve) => resolve(operation()));
   }
+}
+
+/** `points` when a whole number (the counter zone counts whole points); else the TypeError of `method`. */
+function wholePoints(points: unknown, method: string): number {
+  if (typeof points === 'number' && Number.isSafeInteger(points)) return points;
+  const shown = typeof points === 'string' ? JSON.stringify(points) : String(points);
+  throw new TypeError(`RateLimiterZonesync.${method}: points must be a whole number (a counter zone counts whole points), not ${shown}`);
 }
 
 function setMsBeforeNext(res: RateLimiterResClass, ms: number): void {

@@ -100,9 +100,22 @@ describe('RateLimiterZonesync answers as RateLimiterMemory', () => {
     for (let i = 0; i < 3; i++) await listed.consume('vip');
   });
 
-  it('rejects with the zone\'s error what the zone refuses (fractional points, a key over the limit)', async () => {
+  it.each(['consume', 'penalty', 'reward', 'set'] as const)('%s rejects points that are not a whole number with a TypeError, changing nothing', async (method) => {
+    const zone = CounterZone.create({ name: 'points', size: '256k' });
+    const limiter = new RateLimiterZonesync({ zone, points: 5, duration: DURATION_S });
+    await limiter.consume('k', 2);
+    const call = (points: unknown) => (method === 'set' ? limiter.set('k', points as number, DURATION_S) : limiter[method]('k', points as number));
+    for (const [points, shown] of [[1.5, '1.5'], [0.1, '0.1'], [-0.5, '-0.5'], [Number.NaN, 'NaN'], [Number.POSITIVE_INFINITY, 'Infinity'], [2 ** 53, '9007199254740992'], ['2', '"2"'], [null, 'null']] as const) {
+      const rejection = await call(points).then(() => null, (error: unknown) => error);
+      expect(rejection, String(points)).toBeInstanceOf(TypeError);
+      expect((rejection as TypeError).message).toBe(`RateLimiterZonesync.${method}: points must be a whole number (a counter zone counts whole points), not ${shown}`);
+    }
+    expect((await limiter.get('k'))?.consumedPoints).toBe(2);
+    await expect(call(1)).resolves.toBeInstanceOf(RateLimiterRes);
+  });
+
+  it('rejects with the zone\'s error what the zone refuses (a key over the limit)', async () => {
     const limiter = new RateLimiterZonesync({ zone: CounterZone.create({ name: 'points', size: '256k' }), points: 5, duration: 1 });
-    await expect(limiter.consume('k', 1.5)).rejects.toThrow(/whole number/);
     await expect(limiter.consume('x'.repeat(300))).rejects.toThrow(/longer than the zone's limit/);
     expect(() => new RateLimiterZonesync({ zone: undefined as never, points: 1, duration: 1 })).toThrow(/must be a CounterZone/);
   });
