@@ -198,12 +198,14 @@ describe('processes placed by PM2\'s NODE_APP_INSTANCE, over unix sockets and lo
     }
   }, 120_000);
 
-  it.each(['loopback TCP', 'unix sockets'])('over %s, a new process of an instance started while the old one runs (PM2\'s reload) waits for it to exit, then takes its place and syncs', async (transport) => {
+  it.each(['loopback TCP', 'unix sockets', 'loopback TCP, with a keyval state file'])('over %s, a new process of an instance started while the old one runs (PM2\'s reload) waits for it to exit, then takes its place and syncs', async (transport) => {
     const { dir, cleanup } = tempDir();
     try {
       const where = transport === 'unix sockets' ? dir : String(await consecutivePorts(2));
       const address = transport === 'unix sockets' ? `unix:${dir}/member-0.sock` : `127.0.0.1:${where}`;
-      const instance = (i: number) => start(['alone', where], { NODE_APP_INSTANCE: String(i), ZONESYNC_CLUSTER_MEMBERS: '2' });
+      // With a state file, the old process holds its lock until it exits, after its address is free.
+      const state = transport.endsWith('state file') ? { STATE_DIR: dir } : {};
+      const instance = (i: number) => start(['alone', where], { NODE_APP_INSTANCE: String(i), ZONESYNC_CLUSTER_MEMBERS: '2', ...state });
       const ready = (app: App) => () => app.find((a) => a.ready === true) !== undefined;
       const sees = (app: App, key: string, value: string) => async () => {
         app.send(`get ${key}`);
