@@ -15,7 +15,9 @@
  * (keyval-get.ts).
  * The limit_cluster_admission ratios are not speeds: admitted ÷ (rate × time + burst) of 2
  * limit_req nodes in this process on a simulated clock, at 2× the rate, traffic even or
- * 80/20, at zone_sync_interval 50ms and 1s (limit-cluster.ts); 1 is the rate exactly.
+ * 80/20, at zone_sync_interval 50ms and 1s (limit-cluster.ts; limit_req rounds at most
+ * 100 ms apart, so 1s sends shares every 100 ms); 1 is the rate exactly. The table also shows
+ * the frame bytes a node sends per second for the key.
  * counter_add_vs_map and counter_add_vs_rlf_memory: CounterZone.add (the rate-limiter
  * adapters' operation) ÷ a thread-local Map increment and ÷ RateLimiterMemory.consume
  * (counter-add.ts).
@@ -47,7 +49,7 @@ const admission = [
   benchLimitCluster('limit_req cluster admission, 2 in-process nodes, simulated clock: even, 2x, interval 1s', 2, even, 2, 1000),
   benchLimitCluster('limit_req cluster admission, 2 in-process nodes, simulated clock: 80/20, 2x, interval 1s', 2, skewed, 2, 1000),
 ];
-console.table(admission.map((a) => ({ name: a.name, admitted: a.admitted, 'admitted / (rate x time + burst)': a.ratio })));
+console.table(admission.map((a) => ({ name: a.name, admitted: a.admitted, 'admitted / (rate x time + burst)': a.ratio, 'frame bytes/s per node': a.bytesPerSecond })));
 printSummary({
   suite: 'zones',
   quick,

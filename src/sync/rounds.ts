@@ -4,9 +4,14 @@
 // closed instead (it resyncs by snapshot). With no open outbound peer, a round empties the
 // queues without encoding them: a peer that connects later gets a snapshot.
 //
-// The next round comes at once (deferred, after pending I/O) when a queue held more than
-// its round took and no peer is backpressured; else after zone_sync_interval.
+// limit_req zones are collected more often (zones/limit-req/share-rounds.ts): with one
+// synced, the timer ticks a whole fraction of zone_sync_interval, at most 100 ms apart; a
+// tick collects the limit_req zones only, and every interval's last tick every zone. The
+// next round comes at once (deferred, after pending I/O, every zone) when a queue held more
+// than its round took and no peer is backpressured; else at the next tick.
 
+import { MODULE_LIMIT_REQ } from '../zones/descriptor.js';
+import { shareRoundsPerInterval } from '../zones/limit-req/share-rounds.js';
 import { C_CLOSED_SLOW, C_ROUNDS } from './counters.js';
 import type { EngineContext } from './engine-context.js';
 import type { OutboundSlots } from './outbound-slots.js';
@@ -23,20 +28,26 @@ export class Rounds {
   private timer: TimerHandle | null = null;
   /** The timer is a defer (the next round at once), not a wait of zone_sync_interval. */
   private deferred = false;
+  /** Ticks since the last round of every zone; the one that makes it ticksPerInterval collects every zone. */
+  private ticks = 0;
+  private readonly hasLimitReq: boolean;
   private readonly callback = (): void => this.onTimer();
 
-  constructor(private readonly ctx: EngineContext, private readonly zones: SyncedZones, private readonly outbound: OutboundSlots) {}
+  constructor(private readonly ctx: EngineContext, private readonly zones: SyncedZones, private readonly outbound: OutboundSlots) {
+    this.hasLimitReq = zones.list.some((z) => z.descriptor.moduleTag === MODULE_LIMIT_REQ);
+  }
 
-  /** Rounds every zone_sync_interval from now on, until cancel(). */
+  /** Rounds every tick from now on, until cancel(). */
   start(): void {
-    this.timer = this.ctx.timers.setTimer(this.callback, this.ctx.options.intervalMs);
+    this.ticks = 0;
+    this.timer = this.ctx.timers.setTimer(this.callback, this.tickMs());
   }
 
   /** zone_sync_interval changed: a round waiting out the old one (an hour, say) waits the new one from now. */
   intervalChanged(): void {
     if (this.timer === null || this.deferred) return;
     this.ctx.timers.clearTimer(this.timer);
-    this.timer = this.ctx.timers.setTimer(this.callback, this.ctx.options.intervalMs);
+    this.start();
   }
 
   /** No more rounds by timer. */
@@ -47,19 +58,20 @@ export class Rounds {
     this.timer = null;
   }
 
-  /** One round, now. */
-  run(): void {
+  /** One round, now: of every zone, or (`limitReqOnly`) of the limit_req zones. */
+  run(limitReqOnly = false): void {
     const zones = this.zones;
     const tally = zones.tally;
     const peers = this.outbound.openPeers();
     if (peers.length === 0) {
-      for (const zone of zones.list) zone.discardQueued(DISCARD_PER_ROUND);
+      for (const zone of zones.list) if (!limitReqOnly || zone.descriptor.moduleTag === MODULE_LIMIT_REQ) zone.discardQueued(DISCARD_PER_ROUND);
       this.ctx.counters[C_ROUNDS]++;
       zones.updateCounters();
       return;
     }
     const nowMs = this.ctx.timers.wallMs();
     for (const zone of zones.list) {
+      if (limitReqOnly && zone.descriptor.moduleTag !== MODULE_LIMIT_REQ) continue;
       const framesBefore = tally.framesOut;
       const bytes = zone.collect(nowMs, tally, zones.reportSkip);
       if (bytes === null) continue;
@@ -104,9 +116,24 @@ export class Rounds {
 
   private onTimer(): void {
     this.timer = null;
+    let every = true;
+    if (!this.deferred) {
+      this.ticks++;
+      every = this.ticks >= this.ticksPerInterval();
+      if (every) this.ticks = 0;
+    }
     this.deferred = false;
-    this.run();
+    this.run(!every);
     this.schedule();
+  }
+
+  /** Timer ticks per zone_sync_interval: 1 without a synced limit_req zone. */
+  private ticksPerInterval(): number {
+    return this.hasLimitReq ? shareRoundsPerInterval(this.ctx.options.intervalMs) : 1;
+  }
+
+  private tickMs(): number {
+    return this.ctx.options.intervalMs / this.ticksPerInterval();
   }
 
   private schedule(): void {
@@ -115,7 +142,7 @@ export class Rounds {
       this.deferred = true;
       this.timer = this.ctx.timers.defer(this.callback);
     } else {
-      this.timer = this.ctx.timers.setTimer(this.callback, this.ctx.options.intervalMs);
+      this.timer = this.ctx.timers.setTimer(this.callback, this.tickMs());
     }
   }
 

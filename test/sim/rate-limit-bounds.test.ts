@@ -4,6 +4,7 @@
 // itself to the rate, and after the heal the nodes go back to the rate within a second;
 // clocks that disagree by up to half a second change nothing.
 import { describe, expect, it } from 'vitest';
+import { shareRoundMs } from '../../dist/zones/limit-req/share-rounds.js';
 import { alternating, weighted } from '../util/traffic.js';
 import { runRateScenario } from './rate-cluster.js';
 
@@ -11,12 +12,13 @@ const RATE = 100;
 
 /**
  * The most a cluster of `nodes` admits over `windowMs` (docs/LIMIT_REQ.md): the rate over the
- * window, a burst, the allowance and one request; and for every other node, what it can
- * admit unseen in one horizon (two intervals and a second).
+ * window, a burst, the allowance (one limit_req round at the rate) and one request; and for
+ * every other node, what it can admit unseen in one horizon (two limit_req rounds and a second).
  */
 function bound(nodes: number, windowMs: number, burst: number, intervalMs: number): number {
-  const allowance = (RATE * intervalMs) / 1000;
-  const horizonMs = 2 * intervalMs + 1_000;
+  const roundMs = shareRoundMs(intervalMs);
+  const allowance = (RATE * roundMs) / 1000;
+  const horizonMs = 2 * roundMs + 1_000;
   const perNode = burst + allowance + 1;
   return (RATE * windowMs) / 1000 + perNode + (nodes - 1) * ((RATE * horizonMs) / 1000 + perNode);
 }

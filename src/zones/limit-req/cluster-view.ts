@@ -9,9 +9,9 @@ import { drainMilli, elapsedMs, levelOnArrival } from './leaky-bucket.js';
  * and `refund_seen`. Counters are u32 milli-requests and wrap: every sum and difference is
  * modulo 2^32, and a difference past 2^31 means the sum went back (a share left the zone).
  *
- * Admissions of other nodes reach a view late (at most one zone_sync_interval and the time
- * to send), and are added when they arrive: the view is behind the bucket by what the others
- * admitted in that time, and never drains what it has not seen. What a view takes in at once
+ * Admissions of other nodes reach a view late (at most one limit_req round, share-rounds.ts,
+ * and the time to send), and are added when they arrive: the view is behind the bucket by
+ * what the others admitted in that time, and never drains what it has not seen. What a view takes in at once
  * (admissions less refunds) is capped at what the other nodes can have admitted since it
  * last counted: each at most `rate` over that time plus the staleness horizon, plus a burst
  * and one request. Beyond that (a partition that healed, a share the zone had evicted and
@@ -20,7 +20,7 @@ import { drainMilli, elapsedMs, levelOnArrival } from './leaky-bucket.js';
  * A view that empties while the others' latest admissions are still on their way wastes
  * drain the bucket had (they arrive whole, as if just made). So while another node has
  * admitted requests within the horizon, a view admits up to what the rate admits in one
- * zone_sync_interval above the burst (unseenAllowance): the view then stays above empty
+ * limit_req round above the burst (unseenAllowance): the view then stays above empty
  * under load, and the cluster admits the rate; the price is that much more at once when
  * traffic starts, as a larger burst would.
  */
@@ -33,14 +33,14 @@ export function freshCap(others: number, rateMilliPerSecond: number, ms: number,
   return others * (drainMilli(rateMilliPerSecond, ms + horizonMs) + burstMilli + 1000);
 }
 
-/** How far above the burst a view admits while other nodes are admitting: one interval at the rate. */
-export function unseenAllowance(rateMilliPerSecond: number, syncIntervalMs: number): number {
-  return drainMilli(rateMilliPerSecond, syncIntervalMs);
+/** How far above the burst a view admits while other nodes are admitting: one limit_req round at the rate. */
+export function unseenAllowance(rateMilliPerSecond: number, roundMs: number): number {
+  return drainMilli(rateMilliPerSecond, roundMs);
 }
 
-/** The staleness horizon: a share is at most one interval old when sent; one more, and a second, for sending it on a busy machine. */
-export function horizonMsFor(syncIntervalMs: number): number {
-  return 2 * syncIntervalMs + 1_000;
+/** The staleness horizon: a share is at most one round old when sent; one more, and a second, for sending it on a busy machine. */
+export function horizonMsFor(roundMs: number): number {
+  return 2 * roundMs + 1_000;
 }
 
 /** One view as read from its share, and what judging a request on it found. */

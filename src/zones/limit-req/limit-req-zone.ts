@@ -8,6 +8,7 @@ import { ZoneBase, type AttachZoneOptions, type ZoneBaseOptions, type ZoneHandle
 import { admittingWithin, horizonMsFor, rebasedSeen, unseenAllowance, viewOnArrival, type ShareView } from './cluster-view.js';
 import { admits, delayMsFor, drainMilli, elapsedMs, keepMsFor, remainingAt, retryAfterMsFor } from './leaky-bucket.js';
 import { SHARE_BYTES, emptyShare, readShare, writeShare, type Share } from './share-codec.js';
+import { shareRoundMs } from './share-rounds.js';
 
 /** A rate: nginx's "100r/s" or "30r/m", or requests per second (a fraction allowed, at least 0.001). */
 export type RateInput = string | number;
@@ -141,6 +142,11 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     return Atomics.load(this.syncIntervalWord, 0);
   }
 
+  /** How late another node's share is when sent, at most: one limit_req round (share-rounds.ts). */
+  private get roundMs(): number {
+    return shareRoundMs(this.syncIntervalMs);
+  }
+
   /** Accounts one request (of `cost`) for `key` and says whether, and when, to serve it. */
   take(key: string, options: TakeOptions = {}): TakeResult {
     return this.judge(key, options, true);
@@ -166,9 +172,9 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let full = false;
     shm.lock(shard);
     try {
-      const intervalMs = this.syncIntervalMs;
-      level = this.judgeLocked(shard, now, rate, burstMilli, intervalMs);
-      if (this.othersAdmitting(now, intervalMs)) limitMilli += unseenAllowance(rate, intervalMs);
+      const roundMs = this.roundMs;
+      level = this.judgeLocked(shard, now, rate, burstMilli, roundMs);
+      if (this.othersAdmitting(now, roundMs)) limitMilli += unseenAllowance(rate, roundMs);
       allowed = admits(level, costMilli, limitMilli);
       if (account && allowed) full = !this.admitLocked(shard, level, costMilli, now, rate);
       else if (account && this.ownIsView && this.view.rebase) this.rebaseLocked(shard, now, rate);
@@ -206,7 +212,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let full = false;
     shm.lock(shard);
     try {
-      const level = this.judgeLocked(shard, now, rate, burstMilli, this.syncIntervalMs);
+      const level = this.judgeLocked(shard, now, rate, burstMilli, this.roundMs);
       const given = Math.min(costMilli, level); // never below empty as this node sees it
       left = level - given;
       if (given > 0) {
@@ -244,7 +250,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     let had = false;
     shm.lock(shard);
     try {
-      this.judgeLocked(shard, now, rate, 0, this.syncIntervalMs);
+      this.judgeLocked(shard, now, rate, 0, this.roundMs);
       const group = this.group;
       had = group.ownHeld || group.count > 0;
       if (had && !this.sync) {
@@ -274,7 +280,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
    * views that have, brought up to now, as a node starts a key; with none, an empty bucket,
    * as nginx starts a key it has not seen.
    */
-  private judgeLocked(shard: number, now: number, rate: number, burstMilli: number, intervalMs: number): number {
+  private judgeLocked(shard: number, now: number, rate: number, burstMilli: number, roundMs: number): number {
     const shm = this.shm;
     const u8 = shm.memory.u8;
     const group = this.group;
@@ -297,7 +303,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     this.sum = sum;
     this.refundSum = refundSum;
     this.ownIsView = group.ownHeld && compareStamp(own.reset, latest) === 0;
-    const horizon = horizonMsFor(intervalMs);
+    const horizon = horizonMsFor(roundMs);
     if (this.ownIsView) return viewOnArrival(this.viewOf(own), this.sum, this.refundSum, group.count, now, rate, horizon, burstMilli);
     let fullest = 0;
     for (let i = 0; i < group.count; i++) {
@@ -354,8 +360,8 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   }
 
   /** Whether another node admitted a request on the key within the horizon: its latest may not be here yet. */
-  private othersAdmitting(now: number, intervalMs: number): boolean {
-    const horizon = horizonMsFor(intervalMs);
+  private othersAdmitting(now: number, roundMs: number): boolean {
+    const horizon = horizonMsFor(roundMs);
     for (let i = 0; i < this.group.count; i++) {
       const other = this.others[i]!;
       if (admittingWithin(other.levelMilli, other.lastMs, now, horizon)) return true;
