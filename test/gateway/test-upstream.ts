@@ -102,6 +102,17 @@ function tlsFacts(socket: TLSSocket): NonNullable<SeenRequest['tls']> {
   return { servername: (socket as TLSSocket & { servername: string | false }).servername, clientCertificate: certificate?.subject?.CN ?? '' };
 }
 
+/** A request on a connection of its own, so that the node's threads share the requests as the kernel spreads connections. */
+export function fresh(port: number, path: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    http.get({ port, path, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    }).on('error', reject);
+  });
+}
+
 /** A request through the gateway: status, headers and body as text. */
 export async function get(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const r = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: 'manual', ...init });

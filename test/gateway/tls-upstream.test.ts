@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -14,23 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { PRIMARY, api, freePorts, tempDir, waitFor, writeConfig } from '../runtime/cluster-helpers.js';
 import { makeTestCerts, type CertFiles, type TestCerts } from '../util/certs.js';
 import { SERVING_PATHS, startNodeOn, type RunningNode } from './serving-paths.js';
-import { TestUpstream, type UpstreamBehaviour } from './test-upstream.js';
+import { TestUpstream, fresh, type UpstreamBehaviour } from './test-upstream.js';
 
 const named: UpstreamBehaviour = (req, res, upstream) => res.end(`${upstream.name} ${req.url}`);
 
 function serverTls(files: CertFiles): https.ServerOptions {
   return { cert: readFileSync(files.cert), key: readFileSync(files.key), requestCert: true, rejectUnauthorized: false };
-}
-
-/** A request on a connection of its own, so that the node's threads share the requests as the kernel spreads connections. */
-function fresh(port: number, path: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    http.get({ port, path, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    }).on('error', reject);
-  });
 }
 
 /** A WebSocket echo server over TLS. */
