@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { Dashboard } from './api/dashboard.js';
 import { loadConfig, parseConfigText } from './config/load.js';
+import { checkProxyTls } from './gateway/upstream-tls.js';
 import type { ZonesyncConfig } from './config/types.js';
 import { usesDashboard } from './runtime/dashboard-use.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
@@ -40,6 +41,7 @@ async function testConfig(cli: CliOptions): Promise<number> {
     const config = readConfig(cli);
     console.error(`${PROGRAM}: the configuration file ${name} syntax is ok`);
     createZones(config, createNodeContext(1));
+    checkProxyTls(config.http);
     const syncConfig = config.stream?.sync ?? null;
     if (syncConfig !== null) {
       checkSyncTls(syncOptionsOf(syncConfig));

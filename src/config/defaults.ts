@@ -3,7 +3,7 @@
 // sources where that documentation is silent; each says which.
 
 import type {
-  HttpRequestSettings, ListenerSslConfig, ProxySettings, StateFsyncPolicy, TlsProtocol, ZoneSyncSslConfig,
+  HttpRequestSettings, ListenerSslConfig, ProxySettings, ProxySslConfig, StateFsyncPolicy, TlsProtocol, ZoneSyncSslConfig,
 } from './types.js';
 import { parseRate } from './units.js';
 
@@ -102,6 +102,12 @@ export const DEFAULT_UPSTREAM_PORT = 80;
 /* ngx_http_upstream_keepalive_module: keepalive_timeout 60s, keepalive_requests 1000. */
 export const DEFAULT_UPSTREAM_KEEPALIVE = { keepalive: null, keepaliveTimeoutMs: 60_000, keepaliveRequests: 1000 } as const;
 
+/* ngx_http_proxy_module's proxy_ssl_*: verify off, depth 1, no SNI, name $proxy_host, sessions reused. */
+export const DEFAULT_PROXY_SSL: ProxySslConfig = (() => {
+  const { enabled: _enabled, ...ssl } = DEFAULT_ZONE_SYNC_SSL;
+  return { ...ssl, sessionReuse: true, sources: {} };
+})();
+
 /* ngx_http_proxy_module: timeouts 60s, proxy_next_upstream error timeout, no limit on tries or time. */
 export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   setHeaders: [],
@@ -113,6 +119,7 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   nextUpstream: ['error', 'timeout'],
   nextUpstreamTries: 0,
   nextUpstreamTimeoutMs: 0,
+  ssl: DEFAULT_PROXY_SSL,
 };
 
 /* ngx_http_core_module: client_max_body_size 1m. */

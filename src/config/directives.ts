@@ -70,6 +70,19 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   proxy_next_upstream_tries: [spec(HTTP_LEVELS, 1)],
   proxy_next_upstream_timeout: [spec(HTTP_LEVELS, 1)],
   proxy_http_version: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_verify: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_verify_depth: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_trusted_certificate: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_server_name: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_name: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_certificate: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_certificate_key: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_password_file: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_protocols: [spec(HTTP_LEVELS, 1, MANY)],
+  proxy_ssl_ciphers: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_crl: [spec(HTTP_LEVELS, 1)],
+  proxy_ssl_conf_command: [spec(HTTP_LEVELS, 2)],
+  proxy_ssl_session_reuse: [spec(HTTP_LEVELS, 1)],
   client_max_body_size: [spec(HTTP_LEVELS, 1)],
   return: [spec(['http-server', 'location'], 1, 2)],
 
@@ -86,10 +99,10 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   deny: [spec(ACCESS_LEVELS, 1)],
   auth_basic: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
   auth_basic_user_file: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
-  resolver: [spec(STREAM_LEVELS, 1, MANY)],
+  resolver: [spec(['http', ...STREAM_LEVELS], 1, MANY)],
   access_log: [spec(STREAM_LEVELS, 1, 6)],
   log_format: [spec(['stream'], 2, MANY)],
-  resolver_timeout: [spec(STREAM_LEVELS, 1)],
+  resolver_timeout: [spec(['http', ...STREAM_LEVELS], 1)],
 
   zone_sync: [spec(['stream-server'], 0)],
   zone_sync_server: [spec(['stream-server'], 1, 2)],
@@ -196,6 +209,7 @@ function notAllowedReason(name: string, context: BlockContext): string {
   const inHttp = context === 'http' || context === 'http-server' || context === 'location';
   // nginx's keepalive_timeout and keepalive_requests of client connections; zonesync has the upstream ones only.
   if (inHttp && name.startsWith('keepalive_')) return `"${name}" directive is not supported by zonesync outside "upstream"`;
+  if (inHttp && name.startsWith('resolver')) return `"${name}" directive is supported by zonesync in the http block only, not in a server or location`;
   const streamOnly = name.startsWith('ssl_') || name.startsWith('resolver') || ['access_log', 'log_format', 'error_log'].includes(name);
   if (inHttp && streamOnly) {
     return `"${name}" directive is not supported by zonesync in http`;

@@ -18,7 +18,7 @@ import {
 import type {
   DashboardConfig, ErrorLogConfig, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
   ProxyPassConfig, ProxySetHeader, ProxySettings, RequestRate, ReturnConfig, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress,
-  ZoneSyncSslConfig,
+  ZoneSyncSslConfig, ProxySslConfig,
 } from './types.js';
 
 const ms = count('milliseconds');
@@ -124,6 +124,11 @@ const proxySettings = object<Partial<ProxySettings>>({
   setHeaders: arrayOf(object<ProxySetHeader>({ name: required(string), value: required(string) })),
   hideHeaders: strings, passHeaders: strings,
   connectTimeoutMs: ms, readTimeoutMs: ms, sendTimeoutMs: ms, nextUpstream: arrayOf(oneOf(...NEXT_UPSTREAM)), nextUpstreamTries: integer, nextUpstreamTimeoutMs: ms,
+  ssl: object<Partial<ProxySslConfig>>({
+    certificate: nullable(string), certificateKey: nullable(string), ciphers: string, confCommands,
+    crl: nullable(string), name: nullable(string), passwordFile: nullable(string), protocols: strings,
+    serverName: boolean, trustedCertificate: nullable(string), verify: boolean, verifyDepth: integer, sessionReuse: boolean, sources: anyObject,
+  }),
 });
 const settings = object<HttpRequestSettingsInput>({
   access: arrayOf(accessRule), authBasic: nullable(string), authBasicUserFile: nullable(string),
@@ -141,7 +146,9 @@ const locationShape = object<HttpLocationInput>({
   settings, api: nullable(object<{ write: boolean }>({ write: required(boolean) })), health: nullable(oneOf('live', 'ready')),
   dashboard: nullable(object<DashboardConfig>({ api: required(string) })),
   metrics: boolean, limitExcept: nullable(limitExcept), locations: arrayOf(location), source,
-  proxyPass: nullable(object<ProxyPassConfig>({ url: required(string), host: required(string), port: required(nullable(integer)), uri: required(nullable(string)) })),
+  proxyPass: nullable(object<ProxyPassConfig>({
+    url: required(string), scheme: oneOf('http', 'https'), host: required(string), port: required(nullable(integer)), uri: required(nullable(string)), variables: boolean,
+  })),
   return: returnConfig,
 });
 const httpListen = object<HttpListenInput>({ address: required(listenAddress), defaultServer: boolean, backlog: nullable(integer), ipv6Only: boolean, source });
@@ -157,7 +164,9 @@ const upstream = object<UpstreamInput>({
   zone: nullable(object<{ name: string; sizeBytes: number | null }>({ name: required(string), sizeBytes: required(nullable(bytes)) })),
   stickyZone: nullable(string), keepalive: nullable(integer), keepaliveTimeoutMs: ms, keepaliveRequests: integer, source,
 });
-const http = object<HttpConfigInput>({ keyvals: arrayOf(keyvalBinding), upstreams: arrayOf(upstream), servers: arrayOf(httpServer) });
+const http = object<HttpConfigInput>({
+  keyvals: arrayOf(keyvalBinding), upstreams: arrayOf(upstream), servers: arrayOf(httpServer), resolver: nullable(resolver), resolverTimeoutMs: ms,
+});
 
 /** The whole configuration: throws the first shape error found as a ConfigError. */
 export const checkConfigInput: Check = object<ZonesyncConfigInput>({

@@ -15,6 +15,7 @@ import {
 } from './defaults.js';
 import { ConfigError, ConfigValueError } from './errors.js';
 import { checkConfigInput } from './input-shape.js';
+import { mergeProxySettings } from './schema-proxy.js';
 import type {
   ErrorLogConfig, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpRequestSettings, HttpServerConfig,
   CounterZoneConfig, KeyvalBinding, KeyvalZoneConfig, LimitExceptConfig, LimitReqZoneConfig, ListenAddress, ListenerSslConfig, ProxySettings,
@@ -76,6 +77,8 @@ export interface HttpConfigInput {
   readonly keyvals?: readonly KeyvalBinding[];
   readonly upstreams?: readonly UpstreamInput[];
   readonly servers?: readonly HttpServerInput[];
+  readonly resolver?: ResolverInput | null;
+  readonly resolverTimeoutMs?: number;
 }
 
 export interface ZonesyncConfigInput {
@@ -196,6 +199,8 @@ function normalizeHttp(input: HttpConfigInput): HttpConfig {
     keyvals: input.keyvals ?? [],
     upstreams: (input.upstreams ?? []).map(normalizeUpstream),
     servers: (input.servers ?? []).map(normalizeHttpServer),
+    resolver: input.resolver == null ? null : normalizeResolver(input.resolver),
+    resolverTimeoutMs: input.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS,
   };
 }
 
@@ -227,7 +232,7 @@ function normalizeHttpServer(input: HttpServerInput): HttpServerConfig {
 }
 
 function mergeSettings(inherited: HttpRequestSettings, written: HttpRequestSettingsInput | undefined): HttpRequestSettings {
-  return { ...inherited, ...written, proxy: { ...inherited.proxy, ...written?.proxy } };
+  return { ...inherited, ...written, proxy: mergeProxySettings(inherited.proxy, written?.proxy) };
 }
 
 function normalizeLocation(input: HttpLocationInput, inherited: HttpRequestSettings): HttpLocationConfig {

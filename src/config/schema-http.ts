@@ -4,19 +4,20 @@
 
 import type { Directive } from './ast.js';
 import { checkDirective } from './directives.js';
-import { DEFAULT_DASHBOARD_API, DEFAULT_HTTP_REQUEST_SETTINGS, defaultHttpPort } from './defaults.js';
+import { DEFAULT_DASHBOARD_API, DEFAULT_HTTP_REQUEST_SETTINGS, DEFAULT_RESOLVER_TIMEOUT_MS, defaultHttpPort } from './defaults.js';
+import { readResolver } from './schema-stream.js';
 import { ConfigError } from './errors.js';
 import { duplicateDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readKeyval, readKeyvalZone, readCounterZone, readLimitReqZone, readUpstream } from './schema-zones.js';
-import { readProxyPass, readProxySetting, readReturn, type ProxySettingsDraft } from './schema-proxy.js';
+import { mergeProxySettings, readProxyPass, readProxySetting, readReturn, type ProxySettingsDraft } from './schema-proxy.js';
 import type {
   AccessRule, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
-  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LocationModifier, ProxyPassConfig, ReturnConfig, UpstreamConfig,
+  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LocationModifier, ProxyPassConfig, ResolverConfig, ReturnConfig, UpstreamConfig,
 } from './types.js';
 import {
   invalidParameter, invalidValue, readAccessRule, readChoice, readCount, readFlag, readListenAddress, readPath,
-  readPositiveCount, readSize, readZoneParam, splitParam,
+  readPositiveCount, readSize, readTimeMs, readZoneParam, splitParam,
 } from './values.js';
 
 /* The settings written at one level; undefined: inherit. Arrays are inherited whole. */
@@ -40,8 +41,20 @@ export function readHttpBlock(block: Directive, context: SchemaContext): HttpCon
   const upstreams: UpstreamConfig[] = [];
   const serverBlocks: Directive[] = [];
   const draft = newDraft();
+  let resolver: ResolverConfig | null = null;
+  let resolverTimeoutMs: number | null = null;
   for (const d of block.block ?? []) {
     checkDirective(d, 'http');
+    if (d.name === 'resolver') {
+      if (resolver !== null) throw duplicateDirective(d);
+      resolver = readResolver(d);
+      continue;
+    }
+    if (d.name === 'resolver_timeout') {
+      if (resolverTimeoutMs !== null) throw duplicateDirective(d);
+      resolverTimeoutMs = readTimeMs(d, d.args[0]!);
+      continue;
+    }
     if (d.name === 'keyval_zone') context.zones.push(readKeyvalZone(d, 'http', context.prefix));
     else if (d.name === 'keyval') keyvals.push(readKeyval(d));
     else if (d.name === 'limit_req_zone') context.zones.push(readLimitReqZone(d));
@@ -53,7 +66,7 @@ export function readHttpBlock(block: Directive, context: SchemaContext): HttpCon
   // Servers are read last: nginx merges them with the whole http level, wherever it is written.
   const httpSettings = mergeSettings(DEFAULT_HTTP_REQUEST_SETTINGS, draft);
   const servers = serverBlocks.map((d) => readHttpServer(d, httpSettings, context));
-  return { keyvals, upstreams, servers };
+  return { keyvals, upstreams, servers, resolver, resolverTimeoutMs: resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS };
 }
 
 function readUniqueUpstream(d: Directive, upstreams: readonly UpstreamConfig[], context: SchemaContext): UpstreamConfig {
@@ -287,7 +300,7 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       draft.clientMaxBodySizeBytes = readSize(d, arg);
       return;
     default:
-      if (readProxySetting(d, draft.proxy)) return;
+      if (readProxySetting(d, draft.proxy, context.prefix)) return;
       throw new Error(`schema-http: no reader for "${d.name}" (directives.ts and schema-http.ts disagree)`);
   }
 }
@@ -336,6 +349,6 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     limitReqDryRun: draft.limitReqDryRun ?? inherited.limitReqDryRun,
     limitReqLogLevel: draft.limitReqLogLevel ?? inherited.limitReqLogLevel,
     clientMaxBodySizeBytes: draft.clientMaxBodySizeBytes ?? inherited.clientMaxBodySizeBytes,
-    proxy: { ...inherited.proxy, ...draft.proxy },
+    proxy: mergeProxySettings(inherited.proxy, draft.proxy),
   };
 }

@@ -3,12 +3,22 @@
 
 import type { Directive } from './ast.js';
 import { ConfigError } from './errors.js';
-import { duplicateDirective } from './schema-context.js';
-import type { NextUpstreamCondition, ProxyPassConfig, ProxySetHeader, ProxySettings, ReturnConfig } from './types.js';
-import { invalidValue, readCount, readFlag, readTimeMs } from './values.js';
+import { duplicateDirective, sourceOf } from './schema-context.js';
+import type { NextUpstreamCondition, ProxyPassConfig, ProxySetHeader, ProxySettings, ProxySslConfig, ReturnConfig } from './types.js';
+import { invalidValue, readCount, readFlag, readPath, readSslConfCommand, readTimeMs, readTlsProtocols } from './values.js';
 
-/* The proxy settings written at one level; undefined: inherit. */
-export type ProxySettingsDraft = { -readonly [K in keyof ProxySettings]?: ProxySettings[K] };
+/* The proxy settings written at one level; undefined: inherit (proxy_ssl_* each on its own). */
+export type ProxySettingsDraft = { -readonly [K in Exclude<keyof ProxySettings, 'ssl'>]?: ProxySettings[K] } & { ssl?: ProxySslDraft };
+export type ProxySslDraft = { -readonly [K in keyof ProxySslConfig]?: ProxySslConfig[K] };
+
+/** The settings of a level: those written there over those inherited, proxy_ssl_* directive by directive. */
+export function mergeProxySettings(inherited: ProxySettings, written: ProxySettingsDraft | Partial<ProxySettings> | undefined): ProxySettings {
+  const ssl = written?.ssl;
+  return {
+    ...inherited, ...written,
+    ssl: ssl === undefined ? inherited.ssl : { ...inherited.ssl, ...ssl, sources: { ...inherited.ssl.sources, ...ssl.sources } },
+  };
+}
 
 const NEXT_UPSTREAM_CONDITIONS: readonly NextUpstreamCondition[] = [
   'error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_403', 'http_404', 'http_429', 'non_idempotent',
@@ -17,9 +27,10 @@ const NEXT_UPSTREAM_CONDITIONS: readonly NextUpstreamCondition[] = [
 /* An HTTP field name (RFC 9110 token). */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Reads a proxy_* setting into the draft; false when `d` is none of them. */
-export function readProxySetting(d: Directive, draft: ProxySettingsDraft): boolean {
+/** Reads a proxy_* setting into the draft; false when `d` is none of them. `prefix`: where relative paths start. */
+export function readProxySetting(d: Directive, draft: ProxySettingsDraft, prefix: string): boolean {
   const arg = d.args[0]!;
+  if (d.name.startsWith('proxy_ssl')) return readProxySsl(d, (draft.ssl ??= {}), prefix);
   const once = (value: unknown): void => {
     if (value !== undefined) throw duplicateDirective(d);
   };
@@ -75,6 +86,50 @@ export function readProxySetting(d: Directive, draft: ProxySettingsDraft): boole
   }
 }
 
+/** proxy_ssl_*, each once per level, with where it was written. */
+function readProxySsl(d: Directive, ssl: ProxySslDraft, prefix: string): boolean {
+  const arg = d.args[0]!;
+  const set = <K extends keyof ProxySslDraft>(key: K, value: ProxySslDraft[K]): true => {
+    if (ssl[key] !== undefined && d.name !== 'proxy_ssl_conf_command') throw duplicateDirective(d);
+    ssl[key] = value;
+    ssl.sources = { ...ssl.sources, [d.name]: sourceOf(d)! };
+    return true;
+  };
+  switch (d.name) {
+    case 'proxy_ssl_verify':
+      return set('verify', readFlag(d, arg));
+    case 'proxy_ssl_server_name':
+      return set('serverName', readFlag(d, arg));
+    case 'proxy_ssl_session_reuse':
+      return set('sessionReuse', readFlag(d, arg));
+    case 'proxy_ssl_verify_depth':
+      return set('verifyDepth', readCount(d, arg));
+    case 'proxy_ssl_name':
+      if (arg.includes('$') && arg !== '$proxy_host') {
+        throw new ConfigError(`variables in "proxy_ssl_name" are not supported by zonesync (only its default, $proxy_host): "${arg}"`, d);
+      }
+      return set('name', arg === '$proxy_host' ? null : arg);
+    case 'proxy_ssl_trusted_certificate':
+      return set('trustedCertificate', readPath(prefix, arg));
+    case 'proxy_ssl_certificate':
+      return set('certificate', readPath(prefix, arg));
+    case 'proxy_ssl_certificate_key':
+      return set('certificateKey', readPath(prefix, arg));
+    case 'proxy_ssl_password_file':
+      return set('passwordFile', readPath(prefix, arg));
+    case 'proxy_ssl_crl':
+      return set('crl', readPath(prefix, arg));
+    case 'proxy_ssl_ciphers':
+      return set('ciphers', arg);
+    case 'proxy_ssl_protocols':
+      return set('protocols', readTlsProtocols(d));
+    case 'proxy_ssl_conf_command':
+      return set('confCommands', [...(ssl.confCommands ?? []), readSslConfCommand(d)]);
+    default:
+      return false;
+  }
+}
+
 function readPositiveTime(d: Directive, value: string): number {
   const ms = readTimeMs(d, value);
   if (ms <= 0) throw invalidValue(d, value, ', it must be greater than 0');
@@ -114,19 +169,25 @@ function readNextUpstream(d: Directive): NextUpstreamCondition[] {
 }
 
 /**
- * proxy_pass http://HOST[:PORT][URI]. HTTPS, unix sockets and variables are refused with a
- * reason; a URI part is refused in a regular expression location, as nginx does.
+ * proxy_pass http[s]://HOST[:PORT][URI], or with variables after the scheme (evaluated per
+ * request). Unix sockets are refused with a reason; a URI part is refused in a regular
+ * expression location, as nginx does.
  */
 export function readProxyPass(d: Directive, inRegexLocation: boolean): ProxyPassConfig {
   const url = d.args[0]!;
-  if (url.includes('$')) throw new ConfigError(`variables in "proxy_pass" are not supported by zonesync: "${url}"`, d);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
-  if (scheme === null) throw new ConfigError(`invalid URL prefix in "${url}"`, d);
-  if (scheme[1]!.toLowerCase() !== 'http') {
-    throw new ConfigError(`"${scheme[1]}" in "proxy_pass" is not supported by zonesync, only "http"`, d);
+  if (scheme === null) {
+    if (url.startsWith('$')) throw new ConfigError(`the scheme of a "proxy_pass" with variables must be written, "http://" or "https://": "${url}"`, d);
+    throw new ConfigError(`invalid URL prefix in "${url}"`, d);
+  }
+  const name = scheme[1]!.toLowerCase();
+  if (name !== 'http' && name !== 'https') {
+    throw new ConfigError(`"${scheme[1]}" in "proxy_pass" is not supported by zonesync, only "http" and "https"`, d);
   }
   const rest = url.slice(scheme[0].length);
   if (rest.startsWith('unix:')) throw new ConfigError(`unix domain sockets in "proxy_pass" are not supported by zonesync: "${url}"`, d);
+  // Evaluated per request: host, port and URI are known only then.
+  if (rest.includes('$')) return { url, scheme: name, host: rest, port: null, uri: null, variables: true };
   const slash = rest.indexOf('/');
   const authority = slash < 0 ? rest : rest.slice(0, slash);
   const uri = slash < 0 ? null : rest.slice(slash);
@@ -134,7 +195,7 @@ export function readProxyPass(d: Directive, inRegexLocation: boolean): ProxyPass
   if (uri !== null && inRegexLocation) {
     throw new ConfigError('"proxy_pass" cannot have URI part in location given by regular expression', d);
   }
-  return { url, host, port, uri };
+  return { url, scheme: name, host, port, uri };
 }
 
 function splitAuthority(d: Directive, url: string, authority: string): { host: string; port: number | null } {

@@ -231,7 +231,7 @@ function readStreamListen(d: Directive): StreamListenConfig {
 }
 
 /** resolver ADDRESS[:PORT] … [valid=TIME] [ipv4=on|off] [ipv6=on|off]; */
-function readResolver(d: Directive): ResolverConfig {
+export function readResolver(d: Directive): ResolverConfig {
   const servers: TcpAddress[] = [];
   let validMs: number | null = null;
   let ipv4 = true;

@@ -307,6 +307,10 @@ export interface HttpConfig {
   readonly keyvals: readonly KeyvalBinding[];
   readonly upstreams: readonly UpstreamConfig[];
   readonly servers: readonly HttpServerConfig[];
+  /** resolver of the http block: resolves the host names a proxy_pass with variables evaluates to; null: none (such a request is 502). */
+  readonly resolver?: ResolverConfig | null;
+  /** resolver_timeout of the http block; default 30s. */
+  readonly resolverTimeoutMs?: number;
 }
 
 export interface UpstreamConfig {
@@ -400,6 +404,20 @@ export interface ProxySettings {
   readonly nextUpstreamTries: number;
   /** proxy_next_upstream_timeout; 0 (default): no limit. */
   readonly nextUpstreamTimeoutMs: number;
+  /** proxy_ssl_*: TLS to the servers of a proxy_pass https://, each directive inherited on its own. */
+  readonly ssl: ProxySslConfig;
+}
+
+/**
+ * proxy_ssl_* with nginx's defaults: no verification (proxy_ssl_verify off), no SNI
+ * (proxy_ssl_server_name off), the name checked and sent the proxy_pass host
+ * (proxy_ssl_name $proxy_host, its port left out), sessions reused.
+ */
+export interface ProxySslConfig extends Omit<ZoneSyncSslConfig, 'enabled'> {
+  /** proxy_ssl_session_reuse; default on: a connection resumes the last session of its server. */
+  readonly sessionReuse: boolean;
+  /** Where each proxy_ssl_* directive in force was written, for the errors found when its files are read. */
+  readonly sources?: Readonly<Record<string, SourceLocation>>;
 }
 
 export interface ProxySetHeader {
@@ -407,10 +425,17 @@ export interface ProxySetHeader {
   readonly value: string;
 }
 
-/** proxy_pass http://HOST[:PORT][URI]; HOST names an upstream block or a server. */
+/** proxy_pass http[s]://HOST[:PORT][URI]; HOST names an upstream block or a server. */
 export interface ProxyPassConfig {
   /** As written. */
   readonly url: string;
+  /** Default http. */
+  readonly scheme?: 'http' | 'https';
+  /**
+   * The URL holds variables: what follows the scheme is evaluated per request (nginx), and
+   * host, port and uri are those of the text as written (unused).
+   */
+  readonly variables?: boolean;
   /** The host as written: an upstream's name, a host name or an address. */
   readonly host: string;
   /** The port written; null when none (80 for a server, none for an upstream). */

@@ -146,6 +146,7 @@ function checkLocationContent(location: HttpLocationConfig): void {
 /* A proxy_pass host that names an upstream block goes to that group, whose servers have their own ports (nginx). */
 function checkProxyPass(location: HttpLocationConfig, upstreams: ReadonlySet<string>): void {
   const target = location.proxyPass!;
+  if (target.variables === true) return; // its host is known per request
   if (upstreams.has(target.host) && target.port !== null) {
     throw new ConfigError(`upstream "${target.host}" may not have port ${target.port} in "proxy_pass" of location "${location.pattern}"`, location.source);
   }

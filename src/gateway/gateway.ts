@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
-  HttpConfig, HttpLocationConfig, HttpServerConfig, ReturnConfig, StickyZoneConfig, UpstreamConfig, UpstreamServerConfig, ZonesyncConfig,
+  HttpConfig, HttpLocationConfig, HttpServerConfig, ReturnConfig, StickyZoneConfig, UpstreamConfig, ZonesyncConfig,
 } from '../config/types.js';
 import type { StickyZone } from '../zones/sticky/sticky-zone.js';
 import type { GatewayLogger } from './gateway-logger.js';
-import { ProxyPass, requestFacts, type ClientUpgrade, type ProxyTarget } from './proxy-pass.js';
+import { HostResolver } from './host-resolver.js';
+import { ProxyPass, requestFacts, type ClientUpgrade } from './proxy-pass.js';
+import { FixedRoute, VariableRoute, implicitTarget, type ProxyRoute, type ProxyTarget } from './proxy-route.js';
 import { passesUpgrades } from './proxy-headers.js';
 import { ReturnAnswer } from './return-answer.js';
 import { RoundRobin, type SharedPeerStates } from './round-robin.js';
 import { StickyLearn } from './sticky-learn.js';
-import { DEFAULT_UPSTREAM_KEEPALIVE, DEFAULT_UPSTREAM_SERVER } from '../config/defaults.js';
 import { UpstreamCounters } from './upstream-counters.js';
 import { UpstreamPools } from './upstream-pools.js';
 import type { Variables } from './variables.js';
@@ -60,6 +61,7 @@ export class Gateway {
   private readonly options: GatewayOptions;
   private readonly pools = new UpstreamPools();
   private readonly targets = new Map<string, ProxyTarget>();
+  private readonly resolver: HostResolver;
   private readonly proxies = new WeakMap<HttpLocationConfig, ProxyPass>();
   private readonly returns = new WeakMap<ReturnConfig, ReturnAnswer>();
 
@@ -67,6 +69,7 @@ export class Gateway {
     this.options = options;
     this.data = options.data;
     this.variables = options.variables;
+    this.resolver = new HostResolver(this.data.http);
   }
 
   /** The `return` that answers a request of this server and location, if any: the server's first (nginx's server rewrite phase). */
@@ -95,7 +98,7 @@ export class Gateway {
   proxy(req: IncomingMessage, res: ServerResponse, location: HttpLocationConfig, remoteAddress: string, upgrade: ClientUpgrade | null = null): Promise<void> {
     let proxy = this.proxies.get(location);
     if (proxy === undefined) {
-      proxy = new ProxyPass(location, this.targetOf(location), this.variables, this.pools, this.options.logger);
+      proxy = new ProxyPass(location, this.routeOf(location), this.variables, this.pools, this.options.logger);
       this.proxies.set(location, proxy);
     }
     return proxy.serve(req, res, requestFacts(req, remoteAddress), upgrade);
@@ -106,19 +109,37 @@ export class Gateway {
     return this.pools.close();
   }
 
-  private targetOf(location: HttpLocationConfig): ProxyTarget {
-    const { host, port } = location.proxyPass!;
-    const upstream = port === null ? this.data.http?.upstreams.find((u) => u.name === host) : undefined;
-    const key = upstream !== undefined ? `upstream ${host}` : `${host}:${port ?? 80}`;
+  private routeOf(location: HttpLocationConfig): ProxyRoute {
+    const pass = location.proxyPass!;
+    const scheme = pass.scheme ?? 'http';
+    if (pass.variables === true) {
+      return new VariableRoute(pass, this.variables, (name) => this.upstreamNamed(name, scheme), this.resolver, this.options.logger);
+    }
+    const { host, port } = pass;
+    const target = (port === null ? this.upstreamNamed(host, scheme) : null) ?? this.targetFor(`${scheme}://${host}:${port}`, () => (
+      implicitTarget(host, port ?? (scheme === 'https' ? 443 : 80), scheme)
+    ));
+    return new FixedRoute(target, location);
+  }
+
+  /** The upstream block of that name (as nginx, without regard to case) reached over `scheme`; null: none. */
+  private upstreamNamed(name: string, scheme: 'http' | 'https'): ProxyTarget | null {
+    const lower = name.toLowerCase();
+    const upstream = this.data.http?.upstreams.find((u) => u.name.toLowerCase() === lower);
+    return upstream === undefined ? null : this.targetFor(`${scheme} upstream ${upstream.name}`, () => this.upstreamTarget(upstream, scheme));
+  }
+
+  /* One target per key in this thread: its balancer state lives as long as the thread. */
+  private targetFor(key: string, make: () => ProxyTarget): ProxyTarget {
     let target = this.targets.get(key);
     if (target === undefined) {
-      target = upstream !== undefined ? this.upstreamTarget(upstream) : implicitTarget(host, port ?? 80);
+      target = make();
       this.targets.set(key, target);
     }
     return target;
   }
 
-  private upstreamTarget(upstream: UpstreamConfig): ProxyTarget {
+  private upstreamTarget(upstream: UpstreamConfig, scheme: 'http' | 'https'): ProxyTarget {
     const stickyConfig = this.data.stickyZones.find((z) => z.name === upstream.stickyZone);
     const stickyZone = upstream.stickyZone === null ? undefined : this.options.sticky.get(upstream.stickyZone);
     const counters = this.data.counters[upstream.name];
@@ -126,6 +147,7 @@ export class Gateway {
       counters: counters === undefined ? null : new UpstreamCounters(counters),
       group: new RoundRobin(upstream.name, upstream.servers, this.data.sharedStates[upstream.name] ?? null),
       proxyHost: upstream.name,
+      scheme,
       sticky: stickyConfig === undefined || stickyZone === undefined ? null : new StickyLearn(stickyZone, stickyConfig, this.variables),
       keepalive: {
         group: upstream.name, keepalive: upstream.keepalive, keepaliveTimeoutMs: upstream.keepaliveTimeoutMs, keepaliveRequests: upstream.keepaliveRequests,
@@ -133,19 +155,3 @@ export class Gateway {
     };
   }
 }
-
-/* nginx's implicit upstream of a proxy_pass URL: its one server, max_fails=1 fail_timeout=10s, no keepalive. */
-function implicitTarget(host: string, port: number): ProxyTarget {
-  const text = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const server: UpstreamServerConfig = {
-    address: { kind: 'tcp', host, port }, text, ...DEFAULT_UPSTREAM_SERVER, backup: false, down: false, resolve: false, route: null,
-  };
-  return {
-    group: new RoundRobin(text, [server]),
-    proxyHost: port === 80 ? host : text,
-    sticky: null,
-    counters: null,
-    keepalive: { group: text, ...DEFAULT_UPSTREAM_KEEPALIVE },
-  };
-}
-

@@ -6,23 +6,12 @@ import type { HttpLocationConfig, NextUpstreamCondition, ProxySettings } from '.
 import { BodySource, hasBody } from './body-source.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { RequestHeaderRules, ResponseHeaderRules } from './proxy-headers.js';
-import type { Peer, PeerChoice, PeerOutcome, RoundRobin } from './round-robin.js';
-import type { UpstreamCounters } from './upstream-counters.js';
-import type { StickyLearn } from './sticky-learn.js';
+import type { Peer, PeerChoice, PeerOutcome } from './round-robin.js';
 import { attempt, type AttemptFailure, type AttemptResult } from './upstream-attempt.js';
-import type { ConnectionPolicy, UpstreamDispatcher, UpstreamPools } from './upstream-pools.js';
+import type { ProxyRoute, ProxyTarget } from './proxy-route.js';
+import type { UpstreamDispatcher, UpstreamPools } from './upstream-pools.js';
+import { UpstreamCertificateError, upstreamTlsOf, type UpstreamTls } from './upstream-tls.js';
 import type { RequestFacts, UpstreamFacts, Variables } from './variables.js';
-
-/** Where a proxy_pass sends requests: an upstream group (a block, or the one server of the URL). */
-export interface ProxyTarget {
-  readonly group: RoundRobin;
-  /** $proxy_host, and the Host field sent by default. */
-  readonly proxyHost: string;
-  readonly sticky: StickyLearn | null;
-  readonly keepalive: Omit<ConnectionPolicy, 'connectTimeoutMs'>;
-  /** The node's counters of an upstream block (the API's); null for a server named in a URL. */
-  readonly counters: UpstreamCounters | null;
-}
 
 /** A request that came asking for an upgrade: its connection (Node's HTTP server let go of it) and what followed its head. */
 export interface ClientUpgrade {
@@ -48,7 +37,7 @@ const STATUS_CONDITIONS: ReadonlyMap<number, NextUpstreamCondition> = new Map([
  */
 export class ProxyPass {
   private readonly location: HttpLocationConfig;
-  private readonly target: ProxyTarget;
+  private readonly route: ProxyRoute;
   private readonly settings: ProxySettings;
   private readonly maxBodyBytes: number;
   private readonly headers: RequestHeaderRules;
@@ -57,10 +46,12 @@ export class ProxyPass {
   private readonly logger: GatewayLogger;
   /* Each server's pool, found once (the connection policy is the location's). */
   private readonly dispatchers = new Map<Peer, UpstreamDispatcher>();
+  /* proxy_ssl_* made into a context on the first request over TLS (the node checked them when it started). */
+  private tls: UpstreamTls | null = null;
 
-  constructor(location: HttpLocationConfig, target: ProxyTarget, variables: Variables, pools: UpstreamPools, logger: GatewayLogger) {
+  constructor(location: HttpLocationConfig, route: ProxyRoute, variables: Variables, pools: UpstreamPools, logger: GatewayLogger) {
     this.location = location;
-    this.target = target;
+    this.route = route;
     this.settings = location.settings.proxy;
     this.maxBodyBytes = location.settings.clientMaxBodySizeBytes;
     this.headers = new RequestHeaderRules(this.settings.setHeaders, variables);
@@ -78,18 +69,19 @@ export class ProxyPass {
     if (this.maxBodyBytes > 0 && declaredTooLarge(req, this.maxBodyBytes)) {
       await readBody(req, this.maxBodyBytes); // rejects with 413, reading what the client still sends
     }
-    const { group, sticky } = this.target;
+    const routing = this.route.route(facts, req.url ?? '/');
+    const { target, path, oneShot } = routing instanceof Promise ? await routing : routing;
+    const { group, sticky } = target;
     const choice = group.newChoice();
     if (this.settings.nextUpstreamTries > 0) choice.tries = Math.min(choice.tries, this.settings.nextUpstreamTries);
     const session = sticky === null ? '' : sticky.sessionOf(facts);
     const hint = sticky === null ? undefined : sticky.serverOf(session);
     const body = hasBody(req) ? new BodySource(req, this.maxBodyBytes, this.settings.sendTimeoutMs) : null;
-    const proxy: { proxyHost: string; upstream?: UpstreamFacts } = { proxyHost: this.target.proxyHost };
+    const proxy: { proxyHost: string; upstream?: UpstreamFacts } = { proxyHost: target.proxyHost };
     const head = this.headers.headersFor(facts, proxy);
     const method = req.method ?? 'GET';
-    const path = this.upstreamPath(req.url ?? '/');
     const startedAt = Date.now();
-    const headBytes = this.target.counters === null ? 0 : requestHeadBytes(method, path, head.headers);
+    const headBytes = target.counters === null ? 0 : requestHeadBytes(method, path, head.headers);
     const ask = upgrade === null || head.upgrade === '' ? null : {
       protocol: head.upgrade, client: upgrade.socket, head: upgrade.head, idleTimeoutMs: this.settings.readTimeoutMs,
       answerHead: (upstream: UpstreamFacts) => switchingHead(this.answerHeaders.headersFor(upstream.headers)),
@@ -105,11 +97,11 @@ export class ProxyPass {
         proxy.upstream = upstream;
         sticky?.learn(facts, proxy, session, peer.name);
       };
-      this.target.counters?.started(peer.id);
+      target.counters?.started(peer.id);
       const result = await attempt({
-        dispatcher: this.dispatcherOf(peer),
+        dispatcher: this.dispatcherOf(peer, target, oneShot),
         serverName: peer.name, method, path, headers: head.headers, body: body?.stream() ?? null,
-        reset: head.close || this.target.keepalive.keepalive === null, readTimeoutMs: this.settings.readTimeoutMs, res, upgrade: ask,
+        reset: head.close || target.keepalive.keepalive === null, readTimeoutMs: this.settings.readTimeoutMs, res, upgrade: ask,
         accept: (upstream) => !this.passesOver(upstream.status, choice, method, body, startedAt),
         writeHead: (upstream) => {
           // The head and what of the body arrives in the same read go out in one write.
@@ -120,7 +112,7 @@ export class ProxyPass {
         },
       });
       const sent = headBytes + (body?.attemptBytes ?? 0) + result.tunnelSentBytes;
-      const done = (outcome: PeerOutcome, status: number): void => this.account(peer, choice, outcome, status, sent, result);
+      const done = (outcome: PeerOutcome, status: number): void => this.account(target, peer, choice, outcome, status, sent, result);
       switch (result.kind) {
         case 'client-gone':
           done('neutral', 0);
@@ -145,7 +137,9 @@ export class ProxyPass {
             throw body.broken ?? bodyTooLarge(this.maxBodyBytes);
           }
           failure = result.failure;
-          this.logger.error({ upstream: group.name, server: peer.name, failure, err: result.error.message }, 'upstream failed');
+          // A certificate proxy_ssl_verify refused is logged in nginx's words.
+          const message = result.error instanceof UpstreamCertificateError ? result.error.message : 'upstream failed';
+          this.logger.error({ upstream: group.name, server: peer.name, failure, err: result.error.message }, message);
           done('failure', 0);
           if (!this.retries(result.failure, result.sent, choice, method, body, startedAt)) {
             throw failure === 'timeout' ? gatewayTimeout() : badGateway();
@@ -154,18 +148,27 @@ export class ProxyPass {
     }
   }
 
-  private dispatcherOf(peer: Peer): UpstreamDispatcher {
-    let dispatcher = this.dispatchers.get(peer);
+  /** The server's connections; `oneShot`: a target made for one request, whose connection is not kept. */
+  private dispatcherOf(peer: Peer, target: ProxyTarget, oneShot: boolean): UpstreamDispatcher {
+    let dispatcher = oneShot ? undefined : this.dispatchers.get(peer);
     if (dispatcher === undefined) {
-      dispatcher = this.pools.dispatcher(peer.server.address, { ...this.target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs });
+      const tls = target.scheme === 'https' ? { settings: this.tlsSettings(), proxyHost: target.proxyHost } : null;
+      const policy = { ...target.keepalive, connectTimeoutMs: this.settings.connectTimeoutMs, tls };
+      if (oneShot) return this.pools.oneShot(peer.server.address, policy);
+      dispatcher = this.pools.dispatcher(peer.server.address, policy);
       this.dispatchers.set(peer, dispatcher);
     }
     return dispatcher;
   }
 
+  private tlsSettings(): UpstreamTls {
+    this.tls ??= upstreamTlsOf(this.settings.ssl, this.location.source);
+    return this.tls;
+  }
+
   /** A try is over: the balancer's accounting, the node's counters, and the log line when the server is left out. */
-  private account(peer: Peer, choice: PeerChoice, outcome: PeerOutcome, status: number, sent: number, result: AttemptResult): void {
-    const { group, counters } = this.target;
+  private account(target: ProxyTarget, peer: Peer, choice: PeerChoice, outcome: PeerOutcome, status: number, sent: number, result: AttemptResult): void {
+    const { group, counters } = target;
     const wasAvailable = outcome === 'failure' && !group.unavailable(peer);
     group.release(peer, choice, outcome);
     counters?.finished(peer.id, status, sent, result.receivedBytes, outcome === 'failure', result.times);
@@ -194,18 +197,6 @@ export class ProxyPass {
     const limit = this.settings.nextUpstreamTimeoutMs;
     return limit === 0 || Date.now() - startedAt < limit;
   }
-
-  /**
-   * The request target sent upstream: the client's as it came when proxy_pass has no URI;
-   * otherwise the part the location matched is replaced by the URI.
-   */
-  private upstreamPath(url: string): string {
-    const target = url.startsWith('/') ? url : originForm(url);
-    const uri = this.location.proxyPass!.uri;
-    if (uri === null) return target;
-    const matched = this.location.modifier === 'exact' || this.location.modifier.startsWith('prefix') ? this.location.pattern.length : 0;
-    return uri + target.slice(Math.min(matched, target.length));
-  }
 }
 
 /* The request line and fields as they go out (the body's framing aside). */
@@ -226,17 +217,7 @@ function switchingHead(headers: OutgoingHttpHeaders): string {
   return `${head}Connection: upgrade\r\n\r\n`;
 }
 
-/** "http://host/path?q" (absolute form) as "/path?q". */
-function originForm(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.pathname + u.search;
-  } catch {
-    return '/';
-  }
-}
-
-const badGateway = (): ApiError => new ApiError(502, ErrorCode.BadGateway, 'bad gateway');
+export const badGateway = (): ApiError => new ApiError(502, ErrorCode.BadGateway, 'bad gateway');
 const gatewayTimeout = (): ApiError => new ApiError(504, ErrorCode.GatewayTimeout, 'gateway timeout');
 
 /** The facts variables read, of a request at the front end. */

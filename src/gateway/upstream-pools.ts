@@ -1,6 +1,7 @@
 import { Client, Pool, type Dispatcher } from 'undici';
 import type { SocketAddress } from '../config/types.js';
 import { KeepaliveCache } from './keepalive-cache.js';
+import { tlsConnector, type UpstreamTls } from './upstream-tls.js';
 
 /** How connections to one server are made and kept, as an upstream block says. */
 export interface ConnectionPolicy {
@@ -12,6 +13,8 @@ export interface ConnectionPolicy {
   readonly keepaliveRequests: number;
   /** proxy_connect_timeout of the location. */
   readonly connectTimeoutMs: number;
+  /** proxy_pass https://: the location's TLS, and the proxy_pass host it checks by default; null: plain HTTP. */
+  readonly tls: { readonly settings: UpstreamTls; readonly proxyHost: string } | null;
 }
 
 /** What a try needs of a server's connections: a request dispatched on one. */
@@ -27,13 +30,20 @@ export type UpstreamDispatcher = Pick<Dispatcher, 'dispatch'>;
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
   private readonly caches = new Map<string, KeepaliveCache>();
+  /* A number per TLS settings object, for the keys of the pools made with it. */
+  private readonly tlsIds = new WeakMap<UpstreamTls, number>();
+  private nextTlsId = 0;
 
   dispatcher(address: SocketAddress, policy: ConnectionPolicy): UpstreamDispatcher {
-    const key = `${origin(address)}|${policy.keepaliveTimeoutMs}|${policy.connectTimeoutMs}`;
-    const connect = { timeout: policy.connectTimeoutMs, ...(address.kind === 'unix' ? { socketPath: address.path } : {}) };
+    const tls = policy.tls;
+    const scheme = tls === null ? 'http' : 'https';
+    // Connections made with one TLS context and name only serve requests of the same.
+    const key = `${origin(address, scheme)}|${policy.keepaliveTimeoutMs}|${policy.connectTimeoutMs}${tls === null ? '' : `|${this.tlsIdOf(tls.settings)}|${tls.proxyHost}`}`;
+    const connect = tls !== null ? tlsConnector(tls.settings, tls.proxyHost, policy.connectTimeoutMs)
+      : { timeout: policy.connectTimeoutMs, ...(address.kind === 'unix' ? { socketPath: address.path } : {}) };
     if (policy.keepalive !== null) {
       const cache = this.cacheOf(policy.group, policy.keepalive);
-      const open = (): Client => new Client(origin(address), {
+      const open = (): Client => new Client(origin(address, scheme), {
         connect, pipelining: 1,
         keepAliveTimeout: policy.keepaliveTimeoutMs, keepAliveMaxTimeout: policy.keepaliveTimeoutMs, keepAliveTimeoutThreshold: 0,
       });
@@ -42,10 +52,27 @@ export class UpstreamPools {
     let pool = this.pools.get(key);
     if (pool === undefined) {
       // pipelining 0: a connection per request, closed after its answer (nginx without keepalive).
-      pool = new Pool(origin(address), { connect, pipelining: 0 });
+      pool = new Pool(origin(address, scheme), { connect, pipelining: 0 });
       this.pools.set(key, pool);
     }
     return pool;
+  }
+
+  /**
+   * A dispatcher for one request to a server the URL's variables named (nginx makes such an
+   * upstream per request): a connection of its own, closed after the answer.
+   */
+  oneShot(address: SocketAddress, policy: ConnectionPolicy): UpstreamDispatcher {
+    const tls = policy.tls;
+    const connect = tls !== null ? tlsConnector(tls.settings, tls.proxyHost, policy.connectTimeoutMs) : { timeout: policy.connectTimeoutMs };
+    return {
+      dispatch: (options, handler) => {
+        const client = new Client(origin(address, tls === null ? 'http' : 'https'), { connect, pipelining: 1 });
+        const accepted = client.dispatch({ ...options, reset: true }, handler);
+        void client.close().catch(() => undefined); // once its one request is over
+        return accepted;
+      },
+    };
   }
 
   /** The idle connections the block's cache holds now. */
@@ -62,6 +89,15 @@ export class UpstreamPools {
     await Promise.all([...pools.map((p) => p.destroy()), ...caches.map((c) => c.close())]);
   }
 
+  private tlsIdOf(tls: UpstreamTls): number {
+    let id = this.tlsIds.get(tls);
+    if (id === undefined) {
+      id = ++this.nextTlsId;
+      this.tlsIds.set(tls, id);
+    }
+    return id;
+  }
+
   private cacheOf(group: string, capacity: number): KeepaliveCache {
     let cache = this.caches.get(group);
     if (cache === undefined) {
@@ -72,7 +108,7 @@ export class UpstreamPools {
   }
 }
 
-function origin(address: SocketAddress): string {
+function origin(address: SocketAddress, scheme: 'http' | 'https'): string {
   if (address.kind === 'unix') return 'http://localhost';
-  return address.host.includes(':') ? `http://[${address.host}]:${address.port}` : `http://${address.host}:${address.port}`;
+  return address.host.includes(':') ? `${scheme}://[${address.host}]:${address.port}` : `${scheme}://${address.host}:${address.port}`;
 }

@@ -40,7 +40,7 @@ export async function unresolvedUpstreamNames(http: HttpConfig | null, resolveHo
   const visit = (locations: readonly HttpLocationConfig[]): void => {
     for (const l of locations) {
       const target = l.proxyPass;
-      if (target !== null && !(target.port === null && upstreamNames.has(target.host))) {
+      if (target !== null && target.variables !== true && !(target.port === null && upstreamNames.has(target.host))) {
         names.push({ host: target.host, what: `"${target.url}" of the "proxy_pass" directive`, source: l.source });
       }
       visit(l.locations);

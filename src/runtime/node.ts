@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { ZonesyncConfig } from '../config/types.js';
+import { checkProxyTls } from '../gateway/upstream-tls.js';
 import { startJournalThread, type JournalThreadHandle } from '../journal/start-journal-thread.js';
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { createNodeContext, type NodeContext } from '../zones/node.js';
@@ -48,6 +49,7 @@ export class ZonesyncNode {
 
   static async start(options: NodeStartOptions): Promise<ZonesyncNode> {
     const { config, logger } = options;
+    checkProxyTls(config.http); // nginx loads proxy_ssl_* files with the configuration: an error names its file and line
     const workers = workerCount(config, options.workers);
     const node = createNodeContext(options.nodeId);
     const { zones, handles } = createZones(config, node);

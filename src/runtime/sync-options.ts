@@ -1,6 +1,6 @@
 import { formatSocketAddress } from '../config/address.js';
 import type { ZoneSyncServerConfig } from '../config/types.js';
-import type { ServerSpec, SyncOptionsInput } from '../sync/options.js';
+import { resolverOptionsOf, type ServerSpec, type SyncOptionsInput } from '../sync/options.js';
 import { clientTls, listenTls, outgoingTls, serverTls } from '../sync/tls-options.js';
 
 /**
@@ -24,13 +24,7 @@ export function syncOptionsOf(config: ZoneSyncServerConfig): SyncOptionsInput {
     } : null,
     access: config.access.map((rule) => ({ action: rule.action, match: rule.match, address: rule.address, prefixLength: rule.prefixLength })),
     // No resolver directive: names with `resolve` go to the system's name servers (servers: []).
-    resolver: {
-      servers: config.resolver?.servers.map((s) => formatSocketAddress(s)) ?? [],
-      validMs: config.resolver?.validMs ?? null,
-      ipv4: config.resolver?.ipv4 ?? true,
-      ipv6: config.resolver?.ipv6 ?? true,
-      timeoutMs: config.resolverTimeoutMs,
-    },
+    resolver: resolverOptionsOf(config.resolver, config.resolverTimeoutMs),
     buffers: { count: config.buffers.count, sizeBytes: config.buffers.sizeBytes },
     connectRetryIntervalMs: config.connectRetryIntervalMs,
     connectTimeoutMs: config.connectTimeoutMs,

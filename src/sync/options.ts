@@ -3,7 +3,8 @@
 // the configuration loader maps a parsed `stream { server { zone_sync; … } }` onto this.
 // Everything here is plain data: it crosses into the sync thread as workerData.
 
-import type { AccessRule, ListenerSslConfig, ZoneSyncSslConfig } from '../config/types.js';
+import { formatSocketAddress } from '../config/address.js';
+import type { AccessRule, ListenerSslConfig, ResolverConfig, ZoneSyncSslConfig } from '../config/types.js';
 
 /** nginx's memory page on the platforms zonesync targets (its zone_sync_buffers default is "8 4k|8k"). */
 export const PAGE_SIZE_BYTES = 4096;
@@ -39,6 +40,17 @@ export interface ResolverOptions {
   ipv6: boolean;
   /** resolver_timeout */
   timeoutMs: number;
+}
+
+/** A `resolver` directive as the resolver's options; null (no directive): the system's name servers. */
+export function resolverOptionsOf(resolver: ResolverConfig | null, timeoutMs: number): ResolverOptions {
+  return {
+    servers: resolver?.servers.map((s) => formatSocketAddress(s)) ?? [],
+    validMs: resolver?.validMs ?? null,
+    ipv4: resolver?.ipv4 ?? true,
+    ipv6: resolver?.ipv6 ?? true,
+    timeoutMs,
+  };
 }
 
 export interface SyncOptions {

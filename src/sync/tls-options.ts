@@ -77,15 +77,18 @@ export interface ServerTls {
   readonly handshakeTimeoutMs: number;
 }
 
-export function clientTls(o: OutgoingTlsOptions): ClientTls {
-  const d = 'zone_sync_ssl';
+/**
+ * The dialling side's context from zone_sync_ssl_* or, with `d` "proxy_ssl", the same
+ * settings of proxy_ssl_* (to upstream servers); errors name the directive with that prefix.
+ */
+export function clientTls(o: OutgoingTlsOptions, d = 'zone_sync_ssl'): ClientTls {
   const options = baseContextOptions(d, o.protocols, o.ciphers, o.confCommands);
   if (o.certificate !== null) {
-    if (o.certificateKey === null) throw new RangeError(`no "zone_sync_ssl_certificate_key" is defined for certificate "${o.certificate}"`);
+    if (o.certificateKey === null) throw new RangeError(`no "${d}_certificate_key" is defined for certificate "${o.certificate}"`);
     options.cert = readPem(`${d}_certificate`, o.certificate);
     options.key = [loadKey(`${d}_certificate_key`, o.certificateKey, d, o.passwordFile)];
   }
-  if (o.verify && o.trustedCertificate === null) throw new RangeError('no "zone_sync_ssl_trusted_certificate" is defined for "zone_sync_ssl_verify"');
+  if (o.verify && o.trustedCertificate === null) throw new RangeError(`no "${d}_trusted_certificate" is defined for "${d}_verify"`);
   if (o.trustedCertificate !== null) options.ca = readPem(`${d}_trusted_certificate`, o.trustedCertificate);
   if (o.crl !== null) options.crl = readPem(`${d}_crl`, o.crl);
   return { context: makeContext(d, options), verify: o.verify, verifyDepth: o.verifyDepth, name: o.name, serverName: o.serverName };

@@ -24,18 +24,32 @@ function errorOf(text: string): string {
 
 describe('proxy_pass', () => {
   it.each<[string, object]>([
-    ['http://backend', { host: 'backend', port: null, uri: null }],
-    ['http://127.0.0.1:8080', { host: '127.0.0.1', port: 8080, uri: null }],
-    ['http://127.0.0.1:8080/', { host: '127.0.0.1', port: 8080, uri: '/' }],
-    ['http://backend/app/', { host: 'backend', port: null, uri: '/app/' }],
-    ['http://[::1]:9000/x', { host: '::1', port: 9000, uri: '/x' }],
-    ['HTTP://Backend.example.com', { host: 'Backend.example.com', port: null, uri: null }],
+    ['http://backend', { scheme: 'http', host: 'backend', port: null, uri: null }],
+    ['http://127.0.0.1:8080', { scheme: 'http', host: '127.0.0.1', port: 8080, uri: null }],
+    ['http://127.0.0.1:8080/', { scheme: 'http', host: '127.0.0.1', port: 8080, uri: '/' }],
+    ['http://backend/app/', { scheme: 'http', host: 'backend', port: null, uri: '/app/' }],
+    ['http://[::1]:9000/x', { scheme: 'http', host: '::1', port: 9000, uri: '/x' }],
+    ['HTTP://Backend.example.com', { scheme: 'http', host: 'Backend.example.com', port: null, uri: null }],
+    ['https://backend', { scheme: 'https', host: 'backend', port: null, uri: null }],
+    ['HTTPS://10.0.0.1:8443/app/', { scheme: 'https', host: '10.0.0.1', port: 8443, uri: '/app/' }],
+    // With variables, what follows the scheme is evaluated per request.
+    ['http://$pool', { scheme: 'http', host: '$pool', port: null, uri: null, variables: true }],
+    ['https://$host:8443$request_uri', { scheme: 'https', host: '$host:8443$request_uri', port: null, uri: null, variables: true }],
+    ['http://backend$request_uri', { scheme: 'http', host: 'backend$request_uri', port: null, uri: null, variables: true }],
   ])('%s', (url, expected) => {
     expect(location(`proxy_pass ${url};`).proxyPass).toEqual({ url, ...expected });
   });
 
   it.each<[string, string]>([
-    ['location / { proxy_pass https://b; }', '"https" in "proxy_pass" is not supported by zonesync, only "http"'],
+    ['location / { proxy_pass ftp://b; }', '"ftp" in "proxy_pass" is not supported by zonesync, only "http" and "https"'],
+    ['location / { proxy_pass $url; }', 'the scheme of a "proxy_pass" with variables must be written, "http://" or "https://": "$url"'],
+    ['location / { proxy_pass https://b; proxy_ssl_verify maybe; }', 'invalid value "maybe" in "proxy_ssl_verify" directive'],
+    ['location / { proxy_pass https://b; proxy_ssl_verify_depth -1; }', 'invalid value "-1" in "proxy_ssl_verify_depth" directive'],
+    ['location / { proxy_pass https://b; proxy_ssl_protocols SSLv3; }', '"SSLv3" in "proxy_ssl_protocols" directive is not supported'],
+    ['location / { proxy_pass https://b; proxy_ssl_name $host; }', 'variables in "proxy_ssl_name" are not supported by zonesync (only its default, $proxy_host): "$host"'],
+    ['location / { proxy_pass https://b; proxy_ssl_verify on; proxy_ssl_verify off; }', '"proxy_ssl_verify" directive is duplicate'],
+    ['location / { proxy_pass https://b; proxy_ssl_conf_command Bogus x; }', 'unsupported command "Bogus" in "proxy_ssl_conf_command" directive'],
+    ['location / { resolver 127.0.0.1; proxy_pass http://$host; }', '"resolver" directive is supported by zonesync in the http block only, not in a server or location'],
     ['location / { proxy_pass backend; }', 'invalid URL prefix in "backend"'],
     ['location / { proxy_pass http://; }', 'invalid host in upstream "http://"'],
     ['location / { proxy_pass http://b:0; }', 'invalid port in upstream "http://b:0"'],
@@ -69,7 +83,36 @@ describe('proxy settings', () => {
     expect(location('proxy_pass http://b;').settings.proxy).toEqual({
       setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'],
       nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0,
+      ssl: {
+        verify: false, verifyDepth: 1, trustedCertificate: null, serverName: false, name: null, certificate: null, certificateKey: null,
+        passwordFile: null, protocols: ['TLSv1.2', 'TLSv1.3'], ciphers: 'DEFAULT', confCommands: [], crl: null, sessionReuse: true, sources: {},
+      },
     });
+  });
+
+  it('proxy_ssl_* are inherited each on its own, relative paths from the configuration\'s directory, each with where it was written', () => {
+    const config = http(`
+    proxy_ssl_verify on;
+    proxy_ssl_trusted_certificate ca.pem;
+    server {
+        listen 127.0.0.1:8080;
+        proxy_ssl_server_name on;
+        location /a { proxy_pass https://b; proxy_ssl_name backend.example.com; proxy_ssl_verify_depth 2; }
+        location /b { proxy_pass https://b; proxy_ssl_verify off; proxy_ssl_certificate /c.pem; proxy_ssl_certificate_key /k.pem; proxy_ssl_session_reuse off; }
+    }`);
+    const [a, b] = config.http!.servers[0]!.locations.map((l) => l.settings.proxy.ssl);
+    expect(a).toMatchObject({ verify: true, trustedCertificate: '/etc/zonesync/ca.pem', serverName: true, name: 'backend.example.com', verifyDepth: 2, sessionReuse: true });
+    expect(b).toMatchObject({ verify: false, trustedCertificate: '/etc/zonesync/ca.pem', serverName: true, certificate: '/c.pem', certificateKey: '/k.pem', sessionReuse: false });
+    expect(a!.sources!['proxy_ssl_verify']).toEqual({ file: FILE, line: 3 });
+    expect(b!.sources!['proxy_ssl_verify']).toEqual({ file: FILE, line: 9 });
+    expect(a!.sources!['proxy_ssl_server_name']).toEqual({ file: FILE, line: 7 });
+  });
+
+  it('resolver and resolver_timeout of the http block', () => {
+    const config = http('resolver 127.0.0.1:5353 valid=5s ipv6=off; resolver_timeout 2s; server { listen 127.0.0.1:8080; }');
+    expect(config.http!.resolver).toMatchObject({ servers: [{ kind: 'tcp', host: '127.0.0.1', port: 5353 }], validMs: 5000, ipv4: true, ipv6: false });
+    expect(config.http!.resolverTimeoutMs).toBe(2000);
+    expect(http('server { listen 127.0.0.1:8080; }').http!.resolver).toBeNull();
   });
 
   it('proxy_hide_header and proxy_pass_header collect fields, inherited as proxy_set_header', () => {

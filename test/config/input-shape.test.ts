@@ -22,7 +22,7 @@ function refusal(input: unknown): ConfigError {
   throw new Error(`accepted ${JSON.stringify(input)}`);
 }
 
-/** Every object and leaf of a configuration with its path, but inside `source` locations (opaque). */
+/** Every object and leaf of a configuration with its path, but inside `source` locations and the maps of them (opaque). */
 function* walk(value: unknown, path: string): Generator<{ path: string; value: unknown; holder: object; key: string | number } | { path: string; object: object }> {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -36,7 +36,7 @@ function* walk(value: unknown, path: string): Generator<{ path: string; value: u
   if (typeof value !== 'object' || value === null) return;
   yield { path, object: value };
   for (const [key, item] of Object.entries(value)) {
-    if (key === 'source' || key === 'directiveSources') continue;
+    if (key === 'source' || key === 'directiveSources' || key === 'sources') continue;
     const at = path === '' ? key : `${path}.${key}`;
     if (typeof item === 'object' && item !== null) yield* walk(item, at);
     else yield { path: at, value: item, holder: value, key };

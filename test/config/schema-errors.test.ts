@@ -49,8 +49,8 @@ describe('generic directive errors', () => {
 describe('directives zonesync does not support', () => {
   it.each<[string[], string, number]>([
     [['http {', '  server {', '    location / {', '      proxy_cache one;', '    }', '  }', '}'], '"proxy_cache" directive is not supported by zonesync', 4],
-    [['http {', '  server {', '    location / { proxy_pass https://backend; }', '  }', '}'], '"https" in "proxy_pass" is not supported by zonesync, only "http"', 3],
-    [['http {', '  server {', '    location / { proxy_pass http://$host; }', '  }', '}'], 'variables in "proxy_pass" are not supported by zonesync: "http://$host"', 3],
+    [['http {', '  server {', '    location / { proxy_pass grpc://backend; }', '  }', '}'], '"grpc" in "proxy_pass" is not supported by zonesync, only "http" and "https"', 3],
+    [['http {', '  server {', '    location / { proxy_ssl_verify on; }', '  }', '}', 'stream { proxy_ssl on; }'], '"proxy_ssl" directive is not supported by zonesync', 6],
     [['http {', '  server {', '    location / { proxy_pass http://unix:/run/app.sock; }', '  }', '}'], 'unix domain sockets in "proxy_pass" are not supported by zonesync: "http://unix:/run/app.sock"', 3],
     [['http {', '  map $http_upgrade $connection_upgrade {', '    default upgrade;', "    '' close;", '  }', '}'], '"map" directive is not supported by zonesync; to proxy WebSocket, write proxy_set_header Connection "upgrade" rather than a mapped $connection_upgrade', 2],
     [['http {', '  server {', '    location / { proxy_http_version 1.0; }', '  }', '}'], '"proxy_http_version 1.0" is not supported by zonesync, which speaks HTTP/1.1 to upstream servers', 3],

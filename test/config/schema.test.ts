@@ -108,7 +108,7 @@ describe('module reference examples that stay within zonesync', () => {
 
   it('the request limits example proxies to my_backend', () => {
     const location = load('admin-guide-proxy-pass.conf').http!.servers[0]!.locations[0]!;
-    expect(location.proxyPass).toEqual({ url: 'http://my_backend', host: 'my_backend', port: null, uri: null });
+    expect(location.proxyPass).toEqual({ url: 'http://my_backend', scheme: 'http', host: 'my_backend', port: null, uri: null });
     expect(location.settings.limitReqs.map((l) => l.zone)).toEqual(['req']);
   });
 });
@@ -168,7 +168,11 @@ describe('defaults are nginx\'s', () => {
     expect(server.settings).toEqual({
       access: [], authBasic: null, authBasicUserFile: null, limitReqs: [], limitReqStatus: 503, handler: null,
       limitReqDryRun: false, limitReqLogLevel: 'error', clientMaxBodySizeBytes: 1024 * 1024,
-      proxy: { setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'], nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0 },
+      proxy: { setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'], nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0,
+        ssl: {
+          verify: false, verifyDepth: 1, trustedCertificate: null, serverName: false, name: null, certificate: null, certificateKey: null, passwordFile: null,
+          protocols: ['TLSv1.2', 'TLSv1.3'], ciphers: 'DEFAULT', confCommands: [], crl: null, sessionReuse: true, sources: {},
+        } },
     });
     expect(server.return).toBeNull();
   });

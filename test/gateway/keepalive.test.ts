@@ -3,10 +3,9 @@
 // closed once their answers are in), reused by later requests; keepalive_requests closes a
 // connection after its last request; keepalive_timeout closes an idle one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
 import { freePorts, waitFor } from '../runtime/cluster-helpers.js';
 import { SERVING_PATHS, startNodeOn, type RunningNode } from './serving-paths.js';
-import { TestUpstream, get, type UpstreamBehaviour } from './test-upstream.js';
+import { TestUpstream, fresh, get, type UpstreamBehaviour } from './test-upstream.js';
 
 const BURST = 8;
 const KEPT = 2;
@@ -20,17 +19,6 @@ function gate(): UpstreamBehaviour {
   };
 }
 const named: UpstreamBehaviour = (_req, res, upstream) => res.end(upstream.name);
-
-/** A request on a connection of its own, so that the node's threads share the requests as the kernel spreads connections. */
-function fresh(port: number, path: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    http.get({ port, path, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    }).on('error', reject);
-  });
-}
 
 describe.each(SERVING_PATHS)('keepalive on $name', (path) => {
   let running: RunningNode | undefined;
