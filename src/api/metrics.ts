@@ -229,4 +229,6 @@ const SYNC_EXTRA_COUNTERS: readonly [string, string][] = [
   ['rounds', 'Sync rounds run.'],
   ['snapshots_sent', 'Snapshots sent to peers.'],
   ['snapshots_received', 'Snapshots received from peers.'],
+  ['relays', 'Walks that passed on the records of a peer whose connection closed.'],
+  ['records_relayed', 'Records those walks passed on to the other peers.'],
 ];

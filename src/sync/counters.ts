@@ -55,6 +55,10 @@ export const C_TLS_FAILURES = 27;
 export const C_RECORDS_INVALID = 28;
 /** Remote records refused for a stamp beyond the clock guard (the sender's clock runs ahead). */
 export const C_RECORDS_FUTURE = 29;
+/** Relay walks completed: records of a peer whose link closed, passed on to the other peers (relays.ts). */
+export const C_RELAYS = 30;
+/** Records those walks passed on (each counted once, however many peers it went to). */
+export const C_RECORDS_RELAYED = 31;
 
 export const GLOBAL_WORDS = 32;
 export const Z_RECORDS_TOTAL = 0;
@@ -93,7 +97,8 @@ export interface ZoneSyncCounters {
     apply_no_memory: number; closed_idle: number; closed_slow: number; connect_failures: number;
     connects: number; protocol_errors: number; rounds: number; snapshots_sent: number;
     snapshots_received: number; self_detected: number; inbound_online: number; access_denied: number;
-    tls_failures: number; records_invalid: number; records_future: number; state: number;
+    tls_failures: number; records_invalid: number; records_future: number; relays: number; records_relayed: number;
+    state: number;
   };
 }
 
@@ -119,7 +124,7 @@ export function readSyncCounters(buffer: SharedArrayBuffer, zoneNames: readonly 
       rounds: w[C_ROUNDS]!, snapshots_sent: w[C_SNAPSHOTS_SENT]!, snapshots_received: w[C_SNAPSHOTS_RECEIVED]!,
       self_detected: w[C_SELF_DETECTED]!, inbound_online: w[C_INBOUND_ONLINE]!, access_denied: w[C_ACCESS_DENIED]!,
       tls_failures: w[C_TLS_FAILURES]!, records_invalid: w[C_RECORDS_INVALID]!, records_future: w[C_RECORDS_FUTURE]!,
-      state: w[C_STATE]!,
+      relays: w[C_RELAYS]!, records_relayed: w[C_RECORDS_RELAYED]!, state: w[C_STATE]!,
     },
   };
 }

@@ -12,6 +12,7 @@
 //   inbound-listener.ts the listener: allow/deny, accepted connections
 //   refusal-log.ts      refused connections, logged once per peer and reason
 //   rounds.ts           rounds: collect the queues, write to every open outbound peer
+//   relays.ts           a closed inbound peer's records, passed on to the other peers
 //   synced-zones.ts     the synced zones, their tally and counters, snapshots
 //   control-frames.ts   this node's HELLO, PING and PONG
 // The engine is every peer's PeerHost and the context (engine-context.ts) of every part.
@@ -31,6 +32,7 @@ import { resolveSyncOptions, type ServerSpec, type SyncOptions, type SyncOptions
 import { OutboundSlots } from './outbound-slots.js';
 import type { PeerConnection, PeerHost } from './peer.js';
 import { RefusalLog } from './refusal-log.js';
+import { Relays } from './relays.js';
 import { Rounds } from './rounds.js';
 import { SyncedZones } from './synced-zones.js';
 import { transportFor } from './tls-transport.js';
@@ -78,6 +80,7 @@ export class SyncEngine implements PeerHost, EngineContext {
   private readonly outbound: OutboundSlots;
   private readonly inbound: InboundListener;
   private readonly rounds: Rounds;
+  private readonly relays: Relays;
   private state: EngineState = SYNC_STATE_STARTING;
   private tickTimer: TimerHandle | null = null;
   private readonly tickMs: number;
@@ -111,6 +114,7 @@ export class SyncEngine implements PeerHost, EngineContext {
     this.outbound = new OutboundSlots(this, this, transport, refusals);
     this.inbound = new InboundListener(this, this, transport, refusals, () => this.state === SYNC_STATE_RUNNING);
     this.rounds = new Rounds(this, this.zones, this.outbound);
+    this.relays = new Relays(this, this.zones, this.outbound);
     const o = this.options;
     this.tickMs = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.min(o.intervalMs, o.timeoutMs / 4, o.connectTimeoutMs / 4, o.connectRetryIntervalMs / 2)));
   }
@@ -188,6 +192,7 @@ export class SyncEngine implements PeerHost, EngineContext {
     const wasRunning = this.state === SYNC_STATE_RUNNING;
     this.setState(SYNC_STATE_STOPPING);
     this.rounds.cancel();
+    this.relays.cancel();
     if (this.tickTimer !== null) this.timers.clearTimer(this.tickTimer);
     this.tickTimer = null;
     if (!wasRunning && this.listening !== null) await this.listening.catch(() => undefined);
@@ -218,6 +223,7 @@ export class SyncEngine implements PeerHost, EngineContext {
     const now = this.timers.monotonicMs();
     this.outbound.tick(now);
     this.inbound.housekeeping(now);
+    this.relays.tick(now);
     this.tickTimer = this.timers.setTimer(this.tickCallback, this.tickMs);
   }
 
@@ -244,6 +250,9 @@ export class SyncEngine implements PeerHost, EngineContext {
     else this.outbound.closed(peer);
     if (peer.connectedSinceMs !== 0) this.logSession(peer);
     if (peer.direction === 'inbound') this.logAccess(peer);
+    // The link that carried the peer's own records: what this node holds of them, the peer's
+    // last round included, goes on to the other peers (docs/PROTOCOL.md "Relays").
+    if (peer.direction === 'inbound' && peer.connectedSinceMs !== 0 && this.state === SYNC_STATE_RUNNING) this.relays.linkClosed(peer.nodeId);
     this.updateOnline();
     if (this.allClosed !== null && this.livePeers().length === 0) this.allClosed();
   }

@@ -388,6 +388,12 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
     this.lastSendMs = this.host.timers.monotonicMs();
   }
 
+  /** Writes buffers in order that together hold `frames` frames (a snapshot's or a relay's step). */
+  sendChunks(chunks: readonly Uint8Array[], frames: number): void {
+    const last = chunks.length - 1;
+    for (let i = 0; i <= last; i++) this.send(chunks[i]!, i === last ? frames : 0);
+  }
+
   /** The HELLO exchange completed with another node: what the connection carried so far, and all it carries from now on, is counted. */
   private startCounting(): void {
     const counters = this.host.counters;
@@ -468,8 +474,7 @@ export class PeerConnection implements ConnectionEvents, ByteHolder {
       const framesBefore = snapshot.frames;
       const chunks = snapshot.next();
       if (chunks === null) break;
-      const last = chunks.length - 1;
-      for (let i = 0; i <= last; i++) this.send(chunks[i]!, i === last ? snapshot.frames - framesBefore : 0);
+      this.sendChunks(chunks, snapshot.frames - framesBefore);
       if (this.phase === 'closing') return;
       if (snapshot.done) break;
     }

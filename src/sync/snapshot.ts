@@ -4,9 +4,14 @@
 // ZoneCursor step (one shard lock, about `stepRecords` records) and returns those bytes,
 // so the connection's owner interleaves it with regular rounds and with back-pressure.
 // The bytes are written straight into buffers of zone_sync_buffers size that are handed
-// over whole (each one is the socket's once returned), so nothing is copied after encoding.
+// over whole (each one is the socket's once returned, and never written again: the same
+// buffer may go to several sockets), so nothing is copied after encoding.
 //
 //   zone i: BEGIN ──step()*──▶ END ──▶ zone i+1 … ──▶ done
+//
+// The same walk relays a closed peer's records (relays.ts): given a set of origins, it
+// carries only the records of those origins, in plain data frames (no BEGIN, no END: the
+// receiver sees no snapshot, only data frames like a round's).
 
 import { ZoneCursor, type RecordVisitor, type ShmZone } from 'native-free-shm';
 import { DOES_NOT_FIT, FrameWriter } from './protocol/index.js';
@@ -29,9 +34,12 @@ export class SnapshotSender {
   /** Frames produced: data frames, SNAPSHOT_BEGIN and SNAPSHOT_END. */
   frames = 0;
   private readonly visit: RecordVisitor;
+  /** Null: a snapshot (every record, BEGIN and END around each zone); else a relay of these origins' records. */
+  private readonly origins: ReadonlySet<number> | null;
 
-  constructor(zones: readonly SyncZone[], bufferSizeBytes: number, stepRecords: number, onSkip: SkipReporter) {
+  constructor(zones: readonly SyncZone[], bufferSizeBytes: number, stepRecords: number, onSkip: SkipReporter, origins: ReadonlySet<number> | null = null) {
     this.zones = zones;
+    this.origins = origins;
     this.stepRecords = stepRecords;
     this.bufferSizeBytes = bufferSizeBytes;
     this.writer = this.freshWriter();
@@ -62,7 +70,7 @@ export class SnapshotSender {
     if (this.cursor === null) {
       this.current = zone;
       this.cursor = new ZoneCursor(zone.zone);
-      this.control((w) => w.writeSnapshotBegin(zone.header, zone.zone.stats().records));
+      if (this.origins === null) this.control((w) => w.writeSnapshotBegin(zone.header, zone.zone.stats().records));
     }
     if (!this.cursor.done) {
       this.writer.beginDataFrame(zone.header);
@@ -70,7 +78,7 @@ export class SnapshotSender {
       this.finishFrame();
     }
     if (this.cursor.done) {
-      this.control((w) => w.writeSnapshotEnd(zone.header));
+      if (this.origins === null) this.control((w) => w.writeSnapshotEnd(zone.header));
       this.cursor = null;
       this.current = null;
       this.zoneIndex++;
@@ -81,6 +89,7 @@ export class SnapshotSender {
 
   private visitRecord(rec: number): void {
     const zone = this.current!;
+    if (this.origins !== null && !this.origins.has(zone.zone.origin(rec))) return;
     let result = zone.encodeRecord(this.writer, rec);
     if (result === DOES_NOT_FIT) {
       this.finishFrame();

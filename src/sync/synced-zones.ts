@@ -1,7 +1,7 @@
 // The zones this node syncs, as the engine's parts see them together: each zone's SyncZone
 // (output queue, round buffers, merge), the tally that merges and rounds add to and its
-// move into the shared counters, the zones' words of the counters, and new snapshots of
-// them all.
+// move into the shared counters, the zones' words of the counters, and new snapshots (and
+// relays, relays.ts) of them all.
 
 import type { SharedHybridClock } from '../shared-clock.js';
 import type { ZoneDescriptor } from '../zones/descriptor.js';
@@ -72,11 +72,20 @@ export class SyncedZones {
 
   /** A snapshot of every zone, for a peer whose HELLO exchange just completed. */
   newSnapshot(): SnapshotSender {
+    return this.walk(null);
+  }
+
+  /** A walk of every zone that carries the records of `origins` only, in plain data frames (relays.ts). */
+  newRelay(origins: ReadonlySet<number>): SnapshotSender {
+    return this.walk(origins);
+  }
+
+  private walk(origins: ReadonlySet<number> | null): SnapshotSender {
     const options = this.ctx.options;
     return new SnapshotSender(this.list, options.buffers.sizeBytes, options.snapshotStepRecords, (skipped) => {
       this.ctx.counters[C_RECORDS_TOO_LARGE]++;
       this.reportSkip(skipped);
-    });
+    }, origins);
   }
 
   /** Some zone's output queue held more than its last collect or discard took. */

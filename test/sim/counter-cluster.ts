@@ -6,8 +6,8 @@
 // each operation is told to a model of the counter's rules (counter-model.ts), and after the
 // heal every writer of every node that is up must read the model's value. Rounds send only
 // a node's own changes: a killed node's last count that reached some survivors reaches the
-// others when their connections reopen (a snapshot), so after a kill the heal also reopens
-// every connection (docs/PROTOCOL.md "Rounds"; counter.test.ts shows the difference).
+// others by relay, when the survivors' links from it close (docs/PROTOCOL.md "Relays"),
+// with no connection between survivors reopened.
 import { SyncEngine, type SyncOptionsInput } from '../../dist/sync/index.js';
 import { CounterZone, createNodeContext } from '../../dist/zones/index.js';
 import { compareStamp } from '../../dist/zones/payload-bytes.js';
@@ -49,6 +49,8 @@ export interface CounterOutcome {
   problems: string[];
   /** The model's values at the end, per key: a run where all are 0 proves little. */
   expected: number[];
+  /** Each node's counters at the end (null for a node that is down): connects, relays. */
+  counters: Array<{ connects: number; relays: number; recordsRelayed: number } | null>;
 }
 
 const SYNC: SyncOptionsInput = {
@@ -86,7 +88,6 @@ export class CounterSimCluster {
   private readonly sides: number[];
   /** Nodes killed and not restarted. */
   private readonly down = new Set<number>();
-  private killed = false;
   private nextId = 1;
   private readonly problems: string[] = [];
 
@@ -105,28 +106,26 @@ export class CounterSimCluster {
     return this.world.epochMs + this.world.nowMs;
   }
 
-  /**
-   * Runs the schedule, heals (reopening every connection after a kill, unless `reconnect`
-   * is false), lets the cluster settle and checks every node against the model.
-   */
-  async run(settleLimitMs = 20_000, reconnect = true): Promise<CounterOutcome> {
+  /** Runs the schedule, heals, lets the cluster settle and checks every node against the model. */
+  async run(settleLimitMs = 20_000): Promise<CounterOutcome> {
     await Promise.all(this.processes.map((p) => this.startProcess(p)));
     await this.until(() => this.processes.every((p) => p.engine.readCounters().status.nodes_online === this.processes.length - 1), 10_000, 'the nodes never connected');
     for (const step of this.schedule.steps) {
       await this.apply(step);
       await this.world.runUntil(this.world.nowMs + 1 + this.world.rng.int(0, 20));
     }
-    if (reconnect && this.killed) {
-      await this.apply({ op: 'split', sides: this.sides.map((_, i) => i) });
-      await this.world.runUntil(this.world.nowMs + 2 * SYNC.timeoutMs!); // every connection cut
-    }
     this.net.healAll();
     this.net.faults.lossRate = 0;
     const settled = await this.settle(settleLimitMs);
     const expected = this.expectedNow();
     if (!settled) this.problems.push(...this.disagreements(expected));
+    const counters = this.processes.map((p, i) => {
+      if (this.down.has(i)) return null;
+      const extra = p.engine.readCounters().extra;
+      return { connects: extra.connects, relays: extra.relays, recordsRelayed: extra.records_relayed };
+    });
     await this.stop();
-    return { problems: this.problems, expected };
+    return { problems: this.problems, expected, counters };
   }
 
   private async apply(step: CounterStep): Promise<void> {
@@ -180,7 +179,6 @@ export class CounterSimCluster {
    * stopped, its zone dropped, and a new process with a new id starts at its address.
    */
   private async kill(node: number, restart: boolean): Promise<void> {
-    this.killed = true;
     if (!this.down.has(node)) {
       const dead = this.processes[node]!;
       this.net.setGroup(dead.address, -1);
