@@ -8,11 +8,12 @@ import { measureClusterPropagation } from './cluster-propagation.js';
 import { measureLoopback } from './loopback.js';
 import { WIRE_RECORD_BYTES } from './nodes.js';
 import { measurePropagation } from './propagation.js';
+import { measureRelay } from './relay.js';
 import { measureLocalWrites, measureReplication, measureReplicationBacklog } from './replication.js';
 import { measureSnapshot } from './snapshot.js';
 import { makeBenchTls } from './tls-certs.js';
 
-export const MEASUREMENTS = ['loopback', 'replication', 'replication-tls', 'replication-backlog', 'local-writes', 'snapshot', 'propagation', 'cluster-propagation'] as const;
+export const MEASUREMENTS = ['loopback', 'replication', 'replication-tls', 'replication-backlog', 'local-writes', 'snapshot', 'relay', 'propagation', 'cluster-propagation'] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
 
 async function measure(name: MeasurementName, count: number): Promise<unknown> {
@@ -30,6 +31,7 @@ async function measure(name: MeasurementName, count: number): Promise<unknown> {
     case 'replication-backlog': return measureReplicationBacklog(count);
     case 'local-writes': return measureLocalWrites(count);
     case 'snapshot': return measureSnapshot(count);
+    case 'relay': return measureRelay(count);
     case 'propagation': return measurePropagation(count);
     case 'cluster-propagation': return measureClusterPropagation(count);
   }
