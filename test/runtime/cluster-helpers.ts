@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FaultProxy } from '../util/fault-proxy.js';
 
 export const PRIMARY = fileURLToPath(new URL('../../dist/primary.js', import.meta.url));
 export const SHIPPED_CONFIG = fileURLToPath(new URL('../../examples/zonesync.conf', import.meta.url));
@@ -59,6 +60,11 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export interface NodePorts { http: number; sync: number }
 
 export function clusterConfig(self: NodePorts, all: NodePorts[], extraHttp = '', extraStream = ''): string {
+  return clusterConfigDialling(self, all.map((p) => `127.0.0.1:${p.sync}`), extraHttp, extraStream);
+}
+
+/** clusterConfig with the addresses the node dials given as they are (fault proxies, say). */
+export function clusterConfigDialling(self: NodePorts, servers: string[], extraHttp = '', extraStream = ''): string {
   return `worker_processes 2;
 http {
     keyval_zone zone=one:1m timeout=1h sync;
@@ -71,7 +77,7 @@ http {
         location / { }
     }
 }
-${syncBlock(self.sync, all.map((p) => `127.0.0.1:${p.sync}`), extraStream)}`;
+${syncBlock(self.sync, servers, extraStream)}`;
 }
 
 /**
@@ -112,6 +118,30 @@ export function cleanupsAfterEach(): { push: (...fns: Array<() => Promise<void> 
       return t.dir;
     },
   };
+}
+
+/** Ports of nodes whose every sync link goes through a fault proxy. */
+export interface ProxiedMesh {
+  ports: NodePorts[];
+  /** proxies[i][j]: node i dials node j through it (the link that carries node i's records to node j). */
+  proxies: FaultProxy[][];
+  /** The addresses node i dials: its proxies to every other node. */
+  serversOf: (i: number) => string[];
+}
+
+/** Free ports for `n` nodes and a fault proxy on every dialling direction, closed after the test. */
+export async function proxiedMesh(n: number, cleanups: ReturnType<typeof cleanupsAfterEach>): Promise<ProxiedMesh> {
+  const free = await freePorts(2 * n);
+  const ports: NodePorts[] = Array.from({ length: n }, (_, i) => ({ http: free[2 * i]!, sync: free[2 * i + 1]! }));
+  const proxies: FaultProxy[][] = [];
+  cleanups.push(async () => {
+    for (const row of proxies) for (const p of row) await p?.close();
+  });
+  for (let i = 0; i < n; i++) {
+    proxies.push([]);
+    for (let j = 0; j < n; j++) if (i !== j) proxies[i]![j] = await FaultProxy.start(`127.0.0.1:${ports[j]!.sync}`);
+  }
+  return { ports, proxies, serversOf: (i) => proxies[i]!.filter(Boolean).map((x) => x.address) };
 }
 
 export class NodeProcess {

@@ -6,17 +6,15 @@
 // sent is lost. Every node reads the exact sum.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FaultProxy } from '../util/fault-proxy.js';
-import { NodeProcess, cleanupsAfterEach, freePorts, syncBlock, waitFor, writeConfig } from './cluster-helpers.js';
+import { NodeProcess, cleanupsAfterEach, proxiedMesh, syncBlock, waitFor, writeConfig, type NodePorts } from './cluster-helpers.js';
 
 const HANDLER = fileURLToPath(new URL('../fixtures/handlers/counter-add-handler.mjs', import.meta.url));
 const NODES = 3;
 const KEY = 'client-1';
 
-interface Ports { http: number; sync: number }
 interface CountState { value: number; worker: number }
 
-function config(self: Ports, peers: string[]): string {
+function config(self: NodePorts, peers: string[]): string {
   return `worker_processes 3;
 http {
     zonesync_counter_zone zone=hits:1m window=1h sync;
@@ -39,18 +37,8 @@ describe('counter zone on real nodes: partitions and kill -9', () => {
 
   it('every node reads the exact sum of the adds of every worker thread after a partition heals; a killed node keeps what it had sent', async () => {
     const dir = cleanups.tempDir();
-    const free = await freePorts(2 * NODES);
-    const ports: Ports[] = Array.from({ length: NODES }, (_, i) => ({ http: free[2 * i]!, sync: free[2 * i + 1]! }));
-    // proxies[i][j]: node i dials node j through it.
-    const proxies: FaultProxy[][] = [];
-    for (let i = 0; i < NODES; i++) {
-      proxies.push([]);
-      for (let j = 0; j < NODES; j++) if (i !== j) proxies[i]![j] = await FaultProxy.start(`127.0.0.1:${ports[j]!.sync}`);
-    }
-    cleanups.push(async () => {
-      for (const row of proxies) for (const p of row) await p?.close();
-    });
-    const configs = ports.map((p, i) => writeConfig(dir, `n${i}.conf`, config(p, proxies[i]!.filter(Boolean).map((x) => x.address))));
+    const { ports, proxies, serversOf } = await proxiedMesh(NODES, cleanups);
+    const configs = ports.map((p, i) => writeConfig(dir, `n${i}.conf`, config(p, serversOf(i))));
     const nodes: NodeProcess[] = [];
     const start = async (i: number): Promise<void> => {
       const node = new NodeProcess(configs[i]!);

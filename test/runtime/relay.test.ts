@@ -4,8 +4,7 @@
 // (docs/PROTOCOL.md "Relays"): node 0 gets the key over the connection node 2 already has to
 // it, with no reconnect between nodes 0 and 2.
 import { describe, expect, it } from 'vitest';
-import { FaultProxy } from '../util/fault-proxy.js';
-import { NodeProcess, api, cleanupsAfterEach, clusterConfig, freePorts, waitFor, writeConfig, type NodePorts } from './cluster-helpers.js';
+import { NodeProcess, api, cleanupsAfterEach, clusterConfigDialling, proxiedMesh, waitFor, writeConfig } from './cluster-helpers.js';
 
 const NODES = 3;
 
@@ -26,20 +25,9 @@ describe('relays on real nodes', () => {
 
   it('a key that reached node 2 only reaches node 0 after node 1 is killed, with no reconnect between 0 and 2', async () => {
     const dir = cleanups.tempDir();
-    const free = await freePorts(2 * NODES);
-    const ports: NodePorts[] = Array.from({ length: NODES }, (_, i) => ({ http: free[2 * i]!, sync: free[2 * i + 1]! }));
-    // proxies[i][j]: node i dials node j through it (the link that carries node i's records to node j).
-    const proxies: FaultProxy[][] = [];
-    for (let i = 0; i < NODES; i++) {
-      proxies.push([]);
-      for (let j = 0; j < NODES; j++) if (i !== j) proxies[i]![j] = await FaultProxy.start(`127.0.0.1:${ports[j]!.sync}`);
-    }
-    cleanups.push(async () => {
-      for (const row of proxies) for (const p of row) await p?.close();
-    });
+    const { ports, proxies, serversOf } = await proxiedMesh(NODES, cleanups);
     const nodes = ports.map((p, i) => {
-      const peers = proxies[i]!.filter(Boolean).map((x) => ({ http: 0, sync: Number(x.address.split(':')[1]) }));
-      const node = new NodeProcess(writeConfig(dir, `n${i}.conf`, clusterConfig(p, peers)));
+      const node = new NodeProcess(writeConfig(dir, `n${i}.conf`, clusterConfigDialling(p, serversOf(i))));
       cleanups.push(() => node.stop());
       return node;
     });
