@@ -59,17 +59,28 @@ export class Gateway {
   readonly variables: Variables;
   private readonly data: GatewayData;
   private readonly options: GatewayOptions;
-  private readonly pools = new UpstreamPools();
+  private readonly pools: UpstreamPools;
   private readonly targets = new Map<string, ProxyTarget>();
   private readonly resolver: HostResolver;
   private readonly proxies = new WeakMap<HttpLocationConfig, ProxyPass>();
   private readonly returns = new WeakMap<ReturnConfig, ReturnAnswer>();
 
-  constructor(options: GatewayOptions) {
+  /** `pools`: the connections to upstream servers; a reload's gateway keeps its predecessor's (reloaded()). */
+  constructor(options: GatewayOptions, pools = new UpstreamPools()) {
     this.options = options;
     this.data = options.data;
     this.variables = options.variables;
     this.resolver = new HostResolver(this.data.http);
+    this.pools = pools;
+  }
+
+  /**
+   * The gateway of a reloaded configuration: balancers, targets, compiled locations and the
+   * http resolver of its own, the connections to upstream servers of this one. This one
+   * goes on serving the requests that started with it.
+   */
+  reloaded(data: GatewayData, variables: Variables): Gateway {
+    return new Gateway({ ...this.options, data, variables }, this.pools);
   }
 
   /** The `return` that answers a request of this server and location, if any: the server's first (nginx's server rewrite phase). */
@@ -104,7 +115,7 @@ export class Gateway {
     return proxy.serve(req, res, requestFacts(req, remoteAddress), upgrade);
   }
 
-  /** Closes the connections to upstream servers. */
+  /** Closes the connections to upstream servers (those its reloaded successors share too). */
   close(): Promise<void> {
     return this.pools.close();
   }

@@ -24,7 +24,7 @@ interface Connection {
  * requests is closed after its last answer ("Connection: close" on that request).
  */
 export class KeepaliveCache {
-  private readonly capacity: number;
+  private capacity: number;
   /* The idle connections, the most recently used first. */
   private readonly idle: Connection[] = [];
   /* Every connection made, idle or busy, to close them all when the thread stops. */
@@ -32,6 +32,12 @@ export class KeepaliveCache {
 
   constructor(capacity: number) {
     this.capacity = capacity;
+  }
+
+  /** A reload changed `keepalive N`: the least recently used idle connections over the new bound are closed. */
+  resize(capacity: number): void {
+    this.capacity = capacity;
+    while (this.idle.length > capacity) this.discard(this.idle[this.idle.length - 1]!);
   }
 
   /** The connections idle now (the test of the bound reads it too). */

@@ -121,6 +121,19 @@ export class UpstreamCounters {
     return counts;
   }
 
+  /**
+   * A reload changed the block's servers: `peer` here takes the totals of `fromPeer` in the
+   * block's previous counters (the same server). Not its active requests (those finish on
+   * the previous counters) nor its time left out (the balancer starts anew).
+   */
+  carryOver(peer: number, from: UpstreamCounters, fromPeer: number): void {
+    let source!: Float64Array;
+    from.locked(() => { source = from.words.slice(fromPeer * WORDS_PER_PEER, (fromPeer + 1) * WORDS_PER_PEER); });
+    source[ACTIVE] = 0;
+    source[UNAVAILABLE_UNTIL_MS] = 0;
+    this.locked(() => this.words.set(source, peer * WORDS_PER_PEER));
+  }
+
   /** DELETE /http/upstreams/NAME: the totals back to 0 (active requests and the balancer's view stay). */
   reset(): void {
     this.locked(() => {

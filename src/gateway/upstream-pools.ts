@@ -103,6 +103,8 @@ export class UpstreamPools {
     if (cache === undefined) {
       cache = new KeepaliveCache(capacity);
       this.caches.set(group, cache);
+    } else {
+      cache.resize(capacity); // the block's keepalive N as the configuration in force says (a reload may change it)
     }
     return cache;
   }

@@ -26,10 +26,10 @@ export interface ApiParts {
   metrics: Metrics;
 }
 
-/** `upstreamCounters`: the gateway's counters of each upstream block (GatewayData.counters). */
+/** `upstreamCounters`: the gateway's counters of each upstream block in the configuration in force (GatewayData.counters). */
 export function createApiParts(
   zones: ZoneSet, sync: SyncView | null, logger: ThreadLogger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
-  upstreamCounters: Readonly<Record<string, SharedArrayBuffer>> = {},
+  upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}),
 ): ApiParts {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = allZonesOf(zones);

@@ -19,7 +19,7 @@ import type { ThreadLogger } from '../thread-logger.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-traffic.js';
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
-import { listenSockets } from './listen-sockets.js';
+import { listenSockets, socketKey } from './listen-sockets.js';
 import { findLocation, findServer } from './locations.js';
 import { serveAsOrdinaryRequest } from './upgrade-requests.js';
 
@@ -51,6 +51,19 @@ export interface FrontEndParts {
   reusePort?: boolean;
 }
 
+/** What a reload replaces (FrontEnd.reconfigure): the parts compiled from the http block. */
+export type ReloadedParts = Pick<FrontEndParts, 'handle' | 'limits' | 'gateway'>;
+
+/** One configuration in force: its servers by listening socket (socketKey) and its parts. */
+interface InForce {
+  readonly servers: ReadonlyMap<string, readonly HttpServerConfig[]>;
+  readonly parts: ReloadedParts;
+  /** Requests being served by it. */
+  inFlight: number;
+  /** Called when the last of them is answered, once it is no longer in force. */
+  drained: (() => void) | null;
+}
+
 /**
  * The HTTP front end of a thread that serves: one server per distinct `listen` of the http
  * block; each request finds its server and location as nginx does, then passes the
@@ -58,43 +71,59 @@ export interface FrontEndParts {
  * access rules, the body read within its bound, and the content: the node's own (the API,
  * health, metrics) or a handler. Every answer the front end gives itself but limit_req's is
  * an NGINX Plus error body, bad requests the parser refuses included (client-error.ts).
+ * A reload (reconfigure) swaps the configuration in force at once: each request is served
+ * wholly by the one in force when it arrived, requests in flight finish on theirs.
  */
 export class FrontEnd {
-  private readonly servers: http.Server[] = [];
+  /** The server of each listening socket, by socketKey. */
+  private readonly sockets = new Map<string, http.Server>();
   private readonly parts: FrontEndParts;
+  private inForce: InForce;
   private accepting = true;
   private inFlight = 0;
   private idle: (() => void) | null = null;
 
   constructor(parts: FrontEndParts) {
     this.parts = parts;
+    this.inForce = inForceOf(null, parts);
+  }
+
+  /**
+   * A reload: requests from now on are served by `config` (its sockets are those listened
+   * on) and `parts`. Resolves when every request the previous configuration was serving
+   * is answered.
+   */
+  reconfigure(config: HttpConfig | null, parts: ReloadedParts): Promise<void> {
+    const previous = this.inForce;
+    this.inForce = inForceOf(config, parts);
+    for (const [key, srv] of this.sockets) this.takeUpgradesWherePassed(key, srv);
+    return previous.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => { previous.drained = resolve; });
   }
 
   /** Listens on every socket of the block; resolves with the addresses bound. */
   async listen(config: HttpConfig): Promise<string[]> {
     const bound: string[] = [];
-    for (const { address, servers } of listenSockets(config)) {
+    this.inForce = inForceOf(config, this.inForce.parts);
+    for (const { address } of listenSockets(config)) {
+      const key = socketKey(address);
       const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS));
       srv.keepAliveTimeout = 5_000;
       // Counted before it is served: a request answered at once (the API asked for the counts) is current.
       if (this.parts.counters !== undefined) countHttpTraffic(srv, this.parts.counters);
-      srv.on('request', (req, res) => this.serve(req, res, servers, false));
+      srv.on('request', (req, res) => this.serve(req, res, key, false));
       srv.on('clientError', answerClientError);
       srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
-      // Node serves a request that asks for an upgrade as any other unless the server listens for upgrades: only where a location passes them.
-      if (servers.some((s) => this.passesUpgrades(s.locations))) {
-        srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(srv, req, socket, head, servers));
-      }
+      this.takeUpgradesWherePassed(key, srv);
       // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
-      srv.on('checkContinue', (req, res) => void this.serve(req, res, servers, true));
+      srv.on('checkContinue', (req, res) => void this.serve(req, res, key, true));
       // Other expectations are ignored, as nginx does.
-      srv.on('checkExpectation', (req, res) => void this.serve(req, res, servers, false));
+      srv.on('checkExpectation', (req, res) => void this.serve(req, res, key, false));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         if (address.kind === 'unix') srv.listen(address.path, resolve);
         else srv.listen({ port: address.port, host: address.host ?? undefined, reusePort: this.parts.reusePort === true } as ListenOptions, resolve);
       });
-      this.servers.push(srv);
+      this.sockets.set(key, srv);
       const a = srv.address();
       bound.push(typeof a === 'string' ? `unix:${a}` : `${(a as AddressInfo).address}:${(a as AddressInfo).port}`);
     }
@@ -104,16 +133,24 @@ export class FrontEnd {
   /** Stops accepting; resolves when requests in progress are answered (graceful QUIT). */
   async close(): Promise<void> {
     this.accepting = false;
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    for (const s of this.servers) s.closeIdleConnections();
+    const servers = [...this.sockets.values()];
+    const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const s of servers) s.closeIdleConnections();
     if (this.inFlight > 0) await new Promise<void>((r) => { this.idle = r; });
-    for (const s of this.servers) s.closeAllConnections();
+    for (const s of servers) s.closeAllConnections();
     await closed;
-    await this.parts.gateway.close();
+    await this.inForce.parts.gateway.close();
   }
 
-  private passesUpgrades(locations: readonly HttpLocationConfig[]): boolean {
-    return locations.some((l) => this.parts.gateway.passesUpgrades(l) || this.passesUpgrades(l.locations));
+  /**
+   * Node serves a request that asks for an upgrade as any other unless the server listens
+   * for upgrades: it does from the first configuration where a location of the socket
+   * passes them (one that no longer does serves them as ordinary requests: upgrade()).
+   */
+  private takeUpgradesWherePassed(key: string, srv: http.Server): void {
+    const { servers, parts } = this.inForce;
+    if (srv.listenerCount('upgrade') > 0 || !(servers.get(key) ?? []).some((s) => passesUpgrades(parts.gateway, s.locations))) return;
+    srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(srv, req, socket, head, key));
   }
 
   /**
@@ -122,9 +159,10 @@ export class FrontEnd {
    * after any answer but a 101 (the tunnel's then). Anywhere else (and a request with a body,
    * or one that comes while the node stops), it is served as an ordinary request.
    */
-  private upgrade(srv: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer, servers: readonly HttpServerConfig[]): void {
-    const location = findLocation(findServer(servers, req.headers.host).locations, pathOf(req.url ?? '/'));
-    if (location === null || !this.parts.gateway.passesUpgrades(location) || hasBody(req) || !this.accepting) {
+  private upgrade(srv: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer, key: string): void {
+    const { servers, parts } = this.inForce;
+    const location = findLocation(findServer(servers.get(key)!, req.headers.host).locations, pathOf(req.url ?? '/'));
+    if (location === null || !parts.gateway.passesUpgrades(location) || hasBody(req) || !this.accepting) {
       serveAsOrdinaryRequest(srv, req, socket, head);
       return;
     }
@@ -135,7 +173,7 @@ export class FrontEnd {
     res.shouldKeepAlive = false;
     res.on('finish', () => (socket as Socket).destroySoon());
     srv.emit(UPGRADE_REQUEST, req, res);
-    this.serve(req, res, servers, false, { socket, head });
+    this.serve(req, res, key, false, { socket, head });
   }
 
   /*
@@ -144,21 +182,24 @@ export class FrontEnd {
    * has answered, or the promise of the rest.
    */
   private serve(
-    req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
+    req: http.IncomingMessage, res: http.ServerResponse, socket: string, expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
   ): void {
+    const inForce = this.inForce;
     this.inFlight++;
+    inForce.inFlight++;
     if (!this.accepting) res.shouldKeepAlive = false;
     let rest: void | Promise<void>;
     try {
-      rest = this.route(req, res, servers, expectsContinue, upgrade);
+      rest = this.route(req, res, inForce, socket, expectsContinue, upgrade);
     } catch (e) {
       rest = Promise.reject(e);
     }
-    if (rest === undefined) this.served();
-    else rest.catch((e: unknown) => this.fail(req, res, e)).finally(() => this.served());
+    if (rest === undefined) this.served(inForce);
+    else rest.catch((e: unknown) => this.fail(req, res, e)).finally(() => this.served(inForce));
   }
 
-  private served(): void {
+  private served(inForce: InForce): void {
+    if (--inForce.inFlight === 0 && inForce.drained !== null) inForce.drained();
     if (--this.inFlight === 0 && this.idle !== null) this.idle();
   }
 
@@ -169,21 +210,22 @@ export class FrontEnd {
 
   /** Throws (or rejects with) an ApiError for what the front end refuses itself. */
   private route(
-    req: http.IncomingMessage, res: http.ServerResponse, servers: readonly HttpServerConfig[], expectsContinue: boolean, upgrade: ClientUpgrade | null,
+    req: http.IncomingMessage, res: http.ServerResponse, inForce: InForce, socket: string, expectsContinue: boolean, upgrade: ClientUpgrade | null,
   ): void | Promise<void> {
     const refused = checkRequestHead(req);
     if (refused !== null) throw refused;
-    const server = findServer(servers, req.headers.host);
+    const { parts } = inForce;
+    const server = findServer(inForce.servers.get(socket)!, req.headers.host);
     const url = req.url ?? '/';
     const location = findLocation(server.locations, pathOf(url));
     const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
     // nginx's rewrite phase: a return answers before the location's limits and access rules (a server's before any location).
-    const returned = this.parts.gateway.returnFor(server, location);
-    if (returned !== null) return this.parts.gateway.answerReturn(req, res, returned, remoteAddress);
+    const returned = parts.gateway.returnFor(server, location);
+    if (returned !== null) return parts.gateway.answerReturn(req, res, returned, remoteAddress);
     if (location === null) throw pathNotFound();
-    const at: RequestAt = { req, res, location, url, method: req.method ?? 'GET', headers: req.headers, remoteAddress, expectsContinue, upgrade };
+    const at: RequestAt = { req, res, parts, location, url, method: req.method ?? 'GET', headers: req.headers, remoteAddress, expectsContinue, upgrade };
     // nginx's preaccess phase (limit_req) runs before its access phase (allow/deny, auth_basic).
-    const limits = this.parts.limits.limitsOf(location);
+    const limits = parts.limits.limitsOf(location);
     if (limits !== null) {
       const verdict = limits.take(at);
       if (verdict === REFUSED) return sendFixed(res, limits.refusal);
@@ -211,7 +253,7 @@ export class FrontEnd {
     const { req, res, location } = at;
     const maxBody = location.settings.clientMaxBodySizeBytes;
     if (at.expectsContinue && !(maxBody > 0 && declaredTooLarge(req, maxBody))) res.writeContinue();
-    return this.parts.gateway.proxy(req, res, location, at.remoteAddress, at.upgrade);
+    return at.parts.gateway.proxy(req, res, location, at.remoteAddress, at.upgrade);
   }
 
   private content(at: RequestAt, body: Buffer): void | Promise<void> {
@@ -222,7 +264,7 @@ export class FrontEnd {
       method: req.method ?? 'GET', url: at.url, headers: req.headers, body: body.toString('utf8'),
       remoteAddress: at.remoteAddress, remotePort: req.socket.remotePort ?? 0,
     };
-    const response = this.parts.handle(request, this.parts.handlerOverride ?? location.settings.handler);
+    const response = at.parts.handle(request, this.parts.handlerOverride ?? location.settings.handler);
     if (response instanceof Promise) return response.then((r) => sendResponse(res, r));
     sendResponse(res, response);
   }
@@ -232,6 +274,8 @@ export class FrontEnd {
 interface RequestAt {
   readonly req: http.IncomingMessage;
   readonly res: http.ServerResponse;
+  /** The parts of the configuration in force when the request arrived: it is served by them to its end. */
+  readonly parts: ReloadedParts;
   readonly location: HttpLocationConfig;
   readonly url: string;
   readonly method: string;
@@ -241,6 +285,17 @@ interface RequestAt {
   readonly expectsContinue: boolean;
   /** The request asked for an upgrade at a location that passes them; null for any other. */
   readonly upgrade: ClientUpgrade | null;
+}
+
+function inForceOf(config: HttpConfig | null, parts: ReloadedParts): InForce {
+  const servers = new Map<string, readonly HttpServerConfig[]>();
+  for (const socket of config === null ? [] : listenSockets(config)) servers.set(socketKey(socket.address), socket.servers);
+  return { servers, parts, inFlight: 0, drained: null };
+}
+
+/** Whether a location among these, nested ones included, passes upgrades. */
+function passesUpgrades(gateway: Gateway, locations: readonly HttpLocationConfig[]): boolean {
+  return locations.some((l) => gateway.passesUpgrades(l) || passesUpgrades(gateway, l.locations));
 }
 
 function sendResponse(res: http.ServerResponse, response: HandlerResponse): void {

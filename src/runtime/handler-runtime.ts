@@ -25,29 +25,40 @@ export interface HandlerRuntimeOptions {
  * locations with that error (never the thread).
  */
 export class HandlerRuntime {
+  /** The context of the configuration the thread started with. */
   readonly context: HandlerContext;
+  private readonly options: HandlerRuntimeOptions;
   private readonly offload: OffloadPool;
   private readonly loading = new Map<string, Promise<Handler>>();
   private readonly loaded = new Map<string, Handler>();
 
   constructor(options: HandlerRuntimeOptions) {
-    const { zones } = options;
-    const offload = new OffloadPool(options.offloadThreads);
-    this.offload = offload;
-    this.context = {
+    this.options = options;
+    this.offload = new OffloadPool(options.offloadThreads);
+    this.context = this.contextOf(options.upstreams, options.variables);
+  }
+
+  /** The context of a reloaded configuration: its upstreams and variables; the same zones, node and offload pool. */
+  contextOf(upstreams: readonly UpstreamInfo[], variables: Variables): HandlerContext {
+    const { zones, nodeId, nodeName, workerId } = this.options;
+    const offload = this.offload;
+    return {
       keyval: zones.keyval, limitReq: zones.limitReq, sticky: zones.sticky, counter: zones.counter,
-      upstreams: new Map(options.upstreams.map((u) => [u.name, u])),
-      nodeId: options.nodeId, nodeName: options.nodeName, workerId: options.workerId,
+      upstreams: new Map(upstreams.map((u) => [u.name, u])),
+      nodeId, nodeName, workerId,
       run: (module, task) => offload.run(module, task),
-      vars: { get: (name, request) => options.variables.value(name, request) },
+      vars: { get: (name, request) => variables.value(name, request) },
     };
   }
 
-  /** Runs the handler at `path` (null: the built-in one) for one request: at once when it is loaded and answers at once. */
-  handle(request: HandlerRequest, path: string | null): HandlerResponse | Promise<HandlerResponse> {
+  /**
+   * Runs the handler at `path` (null: the built-in one) for one request, with `context` (the
+   * configuration's the request is served by): at once when it is loaded and answers at once.
+   */
+  handle(request: HandlerRequest, path: string | null, context = this.context): HandlerResponse | Promise<HandlerResponse> {
     const handler = path === null ? defaultHandler : this.loaded.get(path);
-    if (handler !== undefined) return handler(request, this.context);
-    return this.load(path!).then((h) => h(request, this.context));
+    if (handler !== undefined) return handler(request, context);
+    return this.load(path!).then((h) => h(request, context));
   }
 
   /** Ends the offload pool's threads once their tasks are done. */

@@ -11,11 +11,16 @@ export function listenSockets(config: HttpConfig): ListenSocket[] {
   const bySocket = new Map<string, { address: ListenAddress; servers: HttpServerConfig[] }>();
   for (const server of config.servers) {
     for (const l of server.listen) {
-      const key = l.address.kind === 'unix' ? `unix:${l.address.path}` : `${l.address.host ?? '*'}:${l.address.port}`;
+      const key = socketKey(l.address);
       const entry = bySocket.get(key) ?? { address: l.address, servers: [] };
       entry.servers.push(server);
       bySocket.set(key, entry);
     }
   }
   return [...bySocket.values()];
+}
+
+/** What names a listening socket: two `listen` of the same key share one. */
+export function socketKey(address: ListenAddress): string {
+  return address.kind === 'unix' ? `unix:${address.path}` : `${address.host ?? '*'}:${address.port}`;
 }

@@ -5,6 +5,7 @@ import { startJournalThread, type JournalThreadHandle } from '../journal/start-j
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { createNodeContext, type NodeContext } from '../zones/node.js';
 import type { Metrics } from '../api/metrics.js';
+import { liveChangeProblems } from './live-changes.js';
 import type { Logger } from './logger.js';
 import { NodeCounters } from './node-counters.js';
 import { startServing, type FrontEndChoice, type Serving } from './serving.js';
@@ -43,6 +44,8 @@ export class ZonesyncNode {
   readonly serving: Serving;
   /** The configuration in force, how many reloads applied one, and when. */
   private readonly life: LoadedConfig;
+  /** `--workers N`, which wins over worker_processes at start and at each reload. */
+  private readonly requestedWorkers: number | undefined;
   private readonly logger: Logger;
   private readonly streamLogs: StreamLogs | null;
   private stopping: Promise<void> | null = null;
@@ -96,13 +99,14 @@ export class ZonesyncNode {
       await sync?.stop();
       throw err;
     }
-    return new ZonesyncNode(node, nodeName, zones, sync, journal, serving, life, logger, streamLogs);
+    return new ZonesyncNode(node, nodeName, zones, sync, journal, serving, life, logger, streamLogs, options.workers);
   }
 
   private constructor(
     node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, journal: JournalThreadHandle | null,
-    serving: Serving, life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null,
+    serving: Serving, life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null, requestedWorkers: number | undefined,
   ) {
+    this.requestedWorkers = requestedWorkers;
     this.node = node;
     this.nodeName = nodeName;
     this.zones = zones;
@@ -129,12 +133,15 @@ export class ZonesyncNode {
   }
 
   /**
-   * HUP: applies what can change live (the peer list; sync timings on the next restart of
-   * a connection; zonesync_state_fsync) and logs what cannot (zones, listeners), keeping
-   * the old configuration.
+   * HUP: applies what can change live, as nginx's reload does: the http block's servers,
+   * locations, upstream blocks and keyval directives (every serving thread serves the new
+   * ones from its next request on; requests in flight finish on the old), the peer list,
+   * the sync timings (on the next restart of a connection), zonesync_state_fsync. A change
+   * that needs a restart (live-changes.ts: zones, listeners, worker threads, sync TLS…)
+   * refuses the whole reload: logged, the old configuration kept.
    */
   reload(next: ZonesyncConfig): void {
-    const problems = liveChangeProblems(this.config, next);
+    const problems = liveChangeProblems(this.config, next, { workers: this.serving.workers, requestedWorkers: this.requestedWorkers });
     if (problems.length > 0) {
       this.logger.error({ problems }, 'configuration reload refused: these changes need a restart; the old configuration stays');
       return;
@@ -213,37 +220,4 @@ function logStateLoads(zones: ZoneSet, logger: Logger): void {
     const entries = load.journals.reduce((n, j) => n + j.scan.entries, 0);
     if (entries > 0) logger.info({ zone: kv.name, stateRecords: load.stateRecords, journalEntries: entries }, 'keyval state file and journal loaded');
   }
-}
-
-/** Changes a running node cannot take without a restart. */
-export function liveChangeProblems(current: ZonesyncConfig, next: ZonesyncConfig): string[] {
-  const problems: string[] = [];
-  const zoneKey = (z: ZonesyncConfig['zones'][number]) => JSON.stringify({ ...z, source: undefined });
-  const before = new Map(current.zones.map((z) => [z.name, zoneKey(z)]));
-  const after = new Map(next.zones.map((z) => [z.name, zoneKey(z)]));
-  for (const [name, k] of after) if (before.get(name) !== k) problems.push(`zone "${name}" is new or changed`);
-  for (const name of before.keys()) if (!after.has(name)) problems.push(`zone "${name}" was removed`);
-  const listens = (c: ZonesyncConfig) => JSON.stringify([
-    c.stream?.sync?.listen.map((l) => l.address) ?? [], c.http?.servers.map((s) => s.listen.map((l) => l.address)) ?? [],
-  ]);
-  if (listens(current) !== listens(next)) problems.push('listen addresses changed');
-  // Sync settings other than the peer list and the timings are read when the sync thread starts.
-  const restartOnly = (c: ZonesyncConfig) => {
-    const z = c.stream?.sync;
-    return z === undefined || z === null ? null : JSON.stringify({
-      ssl: z.ssl, listenerSsl: z.listenerSsl, access: z.access.map((r) => ({ ...r, source: undefined })), resolver: z.resolver,
-      buffers: z.buffers, recvBufferSizeBytes: z.recvBufferSizeBytes,
-    });
-  };
-  if (restartOnly(current) !== restartOnly(next)) {
-    problems.push('zone_sync TLS, allow/deny, resolver or buffer settings changed (they apply at start)');
-  }
-  const logs = (c: ZonesyncConfig) => {
-    const z = c.stream?.sync;
-    return z === undefined || z === null ? null : JSON.stringify({
-      errorLog: z.errorLog, accessLogs: z.accessLogs.map((l) => ({ path: l.path, format: { ...l.format, source: undefined } })),
-    });
-  };
-  if (logs(current) !== logs(next)) problems.push('the zone_sync server\'s error_log or access_log changed (they apply at start)');
-  return problems;
 }

@@ -1,4 +1,4 @@
-import type { HttpConfig, ZonesyncConfig } from '../config/types.js';
+import type { ZonesyncConfig } from '../config/types.js';
 import type { GatewayData } from '../gateway/gateway.js';
 import type { PeerStatus } from '../sync/types.js';
 import type { LogMessage } from '../thread-logger.js';
@@ -12,23 +12,27 @@ export interface LoadedConfig {
   loadedAtMs: number;
 }
 
-/** What changes in a node's life and every serving worker must know: sent at start, again on each change. */
+/**
+ * What changes in a node's life and every serving worker must know: sent at start, again on
+ * each change. A thread serves the http block of `loaded.config`, and serves a new one
+ * when a state of a new generation comes (a reload).
+ */
 export interface NodeState {
   loaded: LoadedConfig;
+  /** What the thread's gateway (return, proxy_pass) is made from for that configuration, made by the primary. */
+  gateway: GatewayData;
   /** The sync thread has exited (a crash, or the node stopping). */
   syncExited: boolean;
 }
 
-/** What a serving worker thread starts with (workerData): plain, structured-clonable. */
-export interface ServingWorkerData extends HandlerThreadData {
-  /** The http block it serves (the start's: a reload does not change listeners or locations); null: it serves nothing. */
-  http: HttpConfig | null;
-  /** limit_req_zone KEY templates by zone name. */
-  limitReqKeys: Record<string, string>;
+/**
+ * What a serving worker thread starts with (workerData): plain, structured-clonable. What
+ * it serves (the http block, the upstreams and keyval directives handlers see) comes from
+ * `state`, the current one when the thread starts.
+ */
+export interface ServingWorkerData extends Omit<HandlerThreadData, 'upstreams' | 'keyvals'> {
   /** `--handler FILE`: overrides every location's handler. */
   handlerOverride: string | null;
-  /** What the thread's gateway (return, proxy_pass) starts from, made once by the primary. */
-  gateway: GatewayData;
   /** The sync thread's counters and listen address, for the API and metrics; null without zone_sync. */
   sync: { countersBuffer: SharedArrayBuffer; zoneNames: string[]; listenAddress: string | null } | null;
   counters: NodeCountersHandle;

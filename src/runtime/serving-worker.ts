@@ -4,23 +4,22 @@
  * binds the same ones), and serves each request start to end in this thread: routing,
  * limit_req, access rules, the API or the handler. The primary only supervises: it sends
  * 'stop' and the node's state, relays the sync thread's peer status, and writes the log
- * lines sent here.
+ * lines sent here. A state of a new generation (a reload) makes the thread serve the new
+ * configuration from its next request on; a thread started later starts with it.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { readSyncCounters } from '../sync/counters.js';
 import type { PeerStatus } from '../sync/types.js';
 import { postingLogger } from '../thread-logger.js';
 import { usesDashboard } from './dashboard-use.js';
-import { Gateway } from '../gateway/gateway.js';
-import { variablesFor } from '../gateway/variables.js';
-import { FrontEnd, type ContentResponder } from './front-end.js';
+import { FrontEnd, type ContentResponder, type ReloadedParts } from './front-end.js';
 import { HandlerRuntime } from './handler-runtime.js';
-import { LimitReqGate } from './limit-req-gate.js';
 import { NodeCounters } from './node-counters.js';
 import type { FromServingWorker, NodeState, ServingWorkerData, ToServingWorker } from './serving-protocol.js';
 import type { NodeLife } from './status-source.js';
 import type { SyncView } from './sync-view.js';
 import { ThreadGauges } from './thread-gauges.js';
+import { threadConfigOf, upstreamsOf, type ServingThread } from './thread-config.js';
 import { attachZones } from './zone-set.js';
 
 const data = workerData as ServingWorkerData;
@@ -30,10 +29,11 @@ const send = (message: FromServingWorker): void => port.postMessage(message);
 const logger = postingLogger(send);
 const zones = attachZones(data.zones);
 const counters = NodeCounters.attach(data.counters);
-const variables = variablesFor(data.keyvals, zones.keyval);
-const runtime = new HandlerRuntime({ ...data, zones, workerId: threadId, variables });
+const thread: ServingThread = { zones, counters, logger };
 
 let state: NodeState = data.state;
+const first = threadConfigOf(state.loaded.config, state.gateway, thread, null);
+const runtime = new HandlerRuntime({ ...data, zones, workerId: threadId, variables: first.variables, upstreams: upstreamsOf(state.loaded.config) });
 const syncExitWaiters: Array<() => void> = [];
 const life: NodeLife = {
   config: () => state.loaded.config, generation: () => state.loaded.generation, loadedAtMs: () => state.loaded.loadedAtMs,
@@ -63,7 +63,7 @@ let ownContent: Promise<ContentResponder> | null = null;
 const loadOwnContent = (): Promise<ContentResponder> => {
   ownContent ??= import('./api-bridge.js').then((m) => m.createApiParts(zones, sync, logger, counters, life, {
     nodeId: data.nodeId, nodeName: data.nodeName, workerThreads: data.workerThreads, http: 'workers', startedMs: data.startedMs,
-  }, data.gateway.counters).content);
+  }, () => state.gateway.counters).content);
   return ownContent;
 };
 const content: ContentResponder = async (req, res, location, what, body) => (await loadOwnContent())(req, res, location, what, body);
@@ -71,18 +71,35 @@ const content: ContentResponder = async (req, res, location, what, body) => (awa
 const frontEnd = new FrontEnd({
   content,
   handle: (request, handler) => runtime.handle(request, handler),
-  limits: new LimitReqGate(zones.limitReq, data.limitReqKeys, variables, counters, logger),
-  gateway: new Gateway({ data: data.gateway, sticky: zones.sticky, variables, logger }),
+  limits: first.limits,
+  gateway: first.gateway,
   logger,
   handlerOverride: data.handlerOverride,
   counters: ThreadGauges.attach(data.gauges).countingFor(data.slot, counters),
   reusePort: true,
 });
 
+let gateway = first.gateway;
 const listening = (async () => {
-  if (usesDashboard(data.http)) await loadOwnContent();
-  return data.http === null ? [] : frontEnd.listen(data.http);
+  if (usesDashboard(state.loaded.config.http)) await loadOwnContent();
+  // Read after the wait: a reload meanwhile has reconfigured the front end with its http block.
+  const http = state.loaded.config.http;
+  return http === null ? [] : frontEnd.listen(http);
 })();
+
+/** A reload: the front end serves the new configuration's parts from its next request on; should they fail to build, the old stay. */
+function reconfigure(next: NodeState): void {
+  const { config } = next.loaded;
+  try {
+    const made = threadConfigOf(config, next.gateway, thread, gateway);
+    const context = runtime.contextOf(upstreamsOf(config), made.variables);
+    const parts: ReloadedParts = { gateway: made.gateway, limits: made.limits, handle: (request, handler) => runtime.handle(request, handler, context) };
+    frontEnd.reconfigure(config.http, parts);
+    gateway = made.gateway;
+  } catch (err) {
+    logger.error({ err, generation: next.loaded.generation }, 'this worker thread could not apply the reloaded configuration: it keeps serving the previous one');
+  }
+}
 let stopping = false;
 
 port.on('message', (message: ToServingWorker) => {
@@ -95,6 +112,7 @@ port.on('message', (message: ToServingWorker) => {
       statusWaiters.delete(message.id);
       return;
     case 'state':
+      if (message.state.loaded.generation !== state.loaded.generation) reconfigure(message.state);
       state = message.state;
       if (state.syncExited) for (const callback of syncExitWaiters.splice(0)) callback();
       return;

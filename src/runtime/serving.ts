@@ -4,9 +4,8 @@ import type { HttpServedBy } from '../api/zonesync-status.js';
 import type { ZonesyncConfig } from '../config/types.js';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { gatewayDataOf, type GatewayData } from '../gateway/gateway.js';
+import { reloadedGatewayData } from '../gateway/reloaded-data.js';
 import { createApiParts, type ApiParts } from './api-bridge.js';
-import type { UpstreamInfo } from './handler-types.js';
-import { limitReqKeysOf } from './limit-req-gate.js';
 import { listenSockets } from './listen-sockets.js';
 import type { Logger } from './logger.js';
 import { N_RESPAWNED, type NodeCounters } from './node-counters.js';
@@ -16,6 +15,7 @@ import { ServingWorkers } from './serving-workers.js';
 import { checkAddressFree, sharedListenUnavailable } from './shared-listen.js';
 import { syncViewOf } from './sync-view.js';
 import { ThreadGauges } from './thread-gauges.js';
+import { upstreamsOf } from './thread-config.js';
 import type { HandlerThreadData } from './worker-protocol.js';
 import { forceUnlockOwner, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
 
@@ -35,7 +35,10 @@ export interface Serving {
   readonly fallbackReason: string | null;
   readonly workers: number;
   readonly httpAddresses: readonly string[];
-  /** The node applied a reload: the threads that answer the API learn the new configuration in force. */
+  /**
+   * The node applied a reload (its `life` holds the new configuration): every serving
+   * thread serves the new http block from its next request on, and the API shows it.
+   */
   reloaded(): void;
   /** Graceful (QUIT): stop accepting, finish requests in flight, within worker_shutdown_timeout. Fast: at once. */
   stop(graceful: boolean): Promise<void>;
@@ -65,21 +68,20 @@ export interface ServingOptions {
  * primary, with no pool.
  */
 export async function startServing(o: ServingOptions): Promise<Serving> {
-  const handlerData: HandlerThreadData = {
-    zones: o.handles, upstreams: upstreamsOf(o.config), nodeId: o.nodeId, nodeName: o.nodeName,
+  const handlerBase: HandlerThreadBase = {
+    zones: o.handles, nodeId: o.nodeId, nodeName: o.nodeName,
     offloadThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, o.workers))),
-    keyvals: [...(o.config.http?.keyvals ?? [])],
   };
-  const gateway = gatewayDataOf(o.config);
+  const gateway = new GatewayInForce(o.config);
   const startedMs = Date.now();
   const unavailable = o.workers === 0 ? 'no worker thread'
     : o.choice === 'primary' ? 'chosen with --front-end primary' : await sharedListenUnavailable(o.config.http);
-  if (unavailable === null) return startOnWorkers(o, handlerData, gateway, primaryApiParts(o, 'workers', startedMs, gateway), startedMs);
+  if (unavailable === null) return startOnWorkers(o, handlerBase, gateway, primaryApiParts(o, 'workers', startedMs, gateway), startedMs);
   if (o.choice === 'workers') throw new Error(`the worker threads cannot serve HTTP themselves: ${unavailable}`);
   logPrimaryServing(o, unavailable);
   return startOnPrimary({
-    ...o, handlerData, gateway, limitReqKeys: limitReqKeysOf(o.config.zones), fallbackReason: unavailable, onThreadExit: onThreadExit(o),
-    apiParts: primaryApiParts(o, 'primary', startedMs, gateway),
+    ...o, handlerDataOf: (config) => ({ ...handlerBase, upstreams: upstreamsOf(config), keyvals: [...(config.http?.keyvals ?? [])] }),
+    gateway, fallbackReason: unavailable, onThreadExit: onThreadExit(o), apiParts: primaryApiParts(o, 'primary', startedMs, gateway),
   });
 }
 
@@ -91,29 +93,46 @@ function logPrimaryServing(o: ServingOptions, reason: string): void {
   else o.logger.info({ workers: 0 }, 'no HTTP server: the node runs its zones and sync thread, and no worker thread');
 }
 
+/** What every thread that runs handlers starts with whatever the configuration. */
+type HandlerThreadBase = Omit<HandlerThreadData, 'upstreams' | 'keyvals'>;
+
+/** The gateway data of the configuration in force, made anew from the previous at each reload (reloaded-data.ts). */
+export class GatewayInForce {
+  data: GatewayData;
+
+  constructor(config: ZonesyncConfig) {
+    this.data = gatewayDataOf(config);
+  }
+
+  reload(next: ZonesyncConfig): GatewayData {
+    this.data = reloadedGatewayData(next, this.data);
+    return this.data;
+  }
+}
+
 /**
  * The API parts in the primary: the content it serves on the fallback path, and on either
  * path the metrics the node exposes to an embedding service.
  */
-function primaryApiParts(o: ServingOptions, http: HttpServedBy, startedMs: number, gateway: GatewayData): ApiParts {
+function primaryApiParts(o: ServingOptions, http: HttpServedBy, startedMs: number, gateway: GatewayInForce): ApiParts {
   const life = o.life;
   return createApiParts(o.zones, o.sync === null ? null : syncViewOf(o.sync), o.logger, o.counters, {
     config: () => life.config, generation: () => life.generation, loadedAtMs: () => life.loadedAtMs,
-  }, { nodeId: o.nodeId, nodeName: o.nodeName, workerThreads: o.workers, http, startedMs }, gateway.counters);
+  }, { nodeId: o.nodeId, nodeName: o.nodeName, workerThreads: o.workers, http, startedMs }, () => gateway.data.counters);
 }
 
 async function startOnWorkers(
-  o: ServingOptions, handlerData: HandlerThreadData, gateway: GatewayData, apiParts: ApiParts, startedMs: number,
+  o: ServingOptions, handlerBase: HandlerThreadBase, gateway: GatewayInForce, apiParts: ApiParts, startedMs: number,
 ): Promise<Serving> {
   const http = o.config.http;
   for (const { address } of http === null ? [] : listenSockets(http)) await checkAddressFree(address);
-  const state = (): NodeState => ({ loaded: { ...o.life }, syncExited });
+  const state = (): NodeState => ({ loaded: { ...o.life }, gateway: gateway.data, syncExited });
   let syncExited = false;
   const gauges = ThreadGauges.create(o.workers);
   const workers = new ServingWorkers({
     count: o.workers,
     data: {
-      ...handlerData, http, gateway, limitReqKeys: limitReqKeysOf(o.config.zones), handlerOverride: o.handlerOverride,
+      ...handlerBase, handlerOverride: o.handlerOverride,
       sync: o.sync === null ? null : {
         countersBuffer: o.sync.countersBuffer, zoneNames: syncedDescriptors(o.zones).map((d) => d.name), listenAddress: o.sync.listenAddress,
       },
@@ -132,7 +151,10 @@ async function startOnWorkers(
   const httpAddresses = await workers.start();
   return {
     path: 'workers', metrics: apiParts.metrics, fallbackReason: null, workers: o.workers, httpAddresses,
-    reloaded: () => workers.setState(state()),
+    reloaded: () => {
+      gateway.reload(o.life.config);
+      workers.setState(state());
+    },
     stop: (graceful) => workers.stop(graceful),
   };
 }
@@ -147,8 +169,4 @@ function onThreadExit(o: Pick<ServingOptions, 'zones' | 'logger' | 'counters'>):
     const opened = forceUnlockOwner(o.zones, threadId + 1);
     if (opened > 0) o.logger.error({ threadId, shards: opened }, 'worker thread died holding zone locks: forced them open');
   };
-}
-
-function upstreamsOf(config: ZonesyncConfig): UpstreamInfo[] {
-  return (config.http?.upstreams ?? []).map((u) => ({ name: u.name, servers: u.servers.filter((s) => !s.down).map((s) => s.text), stickyZone: u.stickyZone }));
 }

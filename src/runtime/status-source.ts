@@ -35,18 +35,30 @@ const RESETS: Record<ResettableCounters, readonly number[]> = {
   ssl: [],
 };
 
-/** `upstreamCounters`: the gateway's counters of each upstream block (GatewayData.counters). */
+/**
+ * `upstreamCounters`: the gateway's counters of each upstream block in the configuration in
+ * force (GatewayData.counters); a reload may give a block new ones, read from then on.
+ */
 export function nodeStatusOf(
-  counters: NodeCounters, zones: ZoneSet, life: NodeLife, upstreamCounters: Readonly<Record<string, SharedArrayBuffer>> = {},
+  counters: NodeCounters, zones: ZoneSet, life: NodeLife, upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}),
 ): NodeStatus {
-  const traffic = new Map(Object.entries(upstreamCounters).map(([name, buffer]) => [name, new UpstreamCounters(buffer)]));
+  let readFrom: Readonly<Record<string, SharedArrayBuffer>> | null = null;
+  let views = new Map<string, UpstreamCounters>();
+  const traffic = (): ReadonlyMap<string, UpstreamCounters> => {
+    const buffers = upstreamCounters();
+    if (buffers !== readFrom) {
+      readFrom = buffers;
+      views = new Map(Object.entries(buffers).map(([name, buffer]) => [name, new UpstreamCounters(buffer)]));
+    }
+    return views;
+  };
   return {
     respawned: () => counters.read(N_RESPAWNED),
     connections: () => counters.connections(),
     httpRequests: () => counters.httpRequests(),
     slabs: allZonesOf(zones),
-    upstreams: () => upstreamGroups(life.config(), traffic),
-    resetUpstream: (name) => traffic.get(name)?.reset(),
+    upstreams: () => upstreamGroups(life.config(), traffic()),
+    resetUpstream: (name) => traffic().get(name)?.reset(),
     limitReqs: () => counters.limitReqCounts(),
     reset: (what) => { for (const word of RESETS[what]) counters.clear(word); },
     resetLimitReq: (zone) => counters.resetLimitReq(zone),

@@ -14,6 +14,7 @@ export class WorkerPool {
   readonly pool: Piscina<WorkerTask, HandlerResponse>;
   readonly size: number;
   private closing = false;
+  private closed: Promise<void> | null = null;
 
   constructor(size: number, data: HandlerThreadData, logger: Logger, onWorkerExit: (threadId: number, died: boolean) => void) {
     this.size = size;
@@ -41,10 +42,11 @@ export class WorkerPool {
     return this.pool.run(task);
   }
 
-  /** Waits for the tasks in progress, then ends the threads. */
-  async close(): Promise<void> {
+  /** Waits for the tasks in progress, then ends the threads; a second call waits for the first. */
+  close(): Promise<void> {
     this.closing = true;
-    await this.pool.close({ force: false });
+    this.closed ??= this.pool.close({ force: false });
+    return this.closed;
   }
 
   async destroy(): Promise<void> {
