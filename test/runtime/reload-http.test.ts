@@ -1,0 +1,293 @@
+// HUP on a running node under light traffic, on both paths (worker threads that serve HTTP,
+// and the primary thread that serves with a worker pool): each case changes one part of the
+// http block, reloads, and checks with real requests (on fresh connections, which the kernel
+// spreads over the serving threads) that every thread serves the new configuration; a
+// refused or broken configuration changes nothing. Real upstream servers on 127.0.0.1.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
+import { reloadConfig, writeReloadHandler, type ReloadShape } from './reload-http-config.js';
+import { sharedListenNode } from './shared-listen-node.js';
+import { fresh, freshMany, type Answer } from './worker-serving-helpers.js';
+import { TestUpstream, type UpstreamBehaviour } from '../gateway/test-upstream.js';
+
+const echo: UpstreamBehaviour = (req, res, upstream) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ server: upstream.name, headers: req.headers }));
+};
+
+/** Holds every answer until released. */
+const held: Array<() => void> = [];
+const slowBehaviour: UpstreamBehaviour = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  held.push(() => res.end('slow answer\n'));
+};
+
+/** Sequential requests to `/` (proxied) on fresh connections until stopped: what did not answer 200. */
+function steadyTraffic(port: number): { stop: () => Promise<{ requests: number; failures: string[] }> } {
+  let running = true;
+  let requests = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (running) {
+      requests++;
+      await fresh(port, '/').then((a) => { if (a.status !== 200) failures.push(`${a.status} ${a.body}`); }, (e: Error) => { failures.push(e.message); });
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return { requests, failures }; } };
+}
+
+const PATHS = [
+  { path: 'workers', node: () => sharedListenNode(), args: ['--front-end', 'workers'] },
+  { path: 'primary', node: () => process.execPath, args: ['--front-end', 'primary'] },
+];
+
+describe.each(PATHS)('HUP on the $path path', ({ node: nodeBinary, args }) => {
+  let a: TestUpstream, b: TestUpstream, c: TestUpstream, slow: TestUpstream;
+  let node: NodeProcess;
+  let conf: string;
+  let port: number;
+  let handler: string;
+  let cleanup: () => void;
+  let inForce = '';
+  let clientIds = 0;
+
+  const base = (): ReloadShape => ({
+    servers: [a.address, b.address], realIp: 'base', fixedText: 'old', guarded: 'allow 127.0.0.1;', limited: '', locations: '', http: '', oneSize: '1m',
+  });
+  /**
+   * A case's shape as written ("b weight=5" names upstream server b; HANDLER the handler
+   * module), with the real addresses.
+   */
+  const resolved = (shape: Partial<ReloadShape>): Partial<ReloadShape> => {
+    const address: Record<string, string> = { a: a.address, b: b.address, c: c.address };
+    return {
+      ...shape,
+      ...(shape.servers === undefined ? {} : { servers: shape.servers.map((line) => line.replace(/^[abc]\b/, (name) => address[name]!)) }),
+      ...(shape.locations === undefined ? {} : { locations: shape.locations.replace('HANDLER', handler) }),
+    };
+  };
+  const textOf = (shape: Partial<ReloadShape>): string => reloadConfig(port, slow.address, { ...base(), ...resolved(shape) });
+
+  const generation = async (): Promise<number> => (await fresh(port, '/api/9/nginx')).json.generation as number;
+  const occurrences = (re: RegExp): number => node.output.match(new RegExp(re.source, 'g'))?.length ?? 0;
+
+  /** Writes the configuration and HUPs; resolves once a thread answering the API applied it. */
+  async function reload(shape: Partial<ReloadShape>): Promise<void> {
+    const before = await generation();
+    inForce = textOf(shape);
+    writeFileSync(conf, inForce);
+    node.signal('SIGHUP');
+    await waitFor(async () => (await generation()) > before, 10_000, () => `the reload was not applied:\n${node.output.slice(-3000)}`);
+  }
+
+  /** Writes the configuration and HUPs, expecting the node to keep the old one and log `why`. */
+  async function reloadRejected(text: string, why: RegExp): Promise<void> {
+    const before = await generation();
+    const logged = occurrences(why);
+    writeFileSync(conf, text);
+    node.signal('SIGHUP');
+    await waitFor(() => occurrences(why) > logged, 10_000, () => `no ${why} logged:\n${node.output.slice(-3000)}`);
+    expect(await generation()).toBe(before);
+  }
+
+  /** `n` requests on fresh connections: every one of them must pass `ok`. */
+  const all = async (path: string, n: number, ok: (r: Answer) => boolean): Promise<boolean> =>
+    (await freshMany(port, Array.from({ length: n }, () => path), 4)).every(ok);
+  const proxied = (r: Answer): boolean => r.status === 200 && typeof r.json?.server === 'string';
+  /**
+   * How many requests each upstream server got while `n` requests went to `/` (the steady
+   * traffic's included: they share the balancer); null when one of the `n` failed.
+   */
+  const servedBy = async (n: number): Promise<{ a: number; b: number; c: number } | null> => {
+    const before = [a, b, c].map((u) => u.seen.length);
+    const answers = await freshMany(port, Array.from({ length: n }, () => '/'), 4);
+    const [byA, byB, byC] = [a, b, c].map((u, i) => u.seen.length - before[i]!);
+    return answers.every(proxied) ? { a: byA!, b: byB!, c: byC! } : null;
+  };
+  const peers = async (): Promise<Array<{ server: string; weight: number; state: string; requests: number }>> => (await fresh(port, '/api/9/http/upstreams/backend')).json.peers;
+  /** How many of `n` requests of one new client to /limited pass limit_req (in order; the rest get 503). */
+  const limitedPasses = async (n: number): Promise<number> => {
+    const client = `client-${++clientIds}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) {
+      statuses.push(await fetch(`http://127.0.0.1:${port}/limited`, { headers: { 'x-client': client } }).then(async (r) => { await r.arrayBuffer(); return r.status; }));
+    }
+    const passed = statuses.filter((s) => s === 200).length;
+    return statuses.every((s, i) => s === (i < passed ? 200 : 503)) ? passed : -1;
+  };
+
+  beforeAll(async () => {
+    const binary = nodeBinary();
+    [a, b, c] = await Promise.all(['a', 'b', 'c'].map((name) => TestUpstream.start(name, echo)));
+    slow = await TestUpstream.start('slow', slowBehaviour);
+    const t = tempDir();
+    cleanup = t.cleanup;
+    handler = writeReloadHandler(t.dir);
+    port = (await freePorts(1))[0]!;
+    inForce = textOf({});
+    conf = writeConfig(t.dir, 'node.conf', inForce);
+    node = new NodeProcess(conf, args, binary);
+    await node.ready();
+    await api(port, '/api/9/http/keyvals/one', { method: 'POST', body: JSON.stringify({ 'the-key': 'from-the-zone' }) });
+  }, 300_000);
+
+  afterAll(async () => {
+    held.splice(0).forEach((release) => release());
+    await node?.stop();
+    await Promise.all([a, b, c, slow].map((u) => u?.close()));
+    cleanup?.();
+  });
+
+  // Back to the base configuration after each case (itself a reload).
+  afterEach(async () => {
+    if (inForce !== textOf({})) await reload({});
+  });
+
+  /**
+   * Each case: `from` (reloaded first, when given) and `to`; `check(phase)` is true when
+   * requests are served as the configuration of that phase says.
+   */
+  const CASES: Array<{ name: string; from?: Partial<ReloadShape>; to: Partial<ReloadShape>; check: (phase: 'before' | 'after') => Promise<boolean> }> = [
+    {
+      name: 'a new location with return',
+      to: { locations: 'location /new { return 200 "new\\n"; }' },
+      check: (phase) => all('/new', 8, (r) => (phase === 'after' ? r.body === 'new\n' : proxied(r))),
+    },
+    {
+      name: 'a changed return text',
+      to: { fixedText: 'changed' },
+      check: (phase) => all('/fixed', 8, (r) => r.body === (phase === 'after' ? 'changed\n' : 'old\n')),
+    },
+    {
+      name: 'proxy_set_header changed',
+      to: { realIp: 'changed' },
+      check: (phase) => all('/', 8, (r) => r.json?.headers['x-real-ip'] === (phase === 'after' ? 'changed' : 'base')),
+    },
+    {
+      name: 'an upstream server\'s weight changed: the split follows, the API shows it',
+      to: { servers: ['a', 'b weight=5'] },
+      check: async (phase) => {
+        const by = await servedBy(60);
+        if (by === null) return false;
+        const share = by.b / (by.a + by.b);
+        const weight = (await peers())[1]!.weight;
+        return phase === 'after' ? share >= 0.75 && weight === 5 : share >= 0.35 && share <= 0.65 && weight === 1;
+      },
+    },
+    {
+      name: 'a server added to an upstream',
+      to: { servers: ['a', 'b', 'c'] },
+      check: async (phase) => {
+        const by = await servedBy(30);
+        return by !== null && (phase === 'after' ? by.c > 0 && (await peers()).length === 3 : by.c === 0);
+      },
+    },
+    {
+      name: 'a server removed from an upstream',
+      to: { servers: ['a'] },
+      check: async (phase) => {
+        const by = await servedBy(20);
+        return by !== null && (phase === 'after' ? by.b === 0 && (await peers()).length === 1 : by.b > 0);
+      },
+    },
+    {
+      name: 'a server marked down',
+      to: { servers: ['a', 'b down'] },
+      check: async (phase) => {
+        const by = await servedBy(20);
+        return by !== null && (phase === 'after' ? by.b === 0 && (await peers())[1]!.state === 'down' : by.b > 0);
+      },
+    },
+    {
+      name: 'allow/deny widened: 403 becomes 200',
+      from: { guarded: 'deny all;' },
+      to: { guarded: 'allow 127.0.0.0/8; deny all;' },
+      check: (phase) => all('/guarded/9/nginx', 8, (r) => r.status === (phase === 'after' ? 200 : 403)),
+    },
+    {
+      name: 'allow/deny narrowed: 200 becomes 403',
+      to: { guarded: 'deny all;' },
+      check: (phase) => all('/guarded/9/nginx', 8, (r) => r.status === (phase === 'after' ? 403 : 200)),
+    },
+    {
+      name: 'limit_req added to a location',
+      to: { limited: 'limit_req zone=perclient burst=2 nodelay;' },
+      check: async (phase) => (await limitedPasses(6)) === (phase === 'after' ? 3 : 6),
+    },
+    {
+      name: 'limit_req\'s burst changed',
+      from: { limited: 'limit_req zone=perclient burst=1 nodelay;' },
+      to: { limited: 'limit_req zone=perclient burst=4 nodelay;' },
+      check: async (phase) => (await limitedPasses(7)) === (phase === 'after' ? 5 : 2),
+    },
+    {
+      name: 'a handler location added',
+      to: { locations: 'location /app { zonesync_handler HANDLER; }' },
+      check: (phase) => all('/app', 8, (r) => (phase === 'after' ? r.body === 'handled 2\n' : proxied(r))),
+    },
+    {
+      name: 'a keyval directive and a location reading its variable',
+      to: { http: 'keyval $arg_k $kv zone=one;', locations: 'location /kv { return 200 "kv=$kv\\n"; }' },
+      check: (phase) => all('/kv?k=the-key', 8, (r) => (phase === 'after' ? r.body === 'kv=from-the-zone\n' : proxied(r))),
+    },
+  ];
+
+  it.each(CASES)('$name', async ({ from, to, check }) => {
+    const traffic = steadyTraffic(port);
+    if (from !== undefined) {
+      await reload(from);
+      await waitFor(() => check('before'), 10_000, () => 'the starting configuration is not served');
+    } else {
+      expect(await check('before')).toBe(true);
+    }
+    await reload(to);
+    await waitFor(() => check('after'), 10_000, () => `the reloaded configuration is not served by every thread:\n${node.output.slice(-2000)}`);
+    const { requests, failures } = await traffic.stop();
+    expect(failures, `${failures.length} of ${requests} requests to / failed`).toEqual([]);
+  });
+
+  it('a refused change (a zone\'s size) keeps everything old and logs why', async () => {
+    const traffic = steadyTraffic(port);
+    const changed = textOf({ oneSize: '2m', fixedText: 'changed', locations: 'location /new { return 200 "new\\n"; }' });
+    await reloadRejected(changed, /configuration reload refused/);
+    expect(node.output).toContain('zone \\"one\\" is new or changed');
+    expect(await all('/fixed', 8, (r) => r.body === 'old\n')).toBe(true);
+    expect(await all('/new', 8, proxied)).toBe(true);
+    expect((await traffic.stop()).failures).toEqual([]);
+  });
+
+  it('a reload with a syntax error keeps everything old', async () => {
+    const traffic = steadyTraffic(port);
+    const broken = textOf({ fixedText: 'changed', locations: 'location /new { return 200 "new\\n"; } location {' });
+    await reloadRejected(broken, /configuration reload failed/);
+    expect(await all('/fixed', 8, (r) => r.body === 'old\n')).toBe(true);
+    expect(await all('/new', 8, proxied)).toBe(true);
+    expect((await traffic.stop()).failures).toEqual([]);
+  });
+
+  it('requests in flight across a reload complete, on the old configuration', async () => {
+    const inFlight = Array.from({ length: 4 }, () => fresh(port, '/slow'));
+    await waitFor(() => held.length === 4, 10_000, () => `the slow upstream got ${held.length} of 4 requests`);
+    await reload({ locations: 'location = /slow { return 200 "new slow\\n"; }' });
+    await waitFor(() => all('/slow', 8, (r) => r.body === 'new slow\n'), 10_000, () => 'the reloaded /slow is not served');
+    held.splice(0).forEach((release) => release());
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((r) => `${r.status} ${r.body}`)).toEqual(Array(4).fill('200 slow answer\n'));
+  });
+
+  it('a thread started after a reload (a replacement) serves the reloaded configuration', async () => {
+    await reload({ servers: ['a', 'b', 'c'], fixedText: 'changed', locations: 'location /app { zonesync_handler HANDLER; }' });
+    const reloaded = (): Promise<boolean> => Promise.all([
+      all('/app', 12, (r) => r.body === 'handled 3\n'), all('/fixed', 12, (r) => r.body === 'changed\n'),
+    ]).then((oks) => oks.every(Boolean));
+    await waitFor(reloaded, 10_000, () => 'the reload is not served');
+    const deaths = occurrences(/worker thread exited/);
+    await fresh(port, '/app/die').catch(() => undefined);
+    await waitFor(() => occurrences(/worker thread exited/) > deaths, 10_000, () => `no worker thread died:\n${node.output.slice(-2000)}`);
+    await waitFor(() => /worker thread replaced/.test(node.output) || !/each serving HTTP/.test(node.output), 10_000, () => 'no replacement');
+    // Enough fresh connections that the replacement takes some.
+    expect(await all('/app', 24, (r) => r.body === 'handled 3\n')).toBe(true);
+    expect(await all('/fixed', 24, (r) => r.body === 'changed\n')).toBe(true);
+  });
+});
