@@ -18,6 +18,8 @@ export interface ReloadShape {
   locations: string;
   /** More directives of the http block (keyval ones). */
   http: string;
+  /** More server blocks; PORT stands for the node's http port. */
+  moreServers: string;
   /** keyval_zone one's size. */
   oneSize: string;
 }
@@ -46,6 +48,7 @@ ${s.servers.map((line) => `        server ${line};`).join('\n')}
         location / { proxy_pass http://backend; proxy_set_header X-Real-IP "${s.realIp}"; }
         ${s.locations}
     }
+    ${s.moreServers.replaceAll('PORT', String(httpPort))}
 }
 `;
 }

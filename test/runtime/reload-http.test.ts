@@ -5,6 +5,7 @@
 // refused or broken configuration changes nothing. Real upstream servers on 127.0.0.1.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 import { reloadConfig, writeReloadHandler, type ReloadShape } from './reload-http-config.js';
 import { sharedListenNode } from './shared-listen-node.js';
@@ -53,7 +54,8 @@ describe.each(PATHS)('HUP on the $path path', ({ node: nodeBinary, args }) => {
   let clientIds = 0;
 
   const base = (): ReloadShape => ({
-    servers: [a.address, b.address], realIp: 'base', fixedText: 'old', guarded: 'allow 127.0.0.1;', limited: '', locations: '', http: '', oneSize: '1m',
+    servers: [a.address, b.address], realIp: 'base', fixedText: 'old', guarded: 'allow 127.0.0.1;', limited: '', locations: '', http: '',
+    moreServers: '', oneSize: '1m',
   });
   /**
    * A case's shape as written ("b weight=5" names upstream server b; HANDLER the handler
@@ -91,6 +93,22 @@ describe.each(PATHS)('HUP on the $path path', ({ node: nodeBinary, args }) => {
     expect(await generation()).toBe(before);
   }
 
+  /** `n` requests with Host `host` on fresh connections: every one of them must pass `ok`. */
+  const allFor = async (host: string, n: number, ok: (r: Answer) => boolean): Promise<boolean> => {
+    const answers = await Promise.all(Array.from({ length: n }, () => new Promise<Answer>((done, fail) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { host } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let json: any;
+          try { json = JSON.parse(body); } catch { json = undefined; }
+          done({ status: res.statusCode ?? 0, body, json });
+        });
+      }).on('error', fail);
+    })));
+    return answers.every(ok);
+  };
   /** `n` requests on fresh connections: every one of them must pass `ok`. */
   const all = async (path: string, n: number, ok: (r: Answer) => boolean): Promise<boolean> =>
     (await freshMany(port, Array.from({ length: n }, () => path), 4)).every(ok);
@@ -225,6 +243,11 @@ describe.each(PATHS)('HUP on the $path path', ({ node: nodeBinary, args }) => {
       name: 'a handler location added',
       to: { locations: 'location /app { zonesync_handler HANDLER; }' },
       check: (phase) => all('/app', 8, (r) => (phase === 'after' ? r.body === 'handled 2\n' : proxied(r))),
+    },
+    {
+      name: 'a server block added on a socket already listened on',
+      to: { moreServers: 'server { listen 127.0.0.1:PORT; server_name other.test; location / { return 200 "other\n"; } }' },
+      check: (phase) => allFor('other.test', 8, (r) => (phase === 'after' ? r.body === 'other\n' : proxied(r))),
     },
     {
       name: 'a keyval directive and a location reading its variable',
