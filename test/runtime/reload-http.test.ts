@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 import { reloadConfig, writeReloadHandler, type ReloadShape } from './reload-http-config.js';
-import { sharedListenNode } from './shared-listen-node.js';
 import { fresh, freshMany, type Answer } from './worker-serving-helpers.js';
+import { SERVING_PATHS } from '../gateway/serving-paths.js';
 import { TestUpstream, type UpstreamBehaviour } from '../gateway/test-upstream.js';
 
 const echo: UpstreamBehaviour = (req, res, upstream) => {
@@ -38,12 +38,7 @@ function steadyTraffic(port: number): { stop: () => Promise<{ requests: number; 
   return { stop: async () => { running = false; await loop; return { requests, failures }; } };
 }
 
-const PATHS = [
-  { path: 'workers', node: () => sharedListenNode(), args: ['--front-end', 'workers'] },
-  { path: 'primary', node: () => process.execPath, args: ['--front-end', 'primary'] },
-];
-
-describe.each(PATHS)('HUP on the $path path', ({ node: nodeBinary, args }) => {
+describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
   let a: TestUpstream, b: TestUpstream, c: TestUpstream, slow: TestUpstream;
   let node: NodeProcess;
   let conf: string;
@@ -145,7 +140,7 @@ describe.each(PATHS)('HUP on the $path path', ({ node: nodeBinary, args }) => {
     port = (await freePorts(1))[0]!;
     inForce = textOf({});
     conf = writeConfig(t.dir, 'node.conf', inForce);
-    node = new NodeProcess(conf, args, binary);
+    node = new NodeProcess(conf, [...args], binary);
     await node.ready();
     await api(port, '/api/9/http/keyvals/one', { method: 'POST', body: JSON.stringify({ 'the-key': 'from-the-zone' }) });
   }, 300_000);
