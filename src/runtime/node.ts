@@ -138,9 +138,12 @@ export class ZonesyncNode {
    * ones from its next request on; requests in flight finish on the old), the peer list,
    * the sync timings (on the next restart of a connection), zonesync_state_fsync. A change
    * that needs a restart (live-changes.ts: zones, listeners, worker threads, sync TLS…)
-   * refuses the whole reload: logged, the old configuration kept.
+   * refuses the whole reload: logged, the old configuration kept. Throws, applying
+   * nothing, when a proxy_ssl_* file of `next` cannot be loaded.
    */
   reload(next: ZonesyncConfig): void {
+    // As at start: a proxy_ssl_* file that cannot be loaded fails the reload (it throws), nothing applied.
+    checkProxyTls(next.http);
     const problems = liveChangeProblems(this.config, next, { workers: this.serving.workers, requestedWorkers: this.requestedWorkers });
     if (problems.length > 0) {
       this.logger.error({ problems }, 'configuration reload refused: these changes need a restart; the old configuration stays');

@@ -284,6 +284,14 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
     expect((await traffic.stop()).failures).toEqual([]);
   });
 
+  it('a reload naming a proxy_ssl file that cannot be loaded keeps everything old', async () => {
+    const traffic = steadyTraffic(port);
+    const tls = 'location /tls { proxy_pass https://backend; proxy_ssl_verify on; proxy_ssl_trusted_certificate /nonexistent/ca.pem; }';
+    await reloadRejected(textOf({ fixedText: 'changed', locations: tls }), /configuration reload failed/);
+    expect(await all('/fixed', 8, (r) => r.body === 'old\n')).toBe(true);
+    expect((await traffic.stop()).failures).toEqual([]);
+  });
+
   it('requests in flight across a reload complete, on the old configuration', async () => {
     const inFlight = Array.from({ length: 4 }, () => fresh(port, '/slow'));
     await waitFor(() => held.length === 4, 10_000, () => `the slow upstream got ${held.length} of 4 requests`);
