@@ -4,6 +4,7 @@
 
 import type { Directive } from './ast.js';
 import { ConfigError } from './errors.js';
+import { NGINX_DIRECTIVE_NAMES } from './nginx-directives.js';
 
 /** The blocks a directive can be written in, named after nginx's configuration contexts. */
 export type BlockContext =
@@ -140,37 +141,6 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   ssl_handshake_timeout: [spec(STREAM_LEVELS, 1)],
 };
 
-/*
- * Directives of nginx features that zonesync does not have. Writing one is an error that
- * says so: a configuration that relies on it would not do what it says.
- */
-const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set([
-  'user', 'daemon', 'master_process', 'load_module', 'env', 'thread_pool', 'worker_rlimit_nofile',
-  'worker_cpu_affinity', 'worker_priority', 'timer_resolution', 'lock_file',
-  'working_directory', 'pcre_jit', 'ssl_engine', 'mail', 'use', 'multi_accept', 'accept_mutex',
-  'accept_mutex_delay', 'debug_connection', 'worker_aio_requests',
-  'root', 'alias', 'index', 'try_files', 'rewrite', 'if', 'set', 'break', 'map', 'geo',
-  'split_clients', 'sendfile', 'tcp_nopush', 'tcp_nodelay', 'keepalive_time', 'client_body_buffer_size', 'client_header_timeout',
-  'client_body_timeout', 'send_timeout', 'default_type', 'types', 'charset',
-  'open_file_cache', 'autoindex', 'add_header', 'expires', 'error_page', 'internal', 'limit_conn',
-  'limit_conn_zone', 'limit_rate', 'real_ip_header', 'set_real_ip_from', 'satisfy', 'auth_request',
-  'auth_jwt', 'sub_filter', 'ssi', 'mirror', 'http2', 'server_tokens', 'etag', 'if_modified_since',
-  'status_zone', 'health_check', 'match', 'hash', 'ip_hash', 'least_conn', 'least_time', 'random',
-  'ntlm', 'queue', 'pass', 'preread_buffer_size', 'preread_timeout', 'proxy_protocol_timeout',
-  'variables_hash_max_size', 'server_names_hash_bucket_size', 'server_names_hash_max_size',
-  'large_client_header_buffers', 'underscores_in_headers', 'ignore_invalid_headers',
-  'js_import', 'js_content', 'perl', 'empty_gif', 'stub_status', 'status', 'dav_methods', 'gunzip',
-]);
-const UNSUPPORTED_PREFIXES: readonly string[] = [
-  'proxy_', 'fastcgi_', 'uwsgi_', 'scgi_', 'grpc_', 'memcached_', 'gzip', 'js_', 'perl_', 'lua_', 'ssl_',
-  'quic_', 'http2_', 'http3_', 'sub_filter_', 'auth_jwt_', 'secure_link', 'image_filter', 'xslt_', 'mp4',
-  'hls', 'f4f', 'flv', 'slice', 'userid', 'geoip_', 'otel_', 'app_protect_', 'health_check_',
-];
-
-function isUnsupportedNginxDirective(name: string): boolean {
-  return UNSUPPORTED_NAMES.has(name) || UNSUPPORTED_PREFIXES.some((prefix) => name.startsWith(prefix));
-}
-
 /**
  * ngx_conf_handler's checks, in its order: the name is known, it is allowed in this block,
  * it has (or lacks) a block as it should, and its argument count fits.
@@ -183,7 +153,8 @@ export function checkDirective(directive: Directive, context: BlockContext): voi
       // nginx's WebSocket example maps $http_upgrade to $connection_upgrade; its usual case needs no map.
       throw new ConfigError('"map" directive is not supported by zonesync; to proxy WebSocket, write proxy_set_header Connection "upgrade" rather than a mapped $connection_upgrade', directive);
     }
-    if (isUnsupportedNginxDirective(name)) {
+    // A directive of nginx's that zonesync lacks: a configuration that relies on it would not do what it says.
+    if (NGINX_DIRECTIVE_NAMES.has(name)) {
       throw new ConfigError(`"${name}" directive is not supported by zonesync`, directive);
     }
     throw new ConfigError(`unknown directive "${name}"`, directive);
