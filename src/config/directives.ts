@@ -141,6 +141,33 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   ssl_handshake_timeout: [spec(STREAM_LEVELS, 1)],
 };
 
+/* The block a block directive opens, in the context it is written in; null: none zonesync reads. */
+function contextInside(context: BlockContext, name: string): BlockContext | null {
+  switch (name) {
+    case 'events': case 'http': case 'stream': return context === 'main' ? name : null;
+    case 'server': return context === 'http' ? 'http-server' : context === 'stream' ? 'stream-server' : null;
+    case 'location': return context === 'http-server' || context === 'location' ? 'location' : null;
+    case 'limit_except': return context === 'location' ? 'limit-except' : null;
+    case 'upstream': return context === 'http' ? 'upstream' : null;
+    default: return null;
+  }
+}
+
+/**
+ * checkDirective at parse time (a parser's checkHead), as ngx_conf_handler runs it when a
+ * directive's head is read, so that errors come in the order of the file: a block directive
+ * without its "{" is told on its own line, not as an unexpected "}" lines below. Inside a
+ * block zonesync does not read (an ignored one), nothing is checked.
+ */
+export function checkDirectiveHead(directive: Directive, enclosing: readonly string[]): void {
+  let context: BlockContext | null = 'main';
+  for (const name of enclosing) {
+    context = contextInside(context, name);
+    if (context === null) return;
+  }
+  checkDirective(directive, context);
+}
+
 /**
  * ngx_conf_handler's checks, in its order: the name is known, it is allowed in this block,
  * it has (or lacks) a block as it should, and its argument count fits.

@@ -1,6 +1,7 @@
 // Entry points: a configuration file, or configuration text, to a validated ZonesyncConfig.
 
 import { dirname, resolve } from 'node:path';
+import { checkDirectiveHead } from './directives.js';
 import { parseConfigFile, parseConfigSyntax } from './parser.js';
 import type { ParseOptions } from './parser.js';
 import { buildConfig } from './schema.js';
@@ -13,7 +14,7 @@ import type { ZonesyncConfig } from './types.js';
 export function loadConfig(path: string, options: ParseOptions = {}): ZonesyncConfig {
   const absolute = resolve(path);
   const prefix = options.prefix ?? dirname(absolute);
-  return buildConfig(parseConfigFile(absolute, { ...options, prefix }), { prefix });
+  return buildConfig(parseConfigFile(absolute, { checkHead: checkDirectiveHead, ...options, prefix }), { prefix });
 }
 
 /**
@@ -23,5 +24,5 @@ export function loadConfig(path: string, options: ParseOptions = {}): ZonesyncCo
  */
 export function parseConfigText(text: string, fileName = 'zonesync.conf', options: ParseOptions = {}): ZonesyncConfig {
   const prefix = options.prefix ?? dirname(resolve(fileName));
-  return buildConfig(parseConfigSyntax(text, fileName, { ...options, prefix }), { prefix });
+  return buildConfig(parseConfigSyntax(text, fileName, { checkHead: checkDirectiveHead, ...options, prefix }), { prefix });
 }

@@ -21,7 +21,17 @@ export interface ParseOptions {
   readonly readFile?: (path: string) => string;
   /** Lists a directory for an include glob; default: fs.readdirSync. */
   readonly listDirectory?: (path: string) => string[];
+  /**
+   * Called with each directive as soon as its head ends (at its ";", or at its "{": its
+   * block is then empty), before the parser reads on, with the names of the blocks it is
+   * in (outermost first); may throw.
+   * nginx checks a directive's name and shape there, so that a block directive written
+   * without its "{" is reported on its own line rather than at a "}" further down.
+   */
+  readonly checkHead?: DirectiveHeadCheck;
 }
+
+export type DirectiveHeadCheck = (directive: Directive, enclosing: readonly string[]) => void;
 
 /* Includes nested deeper than this are refused: a bound, and a guard against cycles. */
 export const MAX_INCLUDE_DEPTH = 32;
@@ -30,6 +40,7 @@ interface ParseContext {
   readonly prefix: string;
   readonly readFile: (path: string) => string;
   readonly listDirectory: (path: string) => string[];
+  readonly checkHead: DirectiveHeadCheck | undefined;
   /** Files being parsed, outermost first: one entry per nested include. */
   readonly fileStack: string[];
 }
@@ -40,9 +51,10 @@ export function parseConfigSyntax(text: string, fileName: string, options: Parse
     prefix: options.prefix ?? dirname(resolve(fileName)),
     readFile: options.readFile ?? ((path) => readFileSync(path, 'utf8')),
     listDirectory: options.listDirectory ?? ((path) => readdirSync(path)),
+    checkHead: options.checkHead,
     fileStack: [fileName],
   };
-  return parseFile(text, fileName, context);
+  return parseFile(text, fileName, context, []);
 }
 
 /** Reads and parses a file (absolute, or relative to the working directory). */
@@ -52,13 +64,14 @@ export function parseConfigFile(path: string, options: ParseOptions = {}): Direc
   return parseConfigSyntax(readTextFile(absolute, readFile), absolute, options);
 }
 
-function parseFile(text: string, file: string, context: ParseContext): Directive[] {
+/* `enclosing`: the names of the blocks the text is in (an included file's are those of its include). */
+function parseFile(text: string, file: string, context: ParseContext, enclosing: readonly string[]): Directive[] {
   const tokenizer = new Tokenizer(text, file);
-  return parseDirectives(tokenizer, file, context, false);
+  return parseDirectives(tokenizer, file, context, enclosing, false);
 }
 
 /* Reads directives up to the "}" that closes the block (inBlock) or to the end of file. */
-function parseDirectives(tokenizer: Tokenizer, file: string, context: ParseContext, inBlock: boolean): Directive[] {
+function parseDirectives(tokenizer: Tokenizer, file: string, context: ParseContext, enclosing: readonly string[], inBlock: boolean): Directive[] {
   const directives: Directive[] = [];
   for (;;) {
     const args: string[] = [];
@@ -86,10 +99,11 @@ function parseDirectives(tokenizer: Tokenizer, file: string, context: ParseConte
       if (token.kind === '{' && name === 'include') {
         throw new ConfigError('directive "include" is not terminated by ";"', head);
       }
+      if (name !== 'include') context.checkHead?.(token.kind === '{' ? { ...head, block: [] } : head, enclosing);
       if (token.kind === '{') {
-        directives.push({ ...head, block: parseDirectives(tokenizer, file, context, true) });
+        directives.push({ ...head, block: parseDirectives(tokenizer, file, context, [...enclosing, name], true) });
       } else if (name === 'include') {
-        directives.push(...expandInclude(head, context));
+        directives.push(...expandInclude(head, context, enclosing));
       } else {
         directives.push(head);
       }
@@ -98,7 +112,7 @@ function parseDirectives(tokenizer: Tokenizer, file: string, context: ParseConte
   }
 }
 
-function expandInclude(include: Directive, context: ParseContext): Directive[] {
+function expandInclude(include: Directive, context: ParseContext, enclosing: readonly string[]): Directive[] {
   if (include.args.length !== 1) {
     throw new ConfigError('invalid number of arguments in "include" directive', include);
   }
@@ -120,7 +134,7 @@ function expandInclude(include: Directive, context: ParseContext): Directive[] {
       throw new ConfigError((error as Error).message, include);
     }
     context.fileStack.push(file);
-    directives.push(...parseFile(text, file, context));
+    directives.push(...parseFile(text, file, context, enclosing));
     context.fileStack.pop();
   }
   return directives;
