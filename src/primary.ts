@@ -27,8 +27,15 @@ function configName(cli: CliOptions): string {
   return cli.configPath === null ? DEFAULT_CONFIG_URL.pathname : resolve(cli.configPath);
 }
 
-function readConfig(cli: CliOptions): ZonesyncConfig {
-  return cli.configPath === null ? parseConfigText(defaultConfigText(), DEFAULT_CONFIG_URL.pathname) : loadConfig(resolve(cli.configPath));
+/** The configuration; `warn` is told each warning (an ignored directive), by default on stderr as nginx -t prints it. */
+function readConfig(cli: CliOptions, warn: (message: string) => void = printWarning): ZonesyncConfig {
+  const options = { onWarning: warn };
+  return cli.configPath === null
+    ? parseConfigText(defaultConfigText(), DEFAULT_CONFIG_URL.pathname, options) : loadConfig(resolve(cli.configPath), options);
+}
+
+function printWarning(message: string): void {
+  console.error(`${PROGRAM}: [warn] ${message}`);
 }
 
 /**
@@ -61,7 +68,7 @@ async function testConfig(cli: CliOptions): Promise<number> {
 /** nginx -s: the signal goes to the process in the configuration's pid file. */
 function sendSignal(cli: CliOptions, name: NonNullable<CliOptions['signal']>): number {
   try {
-    const { pidFile } = readConfig(cli);
+    const { pidFile } = readConfig(cli, () => {});
     if (pidFile === null) throw new Error(`no "pid" directive in ${configName(cli)}: no pid file to read the node's process id from`);
     signalProcess(pidFile, name);
     return 0;
@@ -122,7 +129,7 @@ async function run(cli: CliOptions): Promise<number> {
   process.on('SIGINT', () => stop(false, 'INT'));
   process.on('SIGHUP', () => {
     try {
-      node.reload(readConfig(cli));
+      node.reload(readConfig(cli, (message) => logger.warn({}, message)));
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'configuration reload failed; the old configuration stays');
     }

@@ -140,6 +140,8 @@ export const DEFAULT_HTTP_REQUEST_SETTINGS: HttpRequestSettings = {
   limitReqDryRun: false,
   limitReqLogLevel: 'error',
   clientMaxBodySizeBytes: DEFAULT_CLIENT_MAX_BODY_SIZE_BYTES,
+  addHeaders: [],
+  serverTokens: true,
   proxy: DEFAULT_PROXY_SETTINGS,
 };
 

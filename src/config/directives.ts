@@ -16,6 +16,11 @@ interface DirectiveSpec {
   readonly minArgs: number;
   readonly maxArgs: number;
   readonly block: boolean;
+  /**
+   * A directive of stock nginx configurations that changes nothing zonesync does, with these
+   * arguments: accepted with a warning. Other arguments are refused as not supported.
+   */
+  readonly ignoredWhen?: (args: readonly string[]) => boolean;
 }
 
 const MANY = Number.POSITIVE_INFINITY;
@@ -26,6 +31,15 @@ const blockSpec = (contexts: readonly BlockContext[], minArgs: number, maxArgs =
   spec(contexts, minArgs, maxArgs, true)
 );
 
+/* Ignored with any arguments, or with these only (gzip off: gzip on would change the answers). */
+const ANY_ARGS = (): boolean => true;
+const ignored = (
+  contexts: readonly BlockContext[], minArgs: number, maxArgs = minArgs, when: (args: readonly string[]) => boolean = ANY_ARGS, block = false,
+): DirectiveSpec => (
+  { ...spec(contexts, minArgs, maxArgs, block), ignoredWhen: when }
+);
+const OFF_ONLY = (args: readonly string[]): boolean => args[0] === 'off';
+
 const HTTP_LEVELS: readonly BlockContext[] = ['http', 'http-server', 'location'];
 const ACCESS_LEVELS: readonly BlockContext[] = ['http', 'http-server', 'location', 'limit-except', 'stream', 'stream-server'];
 const STREAM_LEVELS: readonly BlockContext[] = ['stream', 'stream-server'];
@@ -34,10 +48,29 @@ const STREAM_LEVELS: readonly BlockContext[] = ['stream', 'stream-server'];
 const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   worker_processes: [spec(['main'], 1)],
   worker_shutdown_timeout: [spec(['main'], 1)],
-  error_log: [spec(['main', 'stream', 'stream-server'], 1, 2)],
+  // The node's log (main) and the sync thread's (stream); in http nginx would log a level's own errors apart.
+  error_log: [spec(['main', 'stream', 'stream-server'], 1, 2), ignored(HTTP_LEVELS, 1, 2)],
   pid: [spec(['main'], 1)],
   events: [blockSpec(['main'], 0)],
   worker_connections: [spec(['events'], 1)],
+  // Directives of stock nginx.conf files that change nothing zonesync does: the node runs as
+  // the user that starts it, serves no files (so no MIME types), has its own event loop.
+  user: [ignored(['main'], 1, 2)],
+  multi_accept: [ignored(['events'], 1)],
+  use: [ignored(['events'], 1)],
+  accept_mutex: [ignored(['events'], 1)],
+  sendfile: [ignored(HTTP_LEVELS, 1)],
+  tcp_nopush: [ignored(HTTP_LEVELS, 1)],
+  tcp_nodelay: [ignored(HTTP_LEVELS, 1)],
+  types_hash_max_size: [ignored(HTTP_LEVELS, 1)],
+  types_hash_bucket_size: [ignored(HTTP_LEVELS, 1)],
+  server_names_hash_max_size: [ignored(['http'], 1)],
+  server_names_hash_bucket_size: [ignored(['http'], 1)],
+  types: [ignored(HTTP_LEVELS, 0, 0, ANY_ARGS, true)],
+  default_type: [ignored(HTTP_LEVELS, 1)],
+  gzip: [ignored(HTTP_LEVELS, 1, 1, OFF_ONLY)],
+  server_tokens: [spec(HTTP_LEVELS, 1)],
+  add_header: [spec(HTTP_LEVELS, 2, 3)],
   http: [blockSpec(['main'], 0)],
   stream: [blockSpec(['main'], 0)],
   zonesync_state_fsync: [spec(['main'], 1)],
@@ -132,7 +165,9 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   ssl_password_file: [spec(STREAM_LEVELS, 1)],
   ssl_ciphers: [spec(STREAM_LEVELS, 1)],
   ssl_conf_command: [spec(STREAM_LEVELS, 2)],
-  ssl_protocols: [spec(STREAM_LEVELS, 1, MANY)],
+  // In http they would be for https listeners, which zonesync has not ("listen … ssl" is refused).
+  ssl_protocols: [spec(STREAM_LEVELS, 1, MANY), ignored(['http', 'http-server'], 1, MANY)],
+  ssl_prefer_server_ciphers: [ignored(['http', 'http-server'], 1)],
   ssl_verify_client: [spec(STREAM_LEVELS, 1)],
   ssl_verify_depth: [spec(STREAM_LEVELS, 1)],
   ssl_trusted_certificate: [spec(STREAM_LEVELS, 1)],
@@ -168,11 +203,15 @@ export function checkDirectiveHead(directive: Directive, enclosing: readonly str
   checkDirective(directive, context);
 }
 
+/** What checkDirective found of a directive that passed: one to read, or one to ignore with a warning. */
+export type DirectiveUse = 'read' | 'ignored';
+
 /**
  * ngx_conf_handler's checks, in its order: the name is known, it is allowed in this block,
- * it has (or lacks) a block as it should, and its argument count fits.
+ * it has (or lacks) a block as it should, and its argument count fits. An ignored directive
+ * whose arguments would change what zonesync does (gzip on) is refused as not supported.
  */
-export function checkDirective(directive: Directive, context: BlockContext): void {
+export function checkDirective(directive: Directive, context: BlockContext): DirectiveUse {
   const { name } = directive;
   const specs = DIRECTIVES[name];
   if (specs === undefined) {
@@ -200,6 +239,9 @@ export function checkDirective(directive: Directive, context: BlockContext): voi
   if (count < found.minArgs || count > found.maxArgs) {
     throw new ConfigError(`invalid number of arguments in "${name}" directive`, directive);
   }
+  if (found.ignoredWhen === undefined) return 'read';
+  if (!found.ignoredWhen(directive.args)) throw new ConfigError(`"${name}" directive is not supported by zonesync`, directive);
+  return 'ignored';
 }
 
 /* nginx has these in more places than zonesync implements them; say which part is missing. */

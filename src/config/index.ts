@@ -3,6 +3,7 @@
 // rules and the IP parser).
 
 export { loadConfig, parseConfigText } from './load.js';
+export type { LoadOptions } from './load.js';
 export { normalizeConfig } from './normalize.js';
 export type {
   HttpConfigInput, HttpListenInput, HttpLocationInput, HttpServerInput, KeyvalZoneInput, LimitReqZoneInput,

@@ -16,7 +16,7 @@ import {
   anyObject, arrayOf, boolean, count, either, nullable, number, object, oneOf, required, string, tagged, type Check,
 } from './shape-check.js';
 import type {
-  DashboardConfig, ErrorLogConfig, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
+  AddHeaderConfig, DashboardConfig, ErrorLogConfig, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
   ProxyPassConfig, ProxySetHeader, ProxySettings, RequestRate, ReturnConfig, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress,
   ZoneSyncSslConfig, ProxySslConfig,
 } from './types.js';
@@ -135,6 +135,8 @@ const settings = object<HttpRequestSettingsInput>({
   limitReqs: arrayOf(object<LimitReqConfig>({ zone: required(string), burst: required(integer), delay: required(number), source })),
   limitReqStatus: integer, handler: nullable(string),
   limitReqDryRun: boolean, limitReqLogLevel: oneOf('info', 'notice', 'warn', 'error'), clientMaxBodySizeBytes: bytes, proxy: proxySettings,
+  addHeaders: arrayOf(object<AddHeaderConfig>({ name: required(string), value: required(string), always: required(boolean) })),
+  serverTokens: boolean,
 });
 const returnConfig = nullable(object<ReturnConfig>({ status: required(integer), text: required(nullable(string)) }));
 const limitExcept = object<Omit<LimitExceptConfig, 'settings'> & { settings?: HttpRequestSettingsInput }>({

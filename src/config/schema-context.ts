@@ -1,6 +1,7 @@
 // State shared by the schema's readers while one configuration is turned into its typed form.
 
 import type { Directive, SourceLocation } from './ast.js';
+import { checkDirective, type BlockContext } from './directives.js';
 import { ConfigError } from './errors.js';
 import type { ZoneConfig } from './types.js';
 
@@ -9,6 +10,18 @@ export interface SchemaContext {
   readonly prefix: string;
   /** Every zone declared so far, in order; uniqueness is checked by validateConfig. */
   readonly zones: ZoneConfig[];
+  /** Told each warning, worded as nginx -t prints it after "[warn]": an ignored directive. */
+  readonly warn: (message: string) => void;
+}
+
+/**
+ * checkDirective for a reader of `where`: true when the reader is to read the directive;
+ * false for one zonesync ignores, of which the warning has been given.
+ */
+export function readsDirective(d: Directive, where: BlockContext, context: SchemaContext): boolean {
+  if (checkDirective(d, where) === 'read') return true;
+  context.warn(`"${d.name}" is ignored by zonesync in ${d.file}:${d.line}`);
+  return false;
 }
 
 export const sourceOf = (d: Directive): SourceLocation => ({ file: d.file, line: d.line });

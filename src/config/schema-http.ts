@@ -3,16 +3,15 @@
 // http → server → location → nested location → limit_except, as nginx merges them.
 
 import type { Directive } from './ast.js';
-import { checkDirective } from './directives.js';
 import { DEFAULT_DASHBOARD_API, DEFAULT_HTTP_REQUEST_SETTINGS, DEFAULT_RESOLVER_TIMEOUT_MS, defaultHttpPort } from './defaults.js';
 import { readResolver } from './schema-stream.js';
 import { ConfigError } from './errors.js';
-import { duplicateDirective, sourceOf } from './schema-context.js';
+import { duplicateDirective, readsDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readKeyval, readKeyvalZone, readCounterZone, readLimitReqZone, readUpstream } from './schema-zones.js';
 import { mergeProxySettings, readProxyPass, readProxySetting, readReturn, type ProxySettingsDraft } from './schema-proxy.js';
 import type {
-  AccessRule, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
+  AccessRule, AddHeaderConfig, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LocationModifier, ProxyPassConfig, ResolverConfig, ReturnConfig, UpstreamConfig,
 } from './types.js';
 import {
@@ -31,6 +30,8 @@ interface RequestSettingsDraft {
   limitReqDryRun?: boolean;
   limitReqLogLevel?: LimitReqLogLevel;
   clientMaxBodySizeBytes?: number;
+  addHeaders?: AddHeaderConfig[];
+  serverTokens?: boolean;
   proxy: ProxySettingsDraft;
 }
 
@@ -44,7 +45,7 @@ export function readHttpBlock(block: Directive, context: SchemaContext): HttpCon
   let resolver: ResolverConfig | null = null;
   let resolverTimeoutMs: number | null = null;
   for (const d of block.block ?? []) {
-    checkDirective(d, 'http');
+    if (!readsDirective(d, 'http', context)) continue;
     if (d.name === 'resolver') {
       if (resolver !== null) throw duplicateDirective(d);
       resolver = readResolver(d);
@@ -81,7 +82,7 @@ function readHttpServer(block: Directive, inherited: HttpRequestSettings, contex
   const draft = newDraft();
   let serverReturn: ReturnConfig | null = null;
   for (const d of block.block ?? []) {
-    checkDirective(d, 'http-server');
+    if (!readsDirective(d, 'http-server', context)) continue;
     if (d.name === 'listen') listen.push(readHttpListen(d));
     else if (d.name === 'server_name') serverNames.push(...d.args);
     else if (d.name === 'location') locationBlocks.push(d);
@@ -127,7 +128,7 @@ function readLocation(
   let locationReturn: ReturnConfig | null = null;
   let limitExceptBlock: Directive | null = null;
   for (const d of block.block ?? []) {
-    checkDirective(d, 'location');
+    if (!readsDirective(d, 'location', context)) continue;
     if (d.name === 'location') nestedBlocks.push(d);
     else if (d.name === 'proxy_pass') {
       if (proxyPass !== null) throw duplicateDirective(d);
@@ -232,7 +233,7 @@ function readLimitExcept(block: Directive, inherited: HttpRequestSettings, conte
   }
   const draft = newDraft();
   for (const d of block.block ?? []) {
-    checkDirective(d, 'limit-except');
+    if (!readsDirective(d, 'limit-except', context)) continue;
     readRequestSetting(d, draft, context);
   }
   return { methods, settings: mergeSettings(inherited, draft), source: sourceOf(block) };
@@ -295,6 +296,13 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       if (draft.limitReqLogLevel !== undefined) throw duplicateDirective(d);
       draft.limitReqLogLevel = readChoice(d, arg, LIMIT_REQ_LOG_LEVELS);
       return;
+    case 'add_header':
+      (draft.addHeaders ??= []).push(readAddHeader(d));
+      return;
+    case 'server_tokens':
+      if (draft.serverTokens !== undefined) throw duplicateDirective(d);
+      draft.serverTokens = readServerTokens(d, arg);
+      return;
     case 'client_max_body_size':
       if (draft.clientMaxBodySizeBytes !== undefined) throw duplicateDirective(d);
       draft.clientMaxBodySizeBytes = readSize(d, arg);
@@ -303,6 +311,22 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       if (readProxySetting(d, draft.proxy, context.prefix)) return;
       throw new Error(`schema-http: no reader for "${d.name}" (directives.ts and schema-http.ts disagree)`);
   }
+}
+
+/** add_header NAME VALUE [always]; an empty VALUE adds nothing (nginx). */
+function readAddHeader(d: Directive): AddHeaderConfig {
+  const [name, value, flag] = d.args as [string, string, string | undefined];
+  if (flag !== undefined && flag !== 'always') throw invalidParameter(d, flag);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw invalidValue(d, name, ', it must be a header field name');
+  if (/[\r\n]/.test(value)) throw invalidValue(d, value, ', a header value cannot hold a line break');
+  return { name, value, always: flag === 'always' };
+}
+
+/** server_tokens on | off | build; zonesync has no build name, so build is on. */
+function readServerTokens(d: Directive, value: string): boolean {
+  if (value === 'on' || value === 'build') return true;
+  if (value === 'off') return false;
+  throw invalidValue(d, value, ', it must be "on", "off" or "build"');
 }
 
 const LIMIT_REQ_LOG_LEVELS: readonly LimitReqLogLevel[] = ['info', 'notice', 'warn', 'error'];
@@ -349,6 +373,8 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     limitReqDryRun: draft.limitReqDryRun ?? inherited.limitReqDryRun,
     limitReqLogLevel: draft.limitReqLogLevel ?? inherited.limitReqLogLevel,
     clientMaxBodySizeBytes: draft.clientMaxBodySizeBytes ?? inherited.clientMaxBodySizeBytes,
+    addHeaders: draft.addHeaders ?? inherited.addHeaders,
+    serverTokens: draft.serverTokens ?? inherited.serverTokens,
     proxy: mergeProxySettings(inherited.proxy, draft.proxy),
   };
 }

@@ -2,13 +2,12 @@
 // resolver, with stream-level settings inherited by the server as nginx merges them.
 
 import type { Directive } from './ast.js';
-import { checkDirective } from './directives.js';
 import {
   DEFAULT_LISTENER_SSL, DEFAULT_RESOLVER_TIMEOUT_MS, DEFAULT_ZONE_SYNC, DEFAULT_ZONE_SYNC_SSL, DNS_PORT,
   defaultRecvBufferSizeBytes,
 } from './defaults.js';
 import { ConfigError } from './errors.js';
-import { InheritableLevel, InheritedView, duplicateDirective, sourceOf } from './schema-context.js';
+import { InheritableLevel, InheritedView, duplicateDirective, readsDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readAccessLog, readErrorLog, readLogFormat, resolveAccessLogs, type AccessLogDraft } from './schema-logs.js';
 import { readKeyval, readKeyvalZone } from './schema-zones.js';
@@ -35,7 +34,7 @@ export function readStreamBlock(block: Directive, context: SchemaContext): Strea
   const servers: StreamServerDraft[] = [];
   const formats = new Map<string, LogFormatConfig>();
   for (const d of block.block ?? []) {
-    checkDirective(d, 'stream');
+    if (!readsDirective(d, 'stream', context)) continue;
     if (d.name === 'keyval_zone') context.zones.push(readKeyvalZone(d, 'stream', context.prefix));
     else if (d.name === 'keyval') keyvals.push(readKeyval(d));
     else if (d.name === 'server') servers.push(readStreamServer(d, context));
@@ -51,7 +50,7 @@ export function readStreamBlock(block: Directive, context: SchemaContext): Strea
 function readStreamServer(block: Directive, context: SchemaContext): StreamServerDraft {
   const draft: StreamServerDraft = { directive: block, level: new InheritableLevel(), listen: [], peers: [], zoneSync: false };
   for (const d of block.block ?? []) {
-    checkDirective(d, 'stream-server');
+    if (!readsDirective(d, 'stream-server', context)) continue;
     if (d.name === 'zone_sync') {
       if (draft.zoneSync) throw duplicateDirective(d);
       draft.zoneSync = true;

@@ -4,12 +4,11 @@
 // in code get them too.
 
 import type { Directive } from './ast.js';
-import { checkDirective } from './directives.js';
 import {
   DEFAULT_LIMIT_REQ_RATE, DEFAULT_STICKY_TIMEOUT_MS, DEFAULT_UPSTREAM_KEEPALIVE, DEFAULT_UPSTREAM_PORT, DEFAULT_UPSTREAM_SERVER,
 } from './defaults.js';
 import { ConfigError, ConfigValueError } from './errors.js';
-import { duplicateDirective, sourceOf } from './schema-context.js';
+import { duplicateDirective, readsDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import type {
   CounterZoneConfig, KeyvalBinding, KeyvalType, KeyvalZoneConfig, LimitReqZoneConfig, StickyZoneConfig, UpstreamConfig,
@@ -107,7 +106,7 @@ export function readUpstream(block: Directive, context: SchemaContext): Upstream
     if (value !== undefined) throw duplicateDirective(d);
   };
   for (const d of block.block ?? []) {
-    checkDirective(d, 'upstream');
+    if (!readsDirective(d, 'upstream', context)) continue;
     const arg = d.args[0]!;
     if (d.name === 'server') servers.push(readUpstreamServer(d));
     else if (d.name === 'zone') {

@@ -4,9 +4,8 @@
 
 import { dirname, resolve } from 'node:path';
 import type { Directive } from './ast.js';
-import { checkDirective } from './directives.js';
 import { DEFAULT_ERROR_LOG, DEFAULT_STATE_FSYNC, DEFAULT_WORKER_PROCESSES, DEFAULT_WORKER_SHUTDOWN_TIMEOUT_MS } from './defaults.js';
-import { duplicateDirective } from './schema-context.js';
+import { duplicateDirective, readsDirective } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
 import { readHttpBlock } from './schema-http.js';
 import { readErrorLog } from './schema-logs.js';
@@ -18,6 +17,11 @@ import { invalidValue, readPath, readPositiveCount, readTimeMs, splitParam } fro
 export interface SchemaOptions {
   /** Base of relative paths; default: the directory of the first directive's file. */
   readonly prefix?: string;
+  /**
+   * Told each warning, worded as nginx -t prints it after "[warn]" (a directive zonesync
+   * ignores: `"sendfile" is ignored by zonesync in FILE:LINE`); default: none is told.
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Turns a parsed configuration into its typed, validated form. */
@@ -25,6 +29,7 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
   const context: SchemaContext = {
     prefix: options.prefix ?? (directives[0] === undefined ? process.cwd() : dirname(resolve(directives[0].file))),
     zones: [],
+    warn: options.onWarning ?? (() => {}),
   };
   let workerProcesses: number | 'auto' | undefined;
   let workerShutdownTimeoutMs: number | undefined;
@@ -35,7 +40,7 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
   let stateFsync: StateFsyncPolicy | undefined;
   let events = false;
   for (const d of directives) {
-    checkDirective(d, 'main');
+    if (!readsDirective(d, 'main', context)) continue;
     const once = (seen: unknown): void => {
       if (seen !== undefined && seen !== false) throw duplicateDirective(d);
     };
@@ -58,7 +63,7 @@ export function buildConfig(directives: readonly Directive[], options: SchemaOpt
         break;
       case 'events':
         once(events);
-        events = readEvents(d);
+        events = readEvents(d, context);
         break;
       case 'http':
         once(http);
@@ -104,9 +109,9 @@ function readStateFsync(d: Directive): StateFsyncPolicy {
 }
 
 /* events { worker_connections N; }: accepted for nginx configurations, without effect. */
-function readEvents(block: Directive): true {
+function readEvents(block: Directive, context: SchemaContext): true {
   for (const d of block.block ?? []) {
-    checkDirective(d, 'events');
+    if (!readsDirective(d, 'events', context)) continue;
     readPositiveCount(d, d.args[0]!);
   }
   return true;

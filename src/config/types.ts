@@ -371,6 +371,14 @@ export interface HttpRequestSettings {
   readonly limitReqLogLevel: LimitReqLogLevel;
   /** client_max_body_size for proxied requests; 0: no limit; default 1m. */
   readonly clientMaxBodySizeBytes: number;
+  /**
+   * add_header NAME VALUE [always], in order: fields added to the answers of 200, 201, 204,
+   * 206, 301, 302, 303, 304, 307 and 308 (of any status with `always`). Inherited from the
+   * level above only when none is written at this level, as nginx does. VALUE may hold variables.
+   */
+  readonly addHeaders: readonly AddHeaderConfig[];
+  /** server_tokens: the version in the Server field of answers (on, the default) or not (off). */
+  readonly serverTokens: boolean;
   /** The proxy_* settings of a location with proxy_pass. */
   readonly proxy: ProxySettings;
 }
@@ -418,6 +426,12 @@ export interface ProxySslConfig extends Omit<ZoneSyncSslConfig, 'enabled'> {
   readonly sessionReuse: boolean;
   /** Where each proxy_ssl_* directive in force was written, for the errors found when its files are read. */
   readonly sources?: Readonly<Record<string, SourceLocation>>;
+}
+
+export interface AddHeaderConfig {
+  readonly name: string;
+  readonly value: string;
+  readonly always: boolean;
 }
 
 export interface ProxySetHeader {

@@ -16,6 +16,7 @@ import { hasBody } from '../gateway/body-source.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
+import { AnswerHeaders } from './answer-headers.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-traffic.js';
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
@@ -58,6 +59,8 @@ export type ReloadedParts = Pick<FrontEndParts, 'handle' | 'limits' | 'gateway'>
 interface InForce {
   readonly servers: ReadonlyMap<string, readonly HttpServerConfig[]>;
   readonly parts: ReloadedParts;
+  /** The Server and add_header fields its locations put on answers (compiled with its variables). */
+  readonly answerHeaders: AnswerHeaders;
   /** Requests being served by it. */
   inFlight: number;
   /** Called when the last of them is answered, once it is no longer in force. */
@@ -212,13 +215,14 @@ export class FrontEnd {
   private route(
     req: http.IncomingMessage, res: http.ServerResponse, inForce: InForce, socket: string, expectsContinue: boolean, upgrade: ClientUpgrade | null,
   ): void | Promise<void> {
-    const refused = checkRequestHead(req);
-    if (refused !== null) throw refused;
     const { parts } = inForce;
     const server = findServer(inForce.servers.get(socket)!, req.headers.host);
     const url = req.url ?? '/';
     const location = findLocation(server.locations, pathOf(url));
     const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
+    inForce.answerHeaders.prepare(req, res, location?.settings ?? server.settings, remoteAddress);
+    const refused = checkRequestHead(req);
+    if (refused !== null) throw refused;
     // nginx's rewrite phase: a return answers before the location's limits and access rules (a server's before any location).
     const returned = parts.gateway.returnFor(server, location);
     if (returned !== null) return parts.gateway.answerReturn(req, res, returned, remoteAddress);
@@ -290,7 +294,7 @@ interface RequestAt {
 function inForceOf(config: HttpConfig | null, parts: ReloadedParts): InForce {
   const servers = new Map<string, readonly HttpServerConfig[]>();
   for (const socket of config === null ? [] : listenSockets(config)) servers.set(socketKey(socket.address), socket.servers);
-  return { servers, parts, inFlight: 0, drained: null };
+  return { servers, parts, answerHeaders: new AnswerHeaders(parts.gateway.variables), inFlight: 0, drained: null };
 }
 
 /** Whether a location among these, nested ones included, passes upgrades. */
