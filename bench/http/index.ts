@@ -4,14 +4,14 @@
  * an older Node zonesync serves from the primary thread, and the JSON says so). A load
  * generator (wrk where installed, else autocannon; 64 keep-alive connections) against, in
  * the same run: zonesync's default handler (deny list, limit_req at a rate that refuses
- * nothing, sticky) at --workers 1, 2 and 8; the same with a rate that refuses almost every
+ * nothing, sticky) at --workers 1, 2 and 8; --workers 2 with an http access_log; the same with a rate that refuses almost every
  * request (a flood of 503s); the same limit with a handler that only returns the body (the
  * front end's own cost, without the default handler's zone work); --workers 2 on the
  * fallback path (--front-end primary); a plain single-process Node HTTP server answering the same
  * body; nginx, 2 workers, limit_req, the same body (where installed). Every server is
  * started first; then each round measures every row once, and the median round of a row is
  * reported (the machine may be shared). Prints a table, then one JSON line:
- * {"suite":"http","front_end":…,"load_tool":…,"ratios":{"workers2_vs_plain_node":…,"workers8_vs_workers2":…,
+ * {"suite":"http","front_end":…,"load_tool":…,"ratios":{"workers2_vs_plain_node":…,"workers8_vs_workers2":…,"access_log_on_vs_off":…,
  *  "rejected_vs_plain_node":…,"cpu_per_request_vs_plain_node":…,"workers2_vs_fallback_path":…,
  *  "bare_handler_cpu_per_request_vs_plain_node":…,"workers2_vs_nginx":…},
  *  "idle_rss_per_extra_worker_mib":…,"results":[…]}
@@ -84,6 +84,7 @@ try {
   const banner = zonesync[2]!.server.banner;
   const frontEnd = /with \d+ workers(.*); zone_sync/.exec(banner)?.[1]?.replace(/^,? ?/, '') ?? banner;
   const body = await (await fetch(`http://127.0.0.1:${zonesync[2]!.server.port}/`)).text();
+  const logging = await start('zonesync --workers 2, default handler, access_log on', startZonesync({ workers: 2, ...OPEN_LIMIT, accessLog: true }));
   const rejected = await start('zonesync --workers 2, limit_req refusing (503s)', startZonesync({ workers: 2, ...REFUSING_LIMIT }));
   const bare = await start('zonesync --workers 2, limit_req, a handler that returns the body', startZonesync({
     workers: 2, ...OPEN_LIMIT, handler: `const body = ${JSON.stringify(body)};\nexport default () => ({ status: 200, headers: { 'content-type': 'application/json' }, body });\n`,
@@ -93,7 +94,7 @@ try {
   const nginxFound = findNginx();
   const nginx = 'path' in nginxFound ? await start('nginx, 2 workers, limit_req, same body', startNginx(nginxFound.path, 2, body)) : null;
   if ('reason' in nginxFound) console.log(`nginx row skipped: ${nginxFound.reason}`);
-  const rows = [zonesync[1]!, zonesync[2]!, zonesync[8]!, rejected, bare, onPrimary, plain, ...(nginx === null ? [] : [nginx])];
+  const rows = [zonesync[1]!, zonesync[2]!, zonesync[8]!, logging, rejected, bare, onPrimary, plain, ...(nginx === null ? [] : [nginx])];
   for (let round = 0; round < rounds; round++) for (const row of rows) await measure(row);
 
   const m = new Map(rows.map((r) => [r, median(r)]));
@@ -120,6 +121,7 @@ try {
     ratios: {
       workers2_vs_plain_node: ratio(w2.requestsPerSec, p.requestsPerSec),
       workers8_vs_workers2: ratio(m.get(zonesync[8]!)!.requestsPerSec, w2.requestsPerSec),
+      access_log_on_vs_off: ratio(m.get(logging)!.requestsPerSec, w2.requestsPerSec),
       rejected_vs_plain_node: ratio(m.get(rejected)!.requestsPerSec, p.requestsPerSec),
       cpu_per_request_vs_plain_node: ratio(w2.cpuUsPerRequest, p.cpuUsPerRequest),
       workers2_vs_fallback_path: ratio(w2.requestsPerSec, m.get(onPrimary)!.requestsPerSec),

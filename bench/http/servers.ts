@@ -69,6 +69,8 @@ export interface ZonesyncRow {
   args?: string[];
   /** The source of a handler module to run instead of the default handler. */
   handler?: string;
+  /** An http access_log (nginx's combined format) in the server's temporary directory. */
+  accessLog?: boolean;
 }
 
 /** zonesync with the shipped configuration (deny list, limit_req, sticky) and its default handler, or `handler`. */
@@ -78,10 +80,11 @@ export async function startZonesync(row: ZonesyncRow): Promise<RunningServer> {
   const syncPort = await freePort();
   const { dir, cleanup } = tempDir();
   const shipped = readFileSync(SHIPPED_CONFIG, 'utf8');
-  for (const part of ['listen 127.0.0.1:8080;', 'listen 127.0.0.1:12345;', 'rate=10r/s', 'burst=20 nodelay']) {
+  for (const part of ['\nhttp {\n', 'listen 127.0.0.1:8080;', 'listen 127.0.0.1:12345;', 'rate=10r/s', 'burst=20 nodelay']) {
     if (!shipped.includes(part)) throw new Error(`examples/zonesync.conf no longer has "${part}"`);
   }
   const text = shipped
+    .replace(/^http \{$/m, row.accessLog === true ? `http {\n    access_log ${join(dir, 'access.log')};` : 'http {')
     .replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${port};`)
     .replace('listen 127.0.0.1:12345;', `listen 127.0.0.1:${syncPort};`)
     .replace('rate=10r/s', `rate=${rate}`)

@@ -142,6 +142,7 @@ export const DEFAULT_HTTP_REQUEST_SETTINGS: HttpRequestSettings = {
   clientMaxBodySizeBytes: DEFAULT_CLIENT_MAX_BODY_SIZE_BYTES,
   addHeaders: [],
   serverTokens: true,
+  accessLogs: [],
   proxy: DEFAULT_PROXY_SETTINGS,
 };
 

@@ -134,8 +134,8 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   auth_basic: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
   auth_basic_user_file: [spec(['http', 'http-server', 'location', 'limit-except'], 1)],
   resolver: [spec(['http', ...STREAM_LEVELS], 1, MANY)],
-  access_log: [spec(STREAM_LEVELS, 1, 6)],
-  log_format: [spec(['stream'], 2, MANY)],
+  access_log: [spec([...ACCESS_LEVELS], 1, 6)],
+  log_format: [spec(['stream', 'http'], 2, MANY)],
   resolver_timeout: [spec(['http', ...STREAM_LEVELS], 1)],
 
   zone_sync: [spec(['stream-server'], 0)],
@@ -250,7 +250,7 @@ function notAllowedReason(name: string, context: BlockContext): string {
   // nginx's keepalive_timeout and keepalive_requests of client connections; zonesync has the upstream ones only.
   if (inHttp && name.startsWith('keepalive_')) return `"${name}" directive is not supported by zonesync outside "upstream"`;
   if (inHttp && name.startsWith('resolver')) return `"${name}" directive is supported by zonesync in the http block only, not in a server or location`;
-  const streamOnly = name.startsWith('ssl_') || name.startsWith('resolver') || ['access_log', 'log_format', 'error_log'].includes(name);
+  const streamOnly = name.startsWith('ssl_') || name.startsWith('resolver');
   if (inHttp && streamOnly) {
     return `"${name}" directive is not supported by zonesync in http`;
   }

@@ -16,8 +16,8 @@ import {
   anyObject, arrayOf, boolean, count, either, nullable, number, object, oneOf, required, string, tagged, type Check,
 } from './shape-check.js';
 import type {
-  AddHeaderConfig, DashboardConfig, ErrorLogConfig, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
-  ProxyPassConfig, ProxySetHeader, ProxySettings, RequestRate, ReturnConfig, SslConfCommand, StreamAccessLogConfig, TcpAddress, UnixAddress,
+  AccessLogConfig, AddHeaderConfig, DashboardConfig, ErrorLogConfig, KeyvalBinding, LimitExceptConfig, LimitReqConfig, ListenerSslConfig, LogFormatConfig,
+  ProxyPassConfig, ProxySetHeader, ProxySettings, RequestRate, ReturnConfig, SslConfCommand, TcpAddress, UnixAddress,
   ZoneSyncSslConfig, ProxySslConfig,
 } from './types.js';
 
@@ -60,7 +60,7 @@ const logFormat = object<LogFormatConfig>({
     { accepts: hasText, check: object<{ text: string }>({ text: required(string) }) },
     { accepts: isObject, check: object<{ variable: string }>({ variable: required(string) }) }))),
 });
-const accessLog = object<StreamAccessLogConfig>({ path: required(string), format: required(logFormat), source });
+const accessLog = object<AccessLogConfig>({ path: required(string), format: required(logFormat), bufferBytes: nullable(bytes), flushMs: nullable(ms), source });
 const accessRule = object<AccessRule & { source?: SourceLocation }>({
   action: required(oneOf('allow', 'deny')), match: required(oneOf('all', 'unix', 'ipv4', 'ipv6')),
   address: required(string), prefixLength: required(integer), source,
@@ -136,7 +136,7 @@ const settings = object<HttpRequestSettingsInput>({
   limitReqStatus: integer, handler: nullable(string),
   limitReqDryRun: boolean, limitReqLogLevel: oneOf('info', 'notice', 'warn', 'error'), clientMaxBodySizeBytes: bytes, proxy: proxySettings,
   addHeaders: arrayOf(object<AddHeaderConfig>({ name: required(string), value: required(string), always: required(boolean) })),
-  serverTokens: boolean,
+  serverTokens: boolean, accessLogs: arrayOf(accessLog),
 });
 const returnConfig = nullable(object<ReturnConfig>({ status: required(integer), text: required(nullable(string)) }));
 const limitExcept = object<Omit<LimitExceptConfig, 'settings'> & { settings?: HttpRequestSettingsInput }>({

@@ -10,8 +10,9 @@ import { duplicateDirective, readsDirective, sourceOf } from './schema-context.j
 import type { SchemaContext } from './schema-context.js';
 import { readKeyval, readKeyvalZone, readCounterZone, readLimitReqZone, readUpstream } from './schema-zones.js';
 import { mergeProxySettings, readProxyPass, readProxySetting, readReturn, type ProxySettingsDraft } from './schema-proxy.js';
+import { COMBINED_LOG_FORMAT, isHttpLogVariable, readAccessLog, readLogFormat, resolveAccessLogs } from './schema-logs.js';
 import type {
-  AccessRule, AddHeaderConfig, DashboardConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
+  AccessLogConfig, AccessRule, AddHeaderConfig, DashboardConfig, LogFormatConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
   KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LocationModifier, ProxyPassConfig, ResolverConfig, ReturnConfig, UpstreamConfig,
 } from './types.js';
 import {
@@ -32,12 +33,20 @@ interface RequestSettingsDraft {
   clientMaxBodySizeBytes?: number;
   addHeaders?: AddHeaderConfig[];
   serverTokens?: boolean;
+  /* An `off` written at the level makes the level log nothing, whatever else it writes. */
+  accessLogs?: { off: boolean; logs: AccessLogConfig[] };
   proxy: ProxySettingsDraft;
+}
+
+/* The http block's log formats, found by name when an access_log is read: as nginx, a format is defined before its use. */
+interface HttpSchemaContext extends SchemaContext {
+  readonly logFormats: Map<string, LogFormatConfig>;
 }
 
 const newDraft = (): RequestSettingsDraft => ({ proxy: {} });
 
-export function readHttpBlock(block: Directive, context: SchemaContext): HttpConfig {
+export function readHttpBlock(block: Directive, schemaContext: SchemaContext): HttpConfig {
+  const context: HttpSchemaContext = { ...schemaContext, logFormats: new Map([[COMBINED_LOG_FORMAT.name, COMBINED_LOG_FORMAT]]) };
   const keyvals: KeyvalBinding[] = [];
   const upstreams: UpstreamConfig[] = [];
   const serverBlocks: Directive[] = [];
@@ -62,6 +71,7 @@ export function readHttpBlock(block: Directive, context: SchemaContext): HttpCon
     else if (d.name === 'zonesync_counter_zone') context.zones.push(readCounterZone(d));
     else if (d.name === 'upstream') upstreams.push(readUniqueUpstream(d, upstreams, context));
     else if (d.name === 'server') serverBlocks.push(d);
+    else if (d.name === 'log_format') readHttpLogFormat(d, context);
     else readRequestSetting(d, draft, context);
   }
   // Servers are read last: nginx merges them with the whole http level, wherever it is written.
@@ -75,7 +85,7 @@ function readUniqueUpstream(d: Directive, upstreams: readonly UpstreamConfig[], 
   return readUpstream(d, context);
 }
 
-function readHttpServer(block: Directive, inherited: HttpRequestSettings, context: SchemaContext): HttpServerConfig {
+function readHttpServer(block: Directive, inherited: HttpRequestSettings, context: HttpSchemaContext): HttpServerConfig {
   const listen: HttpListenConfig[] = [];
   const serverNames: string[] = [];
   const locationBlocks: Directive[] = [];
@@ -98,7 +108,7 @@ function readHttpServer(block: Directive, inherited: HttpRequestSettings, contex
 }
 
 function readLocations(
-  blocks: readonly Directive[], inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: SchemaContext,
+  blocks: readonly Directive[], inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: HttpSchemaContext,
 ): HttpLocationConfig[] {
   const locations: HttpLocationConfig[] = [];
   for (const block of blocks) {
@@ -115,7 +125,7 @@ const sameMatch = (a: HttpLocationConfig, b: HttpLocationConfig): boolean =>
   a.pattern === b.pattern && (a.modifier === 'exact') === (b.modifier === 'exact') && isRegex(a.modifier) === isRegex(b.modifier);
 
 function readLocation(
-  block: Directive, inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: SchemaContext,
+  block: Directive, inherited: HttpRequestSettings, parent: HttpLocationConfig | null, context: HttpSchemaContext,
 ): HttpLocationConfig {
   const { modifier, pattern } = readLocationMatch(block, parent);
   const draft = newDraft();
@@ -223,7 +233,7 @@ const HTTP_METHODS: readonly HttpMethod[] = [
 ];
 
 /** limit_except METHOD… { allow; deny; auth_basic; auth_basic_user_file; } */
-function readLimitExcept(block: Directive, inherited: HttpRequestSettings, context: SchemaContext): LimitExceptConfig {
+function readLimitExcept(block: Directive, inherited: HttpRequestSettings, context: HttpSchemaContext): LimitExceptConfig {
   const methods: HttpMethod[] = [];
   for (const arg of block.args) {
     const method = HTTP_METHODS.find((m) => m === arg.toUpperCase());
@@ -262,7 +272,7 @@ function readHttpListen(d: Directive): HttpListenConfig {
 }
 
 /* The directives of HttpRequestSettings; checkDirective has vetted the context. */
-function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: SchemaContext): void {
+function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: HttpSchemaContext): void {
   const arg = d.args[0]!;
   switch (d.name) {
     case 'allow':
@@ -303,6 +313,13 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       if (draft.serverTokens !== undefined) throw duplicateDirective(d);
       draft.serverTokens = readServerTokens(d, arg);
       return;
+    case 'access_log': {
+      const logs = (draft.accessLogs ??= { off: false, logs: [] });
+      const read = readAccessLog(d, context.prefix, COMBINED_LOG_FORMAT.name);
+      if (read.off) logs.off = true;
+      else logs.logs.push(...resolveAccessLogs([read], context.logFormats));
+      return;
+    }
     case 'client_max_body_size':
       if (draft.clientMaxBodySizeBytes !== undefined) throw duplicateDirective(d);
       draft.clientMaxBodySizeBytes = readSize(d, arg);
@@ -311,6 +328,12 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       if (readProxySetting(d, draft.proxy, context.prefix)) return;
       throw new Error(`schema-http: no reader for "${d.name}" (directives.ts and schema-http.ts disagree)`);
   }
+}
+
+function readHttpLogFormat(d: Directive, context: HttpSchemaContext): void {
+  const format = readLogFormat(d, isHttpLogVariable);
+  if (context.logFormats.has(format.name)) throw new ConfigError(`duplicate "log_format" name "${format.name}"`, d);
+  context.logFormats.set(format.name, format);
 }
 
 /** add_header NAME VALUE [always]; an empty VALUE adds nothing (nginx). */
@@ -375,6 +398,7 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     clientMaxBodySizeBytes: draft.clientMaxBodySizeBytes ?? inherited.clientMaxBodySizeBytes,
     addHeaders: draft.addHeaders ?? inherited.addHeaders,
     serverTokens: draft.serverTokens ?? inherited.serverTokens,
+    accessLogs: draft.accessLogs === undefined ? inherited.accessLogs : draft.accessLogs.off ? [] : draft.accessLogs.logs,
     proxy: mergeProxySettings(inherited.proxy, draft.proxy),
   };
 }

@@ -9,7 +9,7 @@ import {
 import { ConfigError } from './errors.js';
 import { InheritableLevel, InheritedView, duplicateDirective, readsDirective, sourceOf } from './schema-context.js';
 import type { SchemaContext } from './schema-context.js';
-import { readAccessLog, readErrorLog, readLogFormat, resolveAccessLogs, type AccessLogDraft } from './schema-logs.js';
+import { isStreamLogVariable, readAccessLog, readErrorLog, readLogFormat, resolveAccessLogs, type AccessLogDraft } from './schema-logs.js';
 import { readKeyval, readKeyvalZone } from './schema-zones.js';
 import type {
   KeyvalBinding, LogFormatConfig, ResolverConfig, StreamConfig, StreamListenConfig, TcpAddress, ZoneSyncPeerConfig,
@@ -39,7 +39,7 @@ export function readStreamBlock(block: Directive, context: SchemaContext): Strea
     else if (d.name === 'keyval') keyvals.push(readKeyval(d));
     else if (d.name === 'server') servers.push(readStreamServer(d, context));
     else if (d.name === 'log_format') {
-      const format = readLogFormat(d);
+      const format = readLogFormat(d, isStreamLogVariable);
       if (formats.has(format.name)) throw new ConfigError(`duplicate "log_format" name "${format.name}"`, d);
       formats.set(format.name, format);
     } else readInheritable(d, streamLevel, context);

@@ -219,12 +219,18 @@ export interface LogFormatConfig {
   readonly source?: SourceLocation;
 }
 
-/** access_log PATH FORMAT; (stream, server) */
-export interface StreamAccessLogConfig {
+/** access_log PATH FORMAT [buffer=SIZE] [flush=TIME]; (stream and its server; http, server, location, limit_except) */
+export interface AccessLogConfig {
   readonly path: string;
   readonly format: LogFormatConfig;
+  /** buffer=SIZE: lines are kept until this many bytes wait (or flush= passes); null: written at once (each turn of the event loop). */
+  readonly bufferBytes?: number | null;
+  /** flush=TIME: buffered lines wait at most this long; null: until the buffer is full. */
+  readonly flushMs?: number | null;
   readonly source?: SourceLocation;
 }
+
+export type StreamAccessLogConfig = AccessLogConfig;
 
 export interface StreamListenConfig {
   readonly address: ListenAddress;
@@ -379,6 +385,12 @@ export interface HttpRequestSettings {
   readonly addHeaders: readonly AddHeaderConfig[];
   /** server_tokens: the version in the Server field of answers (on, the default) or not (off). */
   readonly serverTokens: boolean;
+  /**
+   * access_log: where a line per answered request goes; inherited from the level above only
+   * when none is written at this level, as nginx does; `access_log off` makes it empty.
+   * None by default (nginx: logs/access.log).
+   */
+  readonly accessLogs: readonly AccessLogConfig[];
   /** The proxy_* settings of a location with proxy_pass. */
   readonly proxy: ProxySettings;
 }

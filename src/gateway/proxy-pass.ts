@@ -11,6 +11,7 @@ import { attempt, type AttemptFailure, type AttemptResult } from './upstream-att
 import type { ProxyRoute, ProxyTarget } from './proxy-route.js';
 import type { UpstreamDispatcher, UpstreamPools } from './upstream-pools.js';
 import { UpstreamCertificateError, upstreamTlsOf, type UpstreamTls } from './upstream-tls.js';
+import { recordTry } from './upstream-tries.js';
 import type { RequestFacts, UpstreamFacts, Variables } from './variables.js';
 
 /** A request that came asking for an upgrade: its connection (Node's HTTP server let go of it) and what followed its head. */
@@ -98,6 +99,7 @@ export class ProxyPass {
         sticky?.learn(facts, proxy, session, peer.name);
       };
       target.counters?.started(peer.id);
+      const triedAt = performance.now();
       const result = await attempt({
         dispatcher: this.dispatcherOf(peer, target, oneShot),
         serverName: peer.name, method, path, headers: head.headers, body: body?.stream() ?? null,
@@ -112,7 +114,11 @@ export class ProxyPass {
         },
       });
       const sent = headBytes + (body?.attemptBytes ?? 0) + result.tunnelSentBytes;
-      const done = (outcome: PeerOutcome, status: number): void => this.account(target, peer, choice, outcome, status, sent, result);
+      const done = (outcome: PeerOutcome, status: number): void => {
+        this.account(target, peer, choice, outcome, status, sent, result);
+        const failed = result.kind === 'failed' && outcome === 'failure' ? (result.failure === 'timeout' ? 504 : 502) : 0;
+        recordTry(res, { address: peer.name, status: status || failed, responseMs: performance.now() - triedAt, headerMs: result.times?.headerMs ?? null });
+      };
       switch (result.kind) {
         case 'client-gone':
           done('neutral', 0);

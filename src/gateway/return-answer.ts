@@ -25,6 +25,7 @@ export class ReturnAnswer {
 
   answer(res: ServerResponse, req: RequestFacts): void {
     if (this.status === CLOSE_WITHOUT_ANSWER) {
+      res.statusCode = CLOSE_WITHOUT_ANSWER; // what the access log shows, as nginx's
       res.socket?.destroy();
       return;
     }

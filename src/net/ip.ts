@@ -122,6 +122,11 @@ export function prefixMatches(network: Uint8Array, address: Uint8Array, prefixLe
   return (network[whole]! & mask) === (address[whole]! & mask);
 }
 
+/** "::ffff:1.2.3.4" as "1.2.3.4", as nginx's $remote_addr shows an IPv4 client on a dual-stack socket; any other text unchanged. */
+export function unmappedText(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /** The IPv4 address an IPv4-mapped IPv6 address ("::ffff:1.2.3.4") stands for; any other address unchanged. */
 export function ipv4Unmapped(address: IpKey): IpKey {
   if (address.family !== 6 || !isIpv4Mapped(address.bytes)) return address;

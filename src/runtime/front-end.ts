@@ -12,11 +12,13 @@ import {
 } from '../api/request-limits.js';
 import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig } from '../config/types.js';
+import { unmappedText as unmapped } from '../net/ip.js';
 import { hasBody } from '../gateway/body-source.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import { AnswerHeaders } from './answer-headers.js';
+import { HttpAccessLog } from './http-access-log.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-traffic.js';
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
@@ -61,6 +63,8 @@ interface InForce {
   readonly parts: ReloadedParts;
   /** The Server and add_header fields its locations put on answers (compiled with its variables). */
   readonly answerHeaders: AnswerHeaders;
+  /** Its access_log files (this thread's descriptors); null before the front end listens. */
+  readonly accessLog: HttpAccessLog | null;
   /** Requests being served by it. */
   inFlight: number;
   /** Called when the last of them is answered, once it is no longer in force. */
@@ -82,13 +86,15 @@ export class FrontEnd {
   private readonly sockets = new Map<string, http.Server>();
   private readonly parts: FrontEndParts;
   private inForce: InForce;
+  /** The access logs open: the configuration in force's, and those of replaced ones until their last lines are written. */
+  private readonly accessLogs = new Set<HttpAccessLog>();
   private accepting = true;
   private inFlight = 0;
   private idle: (() => void) | null = null;
 
   constructor(parts: FrontEndParts) {
     this.parts = parts;
-    this.inForce = inForceOf(null, parts);
+    this.inForce = this.inForceOf(null, parts);
   }
 
   /**
@@ -98,15 +104,32 @@ export class FrontEnd {
    */
   reconfigure(config: HttpConfig | null, parts: ReloadedParts): Promise<void> {
     const previous = this.inForce;
-    this.inForce = inForceOf(config, parts);
+    this.inForce = this.inForceOf(config, parts);
     for (const [key, srv] of this.sockets) this.takeUpgradesWherePassed(key, srv);
-    return previous.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => { previous.drained = resolve; });
+    const drained = previous.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { previous.drained = resolve; });
+    const log = previous.accessLog;
+    if (log !== null) void drained.then(() => log.retire()).then(() => this.accessLogs.delete(log));
+    return drained;
+  }
+
+  /**
+   * The configuration `config` with `parts`: its servers by socket, its answer fields, and
+   * its access log files opened anew (created as needed; a path that cannot be opened
+   * throws, and nothing changes).
+   */
+  private inForceOf(config: HttpConfig | null, parts: ReloadedParts): InForce {
+    const servers = new Map<string, readonly HttpServerConfig[]>();
+    for (const socket of config === null ? [] : listenSockets(config)) servers.set(socketKey(socket.address), socket.servers);
+    const accessLog = config === null ? null
+      : new HttpAccessLog(config, parts.gateway.variables, (err) => this.parts.logger.error({ err }, 'could not write the access log'));
+    if (accessLog !== null) this.accessLogs.add(accessLog);
+    return { servers, parts, answerHeaders: new AnswerHeaders(parts.gateway.variables), accessLog, inFlight: 0, drained: null };
   }
 
   /** Listens on every socket of the block; resolves with the addresses bound. */
   async listen(config: HttpConfig): Promise<string[]> {
     const bound: string[] = [];
-    this.inForce = inForceOf(config, this.inForce.parts);
+    void this.reconfigure(config, this.inForce.parts);
     for (const { address } of listenSockets(config)) {
       const key = socketKey(address);
       const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS));
@@ -142,6 +165,7 @@ export class FrontEnd {
     if (this.inFlight > 0) await new Promise<void>((r) => { this.idle = r; });
     for (const s of servers) s.closeAllConnections();
     await closed;
+    await Promise.all([...this.accessLogs].map((log) => log.retire()));
     await this.inForce.parts.gateway.close();
   }
 
@@ -177,6 +201,11 @@ export class FrontEnd {
     res.on('finish', () => (socket as Socket).destroySoon());
     srv.emit(UPGRADE_REQUEST, req, res);
     this.serve(req, res, key, false, { socket, head });
+  }
+
+  /** USR1: the access log files are reopened. */
+  reopenLogs(): void {
+    for (const log of this.accessLogs) log.reopen();
   }
 
   /*
@@ -220,7 +249,9 @@ export class FrontEnd {
     const url = req.url ?? '/';
     const location = findLocation(server.locations, pathOf(url));
     const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
-    inForce.answerHeaders.prepare(req, res, location?.settings ?? server.settings, remoteAddress);
+    const settings = location?.settings ?? server.settings;
+    inForce.answerHeaders.prepare(req, res, settings, remoteAddress);
+    inForce.accessLog?.track(req, res, settings, remoteAddress);
     const refused = checkRequestHead(req);
     if (refused !== null) throw refused;
     // nginx's rewrite phase: a return answers before the location's limits and access rules (a server's before any location).
@@ -291,12 +322,6 @@ interface RequestAt {
   readonly upgrade: ClientUpgrade | null;
 }
 
-function inForceOf(config: HttpConfig | null, parts: ReloadedParts): InForce {
-  const servers = new Map<string, readonly HttpServerConfig[]>();
-  for (const socket of config === null ? [] : listenSockets(config)) servers.set(socketKey(socket.address), socket.servers);
-  return { servers, parts, answerHeaders: new AnswerHeaders(parts.gateway.variables), inFlight: 0, drained: null };
-}
-
 /** Whether a location among these, nested ones included, passes upgrades. */
 function passesUpgrades(gateway: Gateway, locations: readonly HttpLocationConfig[]): boolean {
   return locations.some((l) => gateway.passesUpgrades(l) || passesUpgrades(gateway, l.locations));
@@ -320,7 +345,4 @@ function sendFixed(res: http.ServerResponse, response: FixedResponse): void {
   res.end(response.body);
 }
 
-/** "::ffff:1.2.3.4" as "1.2.3.4", as nginx's $remote_addr shows an IPv4 client. */
-export function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
+export { unmappedText as unmapped } from '../net/ip.js';

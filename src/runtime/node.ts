@@ -167,9 +167,10 @@ export class ZonesyncNode {
     this.logger.info({ peers: syncConfig?.peers.map((p) => p.text) ?? [] }, 'configuration reloaded');
   }
 
-  /** USR1: reopens the log files the node writes besides its error log: the stream error and access logs. */
+  /** USR1: reopens the log files the node writes besides its error log: the stream error and access logs, the http access logs. */
   reopenLogs(): void {
     this.streamLogs?.reopen();
+    this.serving.reopenLogs();
   }
 
   /**

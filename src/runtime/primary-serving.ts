@@ -59,8 +59,16 @@ export async function startOnPrimary(o: PrimaryServingOptions): Promise<Serving>
     const next = o.life.config;
     const made = threadConfigOf(next, o.gateway.reload(next), thread, gateway);
     const retiring = pool !== null && handlersSee(next) !== handlersSee(served) ? pool : null;
-    if (retiring !== null) pool = startPool(next);
-    const drained = frontEnd.reconfigure(next.http, { gateway: made.gateway, limits: made.limits, handle: handlerRunner(pool) });
+    const nextPool = retiring !== null ? startPool(next) : pool;
+    let drained: Promise<void>;
+    try {
+      drained = frontEnd.reconfigure(next.http, { gateway: made.gateway, limits: made.limits, handle: handlerRunner(nextPool) });
+    } catch (err) {
+      // Not applied (an access log that cannot be opened): the pool started for it goes.
+      if (nextPool !== null && nextPool !== pool) void nextPool.destroy().finally(() => pools.delete(nextPool));
+      throw err;
+    }
+    pool = nextPool;
     gateway = made.gateway;
     served = next;
     if (retiring !== null) void drained.then(() => retiring.close()).finally(() => pools.delete(retiring));
@@ -74,6 +82,7 @@ export async function startOnPrimary(o: PrimaryServingOptions): Promise<Serving>
         o.logger.error({ err }, 'the primary thread could not apply the reloaded configuration: it keeps serving the previous one');
       }
     },
+    reopenLogs: () => frontEnd.reopenLogs(),
     stop: (graceful) => (graceful ? stopGracefully(frontEnd, pools, o.config.workerShutdownTimeoutMs, o.logger) : stopNow(frontEnd, pools)),
   };
 }

@@ -51,7 +51,9 @@ export type ToServingWorker =
   | { type: 'stop' }
   /** The answer to a peer-status question. */
   | { type: 'peer-status'; id: number; peers: PeerStatus[] }
-  | { type: 'state'; state: NodeState };
+  | { type: 'state'; state: NodeState }
+  /** USR1: reopen the access log files. */
+  | { type: 'reopen-logs' };
 
 /** From a serving worker to the primary. */
 export type FromServingWorker =

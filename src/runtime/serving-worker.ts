@@ -116,6 +116,9 @@ port.on('message', (message: ToServingWorker) => {
       state = message.state;
       if (state.syncExited) for (const callback of syncExitWaiters.splice(0)) callback();
       return;
+    case 'reopen-logs':
+      frontEnd.reopenLogs();
+      return;
   }
 });
 

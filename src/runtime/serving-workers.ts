@@ -72,6 +72,11 @@ export class ServingWorkers {
     for (const slot of this.slots) if (slot.worker !== null) post(slot.worker, { type: 'state', state });
   }
 
+  /** USR1: every thread reopens its access log files. */
+  reopenLogs(): void {
+    for (const slot of this.slots) if (slot.worker !== null) post(slot.worker, { type: 'reopen-logs' });
+  }
+
   /** Graceful: every thread stops accepting and finishes its requests, within the shutdown timeout. Fast: ended at once. */
   async stop(graceful: boolean): Promise<void> {
     this.stopping = true;

@@ -40,6 +40,8 @@ export interface Serving {
    * thread serves the new http block from its next request on, and the API shows it.
    */
   reloaded(): void;
+  /** USR1: the threads that serve HTTP reopen their access log files. */
+  reopenLogs(): void;
   /** Graceful (QUIT): stop accepting, finish requests in flight, within worker_shutdown_timeout. Fast: at once. */
   stop(graceful: boolean): Promise<void>;
 }
@@ -155,6 +157,7 @@ async function startOnWorkers(
       gateway.reload(o.life.config);
       workers.setState(state());
     },
+    reopenLogs: () => workers.reopenLogs(),
     stop: (graceful) => workers.stop(graceful),
   };
 }

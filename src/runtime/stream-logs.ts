@@ -17,7 +17,7 @@ export interface StreamLogs {
 export function openStreamLogs(config: ZoneSyncServerConfig, nodeLogger: Logger, levelOverride?: string): StreamLogs {
   const errorLog = config.errorLog === null ? null : openErrorLog(config.errorLog, levelOverride);
   const log = errorLog?.logger ?? nodeLogger;
-  const access = new StreamAccessLogs(config.accessLogs);
+  const access = new StreamAccessLogs(config.accessLogs, (err) => log.error({ err }, 'could not write the stream access log'));
   return {
     logger: {
       info: (fields: LogFields, message: string) => log.info(fields, message),

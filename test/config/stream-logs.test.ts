@@ -51,8 +51,6 @@ describe('stream logs', () => {
     ['a duplicate format', stream(["  log_format f '$status';", "  log_format f '$pid';"], []), 'duplicate "log_format" name "f"'],
     ['a bad escape', stream(["  log_format f escape=html '$status';"], []), 'invalid value "html" in "log_format" directive'],
     ['log_format in a server', stream([], ["    log_format f '$status';"]), '"log_format" directive is not allowed here'],
-    ['access_log in http', "http {\n  access_log /a.log;\n}", '"access_log" directive is not supported by zonesync in http'],
-    ['log_format in http', "http {\n  log_format f '$status';\n}", '"log_format" directive is not supported by zonesync in http'],
   ])('refuses %s', (_what, text, message) => {
     let error: unknown;
     try {
