@@ -22,3 +22,8 @@ export function locationContent(location: Pick<HttpLocationConfig, 'api' | 'heal
   if (location.dashboard !== null) return { kind: 'dashboard', dashboard: location.dashboard };
   return null;
 }
+
+/** Whether a location serves one of the node's own endpoints (locationContent is not null), without building its description. */
+export function servesOwnContent(location: Pick<HttpLocationConfig, 'api' | 'health' | 'metrics' | 'dashboard'>): boolean {
+  return location.api !== null || location.health !== null || location.metrics || location.dashboard !== null;
+}

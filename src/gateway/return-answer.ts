@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { sendStatusPage } from '../api/error-page.js';
 import { REDIRECT_CODES } from '../config/schema-proxy.js';
 import type { ReturnConfig } from '../config/types.js';
 import type { CompiledTemplate, RequestFacts, Variables } from './variables.js';
@@ -10,7 +11,7 @@ const CLOSE_WITHOUT_ANSWER = 444;
  * `return CODE [TEXT | URL]`, compiled once: the text (variables evaluated per request) as
  * a text/plain body; for 301, 302, 303, 307 and 308 the URL as the Location field; 444
  * closes the connection without an answer, as nginx. A code without text answers with an
- * empty body (nginx writes its own error page for codes from 400 on).
+ * empty body, or nginx's error page for codes from 400 on.
  */
 export class ReturnAnswer {
   private readonly status: number;
@@ -27,6 +28,10 @@ export class ReturnAnswer {
     if (this.status === CLOSE_WITHOUT_ANSWER) {
       res.statusCode = CLOSE_WITHOUT_ANSWER; // what the access log shows, as nginx's
       res.socket?.destroy();
+      return;
+    }
+    if (this.text === null && this.status >= 400) {
+      sendStatusPage(res, this.status); // nginx's error page
       return;
     }
     const text = this.text === null ? '' : this.text(req);

@@ -25,10 +25,16 @@ interface CompiledAddHeader {
 
 type HeadFields = OutgoingHttpHeaders | OutgoingHttpHeader[];
 
+/** The Server field: zonesync and its version, or without it when server_tokens is off (as nginx). */
+export function serverField(serverTokens: boolean): string {
+  return serverTokens ? `zonesync/${zonesyncVersion()}` : 'zonesync';
+}
+
 export class AnswerHeaders {
   private readonly variables: Variables;
   private readonly compiled = new WeakMap<readonly AddHeaderConfig[], readonly CompiledAddHeader[]>();
-  private readonly serverWithVersion = `zonesync/${zonesyncVersion()}`;
+  private readonly withTokens = serverField(true);
+  private readonly withoutTokens = serverField(false);
 
   constructor(variables: Variables) {
     this.variables = variables;
@@ -36,7 +42,7 @@ export class AnswerHeaders {
 
   /** Sets the fields of `settings` on the answer `res` will give (call before anything is written). */
   prepare(req: IncomingMessage, res: ServerResponse, settings: HttpRequestSettings, remoteAddress: string): void {
-    res.setHeader('Server', settings.serverTokens ? this.serverWithVersion : 'zonesync');
+    res.setHeader('Server', settings.serverTokens ? this.withTokens : this.withoutTokens);
     if (settings.addHeaders.length === 0) return;
     const rules = this.rulesOf(settings.addHeaders);
     const writeHead = res.writeHead;

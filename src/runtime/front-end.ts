@@ -5,11 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { answerClientError, refuseConnect } from '../api/client-error.js';
 import { declaredTooLarge, readBody } from '../api/body.js';
 import { ApiError, ErrorCode, pathNotFound } from '../api/errors.js';
-import { locationContent, type LocationContent } from '../api/location-content.js';
+import { locationContent, servesOwnContent, type LocationContent } from '../api/location-content.js';
 import { guardOf } from '../api/request-guard.js';
 import {
   DEFAULT_REQUEST_TIMEOUTS, MAX_REQUEST_BODY_BYTES, checkRequestHead, httpServerOptions, type RequestTimeouts,
 } from '../api/request-limits.js';
+import { sendErrorPage } from '../api/error-page.js';
 import { sendError } from '../api/respond.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig } from '../config/types.js';
 import { unmappedText as unmapped } from '../net/ip.js';
@@ -76,8 +77,9 @@ interface InForce {
  * block; each request finds its server and location as nginx does, then passes the
  * location's phases in nginx's order: limit_req (503, or a delay waited on a timer), the
  * access rules, the body read within its bound, and the content: the node's own (the API,
- * health, metrics) or a handler. Every answer the front end gives itself but limit_req's is
- * an NGINX Plus error body, bad requests the parser refuses included (client-error.ts).
+ * health, metrics) or a handler. An error the front end answers itself is nginx's HTML page
+ * (error-page.ts), or the NGINX Plus JSON error body in the node's own locations; bad
+ * requests the parser refuses get the JSON body (client-error.ts).
  * A reload (reconfigure) swaps the configuration in force at once: each request is served
  * wholly by the one in force when it arrived, requests in flight finish on theirs.
  */
@@ -237,7 +239,8 @@ export class FrontEnd {
 
   private fail(req: http.IncomingMessage, res: http.ServerResponse, e: unknown): void {
     if (!(e instanceof ApiError) || e.code === ErrorCode.InternalError) this.parts.logger.error({ err: e, url: req.url }, 'request failed');
-    sendError(res, e);
+    if (jsonErrors.has(res)) sendError(res, e);
+    else sendErrorPage(res, e);
   }
 
   /** Throws (or rejects with) an ApiError for what the front end refuses itself. */
@@ -250,6 +253,7 @@ export class FrontEnd {
     const location = findLocation(server.locations, pathOf(url));
     const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
     const settings = location?.settings ?? server.settings;
+    if (location !== null && servesOwnContent(location)) jsonErrors.add(res);
     inForce.answerHeaders.prepare(req, res, settings, remoteAddress);
     inForce.accessLog?.track(req, res, settings, remoteAddress);
     const refused = checkRequestHead(req);
@@ -333,6 +337,9 @@ function sendResponse(res: http.ServerResponse, response: HandlerResponse): void
 }
 
 const NO_BODY = Buffer.alloc(0);
+
+/* The answers of locations whose content is the node's own (the API, health, metrics): their errors are the NGINX Plus JSON body; any other's nginx's page. */
+const jsonErrors = new WeakSet<http.ServerResponse>();
 
 /** The path of a request target: what comes before the query. */
 function pathOf(url: string): string {

@@ -1,7 +1,9 @@
+import { errorPage, errorPageHeaders } from '../api/error-page.js';
 import type { HttpLocationConfig, LimitReqLogLevel, ZoneConfig } from '../config/types.js';
 import type { CompiledTemplate, RequestFacts, Variables } from '../gateway/variables.js';
 import { noopLogger, type ThreadLogger } from '../thread-logger.js';
 import type { LimitReqZone, TakeOptions } from '../zones/limit-req/limit-req-zone.js';
+import { serverField } from './answer-headers.js';
 import type { NodeCounters } from './node-counters.js';
 
 /** take()'s verdict when a rule refuses the request; otherwise the delay in ms (0: serve now). */
@@ -38,13 +40,14 @@ export class LocationLimits {
   private readonly policy: LimitPolicy;
   private readonly logger: ThreadLogger;
 
-  constructor(rules: readonly CompiledRule[], status: number, counters: NodeCounters | null, policy: LimitPolicy, logger: ThreadLogger) {
+  /** `server`: the Server field of the location's answers, which its refusal page names (nginx's error page). */
+  constructor(rules: readonly CompiledRule[], status: number, counters: NodeCounters | null, policy: LimitPolicy, logger: ThreadLogger, server: string) {
     this.rules = rules;
     this.counters = counters;
     this.policy = policy;
     this.logger = logger;
-    const body = Buffer.from(`${status} request rate limited\n`);
-    this.refusal = { status, headers: { 'content-type': 'text/plain', 'content-length': String(body.length) }, body };
+    const body = errorPage(status, server);
+    this.refusal = { status, headers: errorPageHeaders(body), body };
   }
 
   /**
@@ -130,9 +133,10 @@ export class LimitReqGate {
       const options: TakeOptions = Number.isFinite(l.delay) ? { burst: l.burst, delay: l.delay } : { burst: l.burst, nodelay: true };
       rules.push({ zone, key: this.variables.compile(template), options });
     }
-    const { limitReqStatus, limitReqDryRun, limitReqLogLevel } = location.settings;
-    return rules.length === 0 ? null
-      : new LocationLimits(rules, limitReqStatus, this.counters, { dryRun: limitReqDryRun, logLevel: limitReqLogLevel }, this.logger);
+    const { limitReqStatus, limitReqDryRun, limitReqLogLevel, serverTokens } = location.settings;
+    return rules.length === 0 ? null : new LocationLimits(
+      rules, limitReqStatus, this.counters, { dryRun: limitReqDryRun, logLevel: limitReqLogLevel }, this.logger, serverField(serverTokens),
+    );
   }
 }
 

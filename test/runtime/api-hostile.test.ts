@@ -46,6 +46,13 @@ function expectError(r: RawResponse, status: number, code: string): void {
   expect(errorBodyOf(r.body)).toMatchObject({ status, code });
 }
 
+/* An error outside the node's own locations: nginx's page, "404 Not Found" and the like. */
+function expectPage(r: RawResponse, status: number, title: string): void {
+  expect(r.status).toBe(status);
+  expect(r.headers['content-type']).toBe('text/html');
+  expect(r.body.toString()).toContain(`<head><title>${status} ${title}</title></head>`);
+}
+
 describe('health and metrics are served only by the locations that enable them, behind their access rules', () => {
   const ops = nodeFor((port) => `worker_processes 1;
 http {
@@ -79,11 +86,13 @@ http {
     // The API location no longer answers the operational paths, nor does any other.
     ['/api/livez', {}, 403, 'Forbidden'],
     ['/open/metrics', {}, 404, 'UnknownVersion'],
-    ['/nothing-here', {}, 404, 'PathNotFound'],
+    // no location: nginx's page
+    ['/nothing-here', {}, 404, 'Not Found'],
   ] as const)('GET %s %j: %i %s', async (path, headers, status, code) => {
     const r = await ask(ops.port(), request('GET', path, headers));
     if (code !== null) {
-      expectError(r, status, code);
+      if (path === '/nothing-here') expectPage(r, status, code);
+      else expectError(r, status, code);
       expect(r.body.toString()).not.toMatch(/zonesync_zone|"one"/);
       if (status === 401) expect(r.headers['www-authenticate']).toMatch(/^Basic realm="/);
       return;
@@ -103,7 +112,7 @@ http {
   });
 });
 
-describe('the front end answers refusals and bad requests with the NGINX Plus error body', () => {
+describe('the front end answers refusals with the NGINX Plus error body in the API, nginx\'s page elsewhere', () => {
   // API and handler locations only: a configuration every version of zonesync reads.
   const edge = nodeFor((port) => `worker_processes 1;
 http {
@@ -117,14 +126,14 @@ http {
     }
 }
 `);
-  it('401 (with the challenge), 403 and 404 from the front end, for API and handler locations alike', async () => {
+  it('401 (with the challenge) of an API location, 403 of a handler location and 404 of no location', async () => {
     const challenge = await ask(edge.port(), request('GET', '/secure/9/'));
     expectError(challenge, 401, 'Unauthorized');
     expect(challenge.headers['www-authenticate']).toBe('Basic realm="zonesync"');
     expect((await ask(edge.port(), request('GET', '/secure/9/', { Authorization: auth }))).status).toBe(200);
-    expectError(await ask(edge.port(), request('GET', '/denied')), 403, 'Forbidden');
-    expectError(await ask(edge.port(), request('POST', '/denied', {}, 'x')), 403, 'Forbidden');
-    expectError(await ask(edge.port(), request('GET', '/elsewhere')), 404, 'PathNotFound');
+    expectPage(await ask(edge.port(), request('GET', '/denied')), 403, 'Forbidden');
+    expectPage(await ask(edge.port(), request('POST', '/denied', {}, 'x')), 403, 'Forbidden');
+    expectPage(await ask(edge.port(), request('GET', '/elsewhere')), 404, 'Not Found');
   });
 
   it('413 for a body over 1 MiB: the error body, Connection: close, and the server closes without a reset', async () => {
@@ -132,7 +141,8 @@ http {
       const body = 'x'.repeat(2 * 1024 * 1024);
       const x = await rawExchange(edge.port(), request('POST', path, {}, body));
       expect(x.responses.length).toBe(1);
-      expectError(x.responses[0]!, 413, 'BodyTooLarge');
+      if (path === '/handler') expectPage(x.responses[0]!, 413, 'Request Entity Too Large');
+      else expectError(x.responses[0]!, 413, 'BodyTooLarge');
       expect(x.responses[0]!.headers['connection']).toBe('close');
       expect(x.closedByServer).toBe(true);
       expect(x.reset).toBe(false);
@@ -180,12 +190,14 @@ http {
     ['an HTTP/2 preface', 400, 'BadRequest', () => 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'],
     ['a broken chunked body (API)', 400, 'BodyReadError',
       () => 'POST /open/9/http/keyvals/one HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n{"a":"1"}\r\nzz\r\n'],
-    ['a broken chunked body (handler)', 400, 'BodyReadError',
+    // a handler location: nginx's page
+    ['a broken chunked body (handler)', 400, 'Bad Request',
       () => 'POST /handler HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
-  ] as const)('%s: %i %s with the error body, no reset', async (_what, status, code, raw) => {
+  ] as const)('%s: %i %s with the error body, no reset', async (what, status, code, raw) => {
     const x = await rawExchange(edge.port(), raw());
     expect(x.responses.length, x.rest.toString('latin1').slice(0, 100)).toBe(1);
-    expectError(x.responses[0]!, status, code);
+    if (what.endsWith('(handler)')) expectPage(x.responses[0]!, status, code);
+    else expectError(x.responses[0]!, status, code);
     expect(x.responses[0]!.headers['connection']).toBe('close');
     expect(x.closedByServer).toBe(true);
     expect(x.reset).toBe(false);
@@ -230,7 +242,7 @@ http {
 
   it.each(['/livez', '/readyz', '/metrics'])('an API location that denies everyone: %s is 404, never 200', async (path) => {
     const r = await ask(bare.port(), request('GET', path));
-    expectError(r, 404, 'PathNotFound');
+    expectPage(r, 404, 'Not Found');
     expect(r.body.toString()).not.toContain('secret');
   });
 });

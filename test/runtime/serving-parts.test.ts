@@ -12,6 +12,7 @@ import {
   N_CONNECTIONS_ACCEPTED, N_CONNECTIONS_ACTIVE, N_CONNECTIONS_IDLE, N_REQUESTS_CURRENT, N_REQUESTS_TOTAL, NodeCounters,
 } from '../../dist/runtime/node-counters.js';
 import { ThreadGauges } from '../../dist/runtime/thread-gauges.js';
+import { zonesyncVersion } from '../../dist/runtime/version.js';
 import { createZones, forceUnlockOwner } from '../../dist/runtime/zone-set.js';
 import { createNodeContext } from '../../dist/zones/index.js';
 
@@ -106,7 +107,7 @@ function gateFor(http: string): { gate: LimitReqGate; location: (path: string) =
 const client = (remoteAddress: string, url = '/'): RequestFacts => ({ url, headers: {}, remoteAddress });
 
 describe('limit_req of a location, compiled once', () => {
-  it('compiles each location once; its refusal is built once, with nginx\'s status and a fixed body', () => {
+  it('compiles each location once; its refusal is built once, with nginx\'s status and error page', () => {
     const { gate, location } = gateFor(`limit_req_zone $binary_remote_addr zone=a:1m rate=1r/m;
       server { listen 1; location /a { limit_req zone=a; limit_req_status 429; } location /b { } }`);
     const limits = gate.limitsOf(location('/a'))!;
@@ -114,8 +115,8 @@ describe('limit_req of a location, compiled once', () => {
     expect(gate.limitsOf(location('/b'))).toBeNull();
     expect(limits.take(client('1.1.1.1'))).toBe(0);
     expect(limits.take(client('1.1.1.1'))).toBe(REFUSED);
-    expect(limits.refusal).toEqual({ status: 429, headers: { 'content-type': 'text/plain', 'content-length': '25' }, body: Buffer.from('429 request rate limited\n') });
-    expect(limits.refusal.body.length).toBe(Buffer.byteLength('429 request rate limited\n'));
+    const page = `<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>zonesync/${zonesyncVersion()}</center>\r\n</body>\r\n</html>\r\n`;
+    expect(limits.refusal).toEqual({ status: 429, headers: { 'Content-Type': 'text/html', 'Content-Length': String(page.length) }, body: Buffer.from(page) });
     expect(gate.limitsOf(location('/a'))!.refusal).toBe(limits.refusal);
   });
 
