@@ -141,9 +141,10 @@ async function run(cli: CliOptions): Promise<number> {
   });
   // Announced once the signals are handled: whoever waits for this line may signal at once.
   const serving = node.serving;
+  const workers = `${serving.workers} ${serving.workers === 1 ? 'worker' : 'workers'}`;
   const path = serving.fallbackReason === null
-    ? `${serving.workers} workers, each serving HTTP`
-    : `${serving.workers} workers behind the primary thread's HTTP front end (${serving.fallbackReason})`;
+    ? `${workers}, each serving HTTP`
+    : `${workers} behind the primary thread's HTTP front end (${serving.fallbackReason})`;
   console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${path}; zone_sync listening on ${syncAt}`);
   return -1; // keeps running until a signal
 }

@@ -82,7 +82,7 @@ try {
   const idle1 = await idleRss(zonesync[1]!.server);
   const idle8 = await idleRss(zonesync[8]!.server);
   const banner = zonesync[2]!.server.banner;
-  const frontEnd = /with \d+ workers(.*); zone_sync/.exec(banner)?.[1]?.replace(/^,? ?/, '') ?? banner;
+  const frontEnd = /with \d+ workers?(.*); zone_sync/.exec(banner)?.[1]?.replace(/^,? ?/, '') ?? banner;
   const body = await (await fetch(`http://127.0.0.1:${zonesync[2]!.server.port}/`)).text();
   const logging = await start('zonesync --workers 2, default handler, access_log on', startZonesync({ workers: 2, ...OPEN_LIMIT, accessLog: true }));
   const rejected = await start('zonesync --workers 2, limit_req refusing (503s)', startZonesync({ workers: 2, ...REFUSING_LIMIT }));

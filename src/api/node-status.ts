@@ -58,6 +58,14 @@ export interface NodeStatus {
   readonly reset: (what: ResettableCounters) => void;
   /** DELETE /http/limit_reqs/NAME; false when there is no such zone. */
   readonly resetLimitReq: (zone: string) => boolean;
+  /** Each thread that serves HTTP, by its slot: what it counted. Absent: one front end serves (the primary's). */
+  readonly workers?: () => readonly WorkerCounts[];
+}
+
+/** What one serving thread counted (ConnectionCounts and HttpRequestCounts of its own). */
+export interface WorkerCounts {
+  readonly connections: ConnectionCounts;
+  readonly requests: HttpRequestCounts;
 }
 
 /** GET /nginx. `address`: the local address of the connection the request came on. */
@@ -100,14 +108,19 @@ export function sslObject(): Record<string, unknown> {
 }
 
 /**
- * GET /workers: one entry, the node process. Its worker threads share one front end and
- * one set of counters, so a per-thread split would be invented.
+ * GET /workers: an entry per thread that serves HTTP, as NGINX Plus lists one per worker
+ * process: its id (0, 1, …), the node's pid (the threads share the process), its
+ * connections and requests. One entry for the node when the primary thread serves.
+ *
+ *   [{"id":0,"pid":4242,"connections":{"accepted":8,"dropped":0,"active":1,"idle":2},"http":{"requests":{"total":93,"current":1}}}, …]
  */
 export function workersArray(status: NodeStatus, pid: number): Record<string, unknown>[] {
-  return [{
-    id: 0,
+  const threads = status.workers?.() ?? [];
+  const entries = threads.length > 0 ? threads : [{ connections: status.connections(), requests: status.httpRequests() }];
+  return entries.map((w, id) => ({
+    id,
     pid,
-    connections: connectionsObject(status.connections()),
-    http: { requests: httpRequestsObject(status.httpRequests()) },
-  }];
+    connections: connectionsObject(w.connections),
+    http: { requests: httpRequestsObject(w.requests) },
+  }));
 }

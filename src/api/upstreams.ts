@@ -8,8 +8,9 @@
 //
 // A peer's traffic counters are zero unless the node gives them (PeerTraffic: the gateway's
 // counts of what proxy_pass sent it). A server's state is "down" when the configuration marks
-// it so, "unavail" while the balancer leaves it out after max_fails failures, else "up". A server's state is "down" when the configuration marks it so, else
-// "up" (zonesync runs no health checks).
+// it so, "unavail" while the balancer leaves it out after max_fails failures, else "up"
+// (zonesync runs no health checks); `downtime` is the time it spent unavail, and
+// `downstart` when the current unavail period began, present only while it lasts.
 
 export interface PeerTraffic {
   readonly active: number;
@@ -25,6 +26,9 @@ export interface PeerTraffic {
   /** Mean time to the answer's header, and to its end, in ms; absent: no answer yet. */
   readonly headerTimeMs?: number;
   readonly responseTimeMs?: number;
+  /** Time left out ("unavail") in all, ms; and when the current period began (ms since the epoch), absent when up. */
+  readonly downtimeMs?: number;
+  readonly downStartMs?: number;
 }
 
 export interface UpstreamPeerInfo {
@@ -64,8 +68,10 @@ function peerObject(peer: UpstreamPeerInfo, id: number): Record<string, unknown>
   if (peer.maxConns > 0) out['max_conns'] = peer.maxConns;
   Object.assign(out, {
     requests: t.requests, responses: responsesObject(t.codes), sent: t.sent, received: t.received, fails: t.fails,
-    unavail: t.unavail, health_checks: { checks: 0, fails: 0, unhealthy: 0 }, downtime: 0,
+    unavail: t.unavail, health_checks: { checks: 0, fails: 0, unhealthy: 0 }, downtime: Math.round(t.downtimeMs ?? 0),
   });
+  // As NGINX Plus: present while the server is unavail.
+  if (t.downStartMs !== undefined) out['downstart'] = new Date(t.downStartMs).toISOString();
   // As NGINX Plus: present once the server was chosen, or answered.
   if (t.selectedMs !== undefined) out['selected'] = new Date(t.selectedMs).toISOString();
   if (t.headerTimeMs !== undefined) out['header_time'] = Math.round(t.headerTimeMs);

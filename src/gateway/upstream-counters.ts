@@ -24,14 +24,21 @@ const SELECTED_MS = 7;
 const TIMED = 8;
 const HEADER_TIME_SUM = 9;
 const RESPONSE_TIME_SUM = 10;
-const FIXED_WORDS = 12;
+/**
+ * The server's time left out ("unavail"), as NGINX Plus's downtime and downstart: when the
+ * latest period began (0: none yet), and the length of the periods before it. A period ends
+ * at UNAVAILABLE_UNTIL_MS; a failure within it extends it rather than starting another.
+ */
+const DOWN_START_MS = 11;
+const DOWNTIME_BEFORE_MS = 12;
+const FIXED_WORDS = 13;
 /* Then one word per status code from 100 to 599. */
 const FIRST_CODE = 100;
 const CODES = 500;
 const WORDS_PER_PEER = FIXED_WORDS + CODES;
 const HEADER_BYTES = 8;
 
-/** A server's counters as read: the API's PeerTraffic, and until when it is left out. */
+/** A server's counters as read at one time: the API's PeerTraffic, and until when it is left out. */
 export interface PeerCounts extends PeerTraffic {
   readonly unavailableUntilMs: number;
 }
@@ -91,16 +98,22 @@ export class UpstreamCounters {
     });
   }
 
-  /** The balancer left the server out after max_fails failures, until `untilMs`. */
-  unavailable(peer: number, untilMs: number): void {
+  /** The balancer left the server out after max_fails failures, from `nowMs` until `untilMs`. */
+  unavailable(peer: number, untilMs: number, nowMs = Date.now()): void {
     this.locked(() => {
+      const base = peer * WORDS_PER_PEER;
       this.add(peer, UNAVAIL, 1);
-      const i = peer * WORDS_PER_PEER + UNAVAILABLE_UNTIL_MS;
-      this.words[i] = Math.max(this.words[i]!, untilMs);
+      const until = this.words[base + UNAVAILABLE_UNTIL_MS]!;
+      const start = this.words[base + DOWN_START_MS]!;
+      if (start === 0 || until <= nowMs) {
+        if (start > 0) this.words[base + DOWNTIME_BEFORE_MS]! += Math.max(0, until - start);
+        this.words[base + DOWN_START_MS] = nowMs;
+      }
+      this.words[base + UNAVAILABLE_UNTIL_MS] = Math.max(until, untilMs);
     });
   }
 
-  read(peer: number): PeerCounts {
+  read(peer: number, nowMs = Date.now()): PeerCounts {
     const base = peer * WORDS_PER_PEER;
     let counts!: PeerCounts;
     this.locked(() => {
@@ -111,9 +124,13 @@ export class UpstreamCounters {
       }
       const w = (word: number): number => this.words[base + word]!;
       const timed = w(TIMED);
+      const start = w(DOWN_START_MS);
+      const down = start > 0 && w(UNAVAILABLE_UNTIL_MS) > nowMs;
+      const latest = start === 0 ? 0 : Math.max(0, Math.min(nowMs, w(UNAVAILABLE_UNTIL_MS)) - start);
       counts = {
         active: w(ACTIVE), requests: w(REQUESTS), codes, sent: w(SENT), received: w(RECEIVED), fails: w(FAILS), unavail: w(UNAVAIL),
-        unavailableUntilMs: w(UNAVAILABLE_UNTIL_MS),
+        unavailableUntilMs: w(UNAVAILABLE_UNTIL_MS), downtimeMs: w(DOWNTIME_BEFORE_MS) + latest,
+        ...(down ? { downStartMs: start } : {}),
         ...(w(SELECTED_MS) > 0 ? { selectedMs: w(SELECTED_MS) } : {}),
         ...(timed > 0 ? { headerTimeMs: w(HEADER_TIME_SUM) / timed, responseTimeMs: w(RESPONSE_TIME_SUM) / timed } : {}),
       };
@@ -123,23 +140,29 @@ export class UpstreamCounters {
 
   /**
    * A reload changed the block's servers: `peer` here takes the totals of `fromPeer` in the
-   * block's previous counters (the same server). Not its active requests (those finish on
-   * the previous counters) nor its time left out (the balancer starts anew).
+   * block's previous counters (the same server), its downtime included. Not its active
+   * requests (those finish on the previous counters) nor its time left out (the balancer
+   * starts anew): a period left out ends at the reload (`nowMs`), no downstart then.
    */
-  carryOver(peer: number, from: UpstreamCounters, fromPeer: number): void {
+  carryOver(peer: number, from: UpstreamCounters, fromPeer: number, nowMs = Date.now()): void {
     let source!: Float64Array;
     from.locked(() => { source = from.words.slice(fromPeer * WORDS_PER_PEER, (fromPeer + 1) * WORDS_PER_PEER); });
+    const start = source[DOWN_START_MS]!;
+    if (start > 0) source[DOWNTIME_BEFORE_MS]! += Math.max(0, Math.min(nowMs, source[UNAVAILABLE_UNTIL_MS]!) - start);
+    source[DOWN_START_MS] = 0;
     source[ACTIVE] = 0;
     source[UNAVAILABLE_UNTIL_MS] = 0;
     this.locked(() => this.words.set(source, peer * WORDS_PER_PEER));
   }
 
-  /** DELETE /http/upstreams/NAME: the totals back to 0 (active requests and the balancer's view stay). */
-  reset(): void {
+  /** DELETE /http/upstreams/NAME: the totals back to 0 (active requests and the balancer's view stay; a period left out goes on from now). */
+  reset(nowMs = Date.now()): void {
     this.locked(() => {
       for (let p = 0; p < this.peers; p++) {
         const base = p * WORDS_PER_PEER;
-        for (const word of [REQUESTS, SENT, RECEIVED, FAILS, UNAVAIL, TIMED, HEADER_TIME_SUM, RESPONSE_TIME_SUM]) this.words[base + word] = 0;
+        for (const word of [REQUESTS, SENT, RECEIVED, FAILS, UNAVAIL, TIMED, HEADER_TIME_SUM, RESPONSE_TIME_SUM, DOWNTIME_BEFORE_MS]) this.words[base + word] = 0;
+        const down = this.words[base + UNAVAILABLE_UNTIL_MS]! > nowMs;
+        this.words[base + DOWN_START_MS] = down ? nowMs : 0;
         this.words.fill(0, base + FIXED_WORDS, base + WORDS_PER_PEER);
       }
     });

@@ -9,6 +9,7 @@ import { usesDashboard } from './dashboard-use.js';
 import type { ContentResponder } from './front-end.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
+import type { ThreadGauges } from './thread-gauges.js';
 import type { SyncView } from './sync-view.js';
 import { ReadinessLatch, readinessGraceMs, syncReadiness } from './sync-readiness.js';
 import { nodeStatusProvider, zoneSources, type NodeIdentity } from './zonesync-status-source.js';
@@ -26,10 +27,14 @@ export interface ApiParts {
   metrics: Metrics;
 }
 
-/** `upstreamCounters`: the gateway's counters of each upstream block in the configuration in force (GatewayData.counters). */
+/**
+ * `upstreamCounters`: the gateway's counters of each upstream block in the configuration in
+ * force (GatewayData.counters); `threads`: what each serving thread counted, when worker
+ * threads serve HTTP (/workers).
+ */
 export function createApiParts(
   zones: ZoneSet, sync: SyncView | null, logger: ThreadLogger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
-  upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}),
+  upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}), threads: ThreadGauges | null = null,
 ): ApiParts {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = allZonesOf(zones);
@@ -62,7 +67,7 @@ export function createApiParts(
   // Read at start when a location serves it, so that a broken dashboard/ stops the start.
   let dashboard = usesDashboard(life.config().http) ? Dashboard.load() : null;
   const pages = new WeakMap<HttpLocationConfig, RouteHandler>();
-  const status = nodeStatusOf(counters, zones, life, upstreamCounters);
+  const status = nodeStatusOf(counters, zones, life, upstreamCounters, threads);
   const nodeInfo = nodeInfoOf(life);
   const onError = (err: unknown, req: IncomingMessage) => logger.error({ err, url: req.url }, 'API request failed');
   const content: ContentResponder = async (req, res, location, what, body) => {

@@ -60,10 +60,11 @@ const sync: SyncView | null = syncData === null ? null : {
 // so that a thread that never answers one never holds them; at start when a location serves
 // the dashboard, so that a broken dashboard/ stops the start as it does on the primary.
 let ownContent: Promise<ContentResponder> | null = null;
+const gauges = ThreadGauges.attach(data.gauges);
 const loadOwnContent = (): Promise<ContentResponder> => {
   ownContent ??= import('./api-bridge.js').then((m) => m.createApiParts(zones, sync, logger, counters, life, {
     nodeId: data.nodeId, nodeName: data.nodeName, workerThreads: data.workerThreads, http: 'workers', startedMs: data.startedMs,
-  }, () => state.gateway.counters).content);
+  }, () => state.gateway.counters, gauges).content);
   return ownContent;
 };
 const content: ContentResponder = async (req, res, location, what, body) => (await loadOwnContent())(req, res, location, what, body);
@@ -75,7 +76,7 @@ const frontEnd = new FrontEnd({
   gateway: first.gateway,
   logger,
   handlerOverride: data.handlerOverride,
-  counters: ThreadGauges.attach(data.gauges).countingFor(data.slot, counters),
+  counters: gauges.countingFor(data.slot, counters),
   reusePort: true,
 });
 

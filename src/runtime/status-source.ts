@@ -1,13 +1,14 @@
 // The node's side of the NGINX Plus status endpoints: what src/api's NodeStatus reads, from
 // the node's shared counters, its zones and the configuration in force.
 
-import type { NodeInfo, NodeStatus, ResettableCounters } from '../api/node-status.js';
+import type { NodeInfo, NodeStatus, ResettableCounters, WorkerCounts } from '../api/node-status.js';
 import type { UpstreamGroupInfo } from '../api/upstreams.js';
 import type { ZonesyncConfig } from '../config/types.js';
 import { UpstreamCounters } from '../gateway/upstream-counters.js';
 import {
   N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL, N_RESPAWNED, type NodeCounters,
 } from './node-counters.js';
+import type { ThreadCounts, ThreadGauges } from './thread-gauges.js';
 import { zonesyncVersion } from './version.js';
 import { allZonesOf, type ZoneSet } from './zone-set.js';
 
@@ -41,6 +42,7 @@ const RESETS: Record<ResettableCounters, readonly number[]> = {
  */
 export function nodeStatusOf(
   counters: NodeCounters, zones: ZoneSet, life: NodeLife, upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}),
+  threads: ThreadGauges | null = null,
 ): NodeStatus {
   let readFrom: Readonly<Record<string, SharedArrayBuffer>> | null = null;
   let views = new Map<string, UpstreamCounters>();
@@ -53,6 +55,7 @@ export function nodeStatusOf(
     return views;
   };
   return {
+    ...(threads === null ? {} : { workers: () => threads.perThread().map(workerCountsOf) }),
     respawned: () => counters.read(N_RESPAWNED),
     connections: () => counters.connections(),
     httpRequests: () => counters.httpRequests(),
@@ -60,9 +63,16 @@ export function nodeStatusOf(
     upstreams: () => upstreamGroups(life.config(), traffic()),
     resetUpstream: (name) => traffic().get(name)?.reset(),
     limitReqs: () => counters.limitReqCounts(),
-    reset: (what) => { for (const word of RESETS[what]) counters.clear(word); },
+    reset: (what) => {
+      for (const word of RESETS[what]) counters.clear(word);
+      if (what === 'workers') threads?.resetTotals();
+    },
     resetLimitReq: (zone) => counters.resetLimitReq(zone),
   };
+}
+
+function workerCountsOf(t: ThreadCounts): WorkerCounts {
+  return { connections: { accepted: t.accepted, dropped: 0, active: t.active, idle: t.idle }, requests: { total: t.requests, current: t.current } };
 }
 
 function upstreamGroups(config: ZonesyncConfig, traffic: ReadonlyMap<string, UpstreamCounters>): UpstreamGroupInfo[] {
@@ -74,7 +84,7 @@ function upstreamGroups(config: ZonesyncConfig, traffic: ReadonlyMap<string, Ups
       const peer = { server: s.text, weight: s.weight, maxConns: s.maxConns, backup: s.backup, down: s.down };
       const counts = traffic.get(u.name);
       if (counts === undefined || id >= counts.peers) return peer;
-      const c = counts.read(id);
+      const c = counts.read(id, now);
       return { ...peer, unavailable: c.unavailableUntilMs > now, traffic: c };
     }),
   }));

@@ -194,6 +194,10 @@ describe('upstream failures', () => {
     const group = (await api(port, '/api/9/http/upstreams/after_error')).body;
     const [dead, live] = group.peers;
     expect(dead).toMatchObject({ id: 0, state: 'unavail', requests: 1, fails: 1, unavail: 1, active: 0, received: 0 });
+    // NGINX Plus counts the time left out, and says since when while it lasts
+    expect(Date.parse(dead.downstart)).toBeGreaterThan(0);
+    expect(dead.downtime).toBeGreaterThanOrEqual(0);
+    expect(live).not.toHaveProperty('downstart');
     expect(live).toMatchObject({ id: 1, server: up['liveA']!.address, state: 'up', requests: 4, fails: 0, unavail: 0, active: 0 });
     expect(live.responses).toMatchObject({ '2xx': 4, codes: { '200': 4 }, total: 4 });
     expect(live.sent).toBeGreaterThan(4 * 'GET /after-error HTTP/1.1\r\n'.length);

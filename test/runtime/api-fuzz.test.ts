@@ -14,7 +14,7 @@ const AUTH = `Basic ${Buffer.from('ops:secret').toString('base64')}`;
 /** Locations whose API takes writes (with AUTH for /authed). */
 const WRITE_PREFIXES = ['/api', '/authed'];
 const API_PREFIXES = ['/api', '/ro', '/guarded', '/authed'];
-/** Every status the README and src/api/README.md document for this configuration. */
+/** Every status the README and docs/API.md document for this configuration. */
 const DOCUMENTED = new Set([200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 413, 414, 431, 507]);
 const LONG_EXPIRE_MS = 3_600_000;
 
@@ -223,13 +223,20 @@ async function zonesOnNode(): Promise<Record<string, [string, string][]>> {
 
 // ---- what every answer must be ----
 
+/* The targets of the locations that serve the node's own content (their errors are the JSON body). */
+const OWN_LOCATION = /^\/(api|ro|guarded|authed)|^\/(livez|metrics)([?#]|$)/;
+
 function checkAnswer(r: FuzzRequest, x: RawExchange): RawResponse {
   const final = x.responses.filter((res) => res.status >= 200);
   expect(final.length, `no answer; the node sent ${JSON.stringify(x.rest.toString('latin1').slice(0, 120))}`).toBeGreaterThanOrEqual(1);
   const res = final[0]!;
   expect(DOCUMENTED.has(res.status), `status ${res.status} is not documented`).toBe(true);
   const isHead = r.garbage === null && r.method === 'HEAD';
-  if (res.status >= 400) {
+  if (res.status >= 400 && res.headers['content-type'] === 'text/html') {
+    // nginx's page: only outside the node's own locations (the handler's, or none)
+    expect(OWN_LOCATION.test(r.target), `an HTML page from ${r.target}`).toBe(false);
+    if (!isHead) expect(res.body.toString('latin1')).toContain(`<head><title>${res.status} `);
+  } else if (res.status >= 400) {
     expect(res.headers['content-type']).toBe('application/json');
     if (!isHead) expect(errorBodyOf(res.body), `not an error body: ${res.body.toString('utf8').slice(0, 200)}`).toMatchObject({ status: res.status });
   } else if (res.status === 201 || res.status === 204) {

@@ -54,6 +54,18 @@ describe('every worker thread serves', () => {
     // The node's own status, from whichever worker answers, says so; the traffic of all counts once.
     const status = await freshMany(ports.http, Array.from({ length: 9 }, () => '/api/9/zonesync'), 3);
     expect(status.every((a) => a.json.workers.threads === 3 && a.json.workers.http === 'workers' && a.json.sync.state === 'running')).toBe(true);
+    // /workers lists each serving thread, as NGINX Plus lists each worker process: its own counts, the node's pid.
+    const workers = (await fresh(ports.http, '/api/9/workers')).json as Array<Record<string, any>>;
+    expect(workers.map((w) => [w.id, w.pid])).toEqual([[0, node.child.pid], [1, node.child.pid], [2, node.child.pid]]);
+    for (const w of workers) {
+      expect(Object.keys(w)).toEqual(['id', 'pid', 'connections', 'http']);
+      expect(Object.keys(w.connections)).toEqual(['accepted', 'dropped', 'active', 'idle']);
+      expect(w.connections.accepted).toBeGreaterThan(0);
+      expect(w.http.requests.total).toBeGreaterThan(0);
+    }
+    const served = workers.reduce((n, w) => n + (w.http.requests.total as number), 0);
+    expect(served).toBeGreaterThanOrEqual(150 + 9);
+    expect((await fresh(ports.http, '/api/9/workers/2')).json).toMatchObject({ id: 2, pid: node.child.pid });
     expect((await fresh(ports.http, '/api/9/http/requests')).json.total).toBeGreaterThanOrEqual(150 + 9 + 1);
   });
 });
@@ -231,6 +243,11 @@ describe('where HTTP is served, said at start', () => {
     }
     const answers = await freshMany(self.http, Array.from({ length: 10 }, () => '/t/whoami'), 2);
     expect(answers.every((a) => a.status === 200)).toBe(true);
+  });
+
+  it('one worker is "1 worker" at start', async () => {
+    const { node } = await startNode({ workers: 1 });
+    expect(node.output).toMatch(/with 1 worker, each serving HTTP/);
   });
 
   it('--front-end primary on a Node that could share: the primary serves, the handlers run on the pool', async () => {
