@@ -7,20 +7,9 @@ import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfigText } from '../../dist/config/index.js';
+import { loadConfig } from '../../dist/config/index.js';
 import { NGINX_DIRECTIVE_NAMES } from '../../dist/config/nginx-directives.js';
-
-const FILE = '/etc/zonesync/zonesync.conf';
-
-function messageOf(text: string): string {
-  try {
-    parseConfigText(text, FILE);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError, got a configuration');
-}
+import { FILE, configErrorOf as messageOf } from './config-error.js';
 
 /* `line` written on line 4, in a location of a server of the http block. */
 const inLocation = (line: string): string => ['http {', '  server {', '    location / {', `      ${line}`, '    }', '  }', '}'].join('\n');

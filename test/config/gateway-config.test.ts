@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, normalizeConfig, parseConfigText } from '../../dist/config/index.js';
+import { normalizeConfig, parseConfigText } from '../../dist/config/index.js';
 import type { HttpLocationConfig, ZonesyncConfig } from '../../dist/config/types.js';
-
-const FILE = '/etc/zonesync/zonesync.conf';
+import { FILE, configErrorOf as errorOf } from './config-error.js';
 
 function http(body: string): ZonesyncConfig {
   return parseConfigText(`http {\n${body}\n}`, FILE);
@@ -10,16 +9,6 @@ function http(body: string): ZonesyncConfig {
 
 function location(directives: string, pattern = '/'): HttpLocationConfig {
   return http(`server { listen 127.0.0.1:8080; location ${pattern} { ${directives} } }`).http!.servers[0]!.locations[0]!;
-}
-
-function errorOf(text: string): string {
-  try {
-    parseConfigText(text, FILE);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError, got a configuration');
 }
 
 describe('proxy_pass', () => {

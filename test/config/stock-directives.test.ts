@@ -6,10 +6,9 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfigText } from '../../dist/config/index.js';
+import { loadConfig, parseConfigText } from '../../dist/config/index.js';
 import type { HttpLocationConfig, ZonesyncConfig } from '../../dist/config/index.js';
-
-const FILE = '/etc/zonesync/zonesync.conf';
+import { FILE, configErrorOf } from './config-error.js';
 
 function load(lines: readonly string[]): { config: ZonesyncConfig; warnings: string[] } {
   const warnings: string[] = [];
@@ -17,15 +16,7 @@ function load(lines: readonly string[]): { config: ZonesyncConfig; warnings: str
   return { config, warnings };
 }
 
-function errorOf(lines: readonly string[]): string {
-  try {
-    load(lines);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = (lines: readonly string[]): string => configErrorOf(lines.join('\n'));
 
 const server = (...body: string[]): string[] => ['http {', '  server {', '    listen 127.0.0.1:8081;', ...body.map((b) => `    ${b}`), '  }', '}'];
 // body starts at line 4 in server()
