@@ -29,7 +29,7 @@ describe('a misspelt directive is unknown, not unsupported', () => {
 
 describe('a directive of nginx that zonesync lacks is not supported', () => {
   it.each([
-    'proxy_cache one;', 'proxy_buffering off;', 'fastcgi_pass 127.0.0.1:9000;', 'gzip_types text/plain;', 'js_content main.f;',
+    'proxy_cache one;', 'proxy_cache_valid 10m;', 'fastcgi_pass 127.0.0.1:9000;', 'gzip_types text/plain;', 'js_content main.f;',
     'auth_jwt realm;', 'health_check;', 'sub_filter a b;', 'try_files $uri =404;', 'rewrite ^ /x;', 'expires 1h;',
     'otel_trace on;', 'status_zone z;', 'mp4;', 'limit_conn addr 1;',
   ])('%s', (line) => {

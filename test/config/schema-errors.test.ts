@@ -60,7 +60,6 @@ describe('directives zonesync does not support', () => {
     [['http {', '  server {', '    rewrite ^ /x;', '  }', '}'], '"rewrite" directive is not supported by zonesync', 3],
     [['http {', '  gzip on;', '}'], '"gzip" directive is not supported by zonesync', 2],
     [['http {', '  server {', '    location / { gzip on; }', '  }', '}'], '"gzip" directive is not supported by zonesync', 3],
-    [['http {', '  map $uri $x { default 1; }', '}'], '"map" directive is not supported by zonesync', 2],
     [['http {', '  server {', '    if ($uri) { return 404; }', '  }', '}'], '"if" directive is not supported by zonesync', 3],
     [['http {', '  upstream u {', '    ip_hash;', '    server a;', '  }', '}'], '"ip_hash" directive is not supported by zonesync', 3],
     [['http {', '  upstream u {', '    least_conn;', '    server a;', '  }', '}'], '"least_conn" directive is not supported by zonesync', 3],

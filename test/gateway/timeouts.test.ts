@@ -83,7 +83,7 @@ http {
   it('a server that leaves the body unread for proxy_send_timeout is given up: 504', async () => {
     const r = await put(port, '/sink', BODY_BYTES);
     expect(r.status).toBe(504);
-    expect(JSON.parse(r.text).error.code).toBe('GatewayTimeout');
+    expect(r.text).toContain('<center><h1>504 Gateway Time-out</h1></center>');
     expect(up['sink']!.seen).toHaveLength(1);
   });
 
