@@ -48,6 +48,15 @@ export function accessLogsOf(http: HttpConfig): AccessLogConfig[] {
   return logs;
 }
 
+/**
+ * What a reload checks before it applies anything, as nginx opens its log files with the
+ * configuration: every access_log file of `http` can be opened for appending (created with
+ * its directory when missing). Throws, naming the path, when one cannot.
+ */
+export function checkAccessLogs(http: HttpConfig | null): void {
+  if (http !== null) new LogFiles(accessLogsOf(http), () => {}).close();
+}
+
 export class HttpAccessLog {
   private readonly files: LogFiles;
   private readonly variables: Variables;

@@ -5,6 +5,7 @@ import { startJournalThread, type JournalThreadHandle } from '../journal/start-j
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
 import { createNodeContext, type NodeContext } from '../zones/node.js';
 import type { Metrics } from '../api/metrics.js';
+import { checkAccessLogs } from './http-access-log.js';
 import { liveChangeProblems } from './live-changes.js';
 import type { Logger } from './logger.js';
 import { NodeCounters } from './node-counters.js';
@@ -144,6 +145,8 @@ export class ZonesyncNode {
   reload(next: ZonesyncConfig): void {
     // As at start: a proxy_ssl_* file that cannot be loaded fails the reload (it throws), nothing applied.
     checkProxyTls(next.http);
+    // So are the access_log files (each serving thread then opens its own descriptors of them).
+    checkAccessLogs(next.http);
     const problems = liveChangeProblems(this.config, next, { workers: this.serving.workers, requestedWorkers: this.requestedWorkers });
     if (problems.length > 0) {
       this.logger.error({ problems }, 'configuration reload refused: these changes need a restart; the old configuration stays');

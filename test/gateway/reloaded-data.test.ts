@@ -60,13 +60,20 @@ describe('a reload and an upstream block\'s state and counters', () => {
   ])('%s: new counters, each server that stays keeps its totals, not its active requests', (_what, servers, index) => {
     const before = gatewayDataOf(config(['127.0.0.1:1', '127.0.0.1:2']));
     traffic(before, 1, 4);
+    const was = read(before, 1);
+    expect(was.downStartMs).toBeGreaterThan(0); // left out at the reload
     const after = reloadedGatewayData(config(servers), before);
     expect(after.counters.backend).not.toBe(before.counters.backend);
     const kept = read(after, index['127.0.0.1:2']);
-    const was = read(before, 1);
-    expect({ ...kept, active: 1, unavailableUntilMs: was.unavailableUntilMs }).toEqual(was);
+    const { downStartMs: _start, downtimeMs: wasDown, ...wasRest } = was;
+    const { downtimeMs: keptDown, ...keptRest } = kept;
+    expect({ ...keptRest, active: 1, unavailableUntilMs: was.unavailableUntilMs }).toEqual(wasRest);
     expect(kept.active).toBe(0);
     expect(kept.unavailableUntilMs).toBe(0);
+    // The period left out ends at the reload: its time so far is downtime, and no downstart.
+    expect(kept.downStartMs).toBeUndefined();
+    expect(keptDown).toBeGreaterThanOrEqual(wasDown);
+    expect(read(before, 1).downtimeMs).toBeGreaterThanOrEqual(keptDown);
     for (let peer = 0; peer < servers.length; peer++) {
       if (peer !== index['127.0.0.1:2']) expect(read(after, peer).requests).toBe(0);
     }

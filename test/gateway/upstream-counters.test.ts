@@ -29,6 +29,23 @@ describe('downtime and downstart', () => {
     expect(c.read(1, T0 + 200_000)).toMatchObject({ downtimeMs: 0, unavail: 0 });
   });
 
+  it.each([
+    ['left out at the reload: the period ends there', T0 + 5_000, 5_000 + 3_000],
+    ['a period over before the reload: counted whole', T0 + 20_000, 10_000 + 3_000],
+  ])('a reload that gives the block new counters carries the downtime (%s)', (_what, reloadMs, downtimeMs) => {
+    const from = new UpstreamCounters(UpstreamCounters.create(1));
+    from.unavailable(0, T0 - 7_000, T0 - 10_000); // an earlier period of 3 s
+    from.unavailable(0, T0 + 10_000, T0);
+    const to = new UpstreamCounters(UpstreamCounters.create(2));
+    to.carryOver(1, from, 0, reloadMs);
+    const later = to.read(1, T0 + 100_000);
+    expect(later).toMatchObject({ downtimeMs, unavail: 2, unavailableUntilMs: 0 });
+    expect(later.downStartMs).toBeUndefined();
+    expect(to.read(1, reloadMs).downStartMs).toBeUndefined();
+    // the previous counters, which requests in flight finish on, are as they were
+    expect(from.read(0, T0 + 100_000)).toMatchObject({ downtimeMs: 13_000, unavail: 2 });
+  });
+
   it('the API object: downtime in ms, downstart as a date while unavail', () => {
     const c = new UpstreamCounters(UpstreamCounters.create(1));
     c.unavailable(0, T0 + 10_000, T0);

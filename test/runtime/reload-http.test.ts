@@ -4,11 +4,12 @@
 // spreads over the serving threads) that every thread serves the new configuration; a
 // refused or broken configuration changes nothing. Real upstream servers on 127.0.0.1.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import http from 'node:http';
 import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 import { reloadConfig, writeReloadHandler, type ReloadShape } from './reload-http-config.js';
-import { fresh, freshMany, type Answer } from './worker-serving-helpers.js';
+import { answerOf, fresh, freshMany, type Answer } from './worker-serving-helpers.js';
 import { SERVING_PATHS } from '../gateway/serving-paths.js';
 import { TestUpstream, type UpstreamBehaviour } from '../gateway/test-upstream.js';
 
@@ -45,6 +46,7 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
   let port: number;
   let handler: string;
   let cleanup: () => void;
+  let logDir: string;
   let inForce = '';
   let clientIds = 0;
 
@@ -94,12 +96,7 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
       http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { host } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          let json: any;
-          try { json = JSON.parse(body); } catch { json = undefined; }
-          done({ status: res.statusCode ?? 0, body, json });
-        });
+        res.on('end', () => done(answerOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.headers)));
       }).on('error', fail);
     })));
     return answers.every(ok);
@@ -136,6 +133,7 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
     slow = await TestUpstream.start('slow', slowBehaviour);
     const t = tempDir();
     cleanup = t.cleanup;
+    logDir = t.dir;
     handler = writeReloadHandler(t.dir);
     port = (await freePorts(1))[0]!;
     inForce = textOf({});
@@ -249,6 +247,24 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
       to: { http: 'keyval $arg_k $kv zone=one;', locations: 'location /kv { return 200 "kv=$kv\\n"; }' },
       check: (phase) => all('/kv?k=the-key', 8, (r) => (phase === 'after' ? r.body === 'kv=from-the-zone\n' : proxied(r))),
     },
+    {
+      name: 'add_header changed: the new field on returned and proxied answers',
+      from: { http: 'add_header X-Reloaded "one";' },
+      to: { http: 'add_header X-Reloaded "two";' },
+      check: async (phase) => {
+        const value = phase === 'after' ? 'two' : 'one';
+        const answers = await freshMany(port, Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? '/fixed' : '/')), 4);
+        return answers.every((r) => r.status === 200 && r.headers['x-reloaded'] === value);
+      },
+    },
+    {
+      name: 'server_tokens off: the Server field loses the version',
+      to: { http: 'server_tokens off;' },
+      check: async (phase) => {
+        const answers = await freshMany(port, Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? '/fixed' : '/api/9/nginx')), 4);
+        return answers.every((r) => r.status === 200 && (phase === 'after' ? r.headers.server === 'zonesync' : /^zonesync\/\d/.test(r.headers.server ?? '')));
+      },
+    },
   ];
 
   it.each(CASES)('$name', async ({ from, to, check }) => {
@@ -288,6 +304,43 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
     const traffic = steadyTraffic(port);
     const tls = 'location /tls { proxy_pass https://backend; proxy_ssl_verify on; proxy_ssl_trusted_certificate /nonexistent/ca.pem; }';
     await reloadRejected(textOf({ fixedText: 'changed', locations: tls }), /configuration reload failed/);
+    expect(await all('/fixed', 8, (r) => r.body === 'old\n')).toBe(true);
+    expect((await traffic.stop()).failures).toEqual([]);
+  });
+
+  it('access_log added, then moved to another file and format: each reload opens its files, every thread writes to them', async () => {
+    const first = join(logDir, 'new-dir', 'first.log');
+    const second = join(logDir, 'second.log');
+    const linesOf = (path: string): string[] => {
+      try { return readFileSync(path, 'utf8').split('\n').filter((l) => l !== ''); } catch { return []; }
+    };
+    let mark = 0;
+    /** Requests with marks on fresh connections (spread over the threads); resolves with the marks. */
+    const marked = async (n: number): Promise<string[]> => {
+      const marks = Array.from({ length: n }, () => `m${++mark}x`);
+      expect((await freshMany(port, marks.map((m) => `/fixed?${m}`), 4)).every((r) => r.status === 200)).toBe(true);
+      return marks;
+    };
+    const logged = (path: string, marks: readonly string[]): boolean => marks.every((m) => linesOf(path).some((l) => l.includes(m)));
+
+    await reload({ http: `log_format reloaded '$request_uri $status'; access_log ${first} combined;` });
+    const toFirst = await marked(16);
+    await waitFor(() => logged(first, toFirst), 10_000, () => `not every request is in ${first}:\n${linesOf(first).join('\n')}`);
+    // combined (the API requests that watch the reload are logged too)
+    expect(linesOf(first).filter((l) => toFirst.some((m) => l.includes(m))).every((l) => /"GET \/fixed\?m\d+x HTTP\/1\.1" 200 /.test(l))).toBe(true);
+
+    await reload({ http: `log_format reloaded '$request_uri $status'; access_log ${second} reloaded;` });
+    const toSecond = await marked(16);
+    await waitFor(() => logged(second, toSecond), 10_000, () => `not every request is in ${second}:\n${linesOf(second).join('\n')}`);
+    expect(linesOf(second).filter((l) => toSecond.some((m) => l.includes(m))).every((l) => /^\/fixed\?m\d+x 200$/.test(l))).toBe(true);
+    expect(toSecond.some((m) => linesOf(first).some((l) => l.includes(m)))).toBe(false);
+  });
+
+  it('a reload naming an access_log file that cannot be opened keeps everything old', async () => {
+    const traffic = steadyTraffic(port);
+    // A directory under a regular file cannot be made.
+    await reloadRejected(textOf({ fixedText: 'changed', http: `access_log ${join(conf, 'sub', 'access.log')};` }), /configuration reload failed/);
+    expect(node.output).toMatch(/ENOTDIR/);
     expect(await all('/fixed', 8, (r) => r.body === 'old\n')).toBe(true);
     expect((await traffic.stop()).failures).toEqual([]);
   });

@@ -11,12 +11,13 @@ export interface Answer {
   body: string;
   /** The body as JSON, or undefined when it is not JSON. */
   json: any;
+  headers: http.IncomingHttpHeaders;
 }
 
-function answerOf(status: number, body: string): Answer {
+export function answerOf(status: number, body: string, headers: http.IncomingHttpHeaders = {}): Answer {
   let json: unknown;
   try { json = JSON.parse(body); } catch { json = undefined; }
-  return { status, body, json };
+  return { status, body, json, headers };
 }
 
 function request(port: number, path: string, agent: http.Agent | false, method = 'GET', body?: string): Promise<Answer> {
@@ -24,7 +25,7 @@ function request(port: number, path: string, agent: http.Agent | false, method =
     const req = http.request({ host: '127.0.0.1', port, path, method, agent, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(answerOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+      res.on('end', () => resolve(answerOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.headers)));
       res.on('error', reject);
     });
     req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${path} in 15 s`)));
