@@ -173,8 +173,7 @@ function builtIn(name: string): CompiledTemplate {
     return (req) => argument(req.url, arg);
   }
   if (name.startsWith('cookie_')) {
-    const cookieName = name.slice('cookie_'.length);
-    return (req) => cookie(req, cookieName);
+    return cookieReader(name.slice('cookie_'.length));
   }
   return () => '';
 }
@@ -224,26 +223,62 @@ function header(headers: RequestFacts['headers'], name: string): string {
   return Array.isArray(v) ? v.join(', ') : v ?? '';
 }
 
-/** $cookie_NAME: the value of the first cookie of that name in the Cookie field. */
-export function cookie(req: Pick<RequestFacts, 'headers'>, name: string): string {
-  return cookieIn(header(req.headers, 'cookie'), ';', name);
+/** $cookie_NAME's reader, made once per name: the value of the first cookie of that name in the Cookie field. */
+export function cookieReader(name: string): (req: Pick<RequestFacts, 'headers'>) => string {
+  const wanted = cookieName(name);
+  return (req) => {
+    const field = req.headers.cookie;
+    return field === undefined ? '' : cookieIn(typeof field === 'string' ? field : field.join(', '), wanted);
+  };
 }
 
 /** $upstream_cookie_NAME: the value of the cookie of that name set by the upstream's Set-Cookie fields. */
 function setCookieValue(headers: UpstreamFacts['headers'], name: string): string {
   const v = headers['set-cookie'];
+  const wanted = cookieName(name);
   for (const line of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
     const pair = line.split(';', 1)[0]!;
-    const found = cookieIn(pair, ';', name);
+    const found = cookieIn(pair, wanted);
     if (found !== '') return found;
   }
   return '';
 }
 
-function cookieIn(text: string, separator: string, name: string): string {
-  for (const part of text.split(separator)) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === name.toLowerCase()) return part.slice(eq + 1).trim();
+/** A cookie name as cookieIn looks for it. */
+interface CookieName {
+  readonly lower: string;
+  /**
+   * The length below which a pair's name, before trimming, cannot be it: the name's own
+   * length when it is ASCII (trimming and lower case never make a name longer but for
+   * U+0130, whose lower case is not ASCII), else 0.
+   */
+  readonly minLength: number;
+}
+
+function cookieName(name: string): CookieName {
+  const lower = name.toLowerCase();
+  return { lower, minLength: /^[\x00-\x7f]*$/.test(lower) ? lower.length : 0 };
+}
+
+/**
+ * The value of the first "name=value" pair of `text` (pairs split at ';') whose name,
+ * trimmed and in lower case, is the one wanted; the value trimmed. One pass, without
+ * splitting the text: a pair whose name is too short to be it costs no string.
+ */
+function cookieIn(text: string, wanted: CookieName): string {
+  let eq = -1;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf(';', start);
+    if (end < 0) end = text.length;
+    // The next '=' at or after start, looked for again only once passed: one pass in all.
+    if (eq < start) {
+      eq = text.indexOf('=', start);
+      if (eq < 0) return '';
+    }
+    if (eq < end && eq > start && eq - start >= wanted.minLength && text.slice(start, eq).trim().toLowerCase() === wanted.lower) {
+      return text.slice(eq + 1, end).trim();
+    }
+    start = end + 1;
   }
   return '';
 }

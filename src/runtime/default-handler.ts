@@ -1,6 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 import type { Handler, HandlerContext, HandlerRequest, HandlerResponse } from './handler-types.js';
-import { cookie } from '../gateway/variables.js';
+import { cookieReader } from '../gateway/variables.js';
+import type { KeyvalZone } from '../zones/keyval/keyval-zone.js';
+import type { StickyZone } from '../zones/sticky/sticky-zone.js';
 
 /**
  * The built-in handler: NGINX Plus's three uses of synced zones in one small service.
@@ -8,46 +10,85 @@ import { cookie } from '../gateway/variables.js';
  *    stored address or block with a value other than "" or "0" gets 403;
  *  - a request-rate limit per client: the location's `limit_req` (applied before the
  *    handler runs; 503 when over, as nginx);
- *  - session persistence: the first upstream with `sticky learn`; the `session` cookie maps
- *    to one of its servers, learned on the first request and synced to every node.
+ *  - session persistence: the first upstream with `sticky learn` (and servers, and its zone
+ *    here); the `session` cookie maps to one of its servers, learned on the first request
+ *    and synced to every node.
  * It answers which node, worker thread and upstream server served the request, as JSON (a
  * refusal by the deny list says which worker thread refused).
+ *
+ * A thread's zones and upstreams never change while it runs, so the handler is made once
+ * per context: the zones it uses found, and the JSON of what every answer shares written.
  */
 export const SESSION_COOKIE = 'session';
-let roundRobin = 0;
 
-export const defaultHandler: Handler = (req, ctx) => {
-  const denied = denyListMatch(req, ctx);
-  if (denied !== undefined) return json(403, { error: 'forbidden', client: req.remoteAddress, reason: denied, worker: ctx.workerId });
-  const { server, session, learned } = stickyServer(req, ctx);
-  const res = json(200, { node: ctx.nodeName, nodeId: ctx.nodeId, worker: ctx.workerId, server, session, client: req.remoteAddress });
-  if (learned) res.headers!['set-cookie'] = `${SESSION_COOKIE}=${session}; Path=/; HttpOnly`;
-  return res;
-};
+export function defaultHandlerFor(ctx: HandlerContext): Handler {
+  const denyList = denyListOf(ctx);
+  const sticky = stickyOf(ctx);
+  const readSession = cookieReader(SESSION_COOKIE);
+  // The answer's fields, in this order: node, nodeId, worker, server, session, client.
+  const head = `{"node":${JSON.stringify(ctx.nodeName)},"nodeId":${JSON.stringify(ctx.nodeId)},"worker":${JSON.stringify(ctx.workerId)},"server":`;
+  const clientJson = lastJson();
+  let roundRobin = 0;
 
-function denyListMatch(req: HandlerRequest, ctx: HandlerContext): string | undefined {
-  for (const zone of ctx.keyval.values()) {
-    if (zone.type !== 'ip') continue;
-    const value = zone.match(req.remoteAddress);
-    return value === undefined || value === '' || value === '0' ? undefined : value;
-  }
-  return undefined;
+  return (req: HandlerRequest): HandlerResponse => {
+    const denied = denyList === null ? undefined : denyListMatch(denyList, req.remoteAddress);
+    if (denied !== undefined) return json(403, { error: 'forbidden', client: req.remoteAddress, reason: denied, worker: ctx.workerId });
+    if (sticky === null) return answer(`${head}null,"session":null,"client":${clientJson(req.remoteAddress)}}\n`);
+    const given = readSession(req);
+    const known = given === '' ? undefined : safeLookup(sticky.zone, given);
+    if (known !== undefined) {
+      return answer(`${head}${JSON.stringify(known)},"session":${JSON.stringify(given)},"client":${clientJson(req.remoteAddress)}}\n`);
+    }
+    const i = roundRobin++ % sticky.servers.length;
+    const session = newSessionId();
+    sticky.zone.learn(session, sticky.servers[i]!);
+    const res = answer(`${head}${sticky.serversJson[i]},"session":"${session}","client":${clientJson(req.remoteAddress)}}\n`);
+    res.headers!['set-cookie'] = `${SESSION_COOKIE}=${session}; Path=/; HttpOnly`;
+    return res;
+  };
 }
 
-function stickyServer(req: HandlerRequest, ctx: HandlerContext): { server: string | null; session: string | null; learned: boolean } {
+/** The deny list: the first keyval zone of type=ip, or null. */
+function denyListOf(ctx: HandlerContext): KeyvalZone | null {
+  for (const zone of ctx.keyval.values()) if (zone.type === 'ip') return zone;
+  return null;
+}
+
+interface StickyPlan {
+  readonly zone: StickyZone;
+  readonly servers: readonly string[];
+  /** Each server as a JSON string. */
+  readonly serversJson: readonly string[];
+}
+
+/** The first upstream with a sticky zone of this node and servers, or null. */
+function stickyOf(ctx: HandlerContext): StickyPlan | null {
   for (const upstream of ctx.upstreams.values()) {
     if (upstream.stickyZone === null || upstream.servers.length === 0) continue;
     const zone = ctx.sticky.get(upstream.stickyZone);
     if (zone === undefined) continue;
-    const given = cookie(req, SESSION_COOKIE);
-    const known = given === '' ? undefined : safeLookup(() => zone.lookup(given));
-    if (known !== undefined) return { server: known, session: given, learned: false };
-    const server = upstream.servers[roundRobin++ % upstream.servers.length]!;
-    const session = newSessionId();
-    zone.learn(session, server);
-    return { server, session, learned: true };
+    const servers = [...upstream.servers];
+    return { zone, servers, serversJson: servers.map((s) => JSON.stringify(s)) };
   }
-  return { server: null, session: null, learned: false };
+  return null;
+}
+
+function denyListMatch(zone: KeyvalZone, address: string): string | undefined {
+  const value = zone.match(address);
+  return value === undefined || value === '' || value === '0' ? undefined : value;
+}
+
+/** JSON.stringify of a string, remembered for the last string given (a client sends many requests in a row). */
+function lastJson(): (text: string) => string {
+  let last = '';
+  let lastText = '""';
+  return (text) => {
+    if (text !== last) {
+      last = text;
+      lastText = JSON.stringify(text);
+    }
+    return lastText;
+  };
 }
 
 const SESSION_ID_BYTES = 12;
@@ -66,12 +107,16 @@ function newSessionId(): string {
   return id;
 }
 
-function safeLookup(lookup: () => string | undefined): string | undefined {
+function safeLookup(zone: StickyZone, session: string): string | undefined {
   try {
-    return lookup();
+    return zone.lookup(session);
   } catch {
     return undefined; // a cookie that can be no session id of ours (too long): a new session
   }
+}
+
+function answer(body: string): HandlerResponse {
+  return { status: 200, headers: { 'content-type': 'application/json' }, body };
 }
 
 function json(status: number, body: unknown): HandlerResponse {

@@ -25,6 +25,7 @@ import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
 import { listenSockets, socketKey } from './listen-sockets.js';
 import { findLocation, findServer } from './locations.js';
+import { sendResponse } from './send-response.js';
 import { serveAsOrdinaryRequest } from './upgrade-requests.js';
 
 /** Answers a request of a location whose content the node serves itself (the API, health, metrics). */
@@ -300,7 +301,7 @@ export class FrontEnd {
     const own = locationContent(location);
     if (own !== null) return this.parts.content(req, res, location, own, body);
     const request: HandlerRequest = {
-      method: req.method ?? 'GET', url: at.url, headers: req.headers, body: body.toString('utf8'),
+      method: req.method ?? 'GET', url: at.url, headers: req.headers, body: body.length === 0 ? '' : body.toString('utf8'),
       remoteAddress: at.remoteAddress, remotePort: req.socket.remotePort ?? 0,
     };
     const response = at.parts.handle(request, this.parts.handlerOverride ?? location.settings.handler);
@@ -329,11 +330,6 @@ interface RequestAt {
 /** Whether a location among these, nested ones included, passes upgrades. */
 function passesUpgrades(gateway: Gateway, locations: readonly HttpLocationConfig[]): boolean {
   return locations.some((l) => gateway.passesUpgrades(l) || passesUpgrades(gateway, l.locations));
-}
-
-function sendResponse(res: http.ServerResponse, response: HandlerResponse): void {
-  res.writeHead(response.status ?? 200, response.headers ?? {});
-  res.end(response.body ?? '');
 }
 
 const NO_BODY = Buffer.alloc(0);

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { defaultHandler } from './default-handler.js';
+import { defaultHandlerFor } from './default-handler.js';
 import type { Handler, HandlerContext, HandlerRequest, HandlerResponse, UpstreamInfo } from './handler-types.js';
 import type { Variables } from '../gateway/variables.js';
 import { OffloadPool } from './offload.js';
@@ -31,6 +31,8 @@ export class HandlerRuntime {
   private readonly offload: OffloadPool;
   private readonly loading = new Map<string, Promise<Handler>>();
   private readonly loaded = new Map<string, Handler>();
+  /** The built-in handler made for each context in use (a reload makes a new context; requests under the old one finish with it). */
+  private readonly builtIns = new WeakMap<HandlerContext, Handler>();
 
   constructor(options: HandlerRuntimeOptions) {
     this.options = options;
@@ -56,9 +58,19 @@ export class HandlerRuntime {
    * configuration's the request is served by): at once when it is loaded and answers at once.
    */
   handle(request: HandlerRequest, path: string | null, context = this.context): HandlerResponse | Promise<HandlerResponse> {
-    const handler = path === null ? defaultHandler : this.loaded.get(path);
+    const handler = path === null ? this.builtInFor(context) : this.loaded.get(path);
     if (handler !== undefined) return handler(request, context);
     return this.load(path!).then((h) => h(request, context));
+  }
+
+  /** The built-in handler of `context`, made at its first request. */
+  private builtInFor(context: HandlerContext): Handler {
+    let handler = this.builtIns.get(context);
+    if (handler === undefined) {
+      handler = defaultHandlerFor(context);
+      this.builtIns.set(context, handler);
+    }
+    return handler;
   }
 
   /** Ends the offload pool's threads once their tasks are done. */

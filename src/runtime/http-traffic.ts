@@ -37,6 +37,18 @@ export function countHttpTraffic(server: http.Server, counters: TrafficCounters)
       counters.add(state.idle ? N_CONNECTIONS_IDLE : N_CONNECTIONS_ACTIVE, -1);
     });
   });
+  // One listener for every response, not a closure per request: it finds the connection through the request.
+  function onResponseClose(this: http.ServerResponse): void {
+    counters.add(N_REQUESTS_CURRENT, -1);
+    const state = states.get(this.req.socket);
+    if (state === undefined) return;
+    state.inFlight--;
+    if (!state.closed && state.inFlight === 0 && !state.idle) {
+      state.idle = true;
+      counters.add(N_CONNECTIONS_ACTIVE, -1);
+      counters.add(N_CONNECTIONS_IDLE);
+    }
+  }
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     counters.add(N_REQUESTS_TOTAL);
     counters.add(N_REQUESTS_CURRENT);
@@ -49,16 +61,8 @@ export function countHttpTraffic(server: http.Server, counters: TrafficCounters)
         counters.add(N_CONNECTIONS_ACTIVE);
       }
     }
-    res.once('close', () => {
-      counters.add(N_REQUESTS_CURRENT, -1);
-      if (state === undefined) return;
-      state.inFlight--;
-      if (!state.closed && state.inFlight === 0 && !state.idle) {
-        state.idle = true;
-        counters.add(N_CONNECTIONS_ACTIVE, -1);
-        counters.add(N_CONNECTIONS_IDLE);
-      }
-    });
+    // 'close' comes once per response: `on`, without the wrapper `once` makes.
+    res.on('close', onResponseClose);
   };
   // Every way a request reaches the server: plain, "Expect: 100-continue", other expectations.
   for (const event of ['request', 'checkContinue', 'checkExpectation', UPGRADE_REQUEST]) server.on(event, onRequest);

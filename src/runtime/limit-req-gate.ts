@@ -4,7 +4,7 @@ import type { CompiledTemplate, RequestFacts, Variables } from '../gateway/varia
 import { noopLogger, type ThreadLogger } from '../thread-logger.js';
 import type { LimitReqZone, TakeOptions } from '../zones/limit-req/limit-req-zone.js';
 import { serverField } from './answer-headers.js';
-import type { NodeCounters } from './node-counters.js';
+import type { LimitReqOutcome, NodeCounters } from './node-counters.js';
 
 /** take()'s verdict when a rule refuses the request; otherwise the delay in ms (0: serve now). */
 export const REFUSED = -1;
@@ -22,6 +22,13 @@ interface CompiledRule {
   readonly options: TakeOptions;
 }
 
+/** The counter words of a rule's zone, found once per location: [passed, delayed, rejected] as told, -1 where not counted. */
+type OutcomeWords = readonly [passed: number, delayed: number, rejected: number];
+const PASSED = 0;
+const DELAYED = 1;
+const REJECTED = 2;
+const OUTCOME_NAMES = ['passed', 'delayed', 'rejected'] as const;
+
 /** How a location's refusals and delays are told: limit_req_dry_run and limit_req_log_level. */
 interface LimitPolicy {
   readonly dryRun: boolean;
@@ -36,6 +43,8 @@ const DELAY_LEVEL: Readonly<Record<LimitReqLogLevel, 'info' | 'warn' | 'error'>>
 export class LocationLimits {
   readonly refusal: FixedResponse;
   private readonly rules: readonly CompiledRule[];
+  /** Per rule, where its outcomes are counted (with limit_req_dry_run, delays and refusals as *_dry_run). */
+  private readonly words: readonly OutcomeWords[];
   private readonly counters: NodeCounters | null;
   private readonly policy: LimitPolicy;
   private readonly logger: ThreadLogger;
@@ -46,6 +55,11 @@ export class LocationLimits {
     this.counters = counters;
     this.policy = policy;
     this.logger = logger;
+    const suffix = policy.dryRun ? '_dry_run' : '';
+    this.words = rules.map((rule) => {
+      const word = (outcome: LimitReqOutcome): number => counters?.limitReqWord(rule.zone.name, outcome) ?? -1;
+      return [word('passed'), word(`delayed${suffix}`), word(`rejected${suffix}`)];
+    });
     const body = errorPage(status, server);
     this.refusal = { status, headers: errorPageHeaders(body), body };
   }
@@ -61,14 +75,17 @@ export class LocationLimits {
   take(req: RequestFacts): number {
     let delayMs = 0;
     const dryRun = this.policy.dryRun;
-    for (const rule of this.rules) {
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
       const key = rule.key(req);
       if (key === '') continue;
       const r = rule.zone.take(key, rule.options);
-      const outcome = !r.allowed ? 'rejected' : r.delayMs > 0 ? 'delayed' : 'passed';
-      this.counters?.countLimitReq(rule.zone.name, dryRun && outcome !== 'passed' ? `${outcome}_dry_run` : outcome);
-      if (outcome === 'passed') continue;
-      this.log(outcome, rule.zone.name, r.excess, req);
+      const outcome = !r.allowed ? REJECTED : r.delayMs > 0 ? DELAYED : PASSED;
+      const word = this.words[i]![outcome];
+      if (word >= 0) this.counters!.add(word);
+      if (outcome === PASSED) continue;
+      this.log(OUTCOME_NAMES[outcome], rule.zone.name, r.excess, req);
       if (!r.allowed) return dryRun ? 0 : REFUSED;
       if (r.delayMs > delayMs) delayMs = r.delayMs;
     }

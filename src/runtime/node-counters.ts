@@ -66,8 +66,14 @@ export class NodeCounters {
 
   /** Counts one request a zone judged; a zone this node does not have is ignored. */
   countLimitReq(zone: string, outcome: LimitReqOutcome): void {
+    const word = this.limitReqWord(zone, outcome);
+    if (word >= 0) this.add(word);
+  }
+
+  /** The word counting `outcome` of `zone` (for add), found once rather than per request; -1: a zone this node does not have. */
+  limitReqWord(zone: string, outcome: LimitReqOutcome): number {
     const base = this.limitReqBase.get(zone);
-    if (base !== undefined) this.add(base + LIMIT_REQ_OUTCOMES.indexOf(outcome));
+    return base === undefined ? -1 : base + LIMIT_REQ_OUTCOMES.indexOf(outcome);
   }
 
   /** Every limit_req zone's counts, in the configuration's order. */

@@ -45,6 +45,39 @@ describe('nginx variables', () => {
   });
 });
 
+describe('$cookie_NAME', () => {
+  /** The reading as stated: the Cookie field split at ';', the first pair whose trimmed name matches in lower case, its value trimmed. */
+  const model = (field: string, name: string): string => {
+    for (const part of field.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === name.toLowerCase()) return part.slice(eq + 1).trim();
+    }
+    return '';
+  };
+  // Pieces that make names of every length near the one wanted, in any case, with the
+  // separators, the spaces trim removes, and characters whose lower case differs in length or is ASCII.
+  const piece = fc.constantFrom(';', '=', ' ', '\t', '\u00a0', 'sid', 'SID', 'Sid', 'si', 'sidx', 'x', 'İ', 'K', 'ı', ',', '"');
+  const field = fc.oneof(fc.array(piece, { maxLength: 16 }).map((p) => p.join('')), fc.string({ maxLength: 24 }));
+
+  it('reads what splitting the field reads, for any field and a name of any case (property)', () => {
+    const v = new Variables();
+    fc.assert(fc.property(field, fc.constantFrom('sid', 'SID', 'k', 'i'), (text, name) => {
+      expect(v.compile(`\${cookie_${name}}`)(req('/', { cookie: text }))).toBe(model(text, name));
+    }), { numRuns: 2000 });
+  });
+
+  it.each<[string, string, string]>([
+    ['the first of two', 'sid=1; sid=2', '1'],
+    ['a name in another case, spaces around', '  SiD\t=  v ; a=b', 'v'],
+    ['a pair without "=" before it', 'sid; a; sid=3', '3'],
+    ['a value with "="', 'sid=a=b', 'a=b'],
+    ['an empty value', 'sid=; x=1', ''],
+    ['no pair of that name', 'sidx=1; si=2', ''],
+  ])('%s', (_what, cookie, expected) => {
+    expect(new Variables().compile('$cookie_sid')(req('/', { cookie }))).toBe(expected);
+  });
+});
+
 describe('keyval variables', () => {
   const one = KeyvalZone.create({ name: 'one', size: '1m' });
   const ips = KeyvalZone.create({ name: 'ips', size: '1m', type: 'ip' });
