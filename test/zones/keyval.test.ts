@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyvalZone, ZoneArgumentError, ZoneFullError, createNodeContext } from '../../dist/zones/index.js';
+import fc from 'fast-check';
+import { parseIpAddress, parseIpKey, prefixMatches } from '../../dist/net/ip.js';
 import { exchange, expectSound } from './exchange.js';
 
 function zone(opts: Partial<Parameters<typeof KeyvalZone.create>[0]> = {}, t = { now: 1_700_000_000_000 }) {
@@ -161,6 +163,34 @@ describe('keyval zone', () => {
     expect(kv.get('10.0.0.0/8')).toBe('masked');
     kv.delete('10.1.0.0/16');
     expect(kv.match('10.1.9.9')).toBe('masked');
+  });
+
+  it('type=ip finds the longest stored block holding the address, for any blocks of either family (property)', () => {
+    // Blocks of every length near each other's (the lengths share and straddle bitmap words) and addresses inside and outside them.
+    const v4 = fc.tuple(fc.constantFrom(10, 11, 192), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }))
+      .map((o) => o.join('.'));
+    const v6 = fc.tuple(fc.constantFrom('2001:db8', '2001:db9', 'fe80:0'), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffff }))
+      .map(([head, a, b]) => `${head}:${a.toString(16)}::${b.toString(16)}`);
+    const block = fc.oneof(
+      fc.tuple(v4, fc.integer({ min: 0, max: 32 })).map(([a, n]) => ({ family: 4 as const, text: `${a}/${n}` })),
+      fc.tuple(v6, fc.integer({ min: 0, max: 128 })).map(([a, n]) => ({ family: 6 as const, text: `${a}/${n}` })),
+    );
+    fc.assert(fc.property(fc.array(block, { maxLength: 8 }), fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 8 }), (blocks, addresses) => {
+      const { kv } = zone({ type: 'ip' });
+      blocks.forEach((b, i) => kv.set(b.text, `v${i}`));
+      const stored = kv.entries(); // canonical keys, the last value of a block written twice
+      for (const address of addresses) {
+        const a = parseIpAddress(address)!;
+        let best: { length: number; value: string } | undefined;
+        for (const { key, value } of stored) {
+          const k = parseIpKey(key)!;
+          if (k.family === a.family && prefixMatches(k.bytes, a.bytes, k.prefixLength) && (best === undefined || k.prefixLength > best.length)) {
+            best = { length: k.prefixLength, value };
+          }
+        }
+        expect(kv.match(address)).toBe(best?.value);
+      }
+    }), { numRuns: 300 });
   });
 
   it('type=ip blocks that arrive from a peer are matched too', () => {

@@ -1,5 +1,5 @@
 import type { ShmZone } from 'native-free-shm';
-import { canonicalPrefixKey, ipBitIndex, parseIpAddress, parseIpKey, canonicalIpKey } from '../../net/ip.js';
+import { IPV4_PREFIX_MAX, IPV6_PREFIX_MAX, IP_BIT_COUNT, canonicalPrefixKey, ipBitIndex, parseIpAddress, parseIpKey, canonicalIpKey } from '../../net/ip.js';
 
 /**
  * Longest-match lookups for keyval `type=ip` and `type=prefix` over a hash table: a bitmap
@@ -20,6 +20,8 @@ const WORD_BITMAP = 8;
 /** Prefix lengths the bitmap covers: byte lengths for type=prefix, bit indexes for type=ip. */
 export const MAX_PREFIX_BYTES = 4095;
 const BITMAP_WORDS = (MAX_PREFIX_BYTES + 1) / 32;
+/** The words holding type=ip's bits (ipBitIndex: 0..IP_BIT_COUNT-1). */
+const IP_BITMAP_WORDS = Math.ceil(IP_BIT_COUNT / 32);
 
 function userWords(shm: ShmZone): Int32Array {
   const area = shm.userArea();
@@ -77,15 +79,32 @@ export class MatchIndex {
    * `probe(key)` reads a canonical key and returns its value or undefined.
    */
   matchIp(address: string, probe: (key: string) => string | undefined): string | undefined {
+    // Nothing stored (an empty deny list): no parse, no probe.
+    if (!this.anyIpBit()) return undefined;
     const parsed = parseIpAddress(address);
     if (parsed === null) return undefined;
-    const max = parsed.family === 4 ? 32 : 128;
+    const first = ipBitIndex(parsed.family, 0);
+    const max = parsed.family === 4 ? IPV4_PREFIX_MAX : IPV6_PREFIX_MAX;
+    // Each bitmap word read once, not once per length (a key stored meanwhile may be seen or not, as ever).
+    let word = -1;
+    let bits = 0;
     for (let len = max; len >= 0; len--) {
-      if (!this.hasBit(ipBitIndex(parsed.family, len))) continue;
+      const index = first + len;
+      if (index >>> 5 !== word) {
+        word = index >>> 5;
+        bits = Atomics.load(this.words, WORD_BITMAP + word);
+      }
+      if ((bits & (1 << (index & 31))) === 0) continue;
       const value = probe(canonicalPrefixKey(parsed, len));
       if (value !== undefined) return value;
     }
     return undefined;
+  }
+
+  /** Whether an address or block of either family is stored: the bitmap's first IP_BITMAP_WORDS words. */
+  private anyIpBit(): boolean {
+    for (let i = 0; i < IP_BITMAP_WORDS; i++) if (Atomics.load(this.words, WORD_BITMAP + i) !== 0) return true;
+    return false;
   }
 
   /**
