@@ -9,7 +9,6 @@ import { usesDashboard } from './dashboard-use.js';
 import type { ContentResponder } from './front-end.js';
 import type { NodeCounters } from './node-counters.js';
 import { nodeInfoOf, nodeStatusOf, type NodeLife } from './status-source.js';
-import type { ThreadGauges } from './thread-gauges.js';
 import type { SyncView } from './sync-view.js';
 import { ReadinessLatch, readinessGraceMs, syncReadiness } from './sync-readiness.js';
 import { nodeStatusProvider, zoneSources, type NodeIdentity } from './zonesync-status-source.js';
@@ -29,12 +28,12 @@ export interface ApiParts {
 
 /**
  * `upstreamCounters`: the gateway's counters of each upstream block in the configuration in
- * force (GatewayData.counters); `threads`: what each serving thread counted, when worker
- * threads serve HTTP (/workers).
+ * force (GatewayData.counters); `perThread`: whether worker threads serve HTTP, each counting
+ * in a slot of `counters` of its own (/workers shows each).
  */
 export function createApiParts(
   zones: ZoneSet, sync: SyncView | null, logger: ThreadLogger, counters: NodeCounters, life: NodeLife, identity: NodeIdentity,
-  upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}), threads: ThreadGauges | null = null,
+  upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}), perThread = false,
 ): ApiParts {
   const keyvals = { http: zones.httpKeyvals, stream: zones.streamKeyvals };
   const allZones = allZonesOf(zones);
@@ -67,7 +66,7 @@ export function createApiParts(
   // Read at start when a location serves it, so that a broken dashboard/ stops the start.
   let dashboard = usesDashboard(life.config().http) ? Dashboard.load() : null;
   const pages = new WeakMap<HttpLocationConfig, RouteHandler>();
-  const status = nodeStatusOf(counters, zones, life, upstreamCounters, threads);
+  const status = nodeStatusOf(counters, zones, life, upstreamCounters, perThread);
   const nodeInfo = nodeInfoOf(life);
   const onError = (err: unknown, req: IncomingMessage) => logger.error({ err, url: req.url }, 'API request failed');
   const content: ContentResponder = async (req, res, location, what, body) => {

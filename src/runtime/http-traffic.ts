@@ -17,7 +17,7 @@ interface ConnectionState {
   closed: boolean;
 }
 
-/** What the counting adds to: the node's counters, or a thread's view of them that also keeps its own share (thread-gauges.ts). */
+/** What the counting adds to: the node's counters (a serving worker's adds go to its slot's replica). */
 export type TrafficCounters = Pick<NodeCounters, 'add'>;
 
 /** What the front end emits on a server, with (req, res), for a request that asked for an upgrade and is served as one. */

@@ -3,8 +3,12 @@
 // increment from a worker thread and one from the primary never lose each other. The
 // primary creates it before any thread starts; each thread attaches to its handle.
 //
-// Layout (i64 words): NODE_WORDS node-wide words (below), then LIMIT_REQ_WORDS per
-// limit_req zone, in the order of the handle's zone names.
+// Layout (i64 words): replicas of one layout, each a whole number of 64-byte lines: the
+// node's own (replica 0: the primary's adds), then one per serving worker slot. A layout:
+// NODE_WORDS node-wide words (below), then LIMIT_REQ_WORDS per limit_req zone, in the order
+// of the handle's zone names. A thread adds only to its replica, so that the lines several
+// threads would add to every request never move between cores; a count is the sum of its
+// word in every replica.
 
 import type { ConnectionCounts, HttpRequestCounts } from '../api/node-status.js';
 import type { LimitReqCounts } from '../api/limit-reqs.js';
@@ -30,38 +34,95 @@ const LIMIT_REQ_WORDS = LIMIT_REQ_OUTCOMES.length;
 export interface NodeCountersHandle {
   readonly buffer: SharedArrayBuffer;
   readonly limitReqZones: readonly string[];
+  /** Serving worker slots, each with a replica of its own after the node's. */
+  readonly slots: number;
 }
+
+/** What one serving thread counted: its connections and requests, as one NGINX Plus worker's. */
+export interface ThreadCounts {
+  readonly accepted: number;
+  readonly active: number;
+  readonly idle: number;
+  readonly requests: number;
+  readonly current: number;
+}
+
+const WORDS_PER_LINE = 8;
+/** Gauges, which a slot's thread holds while it lives; the other words only grow and outlive it. */
+const GAUGES = [N_CONNECTIONS_ACTIVE, N_CONNECTIONS_IDLE, N_REQUESTS_CURRENT] as const;
 
 export class NodeCounters {
   readonly handle: NodeCountersHandle;
   private readonly words: BigInt64Array;
   private readonly limitReqBase = new Map<string, number>();
+  /** Words of one replica. */
+  private readonly stride: number;
+  /** Where this thread's adds go: the first word of its replica. */
+  private readonly own: number;
 
-  static create(limitReqZones: readonly string[]): NodeCounters {
-    const buffer = new SharedArrayBuffer((NODE_WORDS + LIMIT_REQ_WORDS * limitReqZones.length) * 8);
-    return new NodeCounters({ buffer, limitReqZones: [...limitReqZones] });
+  /** `slots`: serving worker threads that will attach with a slot of their own (attach). */
+  static create(limitReqZones: readonly string[], slots = 0): NodeCounters {
+    const stride = strideOf(limitReqZones.length);
+    const buffer = new SharedArrayBuffer((1 + slots) * stride * 8);
+    return new NodeCounters({ buffer, limitReqZones: [...limitReqZones], slots }, null);
   }
 
-  static attach(handle: NodeCountersHandle): NodeCounters {
-    return new NodeCounters(handle);
+  /** `slot`: the serving worker slot whose replica this thread adds to; null: the node's own. */
+  static attach(handle: NodeCountersHandle, slot: number | null = null): NodeCounters {
+    if (slot !== null && !(Number.isInteger(slot) && slot >= 0 && slot < handle.slots)) throw new RangeError(`no counter slot ${slot} of ${handle.slots}`);
+    return new NodeCounters(handle, slot);
   }
 
-  private constructor(handle: NodeCountersHandle) {
+  private constructor(handle: NodeCountersHandle, slot: number | null) {
     this.handle = handle;
     this.words = new BigInt64Array(handle.buffer);
+    this.stride = strideOf(handle.limitReqZones.length);
+    this.own = slot === null ? 0 : (1 + slot) * this.stride;
     handle.limitReqZones.forEach((name, i) => this.limitReqBase.set(name, NODE_WORDS + i * LIMIT_REQ_WORDS));
   }
 
   add(word: number, by = 1): void {
-    Atomics.add(this.words, word, BigInt(by));
+    Atomics.add(this.words, this.own + word, BigInt(by));
   }
 
+  /** The count: the word of every replica, summed. */
   read(word: number): number {
-    return Number(Atomics.load(this.words, word));
+    let sum = 0n;
+    for (let at = word; at < this.words.length; at += this.stride) sum += Atomics.load(this.words, at);
+    return Number(sum);
   }
 
+  /** Zeroes a count: its word in every replica. */
   clear(word: number): void {
-    Atomics.store(this.words, word, 0n);
+    for (let at = word; at < this.words.length; at += this.stride) Atomics.store(this.words, at, 0n);
+  }
+
+  /**
+   * Gives back what slot `slot`'s thread held (it has exited): its gauges (connections
+   * active and idle, requests current) drop out of the node's; what only grows stays in the
+   * node's counts but moves to the node's own replica, so that the slot's next thread counts
+   * its own from 0 (as a new nginx worker process does, /workers).
+   */
+  releaseSlot(slot: number): void {
+    const base = (1 + slot) * this.stride;
+    for (const word of GAUGES) Atomics.store(this.words, base + word, 0n);
+    for (let word = 0; word < this.stride; word++) {
+      if ((GAUGES as readonly number[]).includes(word)) continue;
+      const held = Atomics.exchange(this.words, base + word, 0n);
+      if (held !== 0n) Atomics.add(this.words, word, held);
+    }
+  }
+
+  /** What each serving worker slot's thread counted, slot 0 first: one NGINX Plus worker's connections and requests. */
+  perSlot(): ThreadCounts[] {
+    return Array.from({ length: this.handle.slots }, (_, slot) => {
+      const base = (1 + slot) * this.stride;
+      const w = (word: number): number => Number(Atomics.load(this.words, base + word));
+      return {
+        accepted: w(N_CONNECTIONS_ACCEPTED), active: w(N_CONNECTIONS_ACTIVE), idle: w(N_CONNECTIONS_IDLE),
+        requests: w(N_REQUESTS_TOTAL), current: w(N_REQUESTS_CURRENT),
+      };
+    });
   }
 
   /** Counts one request a zone judged; a zone this node does not have is ignored. */
@@ -104,4 +165,10 @@ export class NodeCounters {
   httpRequests(): HttpRequestCounts {
     return { total: this.read(N_REQUESTS_TOTAL), current: this.read(N_REQUESTS_CURRENT) };
   }
+}
+
+/** Words of one replica: the layout, rounded up to whole 64-byte lines. */
+function strideOf(limitReqZones: number): number {
+  const words = NODE_WORDS + LIMIT_REQ_WORDS * limitReqZones;
+  return Math.ceil(words / WORDS_PER_LINE) * WORDS_PER_LINE;
 }

@@ -88,7 +88,7 @@ export class ZonesyncNode {
       nodeId: node.nodeId, nodeName, descriptors: syncedDescriptors(zones), clockBuffer: node.clockBuffer,
       options: syncOptions, logger: streamLogs!.logger,
     });
-    const counters = NodeCounters.create([...zones.limitReq.keys()]);
+    const counters = NodeCounters.create([...zones.limitReq.keys()], workers);
     const life = { config, generation: 0, loadedAtMs: Date.now() };
     let serving: Serving;
     try {

@@ -36,8 +36,7 @@ export interface ServingWorkerData extends Omit<HandlerThreadData, 'upstreams' |
   /** The sync thread's counters and listen address, for the API and metrics; null without zone_sync. */
   sync: { countersBuffer: SharedArrayBuffer; zoneNames: string[]; listenAddress: string | null } | null;
   counters: NodeCountersHandle;
-  /** Each thread's share of the node's gauges (thread-gauges.ts), and the slot of this thread. */
-  gauges: SharedArrayBuffer;
+  /** This thread's slot: its replica of the counters (node-counters.ts). */
   slot: number;
   workerThreads: number;
   /** When the node started, ms since the epoch. */

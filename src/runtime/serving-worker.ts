@@ -18,7 +18,6 @@ import { NodeCounters } from './node-counters.js';
 import type { FromServingWorker, NodeState, ServingWorkerData, ToServingWorker } from './serving-protocol.js';
 import type { NodeLife } from './status-source.js';
 import type { SyncView } from './sync-view.js';
-import { ThreadGauges } from './thread-gauges.js';
 import { threadConfigOf, upstreamsOf, type ServingThread } from './thread-config.js';
 import { attachZones } from './zone-set.js';
 
@@ -28,7 +27,8 @@ const send = (message: FromServingWorker): void => port.postMessage(message);
 
 const logger = postingLogger(send);
 const zones = attachZones(data.zones);
-const counters = NodeCounters.attach(data.counters);
+// This thread adds to its slot's replica of the counters; what it reads is the node's.
+const counters = NodeCounters.attach(data.counters, data.slot);
 const thread: ServingThread = { zones, counters, logger };
 
 let state: NodeState = data.state;
@@ -60,11 +60,10 @@ const sync: SyncView | null = syncData === null ? null : {
 // so that a thread that never answers one never holds them; at start when a location serves
 // the dashboard, so that a broken dashboard/ stops the start as it does on the primary.
 let ownContent: Promise<ContentResponder> | null = null;
-const gauges = ThreadGauges.attach(data.gauges);
 const loadOwnContent = (): Promise<ContentResponder> => {
   ownContent ??= import('./api-bridge.js').then((m) => m.createApiParts(zones, sync, logger, counters, life, {
     nodeId: data.nodeId, nodeName: data.nodeName, workerThreads: data.workerThreads, http: 'workers', startedMs: data.startedMs,
-  }, () => state.gateway.counters, gauges).content);
+  }, () => state.gateway.counters, true).content);
   return ownContent;
 };
 const content: ContentResponder = async (req, res, location, what, body) => (await loadOwnContent())(req, res, location, what, body);
@@ -76,7 +75,7 @@ const frontEnd = new FrontEnd({
   gateway: first.gateway,
   logger,
   handlerOverride: data.handlerOverride,
-  counters: gauges.countingFor(data.slot, counters),
+  counters,
   reusePort: true,
 });
 

@@ -14,7 +14,6 @@ import type { LoadedConfig, NodeState } from './serving-protocol.js';
 import { ServingWorkers } from './serving-workers.js';
 import { checkAddressFree, sharedListenUnavailable } from './shared-listen.js';
 import { syncViewOf } from './sync-view.js';
-import { ThreadGauges } from './thread-gauges.js';
 import { upstreamsOf } from './thread-config.js';
 import type { HandlerThreadData } from './worker-protocol.js';
 import { forceUnlockOwner, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
@@ -130,7 +129,6 @@ async function startOnWorkers(
   for (const { address } of http === null ? [] : listenSockets(http)) await checkAddressFree(address);
   const state = (): NodeState => ({ loaded: { ...o.life }, gateway: gateway.data, syncExited });
   let syncExited = false;
-  const gauges = ThreadGauges.create(o.workers);
   const workers = new ServingWorkers({
     count: o.workers,
     data: {
@@ -138,13 +136,13 @@ async function startOnWorkers(
       sync: o.sync === null ? null : {
         countersBuffer: o.sync.countersBuffer, zoneNames: syncedDescriptors(o.zones).map((d) => d.name), listenAddress: o.sync.listenAddress,
       },
-      counters: o.counters.handle, gauges: gauges.buffer, slot: 0, workerThreads: o.workers, startedMs, state: state(),
+      counters: o.counters.handle, slot: 0, workerThreads: o.workers, startedMs, state: state(),
     },
     logger: o.logger,
     sync: o.sync,
     shutdownTimeoutMs: o.config.workerShutdownTimeoutMs,
     onThreadExit: onThreadExit(o),
-    releaseSlot: (slot) => gauges.release(slot, o.counters),
+    releaseSlot: (slot) => o.counters.releaseSlot(slot),
   });
   o.sync?.worker.once('exit', () => {
     syncExited = true;

@@ -6,9 +6,8 @@ import type { UpstreamGroupInfo } from '../api/upstreams.js';
 import type { ZonesyncConfig } from '../config/types.js';
 import { UpstreamCounters } from '../gateway/upstream-counters.js';
 import {
-  N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL, N_RESPAWNED, type NodeCounters,
+  N_CONNECTIONS_ACCEPTED, N_REQUESTS_TOTAL, N_RESPAWNED, type NodeCounters, type ThreadCounts,
 } from './node-counters.js';
-import type { ThreadCounts, ThreadGauges } from './thread-gauges.js';
 import { zonesyncVersion } from './version.js';
 import { allZonesOf, type ZoneSet } from './zone-set.js';
 
@@ -42,7 +41,7 @@ const RESETS: Record<ResettableCounters, readonly number[]> = {
  */
 export function nodeStatusOf(
   counters: NodeCounters, zones: ZoneSet, life: NodeLife, upstreamCounters: () => Readonly<Record<string, SharedArrayBuffer>> = () => ({}),
-  threads: ThreadGauges | null = null,
+  perThread = false,
 ): NodeStatus {
   let readFrom: Readonly<Record<string, SharedArrayBuffer>> | null = null;
   let views = new Map<string, UpstreamCounters>();
@@ -55,7 +54,7 @@ export function nodeStatusOf(
     return views;
   };
   return {
-    ...(threads === null ? {} : { workers: () => threads.perThread().map(workerCountsOf) }),
+    ...(perThread ? { workers: () => counters.perSlot().map(workerCountsOf) } : {}),
     respawned: () => counters.read(N_RESPAWNED),
     connections: () => counters.connections(),
     httpRequests: () => counters.httpRequests(),
@@ -63,9 +62,9 @@ export function nodeStatusOf(
     upstreams: () => upstreamGroups(life.config(), traffic()),
     resetUpstream: (name) => traffic().get(name)?.reset(),
     limitReqs: () => counters.limitReqCounts(),
+    // clear() zeroes a word in every replica: DELETE /workers sets each thread's totals back too.
     reset: (what) => {
       for (const word of RESETS[what]) counters.clear(word);
-      if (what === 'workers') threads?.resetTotals();
     },
     resetLimitReq: (zone) => counters.resetLimitReq(zone),
   };

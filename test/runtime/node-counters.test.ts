@@ -15,19 +15,19 @@ const COUNTERS_URL = new URL('../../dist/runtime/node-counters.js', import.meta.
  * Threads that attach to the counters, wait at a common start line (so that their adds
  * overlap), then each count `n` outcomes of its zone.
  */
-async function countingThreads(handle: unknown, zones: string[], outcome: string, n: number): Promise<void> {
+async function countingThreads(handle: unknown, zones: string[], outcome: string, n: number, slots = false): Promise<void> {
   const gate = new Int32Array(new SharedArrayBuffer(8)); // [0]: threads ready, [1]: go
   const source = `
     const { workerData } = require('node:worker_threads');
     import(workerData.url).then(({ NodeCounters }) => {
-      const c = NodeCounters.attach(workerData.handle);
+      const c = NodeCounters.attach(workerData.handle, workerData.slot);
       const gate = new Int32Array(workerData.gate);
       Atomics.add(gate, 0, 1);
       Atomics.wait(gate, 1, 0);
       for (let i = 0; i < workerData.n; i++) c.countLimitReq(workerData.zone, workerData.outcome);
     });`;
-  const exits = zones.map((zone) => {
-    const worker = new Worker(source, { eval: true, workerData: { url: COUNTERS_URL, handle, zone, outcome, n, gate: gate.buffer } });
+  const exits = zones.map((zone, i) => {
+    const worker = new Worker(source, { eval: true, workerData: { url: COUNTERS_URL, handle, zone, outcome, n, gate: gate.buffer, slot: slots ? i : null } });
     return new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`thread exited ${code}`))));
@@ -40,9 +40,9 @@ async function countingThreads(handle: unknown, zones: string[], outcome: string
 }
 
 describe('NodeCounters across threads', () => {
-  it.each([[2, 200_000], [4, 100_000], [8, 20_000]])('%i threads counting %i each into two zones lose nothing', async (threads, n) => {
-    const counters = NodeCounters.create(['a', 'b']);
-    await countingThreads(counters.handle, Array.from({ length: threads }, (_, i) => (i % 2 === 0 ? 'a' : 'b')), 'rejected', n);
+  it.each([[2, 200_000, false], [4, 100_000, false], [8, 20_000, false], [2, 200_000, true], [8, 20_000, true]])('%i threads counting %i each into two zones lose nothing (each in a slot of its own: %s)', async (threads, n, slots) => {
+    const counters = NodeCounters.create(['a', 'b'], threads);
+    await countingThreads(counters.handle, Array.from({ length: threads }, (_, i) => (i % 2 === 0 ? 'a' : 'b')), 'rejected', n, slots);
     const counts = counters.limitReqCounts();
     expect(counts.get('a')!.rejected + counts.get('b')!.rejected).toBe(threads * n);
     expect(counts.get('a')!.rejected).toBe(Math.ceil(threads / 2) * n);

@@ -11,7 +11,6 @@ import { Variables, type RequestFacts } from '../../dist/gateway/variables.js';
 import {
   N_CONNECTIONS_ACCEPTED, N_CONNECTIONS_ACTIVE, N_CONNECTIONS_IDLE, N_REQUESTS_CURRENT, N_REQUESTS_TOTAL, NodeCounters,
 } from '../../dist/runtime/node-counters.js';
-import { ThreadGauges } from '../../dist/runtime/thread-gauges.js';
 import { zonesyncVersion } from '../../dist/runtime/version.js';
 import { createZones, forceUnlockOwner } from '../../dist/runtime/zone-set.js';
 import { createNodeContext } from '../../dist/zones/index.js';
@@ -165,9 +164,8 @@ describe('forcing open the locks of a dead thread', () => {
 
 describe('a serving thread\'s share of the node\'s gauges', () => {
   it('is given back when the thread is gone: the gauges drop by its share, the totals stay', () => {
-    const counters = NodeCounters.create([]);
-    const gauges = ThreadGauges.create(2);
-    const [a, b] = [gauges.countingFor(0, counters), gauges.countingFor(1, counters)];
+    const counters = NodeCounters.create([], 2);
+    const [a, b] = [NodeCounters.attach(counters.handle, 0), NodeCounters.attach(counters.handle, 1)];
     // Thread 0: two connections, one with a request in flight; thread 1: one idle connection.
     for (const t of [a, a, b]) {
       t.add(N_CONNECTIONS_ACCEPTED);
@@ -177,15 +175,31 @@ describe('a serving thread\'s share of the node\'s gauges', () => {
     a.add(N_REQUESTS_CURRENT);
     b.add(N_CONNECTIONS_ACTIVE, -1);
     b.add(N_CONNECTIONS_IDLE);
-    expect(counters.connections()).toMatchObject({ accepted: 3, active: 2, idle: 1 });
-    gauges.release(0, counters);
+    // The primary's own adds count beside the threads'.
+    counters.add(N_REQUESTS_TOTAL);
+    for (const reader of [counters, a, b]) expect(reader.connections()).toMatchObject({ accepted: 3, active: 2, idle: 1 });
+    expect(counters.perSlot()).toEqual([
+      { accepted: 2, active: 2, idle: 0, requests: 1, current: 1 },
+      { accepted: 1, active: 0, idle: 1, requests: 0, current: 0 },
+    ]);
+    counters.releaseSlot(0);
     expect(counters.connections()).toMatchObject({ accepted: 3, active: 0, idle: 1 });
-    expect(counters.httpRequests()).toEqual({ total: 1, current: 0 });
-    // Released twice (an exit seen twice) changes nothing more; the slot counts afresh.
-    gauges.release(0, counters);
-    expect(counters.connections()).toMatchObject({ active: 0, idle: 1 });
-    gauges.countingFor(0, counters).add(N_CONNECTIONS_ACTIVE);
-    gauges.release(1, counters);
-    expect(counters.connections()).toMatchObject({ accepted: 3, active: 1, idle: 0 });
+    expect(counters.httpRequests()).toEqual({ total: 2, current: 0 });
+    // Released twice (an exit seen twice) changes nothing more; the slot's next thread counts its own from 0, the node's totals on.
+    counters.releaseSlot(0);
+    expect(counters.connections()).toMatchObject({ accepted: 3, active: 0, idle: 1 });
+    expect(counters.perSlot()[0]).toEqual({ accepted: 0, active: 0, idle: 0, requests: 0, current: 0 });
+    const next = NodeCounters.attach(counters.handle, 0);
+    next.add(N_CONNECTIONS_ACCEPTED);
+    next.add(N_CONNECTIONS_ACTIVE);
+    counters.releaseSlot(1);
+    expect(counters.connections()).toMatchObject({ accepted: 4, active: 1, idle: 0 });
+    expect(counters.httpRequests()).toEqual({ total: 2, current: 0 });
+    expect(counters.perSlot()[0]).toMatchObject({ accepted: 1, active: 1 });
+    // A reset zeroes a total in every replica: the node's and each thread's.
+    counters.clear(N_CONNECTIONS_ACCEPTED);
+    expect(counters.connections()).toMatchObject({ accepted: 0, active: 1 });
+    expect(counters.perSlot().map((t) => t.accepted)).toEqual([0, 0]);
+    expect(() => NodeCounters.attach(counters.handle, 2)).toThrow(RangeError);
   });
 });
