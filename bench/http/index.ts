@@ -6,21 +6,26 @@
  * the same run: zonesync's default handler (deny list, limit_req at a rate that refuses
  * nothing, sticky) at --workers 1, 2 and 8; --workers 2 with an http access_log; the same with a rate that refuses almost every
  * request (a flood of 503s); the same limit with a handler that only returns the body (the
- * front end's own cost, without the default handler's zone work); --workers 2 on the
- * fallback path (--front-end primary); a plain single-process Node HTTP server answering the same
+ * front end's own cost, without the default handler's zone work); --workers 2 with clients
+ * that return the session cookie they were given, as browsers do (a row of its own: the
+ * cookie-less row learns a session per request, this one looks sessions up; wrk only);
+ * --workers 2 on the fallback path (--front-end primary); a plain single-process Node HTTP server answering the same
  * body; nginx, 2 workers, limit_req, the same body (where installed). Every server is
  * started first; then each round measures every row once, and the median round of a row is
  * reported (the machine may be shared). Prints a table, then one JSON line:
  * {"suite":"http","front_end":…,"load_tool":…,"ratios":{"workers2_vs_plain_node":…,"workers8_vs_workers2":…,"access_log_on_vs_off":…,
  *  "rejected_vs_plain_node":…,"cpu_per_request_vs_plain_node":…,"workers2_vs_fallback_path":…,
- *  "bare_handler_cpu_per_request_vs_plain_node":…,"workers2_vs_nginx":…},
+ *  "bare_handler_cpu_per_request_vs_plain_node":…,"workers1_cpu_per_request_vs_plain_node":…,
+ *  "cookies_cpu_per_request_vs_plain_node":…,"workers2_vs_nginx":…},
  *  "idle_rss_per_extra_worker_mib":…,"results":[…]}
  * The load generator runs on the same machine and takes its share of the cores: on a
- * 2-core machine, a server that could use both cores gets less than two.
+ * 2-core machine, a server that could use both cores gets less than two, and --workers 2
+ * with wrk runs three busy threads on two cores (workers1_cpu_per_request_vs_plain_node is
+ * the same handler without that).
  */
 import { availableParallelism } from 'node:os';
 import { printSummary, printTable, quick, ratio } from '../lib/report.js';
-import { generateLoad, loadTool, type LoadResult } from './load.js';
+import { generateLoad, loadTool, type LoadOptions, type LoadResult } from './load.js';
 import { rssBytes, treeCpuSeconds } from './proc.js';
 import { findNginx, startNginx, startPlainNode, startZonesync, type RunningServer } from './servers.js';
 
@@ -45,13 +50,14 @@ interface Row {
   name: string;
   server: RunningServer;
   runs: Measured[];
+  load: LoadOptions;
 }
 
 async function measure(row: Row): Promise<void> {
   const url = `http://127.0.0.1:${row.server.port}/`;
-  await generateLoad(tool, url, CONNECTIONS, row.runs.length === 0 ? firstWarmSeconds : warmSeconds);
+  await generateLoad(tool, url, CONNECTIONS, row.runs.length === 0 ? firstWarmSeconds : warmSeconds, row.load);
   const cpuBefore = treeCpuSeconds(row.server.pid);
-  const load = await generateLoad(tool, url, CONNECTIONS, seconds);
+  const load = await generateLoad(tool, url, CONNECTIONS, seconds, row.load);
   const cpu = treeCpuSeconds(row.server.pid) - cpuBefore;
   row.runs.push({ ...load, name: row.name, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, load.requests) });
 }
@@ -69,10 +75,10 @@ async function idleRss(server: RunningServer): Promise<number> {
 }
 
 const started: RunningServer[] = [];
-async function start(name: string, server: Promise<RunningServer>): Promise<Row> {
+async function start(name: string, server: Promise<RunningServer>, load: LoadOptions = {}): Promise<Row> {
   const s = await server;
   started.push(s);
-  return { name, server: s, runs: [] };
+  return { name, server: s, runs: [], load };
 }
 
 let summary: Record<string, unknown>;
@@ -89,12 +95,16 @@ try {
   const bare = await start('zonesync --workers 2, limit_req, a handler that returns the body', startZonesync({
     workers: 2, ...OPEN_LIMIT, handler: `const body = ${JSON.stringify(body)};\nexport default () => ({ status: 200, headers: { 'content-type': 'application/json' }, body });\n`,
   }));
+  const cookies = tool === 'wrk'
+    ? await start('zonesync, default handler, --workers 2, clients return their session cookie', startZonesync({ workers: 2, ...OPEN_LIMIT }), { returnCookies: true })
+    : null;
+  if (cookies === null) console.log('row of clients returning cookies skipped: it needs wrk');
   const onPrimary = await start('zonesync --workers 2 --front-end primary (the fallback path)', startZonesync({ workers: 2, ...OPEN_LIMIT, args: ['--front-end', 'primary'] }));
   const plain = await start('plain Node http server, one process, same body', startPlainNode(body));
   const nginxFound = findNginx();
   const nginx = 'path' in nginxFound ? await start('nginx, 2 workers, limit_req, same body', startNginx(nginxFound.path, 2, body)) : null;
   if ('reason' in nginxFound) console.log(`nginx row skipped: ${nginxFound.reason}`);
-  const rows = [zonesync[1]!, zonesync[2]!, zonesync[8]!, logging, rejected, bare, onPrimary, plain, ...(nginx === null ? [] : [nginx])];
+  const rows = [zonesync[1]!, zonesync[2]!, zonesync[8]!, logging, rejected, bare, ...(cookies === null ? [] : [cookies]), onPrimary, plain, ...(nginx === null ? [] : [nginx])];
   for (let round = 0; round < rounds; round++) for (const row of rows) await measure(row);
 
   const m = new Map(rows.map((r) => [r, median(r)]));
@@ -126,6 +136,8 @@ try {
       cpu_per_request_vs_plain_node: ratio(w2.cpuUsPerRequest, p.cpuUsPerRequest),
       workers2_vs_fallback_path: ratio(w2.requestsPerSec, m.get(onPrimary)!.requestsPerSec),
       bare_handler_cpu_per_request_vs_plain_node: ratio(m.get(bare)!.cpuUsPerRequest, p.cpuUsPerRequest),
+      workers1_cpu_per_request_vs_plain_node: ratio(m.get(zonesync[1]!)!.cpuUsPerRequest, p.cpuUsPerRequest),
+      ...(cookies === null ? {} : { cookies_cpu_per_request_vs_plain_node: ratio(m.get(cookies)!.cpuUsPerRequest, p.cpuUsPerRequest) }),
       ...(nginx === null ? {} : { workers2_vs_nginx: ratio(w2.requestsPerSec, m.get(nginx)!.requestsPerSec) }),
     },
     idle_rss_per_extra_worker_mib: rssPerWorkerMib,
