@@ -39,20 +39,31 @@ async function startProcess(command: string, args: string[], ready: RegExp | nul
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const onData = (d: Buffer): void => {
+    output += d.toString();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
   await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      output += d.toString();
+    const check = (): void => {
       if (ready !== null && ready.test(output)) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready:\n${output}`)));
     if (ready === null) void answers(port).then(resolve, reject);
   });
+  // From here its output is drained, not kept: a server that logs every refused request
+  // would otherwise grow this process's memory and CPU through the whole run.
+  const banner = ready === null ? '' : output.split('\n').find((l) => ready.test(l)) ?? '';
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.removeAllListeners('data');
+    stream.resume();
+  }
   return {
     pid: child.pid!,
     port,
-    banner: ready === null ? '' : output.split('\n').find((l) => ready.test(l)) ?? '',
+    banner,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

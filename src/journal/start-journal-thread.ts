@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { StateFsyncPolicy } from '../config/types.js';
-import { noopLogger, type ThreadLogger } from '../thread-logger.js';
+import { deliverLines, noopLogger, type ThreadLogger } from '../thread-logger.js';
 import type { FromJournalThread, JournalThreadData, JournaledZone, ToJournalThread } from './types.js';
 import type { ZoneJournalStats } from './zone-journal.js';
 
@@ -55,7 +55,7 @@ export async function startJournalThread(start: StartJournalThreadOptions): Prom
           reject(new Error(`keyval state journal: ${message.message}`));
           return;
         case 'log':
-          logger[message.level](message.fields, message.message);
+          deliverLines(logger, message);
           return;
         case 'stats':
           statsWaiters.get(message.id)?.(message.zones);

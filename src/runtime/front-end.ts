@@ -345,7 +345,7 @@ function pathOf(url: string): string {
 
 function sendFixed(res: http.ServerResponse, response: FixedResponse): void {
   res.writeHead(response.status, response.headers);
-  res.end(response.body);
+  res.end(response.body, 'latin1');
 }
 
 export { unmappedText as unmapped } from '../net/ip.js';

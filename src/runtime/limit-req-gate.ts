@@ -9,11 +9,15 @@ import type { LimitReqOutcome, NodeCounters } from './node-counters.js';
 /** take()'s verdict when a rule refuses the request; otherwise the delay in ms (0: serve now). */
 export const REFUSED = -1;
 
-/** An answer written the same way every time: built once per location, never per request. */
+/**
+ * An answer written the same way every time: built once per location, never per request.
+ * Its body is a latin1 string, which Node writes in one piece with the head (a Buffer body
+ * would be a write of its own).
+ */
 export interface FixedResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
+  readonly body: string;
 }
 
 interface CompiledRule {
@@ -61,7 +65,7 @@ export class LocationLimits {
       return [word('passed'), word(`delayed${suffix}`), word(`rejected${suffix}`)];
     });
     const body = errorPage(status, server);
-    this.refusal = { status, headers: errorPageHeaders(body), body };
+    this.refusal = { status, headers: errorPageHeaders(body), body: body.toString('latin1') };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { ZonesyncConfig } from '../config/types.js';
 import type { GatewayData } from '../gateway/gateway.js';
 import type { PeerStatus } from '../sync/types.js';
-import type { LogMessage } from '../thread-logger.js';
+import type { LevelsEnabled, LogMessage } from '../thread-logger.js';
 import type { NodeCountersHandle } from './node-counters.js';
 import type { HandlerThreadData } from './worker-protocol.js';
 
@@ -39,6 +39,8 @@ export interface ServingWorkerData extends Omit<HandlerThreadData, 'upstreams' |
   /** This thread's slot: its replica of the counters (node-counters.ts). */
   slot: number;
   workerThreads: number;
+  /** The levels the node's logger writes: the thread sends no other line. */
+  logLevels: LevelsEnabled;
   /** When the node started, ms since the epoch. */
   startedMs: number;
   state: NodeState;

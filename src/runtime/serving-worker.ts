@@ -25,7 +25,7 @@ const data = workerData as ServingWorkerData;
 const port = parentPort!;
 const send = (message: FromServingWorker): void => port.postMessage(message);
 
-const logger = postingLogger(send);
+const logger = postingLogger(send, data.logLevels);
 const zones = attachZones(data.zones);
 // This thread adds to its slot's replica of the counters; what it reads is the node's.
 const counters = NodeCounters.attach(data.counters, data.slot);

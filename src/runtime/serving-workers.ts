@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
 import type { Logger } from './logger.js';
+import { deliverLines } from '../thread-logger.js';
 import type { FromServingWorker, NodeState, ServingWorkerData, ToServingWorker } from './serving-protocol.js';
 
 export interface ServingWorkersOptions {
@@ -127,7 +128,7 @@ export class ServingWorkers {
             this.answerPeerStatus(worker, message.id);
             return;
           case 'log':
-            logger[message.level]({ ...message.fields, threadId }, message.message);
+            deliverLines(logger, message, { threadId });
             return;
         }
       });

@@ -17,6 +17,7 @@ import { syncViewOf } from './sync-view.js';
 import { upstreamsOf } from './thread-config.js';
 import type { HandlerThreadData } from './worker-protocol.js';
 import { forceUnlockOwner, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
+import { levelsEnabled } from '../thread-logger.js';
 
 /**
  * Where HTTP is served: `workers`, every worker thread listens and serves requests start to
@@ -136,7 +137,7 @@ async function startOnWorkers(
       sync: o.sync === null ? null : {
         countersBuffer: o.sync.countersBuffer, zoneNames: syncedDescriptors(o.zones).map((d) => d.name), listenAddress: o.sync.listenAddress,
       },
-      counters: o.counters.handle, slot: 0, workerThreads: o.workers, startedMs, state: state(),
+      counters: o.counters.handle, slot: 0, workerThreads: o.workers, logLevels: levelsEnabled(o.logger), startedMs, state: state(),
     },
     logger: o.logger,
     sync: o.sync,
