@@ -40,28 +40,49 @@ export interface LogMessage {
   lines: LogLine[];
 }
 
+/** A thread's logger that holds its lines a moment to send them together: flush() sends them now (before the thread exits). */
+export interface BatchingLogger extends ThreadLogger {
+  flush(): void;
+}
+
 /**
- * A logger whose lines go to `post` (a thread's parentPort.postMessage) in one LogMessage per
- * turn of the thread's event loop, in the order written: a thread that logs every request it
- * refuses (limit_req) crosses to the primary once per turn, not once per line. A line written
- * in the turn a thread dies in may be lost with it (the primary logs the thread's death).
+ * What a thread writing its lines to another thread holds them for, at most: a thread that
+ * logs every request it refuses (limit_req) then wakes the primary a few times a second,
+ * not once a line or a turn of its event loop (a wake-up costs both threads a switch on a
+ * busy machine).
  */
-export function postingLogger(post: (message: LogMessage) => void, enabled: LevelsEnabled = ALL_LEVELS): ThreadLogger {
+export const LOG_BATCH_MS = 50;
+/** Lines held at most, whatever the time. */
+const MAX_BATCH_LINES = 1_000;
+
+/**
+ * A logger whose lines go to `post` (a thread's parentPort.postMessage) in LogMessages, in
+ * the order written, each line at most LOG_BATCH_MS late. Lines still held when the thread
+ * dies are lost with it (the primary logs the thread's death); flush() before a thread
+ * exits on purpose.
+ */
+export function postingLogger(post: (message: LogMessage) => void, enabled: LevelsEnabled = ALL_LEVELS): BatchingLogger {
   let lines: LogLine[] = [];
+  let timer: NodeJS.Timeout | null = null;
   const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (lines.length === 0) return;
     const message: LogMessage = { type: 'log', lines };
     lines = [];
     post(message);
   };
   const write = (level: LogLine['level'], fields: LogFields, message: string): void => {
     if (!enabled[level]) return;
-    if (lines.length === 0) setImmediate(flush);
     lines.push({ level, fields, message });
+    if (lines.length >= MAX_BATCH_LINES) flush();
+    else timer ??= setTimeout(flush, LOG_BATCH_MS);
   };
   return {
     info: (fields, message) => write('info', fields, message),
     warn: (fields, message) => write('warn', fields, message),
     error: (fields, message) => write('error', fields, message),
+    flush,
   };
 }
 

@@ -23,6 +23,7 @@ function main(): void {
     journals = data.zones.map((z) => new ZoneJournal({ handle: z.handle, newestGeneration: z.newestGeneration, fsync: data.fsync, logger }));
     for (const j of journals) j.open();
   } catch (error) {
+    logger.flush();
     post({ type: 'start-failed', message: (error as Error).message });
     port.close();
     return;
@@ -42,6 +43,7 @@ function main(): void {
             failures.push(`zone "${j.name}": ${(error as Error).message}`);
           }
         }
+        logger.flush();
         post({ type: 'stopped', failures });
         port.close();
         return;

@@ -36,6 +36,20 @@ function standardStream(file: string): 1 | 2 | null {
  * events.
  */
 export function openErrorLog(config: ErrorLogConfig | null, levelOverride?: string): LogFile {
+  const file = openErrorLogFile(config, levelOverride);
+  textWriters.set(file.logger, (text) => file.destination.write(text));
+  return file;
+}
+
+/* The node's own loggers, each with what writes JSON lines made elsewhere (thread-log.ts) to its destination. */
+const textWriters = new WeakMap<object, (text: string) => void>();
+
+/** What writes lines, made as this logger would make them, to where `logger` writes; null for a logger not opened by openErrorLog (a service's own). */
+export function textWriterOf(logger: Logger): ((text: string) => void) | null {
+  return textWriters.get(logger) ?? null;
+}
+
+function openErrorLogFile(config: ErrorLogConfig | null, levelOverride?: string): LogFile & { destination: pino.DestinationStream } {
   const level = levelOverride ?? (config === null ? 'error' : LEVELS[config.level]);
   const fd = standardStream(config?.file ?? 'stdout');
   // stdout and stderr are written asynchronously, so that a slow reader never stalls the
@@ -44,6 +58,7 @@ export function openErrorLog(config: ErrorLogConfig | null, levelOverride?: stri
   // writes out what is buffered when the process exits.
   const destination = fd !== null ? pino.destination(fd) : pino.destination({ dest: config!.file, mkdir: true, sync: true });
   return {
+    destination,
     logger: pino({ level, base: { pid: process.pid } }, destination),
     reopen: () => { if (fd === null) destination.reopen(); },
     flushSync: () => {

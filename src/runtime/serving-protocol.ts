@@ -1,7 +1,8 @@
 import type { ZonesyncConfig } from '../config/types.js';
 import type { GatewayData } from '../gateway/gateway.js';
 import type { PeerStatus } from '../sync/types.js';
-import type { LevelsEnabled, LogMessage } from '../thread-logger.js';
+import type { LogMessage } from '../thread-logger.js';
+import type { LogTextMessage, ThreadLogSettings } from './thread-log.js';
 import type { NodeCountersHandle } from './node-counters.js';
 import type { HandlerThreadData } from './worker-protocol.js';
 
@@ -39,8 +40,8 @@ export interface ServingWorkerData extends Omit<HandlerThreadData, 'upstreams' |
   /** This thread's slot: its replica of the counters (node-counters.ts). */
   slot: number;
   workerThreads: number;
-  /** The levels the node's logger writes: the thread sends no other line. */
-  logLevels: LevelsEnabled;
+  /** How the thread's log lines reach the node's log (thread-log.ts). */
+  log: ThreadLogSettings;
   /** When the node started, ms since the epoch. */
   startedMs: number;
   state: NodeState;
@@ -63,4 +64,5 @@ export type FromServingWorker =
   | { type: 'start-failed'; message: string }
   /** The API wants the sync thread's peer status (only the primary talks to the sync thread). */
   | { type: 'peer-status'; id: number }
-  | LogMessage;
+  | LogMessage
+  | LogTextMessage;

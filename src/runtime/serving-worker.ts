@@ -10,7 +10,6 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { readSyncCounters } from '../sync/counters.js';
 import type { PeerStatus } from '../sync/types.js';
-import { postingLogger } from '../thread-logger.js';
 import { usesDashboard } from './dashboard-use.js';
 import { FrontEnd, type ContentResponder, type ReloadedParts } from './front-end.js';
 import { HandlerRuntime } from './handler-runtime.js';
@@ -19,13 +18,14 @@ import type { FromServingWorker, NodeState, ServingWorkerData, ToServingWorker }
 import type { NodeLife } from './status-source.js';
 import type { SyncView } from './sync-view.js';
 import { threadConfigOf, upstreamsOf, type ServingThread } from './thread-config.js';
+import { threadLogger } from './thread-log.js';
 import { attachZones } from './zone-set.js';
 
 const data = workerData as ServingWorkerData;
 const port = parentPort!;
 const send = (message: FromServingWorker): void => port.postMessage(message);
 
-const logger = postingLogger(send, data.logLevels);
+const logger = threadLogger(data.log, threadId, send);
 const zones = attachZones(data.zones);
 // This thread adds to its slot's replica of the counters; what it reads is the node's.
 const counters = NodeCounters.attach(data.counters, data.slot);
@@ -129,12 +129,14 @@ async function stop(): Promise<void> {
   await listening.catch(() => undefined);
   await frontEnd.close();
   await runtime.close();
+  logger.flush();
   process.exit(0);
 }
 
 listening.then(
   (addresses) => send({ type: 'ready', addresses }),
   (err: unknown) => {
+    logger.flush();
     send({ type: 'start-failed', message: (err as Error).message });
     process.exit(1);
   },

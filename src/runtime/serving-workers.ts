@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { SyncThreadHandle } from '../sync/start-sync-thread.js';
-import type { Logger } from './logger.js';
+import { textWriterOf, type Logger } from './logger.js';
 import { deliverLines } from '../thread-logger.js';
 import type { FromServingWorker, NodeState, ServingWorkerData, ToServingWorker } from './serving-protocol.js';
 
@@ -44,6 +44,7 @@ export class ServingWorkers {
   private readonly options: ServingWorkersOptions;
   /** What each thread starts with; its state follows setState, so that a replacement starts with the current one. */
   private data: ServingWorkerData;
+  private logText: ((text: string) => void) | null = null;
   private readonly slots: Slot[];
   private stopping = false;
 
@@ -130,10 +131,19 @@ export class ServingWorkers {
           case 'log':
             deliverLines(logger, message, { threadId });
             return;
+          case 'log-text':
+            this.writeLogText(message.text);
+            return;
         }
       });
       worker.once('exit', (code) => reject(new Error(`worker thread exited with code ${code} before it listened`)));
     });
+  }
+
+  /* A thread makes its lines as text only when the node's logger takes text (serving.ts). */
+  private writeLogText(text: string): void {
+    this.logText ??= textWriterOf(this.options.logger);
+    this.logText?.(text);
   }
 
   private answerPeerStatus(worker: Worker, id: number): void {

@@ -18,6 +18,7 @@ import { upstreamsOf } from './thread-config.js';
 import type { HandlerThreadData } from './worker-protocol.js';
 import { forceUnlockOwner, syncedDescriptors, type ZoneHandles, type ZoneSet } from './zone-set.js';
 import { levelsEnabled } from '../thread-logger.js';
+import { textWriterOf } from './logger.js';
 
 /**
  * Where HTTP is served: `workers`, every worker thread listens and serves requests start to
@@ -137,7 +138,7 @@ async function startOnWorkers(
       sync: o.sync === null ? null : {
         countersBuffer: o.sync.countersBuffer, zoneNames: syncedDescriptors(o.zones).map((d) => d.name), listenAddress: o.sync.listenAddress,
       },
-      counters: o.counters.handle, slot: 0, workerThreads: o.workers, logLevels: levelsEnabled(o.logger), startedMs, state: state(),
+      counters: o.counters.handle, slot: 0, workerThreads: o.workers, log: { levels: levelsEnabled(o.logger), asText: textWriterOf(o.logger) !== null }, startedMs, state: state(),
     },
     logger: o.logger,
     sync: o.sync,

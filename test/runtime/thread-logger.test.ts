@@ -1,34 +1,41 @@
-// A thread's log lines on their way to the primary: one message per turn of the thread's
-// event loop (a flood of refused requests, each logged, must not cross threads once a line),
-// in the order written, and none of the levels the node's logger drops.
+// A thread's log lines on their way to the primary: held a moment and sent together (a flood
+// of refused requests, each logged, must not wake the primary once a line), in the order
+// written, and none of the levels the node's logger drops.
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { deliverLines, levelsEnabled, postingLogger, type LogMessage } from '../../dist/thread-logger.js';
+import { deliverLines, levelsEnabled, LOG_BATCH_MS, postingLogger, type LogMessage } from '../../dist/thread-logger.js';
+import { threadLogger, type LogTextMessage } from '../../dist/runtime/thread-log.js';
 
+const batchSent = (): Promise<void> => new Promise((r) => setTimeout(r, LOG_BATCH_MS + 20));
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('postingLogger', () => {
-  it.each([1, 2, 100, 5_000])('sends the %i lines written in one turn as one message, in order', async (n) => {
+  it.each([[1, 1], [2, 1], [999, 1], [1_000, 1], [5_000, 5], [5_001, 6]])('sends %i lines written at once in %i message(s), in order', async (n, messages) => {
     const posted: LogMessage[] = [];
     const logger = postingLogger((m) => posted.push(m));
     for (let i = 0; i < n; i++) logger[(['info', 'warn', 'error'] as const)[i % 3]!]({ i }, `line ${i}`);
-    expect(posted).toEqual([]);
+    expect(posted).toHaveLength(Math.floor(n / 1_000));
     await nextTurn();
-    expect(posted).toHaveLength(1);
+    expect(posted).toHaveLength(Math.floor(n / 1_000));
+    await batchSent();
+    expect(posted).toHaveLength(messages);
+    posted.splice(0, posted.length, { type: 'log', lines: posted.flatMap((m) => m.lines) });
     expect(posted[0]!.lines.map((l) => l.fields.i)).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(posted[0]!.lines[n - 1]).toEqual({ level: (['info', 'warn', 'error'] as const)[(n - 1) % 3], fields: { i: n - 1 }, message: `line ${n - 1}` });
   });
 
-  it('sends each turn\'s lines in a message of their own, and nothing for a turn without any', async () => {
+  it('sends what it holds at flush() at once, and nothing when it holds nothing', async () => {
     const posted: LogMessage[] = [];
     const logger = postingLogger((m) => posted.push(m));
+    logger.flush();
     logger.error({}, 'a');
-    await nextTurn();
-    await nextTurn();
+    logger.flush();
+    expect(posted.map((m) => m.lines.map((l) => l.message))).toEqual([['a']]);
     logger.error({}, 'b');
     logger.error({}, 'c');
-    await nextTurn();
+    await batchSent();
+    logger.flush();
     expect(posted.map((m) => m.lines.map((l) => l.message))).toEqual([['a'], ['b', 'c']]);
   });
 
@@ -47,7 +54,7 @@ describe('postingLogger', () => {
     logger.info({}, 'i');
     logger.warn({}, 'w');
     logger.error({ zone: 'z' }, 'e');
-    await nextTurn();
+    await batchSent();
     expect(posted.flatMap((m) => m.lines.map((l) => l.message))).toEqual(sent);
     for (const m of posted) deliverLines(primary, m, { threadId: 7 });
     await nextTurn();
@@ -59,5 +66,26 @@ describe('postingLogger', () => {
 
   it('takes a logger that cannot say its levels (console and the like) to write them all', () => {
     expect(levelsEnabled({ info: () => {}, warn: () => {}, error: () => {} })).toEqual({ info: true, warn: true, error: true });
+  });
+
+  it.each(['error', 'warn', 'info'] as const)('as text (the node\'s own pino logger, at %s): the lines the primary\'s pino would write, with the thread\'s id', async (level) => {
+    const written: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, done) => { written.push(chunk.toString()); done(); } });
+    const primary = pino({ level, base: { pid: process.pid } }, sink);
+    const posted: LogTextMessage[] = [];
+    const logger = threadLogger({ levels: levelsEnabled(primary), asText: true }, 5, (m) => posted.push(m as LogTextMessage));
+    logger.info({ a: 1 }, 'i');
+    logger.warn({ a: 2 }, 'w');
+    logger.error({ zone: 'z', err: new Error('boom') }, 'e');
+    primary.info({ a: 1, threadId: 5 }, 'i');
+    primary.warn({ a: 2, threadId: 5 }, 'w');
+    primary.error({ threadId: 5, zone: 'z', err: new Error('boom') }, 'e');
+    await batchSent();
+    expect(posted.every((m) => m.type === 'log-text')).toBe(true);
+    const fromThread = posted.map((m) => m.text).join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fromPrimary = written.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const comparable = (l: Record<string, unknown>) => ({ ...l, time: typeof l.time, err: (l.err as { message?: string } | undefined)?.message });
+    expect(fromThread.map(comparable)).toEqual(fromPrimary.map(comparable));
+    expect(fromThread.length).toBe({ error: 1, warn: 2, info: 3 }[level]);
   });
 });
