@@ -93,6 +93,8 @@ export class FrontEnd {
   private readonly accessLogs = new Set<HttpAccessLog>();
   private accepting = true;
   private inFlight = 0;
+  /** The answers of requests in flight across turns (a handler's promise, a delay, a body read, a proxied request): at a stop, each not yet begun says Connection: close. */
+  private readonly answering = new Set<http.ServerResponse>();
   private idle: (() => void) | null = null;
 
   constructor(parts: FrontEndParts) {
@@ -162,6 +164,8 @@ export class FrontEnd {
   /** Stops accepting; resolves when requests in progress are answered (graceful QUIT). */
   async close(): Promise<void> {
     this.accepting = false;
+    // An answer written from here says Connection: close, and its connection closes after it: a client does not send another request to a node that stops.
+    for (const res of this.answering) res.shouldKeepAlive = false;
     const servers = [...this.sockets.values()];
     const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const s of servers) s.closeIdleConnections();
@@ -229,8 +233,12 @@ export class FrontEnd {
     } catch (e) {
       rest = Promise.reject(e);
     }
-    if (rest === undefined) this.served(inForce);
-    else rest.catch((e: unknown) => this.fail(req, res, e)).finally(() => this.served(inForce));
+    if (rest === undefined) return this.served(inForce);
+    this.answering.add(res);
+    rest.catch((e: unknown) => this.fail(req, res, e)).finally(() => {
+      this.answering.delete(res);
+      this.served(inForce);
+    });
   }
 
   private served(inForce: InForce): void {

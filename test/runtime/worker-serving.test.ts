@@ -171,6 +171,27 @@ describe('the primary supervises', () => {
     expect(await keysOf(b.http, 'done-')).toEqual(ids.map((id) => `done-${id}`).sort());
   });
 
+  it.each(['workers', 'primary'])('QUIT (--front-end %s): an answer in flight on a kept-alive connection says Connection: close, as one at its start said keep-alive', async (frontEnd) => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const [h, s] = await freePorts(2);
+    const ports = { http: h!, sync: s! };
+    const node = new NodeProcess(writeConfig(dir, 'node.conf', servingConfig(ports, [ports], writeTestHandler(dir))), ['--workers', '2', '--front-end', frontEnd], node22);
+    running.push(node);
+    await node.ready();
+    const conn = new Pinned(ports.http);
+    const before = await conn.get('/t/whoami');
+    expect(before.headers.connection).toBe('keep-alive');
+    const slow = conn.get('/t/slow?id=c&ms=1500');
+    await waitFor(async () => (await keysOf(ports.http, 'started-c')).length === 1, 15_000, () => 'the slow request never started');
+    node.signal('SIGQUIT');
+    const answer = await slow;
+    conn.close();
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(await node.exited).toBe(0);
+  });
+
   it('QUIT with a worker stuck in a loop: the other finishes its request, the stuck one is ended at worker_shutdown_timeout', async () => {
     const { node, ports } = await startNode({ workers: 2, shutdownTimeout: '2s' });
     const conns = await pinnedToEachWorker(ports.http, 2, 2);
