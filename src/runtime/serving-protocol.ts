@@ -51,6 +51,8 @@ export interface ServingWorkerData extends Omit<HandlerThreadData, 'upstreams' |
 export type ToServingWorker =
   /** Graceful stop: stop accepting, answer what is in flight, exit. */
   | { type: 'stop' }
+  /** Every thread of the start is prepared (or this one replaces a thread): listen now. */
+  | { type: 'listen' }
   /** The answer to a peer-status question. */
   | { type: 'peer-status'; id: number; peers: PeerStatus[] }
   | { type: 'state'; state: NodeState }
@@ -60,6 +62,8 @@ export type ToServingWorker =
 /** From a serving worker to the primary. */
 export type FromServingWorker =
   /** Listening on every address of the http block. */
+  /** Built and ready to listen; waits for 'listen'. */
+  | { type: 'prepared' }
   | { type: 'ready'; addresses: string[] }
   | { type: 'start-failed'; message: string }
   /** The API wants the sync thread's peer status (only the primary talks to the sync thread). */

@@ -80,8 +80,16 @@ const frontEnd = new FrontEnd({
 });
 
 let gateway = first.gateway;
+/* The primary's word to listen (true), or a stop before it (false). */
+let toldToListen: (listen: boolean) => void = () => undefined;
+const listenOrder = new Promise<boolean>((resolve) => { toldToListen = resolve; });
+// The threads of a start listen together, once every one is prepared: the kernel spreads
+// connections among the sockets listening on a port, and a client that connects at once
+// (a load balancer, a load generator reconnecting) must not find one thread alone there.
 const listening = (async () => {
   if (usesDashboard(state.loaded.config.http)) await loadOwnContent();
+  send({ type: 'prepared' });
+  if (!(await listenOrder)) return [];
   // Read after the wait: a reload meanwhile has reconfigured the front end with its http block.
   const http = state.loaded.config.http;
   return http === null ? [] : frontEnd.listen(http);
@@ -105,7 +113,11 @@ let stopping = false;
 port.on('message', (message: ToServingWorker) => {
   switch (message.type) {
     case 'stop':
+      toldToListen(false);
       void stop();
+      return;
+    case 'listen':
+      toldToListen(true);
       return;
     case 'peer-status':
       statusWaiters.get(message.id)?.(message.peers);

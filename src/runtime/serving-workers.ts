@@ -60,7 +60,13 @@ export class ServingWorkers {
   /** Starts every thread; resolves with the addresses they listen on, or rejects (and ends them all) if one cannot start. */
   async start(): Promise<string[]> {
     try {
-      const bound = await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+      // Every thread is told to listen once all are prepared (serving-worker.ts): they join the port together.
+      let everyonePrepared: () => void = () => undefined;
+      const listen = new Promise<void>((resolve) => { everyonePrepared = resolve; });
+      const starts = this.slots.map((slot) => this.spawn(slot, listen));
+      await Promise.all(starts.map((s) => s.prepared));
+      everyonePrepared();
+      const bound = await Promise.all(starts.map((s) => s.ready));
       return bound[0] ?? [];
     } catch (e) {
       await this.stop(false);
@@ -104,8 +110,12 @@ export class ServingWorkers {
     clearTimeout(timer);
   }
 
-  /** Starts the slot's thread; resolves with its addresses once it listens, rejects if it cannot. */
-  private spawn(slot: Slot): Promise<string[]> {
+  /**
+   * Starts the slot's thread, which listens once it is prepared and `listen` has resolved
+   * (at once for a replacement); `ready` resolves with its addresses once it listens. Both
+   * reject if it cannot start.
+   */
+  private spawn(slot: Slot, listen: Promise<void> = Promise.resolve()): { prepared: Promise<void>; ready: Promise<string[]> } {
     const { logger } = this.options;
     const data: ServingWorkerData = { ...this.data, slot: slot.index };
     const worker = new Worker(new URL('./serving-worker.js', import.meta.url), { workerData: data, name: `zonesync-worker-${slot.index}` });
@@ -116,14 +126,28 @@ export class ServingWorkers {
     worker.on('error', (err) => logger.error({ err, threadId }, 'worker thread failed'));
     // worker.threadId reads -1 once the thread has exited: the id is kept from here.
     worker.once('exit', (code) => this.exited(slot, worker, threadId, code));
-    return new Promise<string[]>((resolve, reject) => {
+    let preparedNow: () => void = () => undefined;
+    let failed: (err: Error) => void = () => undefined;
+    const prepared = new Promise<void>((resolve, reject) => {
+      preparedNow = resolve;
+      failed = reject;
+    });
+    const ready = new Promise<string[]>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        failed(err);
+        reject(err);
+      };
       worker.on('message', (message: FromServingWorker) => {
         switch (message.type) {
+          case 'prepared':
+            preparedNow();
+            void listen.then(() => post(worker, { type: 'listen' }));
+            return;
           case 'ready':
             resolve(message.addresses);
             return;
           case 'start-failed':
-            reject(new Error(message.message));
+            fail(new Error(message.message));
             return;
           case 'peer-status':
             this.answerPeerStatus(worker, message.id);
@@ -136,8 +160,12 @@ export class ServingWorkers {
             return;
         }
       });
-      worker.once('exit', (code) => reject(new Error(`worker thread exited with code ${code} before it listened`)));
+      worker.once('exit', (code) => fail(new Error(`worker thread exited with code ${code} before it listened`)));
     });
+    // Whoever awaits only one of them: the other's rejection is the same failure, not an unhandled one.
+    prepared.catch(() => undefined);
+    ready.catch(() => undefined);
+    return { prepared, ready };
   }
 
   /* A thread makes its lines as text only when the node's logger takes text (serving.ts). */
@@ -163,7 +191,7 @@ export class ServingWorkers {
     this.options.logger.error({ threadId, code, restartInMs: slot.restartDelayMs }, 'worker thread exited: starting another');
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
-      this.spawn(slot).then(
+      this.spawn(slot).ready.then(
         () => this.options.logger.info({ threadId: slot.worker?.threadId, replaced: threadId }, 'worker thread replaced'),
         (err: unknown) => this.options.logger.error({ err }, 'replacement worker thread could not start'),
       );

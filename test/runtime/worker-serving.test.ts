@@ -5,6 +5,7 @@
 // node that could not serve this way fails to start instead of falling back.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { NodeProcess, freePorts, tempDir, waitFor, writeConfig, type NodePorts } from './cluster-helpers.js';
 import { nodeHasReusePort } from '../../dist/runtime/shared-listen.js';
 import { sharedListenNode } from './shared-listen-node.js';
@@ -107,6 +108,47 @@ describe('zones shared by the serving threads', () => {
     const answers = await freshMany(ports.http, [3, 7, 12, 40].map((n) => `/t/offload?n=${n}`), 2);
     expect(answers.map((a) => a.json.square), JSON.stringify(answers)).toEqual([9, 49, 144, 1600]);
     expect(answers.every((a) => a.json.threadId !== a.json.worker)).toBe(true);
+  });
+});
+
+describe('the threads of a start listen together', () => {
+  it('32 kept-alive connections opened the moment the port accepts are spread over the threads, not all on the first to listen', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const [h, s] = await freePorts(2);
+    const ports = { http: h!, sync: s! };
+    // With the dashboard, as the shipped configuration has it: each thread loads it before it listens, some sooner than others.
+    const text = servingConfig(ports, [ports], writeTestHandler(dir)).replace('location / { }', 'location / { }\n        location = /dashboard.html { zonesync_dashboard; }');
+    expect(text).toContain('zonesync_dashboard');
+    const conf = writeConfig(dir, 'node.conf', text);
+    // As a load generator reconnecting to a restarted node: connect until the port accepts, then open every connection at once.
+    let starting = true;
+    const accepting = (async () => {
+      while (starting) {
+        const up = await new Promise<boolean>((resolve) => {
+          const socket = connect(ports.http, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+          socket.on('error', () => resolve(false));
+        });
+        if (up) return;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const node = new NodeProcess(conf, ['--workers', '8', '--front-end', 'workers'], node22);
+    running.push(node);
+    await accepting;
+    const conns = Array.from({ length: 32 }, () => new Pinned(ports.http));
+    try {
+      const first = await Promise.all(conns.map((c) => c.get('/t/whoami')));
+      await node.ready();
+      const perWorker = countBy(first.map(workerOf));
+      expect(perWorker.size, JSON.stringify([...perWorker])).toBeGreaterThan(1);
+      // They stay where they were accepted (kept alive).
+      const again = await Promise.all(conns.map((c) => c.get('/t/whoami')));
+      expect(again.map(workerOf)).toEqual(first.map(workerOf));
+    } finally {
+      starting = false;
+      conns.forEach((c) => c.close());
+    }
   });
 });
 
