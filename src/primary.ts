@@ -143,7 +143,7 @@ async function run(cli: CliOptions): Promise<number> {
   const serving = node.serving;
   const workers = `${serving.workers} ${serving.workers === 1 ? 'worker' : 'workers'}`;
   const path = serving.fallbackReason === null
-    ? `${workers}, each serving HTTP`
+    ? `${workers}, ${serving.workers === 1 ? 'serving HTTP itself' : 'each serving HTTP'}`
     : `${workers} behind the primary thread's HTTP front end (${serving.fallbackReason})`;
   console.log(`${PROGRAM} ${version()}: node ${node.node.nodeId} serving http://${api ?? '(no http server)'}/ with ${path}; zone_sync listening on ${syncAt}`);
   return -1; // keeps running until a signal

@@ -16,7 +16,7 @@ import { listenSockets } from './listen-sockets.js';
  */
 export async function sharedListenUnavailable(config: HttpConfig | null): Promise<string | null> {
   if (!nodeHasReusePort(process.versions.node)) {
-    return `Node ${process.versions.node} cannot share a listening socket between threads (reusePort needs Node 22.12+ or 23.1+)`;
+    return `Node ${process.versions.node} cannot share a listening socket between threads; reusePort needs Node 22.12+ or 23.1+`;
   }
   for (const { address } of config === null ? [] : listenSockets(config)) {
     if (address.kind === 'unix') return `the unix-socket listen ${formatSocketAddress(address)} cannot be shared between threads`;

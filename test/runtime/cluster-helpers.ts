@@ -177,7 +177,7 @@ export class NodeProcess {
  * connection, which is cut; on the fallback path the primary has it and answers 500.
  */
 export async function requestThatKillsItsWorker(node: NodeProcess, port: number, path: string): Promise<{ expected: number | 'cut'; got: number | 'cut' }> {
-  const expected = /each serving HTTP/.test(node.output) ? 'cut' : 500;
+  const expected = /(each serving HTTP|serving HTTP itself);/.test(node.output) ? 'cut' : 500;
   const got = await fetch(`http://127.0.0.1:${port}${path}`).then(async (r) => {
     await r.arrayBuffer();
     return r.status;

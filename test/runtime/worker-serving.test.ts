@@ -298,7 +298,7 @@ describe('where HTTP is served, said at start', () => {
     const version = process.versions.node;
     const startLine = /serving http:\/\/\S+ with (.*); zone_sync/.exec(node.output)![1];
     if (!nodeHasReusePort(version)) {
-      expect(startLine).toBe(`2 workers behind the primary thread's HTTP front end (Node ${version} cannot share a listening socket between threads (reusePort needs Node 22.12+ or 23.1+))`);
+      expect(startLine).toBe(`2 workers behind the primary thread's HTTP front end (Node ${version} cannot share a listening socket between threads; reusePort needs Node 22.12+ or 23.1+)`);
     } else if (process.platform === 'linux') {
       expect(startLine).toBe('2 workers, each serving HTTP');
     } else {
@@ -310,7 +310,7 @@ describe('where HTTP is served, said at start', () => {
 
   it('one worker is "1 worker" at start', async () => {
     const { node } = await startNode({ workers: 1 });
-    expect(node.output).toMatch(/with 1 worker, each serving HTTP/);
+    expect(node.output).toMatch(/with 1 worker, serving HTTP itself;/);
   });
 
   it('--front-end primary on a Node that could share: the primary serves, the handlers run on the pool', async () => {
