@@ -55,6 +55,28 @@ export const LOG_BATCH_MS = 50;
 /** Lines held at most, whatever the time. */
 const MAX_BATCH_LINES = 1_000;
 
+/** Items held until LOG_BATCH_MS after the first, or MAX_BATCH_LINES of them, then given to `send` together, in order. */
+export function logBatch<T>(send: (items: T[]) => void): { add(item: T): void; flush(): void } {
+  let items: T[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (items.length === 0) return;
+    const held = items;
+    items = [];
+    send(held);
+  };
+  return {
+    add: (item) => {
+      items.push(item);
+      if (items.length >= MAX_BATCH_LINES) flush();
+      else timer ??= setTimeout(flush, LOG_BATCH_MS);
+    },
+    flush,
+  };
+}
+
 /**
  * A logger whose lines go to `post` (a thread's parentPort.postMessage) in LogMessages, in
  * the order written, each line at most LOG_BATCH_MS late. Lines still held when the thread
@@ -62,27 +84,15 @@ const MAX_BATCH_LINES = 1_000;
  * exits on purpose.
  */
 export function postingLogger(post: (message: LogMessage) => void, enabled: LevelsEnabled = ALL_LEVELS): BatchingLogger {
-  let lines: LogLine[] = [];
-  let timer: NodeJS.Timeout | null = null;
-  const flush = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (lines.length === 0) return;
-    const message: LogMessage = { type: 'log', lines };
-    lines = [];
-    post(message);
-  };
+  const batch = logBatch<LogLine>((lines) => post({ type: 'log', lines }));
   const write = (level: LogLine['level'], fields: LogFields, message: string): void => {
-    if (!enabled[level]) return;
-    lines.push({ level, fields, message });
-    if (lines.length >= MAX_BATCH_LINES) flush();
-    else timer ??= setTimeout(flush, LOG_BATCH_MS);
+    if (enabled[level]) batch.add({ level, fields, message });
   };
   return {
     info: (fields, message) => write('info', fields, message),
     warn: (fields, message) => write('warn', fields, message),
     error: (fields, message) => write('error', fields, message),
-    flush,
+    flush: batch.flush,
   };
 }
 

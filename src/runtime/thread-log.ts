@@ -6,7 +6,7 @@
 // format, redaction, transport) gets the lines as fields and message (postingLogger).
 
 import pino from 'pino';
-import { LOG_BATCH_MS, postingLogger, type BatchingLogger, type LevelsEnabled, type LogMessage } from '../thread-logger.js';
+import { logBatch, postingLogger, type BatchingLogger, type LevelsEnabled, type LogMessage } from '../thread-logger.js';
 
 /** What a serving thread is told of the node's log. */
 export interface ThreadLogSettings {
@@ -30,28 +30,9 @@ export interface LogTextMessage {
  */
 export function threadLogger(settings: ThreadLogSettings, threadId: number, post: (message: LogMessage | LogTextMessage) => void): BatchingLogger {
   if (!settings.asText) return postingLogger(post, settings.levels);
-  let text = '';
-  let timer: NodeJS.Timeout | null = null;
-  const flush = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (text === '') return;
-    const message: LogTextMessage = { type: 'log-text', text };
-    text = '';
-    post(message);
-  };
-  const sink = {
-    write: (line: string): void => {
-      text += line;
-      if (text.length >= MAX_BATCH_CHARS) flush();
-      else timer ??= setTimeout(flush, LOG_BATCH_MS);
-    },
-  };
+  const batch = logBatch<string>((lines) => post({ type: 'log-text', text: lines.join('') }));
   const { levels } = settings;
   const level = levels.info ? 'info' : levels.warn ? 'warn' : levels.error ? 'error' : 'silent';
-  const logger = pino({ level, base: { pid: process.pid } }, sink).child({ threadId });
-  return { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m), error: (f, m) => logger.error(f, m), flush };
+  const logger = pino({ level, base: { pid: process.pid } }, { write: batch.add }).child({ threadId });
+  return { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m), error: (f, m) => logger.error(f, m), flush: batch.flush };
 }
-
-/** Text held at most, whatever the time (LOG_BATCH_MS). */
-const MAX_BATCH_CHARS = 256 * 1024;
