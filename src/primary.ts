@@ -10,6 +10,7 @@ import { loadConfig, parseConfigText } from './config/load.js';
 import { checkProxyTls } from './gateway/upstream-tls.js';
 import type { ZonesyncConfig } from './config/types.js';
 import { usesDashboard } from './runtime/dashboard-use.js';
+import { checkHandlerFiles, COMMAND_LINE_HANDLER } from './runtime/handler-files.js';
 import { USAGE, parseCli, type CliOptions } from './runtime/cli.js';
 import { DEFAULT_CONFIG_URL, defaultConfigText } from './runtime/default-config.js';
 import { unresolvedPeerNames, unresolvedUpstreamNames } from './runtime/check-peer-names.js';
@@ -34,12 +35,18 @@ function readConfig(cli: CliOptions, warn: (message: string) => void = printWarn
     ? parseConfigText(defaultConfigText(), DEFAULT_CONFIG_URL.pathname, options) : loadConfig(resolve(cli.configPath), options);
 }
 
+/** `--handler FILE`, resolved against the working directory (null: none given). */
+function handlerPath(cli: CliOptions): string | null {
+  return cli.handler === null ? null : resolve(cli.handler);
+}
+
 function printWarning(message: string): void {
   console.error(`${PROGRAM}: [warn] ${message}`);
 }
 
 /**
- * nginx -t: parse, check, and create the zones (sizes) without starting anything; warn of
+ * nginx -t: parse, check, and create the zones (sizes) without starting anything; read the
+ * files the node would read at start (certificates, handler modules, not run); warn of
  * static zone_sync_server names that do not resolve.
  */
 async function testConfig(cli: CliOptions): Promise<number> {
@@ -49,6 +56,8 @@ async function testConfig(cli: CliOptions): Promise<number> {
     console.error(`${PROGRAM}: the configuration file ${name} syntax is ok`);
     createZones(config, createNodeContext(1));
     checkProxyTls(config.http);
+    const handler = handlerPath(cli);
+    checkHandlerFiles(config.http, handler === null ? null : { path: handler, ...COMMAND_LINE_HANDLER });
     const syncConfig = config.stream?.sync ?? null;
     if (syncConfig !== null) {
       checkSyncTls(syncOptionsOf(syncConfig));
@@ -91,7 +100,7 @@ async function run(cli: CliOptions): Promise<number> {
   let node: ZonesyncNode;
   try {
     node = await ZonesyncNode.start({
-      config, logger, workers: cli.workers, handler: cli.handler === null ? null : resolve(cli.handler), logLevel: cli.logLevel, frontEnd: cli.frontEnd,
+      config, logger, workers: cli.workers, handler: handlerPath(cli), handlerOption: COMMAND_LINE_HANDLER, logLevel: cli.logLevel, frontEnd: cli.frontEnd,
     });
   } catch (e) {
     console.error(`${PROGRAM}: [emerg] ${(e as Error).message}`);

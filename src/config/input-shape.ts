@@ -133,7 +133,7 @@ const proxySettings = object<Partial<ProxySettings>>({
 const settings = object<HttpRequestSettingsInput>({
   access: arrayOf(accessRule), authBasic: nullable(string), authBasicUserFile: nullable(string),
   limitReqs: arrayOf(object<LimitReqConfig>({ zone: required(string), burst: required(integer), delay: required(number), source })),
-  limitReqStatus: integer, handler: nullable(string),
+  limitReqStatus: integer, handler: nullable(string), handlerSource: source,
   limitReqDryRun: boolean, limitReqLogLevel: oneOf('info', 'notice', 'warn', 'error'), clientMaxBodySizeBytes: bytes, proxy: proxySettings,
   addHeaders: arrayOf(object<AddHeaderConfig>({ name: required(string), value: required(string), always: required(boolean) })),
   serverTokens: boolean, accessLogs: arrayOf(accessLog),

@@ -232,7 +232,9 @@ function normalizeHttpServer(input: HttpServerInput): HttpServerConfig {
 }
 
 function mergeSettings(inherited: HttpRequestSettings, written: HttpRequestSettingsInput | undefined): HttpRequestSettings {
-  return { ...inherited, ...written, proxy: mergeProxySettings(inherited.proxy, written?.proxy) };
+  // A handler written here has its own source or none: never the inherited one's.
+  const handlerSource = written?.handler === undefined ? inherited.handlerSource : written.handlerSource;
+  return { ...inherited, ...written, handlerSource, proxy: mergeProxySettings(inherited.proxy, written?.proxy) };
 }
 
 function normalizeLocation(input: HttpLocationInput, inherited: HttpRequestSettings): HttpLocationConfig {

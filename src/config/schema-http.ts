@@ -2,7 +2,7 @@
 // per-request settings (access, auth_basic, limit_req, zonesync_handler) inherited
 // http → server → location → nested location → limit_except, as nginx merges them.
 
-import type { Directive } from './ast.js';
+import type { Directive, SourceLocation } from './ast.js';
 import { DEFAULT_DASHBOARD_API, DEFAULT_HTTP_REQUEST_SETTINGS, DEFAULT_RESOLVER_TIMEOUT_MS, defaultHttpPort } from './defaults.js';
 import { readResolver } from './schema-stream.js';
 import { ConfigError } from './errors.js';
@@ -28,6 +28,7 @@ interface RequestSettingsDraft {
   limitReqs?: LimitReqConfig[];
   limitReqStatus?: number;
   handler?: string;
+  handlerSource?: SourceLocation;
   limitReqDryRun?: boolean;
   limitReqLogLevel?: LimitReqLogLevel;
   clientMaxBodySizeBytes?: number;
@@ -297,6 +298,7 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
     case 'zonesync_handler':
       if (draft.handler !== undefined) throw duplicateDirective(d);
       draft.handler = readPath(context.prefix, arg);
+      draft.handlerSource = sourceOf(d);
       return;
     case 'limit_req_dry_run':
       if (draft.limitReqDryRun !== undefined) throw duplicateDirective(d);
@@ -393,6 +395,7 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     limitReqs: draft.limitReqs ?? inherited.limitReqs,
     limitReqStatus: draft.limitReqStatus ?? inherited.limitReqStatus,
     handler: draft.handler ?? inherited.handler,
+    handlerSource: draft.handlerSource ?? inherited.handlerSource,
     limitReqDryRun: draft.limitReqDryRun ?? inherited.limitReqDryRun,
     limitReqLogLevel: draft.limitReqLogLevel ?? inherited.limitReqLogLevel,
     clientMaxBodySizeBytes: draft.clientMaxBodySizeBytes ?? inherited.clientMaxBodySizeBytes,

@@ -371,6 +371,8 @@ export interface HttpRequestSettings {
    * the worker pool. null: none configured; the runtime uses its built-in handler.
    */
   readonly handler: string | null;
+  /** Where the zonesync_handler in force was written, for the error when its file cannot be read. */
+  readonly handlerSource?: SourceLocation;
   /** limit_req_dry_run; default off: requests are accounted but never refused nor delayed. */
   readonly limitReqDryRun: boolean;
   /** limit_req_log_level; default error (delays are logged one level lower). */

@@ -165,7 +165,8 @@ function checkDashboardApi(location: HttpLocationConfig): void {
   }
 }
 
-function forEachLocation(locations: readonly HttpLocationConfig[], visit: (location: HttpLocationConfig) => void): void {
+/** Calls `visit` for every location of `locations`, nested ones after their parent. */
+export function forEachLocation(locations: readonly HttpLocationConfig[], visit: (location: HttpLocationConfig) => void): void {
   for (const location of locations) {
     visit(location);
     forEachLocation(location.locations, visit);

@@ -6,6 +6,7 @@ import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-threa
 import { createNodeContext, type NodeContext } from '../zones/node.js';
 import type { Metrics } from '../api/metrics.js';
 import { checkAccessLogs } from './http-access-log.js';
+import { checkHandlerFiles, STARTNODE_HANDLER, type HandlerOption, type HandlerOverride } from './handler-files.js';
 import { liveChangeProblems } from './live-changes.js';
 import type { Logger } from './logger.js';
 import { NodeCounters } from './node-counters.js';
@@ -23,6 +24,8 @@ export interface NodeStartOptions {
   workers?: number | undefined;
   /** `--handler FILE`: wins over zonesync_handler. */
   handler?: string | null | undefined;
+  /** How errors name the option `handler` came by; default startNode's `handler` option. */
+  handlerOption?: HandlerOption | undefined;
   nodeId?: number | undefined;
   /** `--log-level`: wins over the error_log levels. */
   logLevel?: string | undefined;
@@ -47,6 +50,8 @@ export class ZonesyncNode {
   private readonly life: LoadedConfig;
   /** `--workers N`, which wins over worker_processes at start and at each reload. */
   private readonly requestedWorkers: number | undefined;
+  /** `--handler FILE`, whose file a reload checks again as it checks the configuration's. */
+  private readonly handlerOverride: HandlerOverride | null;
   private readonly logger: Logger;
   private readonly streamLogs: StreamLogs | null;
   private stopping: Promise<void> | null = null;
@@ -54,6 +59,7 @@ export class ZonesyncNode {
   static async start(options: NodeStartOptions): Promise<ZonesyncNode> {
     const { config, logger } = options;
     checkProxyTls(config.http); // nginx loads proxy_ssl_* files with the configuration: an error names its file and line
+    checkHandlerFiles(config.http, handlerOverrideOf(options)); // so are the handler modules' files (not run here)
     const workers = workerCount(config, options.workers);
     const node = createNodeContext(options.nodeId);
     const { zones, handles } = createZones(config, node);
@@ -100,14 +106,16 @@ export class ZonesyncNode {
       await sync?.stop();
       throw err;
     }
-    return new ZonesyncNode(node, nodeName, zones, sync, journal, serving, life, logger, streamLogs, options.workers);
+    return new ZonesyncNode(node, nodeName, zones, sync, journal, serving, life, logger, streamLogs, options.workers, handlerOverrideOf(options));
   }
 
   private constructor(
     node: NodeContext, nodeName: string, zones: ZoneSet, sync: SyncThreadHandle | null, journal: JournalThreadHandle | null,
     serving: Serving, life: LoadedConfig, logger: Logger, streamLogs: StreamLogs | null, requestedWorkers: number | undefined,
+    handlerOverride: HandlerOverride | null,
   ) {
     this.requestedWorkers = requestedWorkers;
+    this.handlerOverride = handlerOverride;
     this.node = node;
     this.nodeName = nodeName;
     this.zones = zones;
@@ -140,13 +148,15 @@ export class ZonesyncNode {
    * the sync timings (on the next restart of a connection), zonesync_state_fsync. A change
    * that needs a restart (live-changes.ts: zones, listeners, worker threads, sync TLS…)
    * refuses the whole reload: logged, the old configuration kept. Throws, applying
-   * nothing, when a proxy_ssl_* file of `next` cannot be loaded.
+   * nothing, when a proxy_ssl_*, access_log or handler file of `next` cannot be loaded.
    */
   reload(next: ZonesyncConfig): void {
     // As at start: a proxy_ssl_* file that cannot be loaded fails the reload (it throws), nothing applied.
     checkProxyTls(next.http);
     // So are the access_log files (each serving thread then opens its own descriptors of them).
     checkAccessLogs(next.http);
+    // And the handler modules' files, read again as nginx reads its files at each reload.
+    checkHandlerFiles(next.http, this.handlerOverride);
     const problems = liveChangeProblems(this.config, next, { workers: this.serving.workers, requestedWorkers: this.requestedWorkers });
     if (problems.length > 0) {
       this.logger.error({ problems }, 'configuration reload refused: these changes need a restart; the old configuration stays');
@@ -212,6 +222,12 @@ export class ZonesyncNode {
       }
     }
   }
+}
+
+/** The `handler` option as errors name it. */
+function handlerOverrideOf(options: NodeStartOptions): HandlerOverride | null {
+  if (options.handler == null) return null;
+  return { path: options.handler, ...(options.handlerOption ?? STARTNODE_HANDLER) };
 }
 
 /** Logs what loading the keyval state files found: journals replayed, and where one stopped early. */

@@ -36,7 +36,7 @@ function* walk(value: unknown, path: string): Generator<{ path: string; value: u
   if (typeof value !== 'object' || value === null) return;
   yield { path, object: value };
   for (const [key, item] of Object.entries(value)) {
-    if (key === 'source' || key === 'directiveSources' || key === 'sources') continue;
+    if (key === 'source' || key === 'handlerSource' || key === 'directiveSources' || key === 'sources') continue;
     const at = path === '' ? key : `${path}.${key}`;
     if (typeof item === 'object' && item !== null) yield* walk(item, at);
     else yield { path: at, value: item, holder: value, key };

@@ -1,6 +1,7 @@
 // Reloads a running node must refuse whole, because what they change is made at start: the
 // worker threads. A node embedded in this process (startNode), its log captured.
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { normalizeConfig, startNode, type ZonesyncConfigInput } from 'zonesync';
@@ -21,6 +22,9 @@ function config(http: number, workerProcesses: number, locations: Location[]): Z
   } as ZonesyncConfigInput;
 }
 
+/** A handler file that exists: a reload reads the handler files before it looks at what changed. */
+const EXAMPLE_HANDLER = fileURLToPath(new URL('../../examples/handler.mjs', import.meta.url));
+
 const NEW_RETURN: Location = { pattern: '/new', return: { status: 200, text: 'new' } };
 
 describe('a reload that would need other worker threads', () => {
@@ -28,7 +32,7 @@ describe('a reload that would need other worker threads', () => {
     {
       name: 'a handler location on a node started without worker threads',
       start: [] as Location[], workers: 1,
-      next: [{ pattern: '/app', settings: { handler: '/nonexistent/handler.mjs' } }, NEW_RETURN],
+      next: [{ pattern: '/app', settings: { handler: EXAMPLE_HANDLER } }, NEW_RETURN],
       reason: /location \\"\/app\\" runs a handler on the worker threads/,
     },
     {
