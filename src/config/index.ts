@@ -18,7 +18,7 @@ export type { ParseOptions } from './parser.js';
 export type { Directive, SourceLocation } from './ast.js';
 export { ConfigError, ConfigValueError } from './errors.js';
 export {
-  formatSize, parseNonNegativeInteger, parseRate, parseSize, parseTimeMs,
+  formatRate, formatSize, formatTimeMs, parseNonNegativeInteger, parseRate, parseSize, parseTimeMs,
 } from './units.js';
 export type { RequestRate } from './units.js';
 export { formatSocketAddress, parseListenAddress, parseSocketAddress } from './address.js';

@@ -118,6 +118,21 @@ export function parseTimeMs(text: string): number {
   return totalMs;
 }
 
+/** Milliseconds as nginx's time units write them, exact: 90000 → "1m30s", 1500 → "1s500ms", 0 → "0s". */
+export function formatTimeMs(ms: number): string {
+  assertCount(ms, 'time');
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let text = '';
+  for (const unit of ['d', 'h', 'm', 's', 'ms'] as const) {
+    const scale = TIME_UNITS[unit]!.ms;
+    const count = Math.floor(rest / scale);
+    if (count > 0) text += `${count}${unit}`;
+    rest -= count * scale;
+  }
+  return text;
+}
+
 /**
  * A limit_req rate. nginx keeps `rate * 1000 / scale` truncated to an integer (milli-requests
  * per second; "30r/m" → 500, "1r/m" → 16) and its leaky bucket drains that many per second;
@@ -132,16 +147,27 @@ export interface RequestRate {
   readonly milliRequestsPerSecond: number;
 }
 
-/** "100r/s", "30r/m", or "100" (requests per second, as nginx reads it). Zero is invalid. */
+/** The fastest rate, in milli-requests per second: a limit_req zone keeps its rate in a 32-bit word. */
+export const MAX_RATE_MILLI_PER_SECOND = 0xffffffff;
+
+/**
+ * "100r/s", "30r/m", or "100" (requests per second, as nginx reads it). Zero is invalid, and
+ * so is a rate over MAX_RATE_MILLI_PER_SECOND (4294967r/s).
+ */
 export function parseRate(text: string): RequestRate {
   const per: 's' | 'm' = text.endsWith('r/m') ? 'm' : 's';
   const digits = text.endsWith('r/s') || text.endsWith('r/m') ? text.slice(0, -3) : text;
   const requests = DIGITS.test(digits) ? Number(digits) : 0;
-  if (requests <= 0 || !Number.isSafeInteger(requests * 1000)) {
+  const milliRequestsPerSecond = Math.floor((requests * 1000) / (per === 'm' ? 60 : 1));
+  if (requests <= 0 || !Number.isSafeInteger(requests * 1000) || milliRequestsPerSecond > MAX_RATE_MILLI_PER_SECOND) {
     throw new ConfigValueError(`invalid rate "${text}"`, text);
   }
-  const milliRequestsPerSecond = Math.floor((requests * 1000) / (per === 'm' ? 60 : 1));
   return { requests, per, milliRequestsPerSecond };
+}
+
+/** A rate as nginx writes it: "100r/s", "30r/m". */
+export function formatRate(rate: RequestRate): string {
+  return `${rate.requests}r/${rate.per}`;
 }
 
 function assertCount(value: number, what: string): void {

@@ -9,7 +9,7 @@ import { ConfigError } from './errors.js';
 import type {
   HttpLocationConfig, HttpRequestSettings, KeyvalBinding, StateFsyncPolicy, ZoneConfig, ZoneKind, ZoneSyncServerConfig, ZonesyncConfig,
 } from './types.js';
-import { formatSize } from './units.js';
+import { MAX_RATE_MILLI_PER_SECOND, formatSize } from './units.js';
 
 const DECLARING_DIRECTIVE: Readonly<Record<ZoneKind | 'upstream', string>> = {
   keyval: 'keyval_zone', limit_req: 'limit_req_zone', sticky: 'sticky', counter: 'zonesync_counter_zone', upstream: 'zone',
@@ -95,7 +95,8 @@ function checkZone(zone: ZoneConfig): void {
     }
     if (zone.timeoutMs !== null) checkPositiveMs(zone.timeoutMs, `"timeout" of zone "${zone.name}"`, where);
   } else if (zone.kind === 'limit_req') {
-    if (!(zone.rate.milliRequestsPerSecond > 0)) throw new ConfigError(`invalid rate of zone "${zone.name}"`, where);
+    const milli = zone.rate.milliRequestsPerSecond;
+    if (!(milli > 0 && milli <= MAX_RATE_MILLI_PER_SECOND)) throw new ConfigError(`invalid rate of zone "${zone.name}"`, where);
   } else if (zone.kind === 'counter') {
     if (!Number.isSafeInteger(zone.windowMs) || zone.windowMs < 0 || zone.windowMs > 2 ** 40) {
       throw new ConfigError(`"window" of zone "${zone.name}" must be a whole number of ms from 0 (none) to 2^40`, where);

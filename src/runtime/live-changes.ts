@@ -1,6 +1,7 @@
 import type { ZonesyncConfig } from '../config/types.js';
 import { socketKey } from './listen-sockets.js';
 import { workerCount } from './worker-count.js';
+import { zoneRestartProblems } from './zone-changes.js';
 
 /** What a running node is made of that a configuration cannot change live. */
 export interface RunningShape {
@@ -12,18 +13,13 @@ export interface RunningShape {
 
 /**
  * Changes a running node cannot take without a restart, as nginx cannot without new shared
- * memory or new listening sockets: the zones (new, removed, resized or with other
- * parameters), the listening sockets, the number of worker threads, and the zone_sync
- * settings read when the sync thread starts. Everything else of the http block (servers,
- * locations, upstream blocks, keyval directives) applies live.
+ * memory or new listening sockets: a zone's (zone-changes.ts: new, removed, resized, another
+ * key…), the listening sockets, the number of worker threads, and the zone_sync settings
+ * read when the sync thread starts. Everything else of the http block (servers, locations,
+ * upstream blocks, keyval directives, a limit_req zone's rate) applies live.
  */
 export function liveChangeProblems(current: ZonesyncConfig, next: ZonesyncConfig, running: RunningShape): string[] {
-  const problems: string[] = [];
-  const zoneKey = (z: ZonesyncConfig['zones'][number]) => JSON.stringify({ ...z, source: undefined });
-  const before = new Map(current.zones.map((z) => [z.name, zoneKey(z)]));
-  const after = new Map(next.zones.map((z) => [z.name, zoneKey(z)]));
-  for (const [name, k] of after) if (before.get(name) !== k) problems.push(`zone "${name}" is new or changed`);
-  for (const name of before.keys()) if (!after.has(name)) problems.push(`zone "${name}" was removed`);
+  const problems = zoneRestartProblems(current.zones, next.zones);
   if (listens(current) !== listens(next)) problems.push('listen addresses changed');
   const workers = workersProblem(next, running);
   if (workers !== null) problems.push(workers);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { ZonesyncConfig } from '../config/types.js';
+import { formatRate } from '../config/units.js';
 import { checkProxyTls } from '../gateway/upstream-tls.js';
 import { startJournalThread, type JournalThreadHandle } from '../journal/start-journal-thread.js';
 import { startSyncThread, type SyncThreadHandle } from '../sync/start-sync-thread.js';
@@ -8,6 +9,7 @@ import type { Metrics } from '../api/metrics.js';
 import { checkAccessLogs } from './http-access-log.js';
 import { checkHandlerFiles, STARTNODE_HANDLER, type HandlerOption, type HandlerOverride } from './handler-files.js';
 import { liveChangeProblems } from './live-changes.js';
+import { changedRates } from './zone-changes.js';
 import type { Logger } from './logger.js';
 import { NodeCounters } from './node-counters.js';
 import { startServing, type FrontEndChoice, type Serving } from './serving.js';
@@ -145,7 +147,8 @@ export class ZonesyncNode {
    * HUP: applies what can change live, as nginx's reload does: the http block's servers,
    * locations, upstream blocks and keyval directives (every serving thread serves the new
    * ones from its next request on; requests in flight finish on the old), the peer list,
-   * the sync timings (on the next restart of a connection), zonesync_state_fsync. A change
+   * the sync timings (on the next restart of a connection), zonesync_state_fsync, a
+   * limit_req zone's rate (its buckets kept, as nginx's). A change
    * that needs a restart (live-changes.ts: zones, listeners, worker threads, sync TLS…)
    * refuses the whole reload: logged, the old configuration kept. Throws, applying
    * nothing, when a proxy_ssl_*, access_log or handler file of `next` cannot be loaded.
@@ -162,6 +165,8 @@ export class ZonesyncNode {
       this.logger.error({ problems }, 'configuration reload refused: these changes need a restart; the old configuration stays');
       return;
     }
+    // nginx's limit_req takes the new rate with the zone's memory kept: every thread judges by it from its next request on.
+    for (const zc of changedRates(this.config.zones, next.zones)) this.zones.limitReq.get(zc.name)?.setRate(formatRate(zc.rate));
     const syncConfig = next.stream?.sync ?? null;
     if (this.sync !== null && syncConfig !== null) {
       this.sync.setServers(syncOptionsOf(syncConfig).servers ?? []);

@@ -1,4 +1,5 @@
 import type { ZoneConfig, ZonesyncConfig } from '../config/types.js';
+import { formatRate } from '../config/units.js';
 import { KeyvalZone, type KeyvalHandle } from '../zones/keyval/keyval-zone.js';
 import { LimitReqZone, type LimitReqHandle } from '../zones/limit-req/limit-req-zone.js';
 import { StickyZone, type StickyHandle } from '../zones/sticky/sticky-zone.js';
@@ -65,7 +66,7 @@ function createZone(zc: ZoneConfig, node: NodeContext, bufferBytes: number, sync
       });
     case 'limit_req':
       return LimitReqZone.create({
-        ...common, rate: `${zc.rate.requests}r/${zc.rate.per}`, ...(syncIntervalMs === undefined ? {} : { syncInterval: syncIntervalMs }),
+        ...common, rate: formatRate(zc.rate), ...(syncIntervalMs === undefined ? {} : { syncInterval: syncIntervalMs }),
       });
     case 'sticky':
       return StickyZone.create({ ...common, timeout: zc.timeoutMs });

@@ -1,9 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  ConfigValueError, formatSize, parseNonNegativeInteger, parseRate, parseSize, parseTimeMs,
+  ConfigValueError, formatRate, formatSize, formatTimeMs, parseNonNegativeInteger, parseRate, parseSize, parseTimeMs,
 } from '../../dist/config/index.js';
-import { formatTimeMs } from './format-time.js';
 
 describe('parseSize', () => {
   it.each([
@@ -89,7 +88,16 @@ describe('parseRate', () => {
     expect(parseRate('7')).toEqual({ requests: 7, per: 's', milliRequestsPerSecond: 7000 });
   });
 
-  it.each(['0r/s', '0', 'r/s', '10r/h', '1.5r/s', '-1r/s', '10 r/s', '10r/', ''])('rejects "%s"', (text) => {
+  it('reads up to 4294967r/s, the most a limit_req zone keeps (milli-requests per second in 32 bits)', () => {
+    expect(parseRate('4294967r/s').milliRequestsPerSecond).toBe(4294967000);
+    expect(parseRate('257698037r/m').milliRequestsPerSecond).toBe(4294967283);
+  });
+
+  it('round-trips through formatRate', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4294967 }), fc.constantFrom('s', 'm'), (n, per) => formatRate(parseRate(`${n}r/${per}`)) === `${n}r/${per}`));
+  });
+
+  it.each(['0r/s', '0', 'r/s', '10r/h', '1.5r/s', '-1r/s', '10 r/s', '10r/', '', '4294968r/s', '257698038r/m', '9007199254740r/s'])('rejects "%s"', (text) => {
     expect(() => parseRate(text)).toThrow(ConfigValueError);
     expect(() => parseRate(text)).toThrow(`invalid rate "${text}"`);
   });

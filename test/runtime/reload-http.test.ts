@@ -285,7 +285,7 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
     const traffic = steadyTraffic(port);
     const changed = textOf({ oneSize: '2m', fixedText: 'changed', locations: 'location /new { return 200 "new\\n"; }' });
     await reloadRejected(changed, /configuration reload refused/);
-    expect(node.output).toContain('zone \\"one\\" is new or changed');
+    expect(node.output).toContain('zone \\"one\\": size 1m -> 2m needs a restart');
     expect(await all('/fixed', 8, (r) => r.body === 'old\n')).toBe(true);
     expect(await all('/new', 8, proxied)).toBe(true);
     expect((await traffic.stop()).failures).toEqual([]);

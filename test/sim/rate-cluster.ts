@@ -100,7 +100,7 @@ export async function runRateScenario(scenario: RateScenario): Promise<RateOutco
   const world = new World(scenario.seed ?? 1);
   const net = new SimNetwork(world, { lossRate: 0, minDelayMs: 1, maxDelayMs: scenario.maxDelayMs ?? 3 });
   const nodes = await startCluster(world, net, scenario);
-  const model = new NginxLimitReqModel(nodes[0]!.zone.settings.rateMilliPerSecond);
+  const model = new NginxLimitReqModel(nodes[0]!.zone.rateMilliPerSecond);
   const limit = scenario.limit;
   const delayMilli = limit.nodelay ? Infinity : (limit.delay ?? 0) * 1000;
   const start = Math.ceil(world.nowMs);

@@ -49,7 +49,7 @@ describe('limit_req alone is nginx\'s leaky bucket', () => {
           const zone = LimitReqZone.create({
             name: 'req', size: '1m', rate: `${rate.requests}r/${rate.per}`, sync, node: createNodeContext(7), now: () => t.now,
           });
-          const model = new NginxLimitReqModel(zone.settings.rateMilliPerSecond);
+          const model = new NginxLimitReqModel(zone.rateMilliPerSecond);
           for (const [i, e] of events.entries()) {
             t.now += e.gapMs;
             const limit = limits[e.limit]!;

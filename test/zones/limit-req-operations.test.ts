@@ -87,7 +87,7 @@ describe('limit_req: one node', () => {
       (rate, burst, gaps) => {
         const t = { now: NOW };
         const z = zone('1000r/s', t);
-        const milli = typeof rate === 'number' ? Math.floor(rate * 1000) : LimitReqZone.create({ name: 'r', size: '64k', rate }).settings.rateMilliPerSecond;
+        const milli = typeof rate === 'number' ? Math.floor(rate * 1000) : LimitReqZone.create({ name: 'r', size: '64k', rate }).rateMilliPerSecond;
         const model = new NginxLimitReqModel(milli);
         for (const gap of gaps) {
           t.now += gap;
@@ -103,7 +103,7 @@ describe('limit_req: one node', () => {
       (requests, per, burst, cost, gaps) => {
         const t = { now: NOW };
         const z = zone(`${requests}r/${per}`, t);
-        const rate = z.settings.rateMilliPerSecond;
+        const rate = z.rateMilliPerSecond;
         for (const gap of gaps) {
           t.now += gap;
           const r = z.take('k', { burst, cost, nodelay: true });

@@ -72,6 +72,34 @@ describe('limit_req: nginx leaky bucket', () => {
     expect(zone.take('k')).toEqual({ allowed: true, delayMs: 0, excess: 0, retryAfterMs: 0, remaining: 0 });
   });
 
+  it.each([
+    { from: '1r/s', to: '10r/s' }, { from: '10r/s', to: '1r/s' }, { from: '1r/m', to: '50r/s' }, { from: '30r/m', to: '2r/m' }, { from: '5r/s', to: 2.5 },
+  ])('setRate $from -> $to: a bucket keeps its level and drains at the new rate from its last request on', ({ from, to }) => {
+    const { zone, t } = limiter(from);
+    const nodelay = { burst: 4, nodelay: true };
+    for (let i = 0; i < 5; i++) expect(zone.take('k', nodelay).allowed).toBe(true);
+    expect(zone.take('k', nodelay).allowed).toBe(false); // full: 5 requests in the bucket
+    zone.setRate(to);
+    const milli = zone.rateMilliPerSecond;
+    expect(milli).toBe(LimitReqZone.create({ name: 'r', size: '64k', rate: to }).rateMilliPerSecond);
+    // Full still: the level is kept; room for one more request once 1000 milli-requests drained at the new rate.
+    const wait = Math.ceil((1000 * 1000) / milli);
+    expect(zone.take('k', nodelay)).toMatchObject({ allowed: false, retryAfterMs: wait });
+    t.now += wait - 1;
+    expect(zone.take('k', nodelay).allowed).toBe(wait === 1);
+    t.now += 1;
+    expect(zone.take('k', nodelay).allowed).toBe(true);
+    expect(zone.take('k2', nodelay).retryAfterMs).toBe(0); // a new key: the burst, at once
+  });
+
+  it('setRate refuses a bad rate and keeps the old one', () => {
+    const { zone } = limiter('1r/s');
+    for (const bad of ['10r/h', '0r/s', 0, -1, 5_000_000, '4294968r/s']) {
+      expect(() => zone.setRate(bad)).toThrow(ZoneArgumentError);
+      expect(zone.rateMilliPerSecond).toBe(1000);
+    }
+  });
+
   it('rejects bad rates and options with clear errors', () => {
     expect(() => LimitReqZone.create({ name: 'r', size: '1m', rate: '10r/h' })).toThrow(/invalid rate "10r\/h"/);
     const { zone } = limiter('1r/s');

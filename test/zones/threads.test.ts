@@ -28,4 +28,26 @@ describe('zones shared by worker threads', () => {
     expect(keyval.stats().pending).toBe(1 + threads * 500);
     for (const z of [keyval, limit, sticky]) expect(checkZone(z.shm)).toEqual([]);
   });
+
+  it('a limit_req zone\'s setRate in one thread is the rate every attached thread judges by from its next call', async () => {
+    const limit = LimitReqZone.create({ name: 'req', size: '1m', rate: '1r/s' });
+    const worker = new Worker(new URL('./workers/rate-reader.mjs', import.meta.url), { workerData: { limit: limit.handle } });
+    const ask = (key: string) => new Promise<{ rate: number; retryAfterMs: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage(key);
+    });
+    try {
+      for (const [rate, milli] of [[null, 1000], ['50r/s', 50_000], ['30r/m', 500], [4, 4000]] as const) {
+        if (rate !== null) limit.setRate(rate);
+        const seen = await ask(`k${milli}`);
+        expect(seen.rate).toBe(milli);
+        // A full bucket of one request: room again in 1000 milli-requests at the new rate (the clock may move a little).
+        expect(seen.retryAfterMs).toBeLessThanOrEqual(Math.ceil(1e6 / milli));
+        expect(seen.retryAfterMs).toBeGreaterThan(Math.ceil(1e6 / milli) / 2);
+      }
+    } finally {
+      await worker.terminate();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { parseRate } from '../../config/units.js';
+import { MAX_RATE_MILLI_PER_SECOND, parseRate } from '../../config/units.js';
 import { MODULE_LIMIT_REQ, ORIGIN_SUFFIX_BYTES } from '../descriptor.js';
 import { ZoneArgumentError, ZoneFullError } from '../errors.js';
 import { KeyGroup } from '../key-group.js';
@@ -22,11 +22,11 @@ export interface LimitReqZoneOptions extends ZoneBaseOptions {
   syncInterval?: TimeInput;
 }
 
-export interface LimitReqSettings {
-  /** nginx's ctx->rate: milli-requests drained per second. */
-  rateMilliPerSecond: number;
-  rateText: string;
-}
+/**
+ * What a limit_req handle carries for other threads: nothing beyond the zone, whose rate
+ * lives in the zone's header (setRate), where a reload changes it for every thread at once.
+ */
+export type LimitReqSettings = Readonly<Record<never, never>>;
 
 export type LimitReqHandle = ZoneHandleOf<LimitReqSettings>;
 
@@ -74,8 +74,12 @@ export interface TakeResult {
 
 /** At most this many other nodes' shares are read per key; more are ignored. */
 const MAX_SHARES = 64;
-/** The zone header's user area, in u32 words: 0 the module tag (ZoneBase), 2 the zone_sync_interval in ms. */
+/**
+ * The zone header's user area, in u32 words: 0 the module tag (ZoneBase), 2 the
+ * zone_sync_interval in ms, 3 the rate in milli-requests per second (nginx's ctx->rate).
+ */
 const WORD_SYNC_INTERVAL = 2;
+const WORD_RATE = 3;
 const DEFAULT_SYNC_INTERVAL_MS = 1_000;
 const MAX_COST = 1_000_000;
 
@@ -93,6 +97,7 @@ const MAX_COST = 1_000_000;
 export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   readonly settings: LimitReqSettings;
   private readonly syncIntervalWord: Uint32Array;
+  private readonly rateWord: Uint32Array;
   private readonly group = new KeyGroup(MAX_SHARES, SHARE_BYTES);
   /** The key's shares as judgeLocked read them: this node's, and the others' (group.count of them). */
   private readonly own: Share = emptyShare();
@@ -113,11 +118,12 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
   static create(options: LimitReqZoneOptions): LimitReqZone {
     const rate = rateOf(options.rate, options.name);
     const syncIntervalMs = syncIntervalOf(options.syncInterval ?? DEFAULT_SYNC_INTERVAL_MS, options.name);
-    const settings: LimitReqSettings = { rateMilliPerSecond: rate.milliPerSecond, rateText: rate.text };
+    const settings: LimitReqSettings = {};
     const maxKeyBytes = (options.maxKeyBytes ?? 256) + ORIGIN_SUFFIX_BYTES;
     const parts = ZoneBase.createParts(options, 'limit_req', MODULE_LIMIT_REQ, settings, { maxKeyBytes, keySuffixBytes: ORIGIN_SUFFIX_BYTES });
     const zone = new LimitReqZone(parts.handle, parts.shm, parts.now);
     zone.setSyncInterval(syncIntervalMs);
+    Atomics.store(zone.rateWord, 0, rate);
     return zone;
   }
 
@@ -131,6 +137,21 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     this.settings = handle.settings;
     const area = shm.userArea();
     this.syncIntervalWord = new Uint32Array(area.buffer, area.byteOffset + WORD_SYNC_INTERVAL * 4, 1);
+    this.rateWord = new Uint32Array(area.buffer, area.byteOffset + WORD_RATE * 4, 1);
+  }
+
+  /**
+   * The zone's rate, for every thread of the node from its next call on (a reload changes
+   * it, as nginx's takes the new rate with the zone's shared memory kept): the buckets keep
+   * their level and drain at the new rate from their last request on.
+   */
+  setRate(rate: RateInput): void {
+    Atomics.store(this.rateWord, 0, rateOf(rate, this.name));
+  }
+
+  /** nginx's ctx->rate: milli-requests drained per second, as the zone was created or last setRate. */
+  get rateMilliPerSecond(): number {
+    return Atomics.load(this.rateWord, 0);
   }
 
   /** The cluster's zone_sync_interval, for every thread of the node (a reload may change it). */
@@ -245,7 +266,7 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
     this.useKey(key);
     const shard = shm.shardOfKey();
     const now = this.now();
-    const rate = this.settings.rateMilliPerSecond;
+    const rate = this.rateMilliPerSecond;
     let full = false;
     let had = false;
     shm.lock(shard);
@@ -387,9 +408,9 @@ export class LimitReqZone extends ZoneBase<LimitReqSettings> {
 
   /** A call's rate in milli-requests per second: the zone's, or the call's own. */
   private rateMilliOf(rate: RateInput | undefined): number {
-    if (rate === undefined) return this.settings.rateMilliPerSecond;
+    if (rate === undefined) return this.rateMilliPerSecond;
     if (typeof rate === 'string' && rate === this.lastRateText) return this.lastRateMilli;
-    const milli = rateOf(rate, this.name).milliPerSecond;
+    const milli = rateOf(rate, this.name);
     if (typeof rate === 'string') {
       this.lastRateText = rate;
       this.lastRateMilli = milli;
@@ -404,18 +425,17 @@ function clearShare(share: Share): Share {
   return share;
 }
 
-/** A rate as nginx writes it ("100r/s", "30r/m") or requests per second, in milli-requests per second. */
-function rateOf(rate: RateInput, zone: string): { milliPerSecond: number; text: string } {
+/** A rate as nginx writes it ("100r/s", "30r/m") or requests per second, in milli-requests per second (a u32). */
+function rateOf(rate: RateInput, zone: string): number {
   if (typeof rate === 'number') {
     const milliPerSecond = Math.floor(rate * 1000);
-    if (!Number.isFinite(rate) || milliPerSecond < 1 || milliPerSecond > 0xffffffff) {
+    if (!Number.isFinite(rate) || milliPerSecond < 1 || milliPerSecond > MAX_RATE_MILLI_PER_SECOND) {
       throw new ZoneArgumentError(`limit_req zone "${zone}": invalid rate ${rate} (requests per second, from 0.001)`);
     }
-    return { milliPerSecond, text: `${rate}r/s` };
+    return milliPerSecond;
   }
   try {
-    const parsed = parseRate(rate);
-    return { milliPerSecond: parsed.milliRequestsPerSecond, text: `${parsed.requests}r/${parsed.per}` };
+    return parseRate(rate).milliRequestsPerSecond;
   } catch {
     throw new ZoneArgumentError(`limit_req zone "${zone}": invalid rate "${rate}" (such as 100r/s or 30r/m)`);
   }
