@@ -124,10 +124,14 @@ describe.each(SERVING_PATHS)('client keep-alive, $name', (path) => {
     expect(many.conn.closedByServer).toBe(false);
   });
 
-  it('keepalive_timeout 1s: an idle kept-alive connection is closed by the server', async () => {
+  it('keepalive_timeout 1s: an idle kept-alive connection is closed by the server, while one under the default 75s, idle since before it, stays', async () => {
+    const longer = await run(ports.counted, '/', 1);
     const { conn, answers } = await run(ports.idle, '/', 2);
     expect(connectionOf(answers)).toEqual(['keep-alive', 'keep-alive']);
     await waitFor(() => conn.closedByServer, 15_000, () => 'the idle connection was never closed by the server');
+    expect(longer.conn.closedByServer).toBe(false);
+    // Still usable: its next request is answered.
+    expect((await longer.conn.get('/')).headers['connection']).toBe('keep-alive');
   });
 
   it('keepalive_timeout 0: every answer says Connection: close, and the server closes the connection', async () => {
