@@ -30,6 +30,9 @@ interface ClientConnection {
 
 const connections = new WeakMap<Socket, ClientConnection>();
 
+/* The longest a Node timer waits (2^31 - 1 ms, about 24.8 days); a longer keepalive_timeout waits that long. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Turns Node's keep-alive handling off on a front end server: clientKeepalive does it per request. */
 export function leaveKeepaliveToRequests(server: Server): void {
   server.keepAliveTimeout = 0;
@@ -63,7 +66,7 @@ export function clientKeepalive(req: IncomingMessage, res: ServerResponse, setti
     // An answer that said Connection: close ends its connection (an upgrade's its tunnel): no timer on it.
     if (state.unanswered > 0 || !res.writableFinished || !res.shouldKeepAlive || socket.destroyed) return;
     // Expiry with no 'timeout' listener on the server: Node's socketOnTimeout destroys the socket.
-    socket.setTimeout(settings.keepaliveTimeoutMs);
+    socket.setTimeout(Math.min(settings.keepaliveTimeoutMs, MAX_TIMER_MS));
     state.idle = true;
   });
 }
