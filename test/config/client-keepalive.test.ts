@@ -38,6 +38,7 @@ describe('accepted forms, at each level', () => {
     ['keepalive_timeout 1s;', { keepaliveTimeoutMs: 1_000 }],
     ['keepalive_timeout 1500ms;', { keepaliveTimeoutMs: 1_500 }],
     ['keepalive_timeout 2m;', { keepaliveTimeoutMs: 120_000 }],
+    ['keepalive_timeout 30d;', { keepaliveTimeoutMs: 30 * 24 * 3_600_000 }],
     ['keepalive_timeout "1m 30s";', { keepaliveTimeoutMs: 90_000 }],
     ['keepalive_timeout 0;', { keepaliveTimeoutMs: 0 }],
     ['keepalive_timeout 65 60;', { keepaliveTimeoutMs: 65_000, keepaliveHeaderTimeoutMs: 60_000 }],
