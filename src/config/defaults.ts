@@ -125,6 +125,9 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
 /* ngx_http_core_module: client_max_body_size 1m. */
 export const DEFAULT_CLIENT_MAX_BODY_SIZE_BYTES = 1024 * 1024;
 
+/* ngx_http_core_module: keepalive_timeout 75s (no Keep-Alive field), keepalive_requests 1000. */
+export const DEFAULT_CLIENT_KEEPALIVE = { keepaliveTimeoutMs: 75_000, keepaliveHeaderTimeoutMs: null, keepaliveRequests: 1000 } as const;
+
 /* ngx_http_core_module: listen *:80 when run as root, *:8000 otherwise. */
 export function defaultHttpPort(): number {
   return process.getuid?.() === 0 ? 80 : 8000;
@@ -143,6 +146,7 @@ export const DEFAULT_HTTP_REQUEST_SETTINGS: HttpRequestSettings = {
   addHeaders: [],
   serverTokens: true,
   accessLogs: [],
+  ...DEFAULT_CLIENT_KEEPALIVE,
   proxy: DEFAULT_PROXY_SETTINGS,
 };
 

@@ -88,8 +88,9 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   zone: [spec(['upstream'], 1, 2)],
   sticky: [spec(['upstream'], 1, MANY)],
   keepalive: [spec(['upstream'], 1)],
-  keepalive_timeout: [spec(['upstream'], 1)],
-  keepalive_requests: [spec(['upstream'], 1)],
+  // In upstream: the upstream keepalive cache's; in http, server and location: client connections'.
+  keepalive_timeout: [spec(['upstream'], 1), spec(HTTP_LEVELS, 1, 2)],
+  keepalive_requests: [spec(['upstream'], 1), spec(HTTP_LEVELS, 1)],
 
   proxy_pass: [spec(['location'], 1)],
   proxy_set_header: [spec(HTTP_LEVELS, 2)],
@@ -247,8 +248,6 @@ export function checkDirective(directive: Directive, context: BlockContext): Dir
 /* nginx has these in more places than zonesync implements them; say which part is missing. */
 function notAllowedReason(name: string, context: BlockContext): string {
   const inHttp = context === 'http' || context === 'http-server' || context === 'location';
-  // nginx's keepalive_timeout and keepalive_requests of client connections; zonesync has the upstream ones only.
-  if (inHttp && name.startsWith('keepalive_')) return `"${name}" directive is not supported by zonesync outside "upstream"`;
   if (inHttp && name.startsWith('resolver')) return `"${name}" directive is supported by zonesync in the http block only, not in a server or location`;
   const streamOnly = name.startsWith('ssl_') || name.startsWith('resolver');
   if (inHttp && streamOnly) {

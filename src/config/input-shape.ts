@@ -137,6 +137,7 @@ const settings = object<HttpRequestSettingsInput>({
   limitReqDryRun: boolean, limitReqLogLevel: oneOf('info', 'notice', 'warn', 'error'), clientMaxBodySizeBytes: bytes, proxy: proxySettings,
   addHeaders: arrayOf(object<AddHeaderConfig>({ name: required(string), value: required(string), always: required(boolean) })),
   serverTokens: boolean, accessLogs: arrayOf(accessLog),
+  keepaliveTimeoutMs: ms, keepaliveHeaderTimeoutMs: nullable(ms), keepaliveRequests: integer,
 });
 const returnConfig = nullable(object<ReturnConfig>({ status: required(integer), text: required(nullable(string)) }));
 const limitExcept = object<Omit<LimitExceptConfig, 'settings'> & { settings?: HttpRequestSettingsInput }>({

@@ -34,6 +34,10 @@ interface RequestSettingsDraft {
   clientMaxBodySizeBytes?: number;
   addHeaders?: AddHeaderConfig[];
   serverTokens?: boolean;
+  /* keepalive_timeout's two values are merged apart, as nginx merges them. */
+  keepaliveTimeoutMs?: number;
+  keepaliveHeaderTimeoutMs?: number;
+  keepaliveRequests?: number;
   /* An `off` written at the level makes the level log nothing, whatever else it writes. */
   accessLogs?: { off: boolean; logs: AccessLogConfig[] };
   proxy: ProxySettingsDraft;
@@ -322,6 +326,15 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       else logs.logs.push(...resolveAccessLogs([read], context.logFormats));
       return;
     }
+    case 'keepalive_timeout':
+      if (draft.keepaliveTimeoutMs !== undefined) throw duplicateDirective(d);
+      draft.keepaliveTimeoutMs = readTimeMs(d, arg);
+      if (d.args[1] !== undefined) draft.keepaliveHeaderTimeoutMs = readTimeMs(d, d.args[1]);
+      return;
+    case 'keepalive_requests':
+      if (draft.keepaliveRequests !== undefined) throw duplicateDirective(d);
+      draft.keepaliveRequests = readCount(d, arg);
+      return;
     case 'client_max_body_size':
       if (draft.clientMaxBodySizeBytes !== undefined) throw duplicateDirective(d);
       draft.clientMaxBodySizeBytes = readSize(d, arg);
@@ -401,6 +414,9 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     clientMaxBodySizeBytes: draft.clientMaxBodySizeBytes ?? inherited.clientMaxBodySizeBytes,
     addHeaders: draft.addHeaders ?? inherited.addHeaders,
     serverTokens: draft.serverTokens ?? inherited.serverTokens,
+    keepaliveTimeoutMs: draft.keepaliveTimeoutMs ?? inherited.keepaliveTimeoutMs,
+    keepaliveHeaderTimeoutMs: draft.keepaliveHeaderTimeoutMs ?? inherited.keepaliveHeaderTimeoutMs,
+    keepaliveRequests: draft.keepaliveRequests ?? inherited.keepaliveRequests,
     accessLogs: draft.accessLogs === undefined ? inherited.accessLogs : draft.accessLogs.off ? [] : draft.accessLogs.logs,
     proxy: mergeProxySettings(inherited.proxy, draft.proxy),
   };

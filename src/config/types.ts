@@ -393,6 +393,18 @@ export interface HttpRequestSettings {
    * None by default (nginx: logs/access.log).
    */
   readonly accessLogs: readonly AccessLogConfig[];
+  /**
+   * keepalive_timeout T: how long a client connection whose answer kept it open waits idle
+   * for its next request; 0: no answer keeps it open (Connection: close). Default 75s.
+   */
+  readonly keepaliveTimeoutMs: number;
+  /**
+   * keepalive_timeout's second parameter: answers that keep the connection say
+   * `Keep-Alive: timeout=` this in whole seconds; null (the default): no Keep-Alive field.
+   */
+  readonly keepaliveHeaderTimeoutMs: number | null;
+  /** keepalive_requests N: the Nth request of a client connection is its last. Default 1000. */
+  readonly keepaliveRequests: number;
   /** The proxy_* settings of a location with proxy_pass. */
   readonly proxy: ProxySettings;
 }

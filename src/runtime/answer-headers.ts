@@ -1,5 +1,6 @@
 // The fields the front end puts on every answer of a location, as nginx's header filters do:
-// Server (its version unless server_tokens is off) and the location's add_header fields.
+// Server (its version unless server_tokens is off), Keep-Alive (keepalive_timeout's second
+// parameter, on an answer that keeps its connection open) and the location's add_header fields.
 //
 // add_header adds its field to answers of 200, 201, 204, 206, 301, 302, 303, 304, 307 and
 // 308, to any answer with `always`; beside a field of the same name the answer has (an
@@ -43,13 +44,16 @@ export class AnswerHeaders {
   /** Sets the fields of `settings` on the answer `res` will give (call before anything is written). */
   prepare(req: IncomingMessage, res: ServerResponse, settings: HttpRequestSettings, remoteAddress: string): void {
     res.setHeader('Server', settings.serverTokens ? this.withTokens : this.withoutTokens);
-    if (settings.addHeaders.length === 0) return;
+    const keepAlive = keepAliveField(settings.keepaliveHeaderTimeoutMs);
+    if (settings.addHeaders.length === 0 && keepAlive === null) return;
     const rules = this.rulesOf(settings.addHeaders);
     const writeHead = res.writeHead;
     // Replaced on this response only, and put back at its first call: the head is written once.
     res.writeHead = function addHeaders(this: ServerResponse, status: number, ...rest: unknown[]): ServerResponse {
       res.writeHead = writeHead;
       const added: [string, string][] = [];
+      // Whether the answer keeps its connection is known here: a stop may have turned it to Connection: close.
+      if (keepAlive !== null && res.shouldKeepAlive) added.push(['Keep-Alive', keepAlive]);
       for (const rule of rules) {
         if (!rule.always && !ADD_HEADER_STATUSES.has(status)) continue;
         const value = rule.value(requestFacts(req, remoteAddress));
@@ -72,6 +76,11 @@ export class AnswerHeaders {
     }
     return rules;
   }
+}
+
+/* ngx_http_header_filter's "Keep-Alive: timeout=N", N in whole seconds; null: none is written. */
+function keepAliveField(headerTimeoutMs: number | null): string | null {
+  return headerTimeoutMs === null ? null : `timeout=${Math.floor(headerTimeoutMs / 1000)}`;
 }
 
 /*

@@ -19,6 +19,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import { AnswerHeaders } from './answer-headers.js';
+import { clientKeepalive, leaveKeepaliveToRequests } from './client-keepalive.js';
 import { HttpAccessLog } from './http-access-log.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-traffic.js';
@@ -138,7 +139,7 @@ export class FrontEnd {
     for (const { address } of listenSockets(config)) {
       const key = socketKey(address);
       const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS));
-      srv.keepAliveTimeout = 5_000;
+      leaveKeepaliveToRequests(srv);
       // Counted before it is served: a request answered at once (the API asked for the counts) is current.
       if (this.parts.counters !== undefined) countHttpTraffic(srv, this.parts.counters);
       srv.on('request', (req, res) => this.serve(req, res, key, false));
@@ -263,6 +264,7 @@ export class FrontEnd {
     const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
     const settings = location?.settings ?? server.settings;
     if (location !== null && servesOwnContent(location)) jsonErrors.add(res);
+    clientKeepalive(req, res, settings);
     inForce.answerHeaders.prepare(req, res, settings, remoteAddress);
     inForce.accessLog?.track(req, res, settings, remoteAddress);
     const refused = checkRequestHead(req);

@@ -54,7 +54,7 @@ describe('directives zonesync does not support', () => {
     [['http {', '  server {', '    location / { proxy_pass http://unix:/run/app.sock; }', '  }', '}'], 'unix domain sockets in "proxy_pass" are not supported by zonesync: "http://unix:/run/app.sock"', 3],
     [['http {', '  map $http_upgrade $connection_upgrade {', '    default upgrade;', "    '' close;", '  }', '}'], '"map" directive is not supported by zonesync; to proxy WebSocket, write proxy_set_header Connection "upgrade" rather than a mapped $connection_upgrade', 2],
     [['http {', '  server {', '    location / { proxy_http_version 1.0; }', '  }', '}'], '"proxy_http_version 1.0" is not supported by zonesync, which speaks HTTP/1.1 to upstream servers', 3],
-    [['http {', '  keepalive_timeout 65;', '}'], '"keepalive_timeout" directive is not supported by zonesync outside "upstream"', 2],
+    [['http {', '  keepalive_time 1h;', '}'], '"keepalive_time" directive is not supported by zonesync', 2],
     [['http {', '  server {', '    root /var/www;', '  }', '}'], '"root" directive is not supported by zonesync', 3],
     [['http {', '  server {', '    location / { fastcgi_pass 127.0.0.1:9000; }', '  }', '}'], '"fastcgi_pass" directive is not supported by zonesync', 3],
     [['http {', '  server {', '    rewrite ^ /x;', '  }', '}'], '"rewrite" directive is not supported by zonesync', 3],

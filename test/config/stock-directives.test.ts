@@ -1,6 +1,6 @@
 // The directives of a stock nginx.conf: those that change nothing zonesync does load with a
-// warning; those that would change its answers stay refused; add_header and server_tokens
-// are read, with nginx's inheritance.
+// warning; those that would change its answers stay refused; add_header, server_tokens and
+// keepalive_timeout are read, with nginx's inheritance.
 
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +67,7 @@ describe('directives that change nothing zonesync does load with a warning', () 
         'http {',
         '    sendfile on;',
         '    tcp_nopush on;',
+        '    keepalive_timeout 65;',
         '    types_hash_max_size 2048;',
         '    server_tokens off;',
         '    include mime.types;',
@@ -89,15 +90,17 @@ describe('directives that change nothing zonesync does load with a warning', () 
         `"multi_accept" is ignored by zonesync in ${conf}:7`,
         `"sendfile" is ignored by zonesync in ${conf}:10`,
         `"tcp_nopush" is ignored by zonesync in ${conf}:11`,
-        `"types_hash_max_size" is ignored by zonesync in ${conf}:12`,
+        `"types_hash_max_size" is ignored by zonesync in ${conf}:13`,
         `"types" is ignored by zonesync in ${join(dir, 'mime.types')}:1`,
-        `"default_type" is ignored by zonesync in ${conf}:15`,
-        `"ssl_protocols" is ignored by zonesync in ${conf}:16`,
-        `"ssl_prefer_server_ciphers" is ignored by zonesync in ${conf}:17`,
-        `"error_log" is ignored by zonesync in ${conf}:18`,
-        `"gzip" is ignored by zonesync in ${conf}:19`,
+        `"default_type" is ignored by zonesync in ${conf}:16`,
+        `"ssl_protocols" is ignored by zonesync in ${conf}:17`,
+        `"ssl_prefer_server_ciphers" is ignored by zonesync in ${conf}:18`,
+        `"error_log" is ignored by zonesync in ${conf}:19`,
+        `"gzip" is ignored by zonesync in ${conf}:20`,
       ]);
       expect(config.http?.servers[0]?.settings.serverTokens).toBe(false);
+      // keepalive_timeout is read (client connections wait 65 s idle), not ignored.
+      expect(config.http?.servers[0]?.locations[0]?.settings.keepaliveTimeoutMs).toBe(65_000);
       expect(config.http?.servers[0]?.locations[0]?.api).toEqual({ write: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -143,3 +143,51 @@ export function errorBodyOf(body: Buffer): { status: number; code: string; text:
   if (typeof b.request_id !== 'string' || !/^[0-9a-f]{32}$/.test(b.request_id) || typeof b.href !== 'string') return null;
   return { status, code, text };
 }
+
+/**
+ * One connection on which GETs go one after the other, each once the answer to the one
+ * before is read, as a keep-alive client sends them; it sees whether and when the server
+ * closes the connection.
+ */
+export class RawConnection {
+  private bytes = Buffer.alloc(0);
+  private answered = 0;
+  /** The server closed its side (FIN or reset). */
+  closedByServer = false;
+  private wake: () => void = () => undefined;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => { this.bytes = Buffer.concat([this.bytes, d]); this.wake(); });
+    socket.on('end', () => { this.closedByServer = true; this.wake(); });
+    socket.on('error', () => { this.closedByServer = true; this.wake(); });
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** GET `path` (Host `host`); resolves with its answer, rejects when the connection closes first or nothing comes in `timeoutMs`. */
+  async get(path: string, host = 'localhost', timeoutMs = 15_000): Promise<RawResponse> {
+    if (this.closedByServer) throw new Error(`GET ${path}: the server had closed the connection`);
+    this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { responses } = parseResponses(this.bytes, false);
+      const final = responses.filter((r) => r.status >= 200);
+      if (final.length > this.answered) return final[this.answered++]!;
+      if (this.closedByServer) throw new Error(`GET ${path}: the server closed the connection without an answer`);
+      if (Date.now() > deadline) throw new Error(`GET ${path}: no answer in ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        this.wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

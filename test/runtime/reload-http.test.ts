@@ -10,6 +10,7 @@ import http from 'node:http';
 import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 import { reloadConfig, writeReloadHandler, type ReloadShape } from './reload-http-config.js';
 import { answerOf, fresh, freshMany, type Answer } from './worker-serving-helpers.js';
+import { rawExchange } from './raw-http.js';
 import { SERVING_PATHS } from '../gateway/serving-paths.js';
 import { TestUpstream, type UpstreamBehaviour } from '../gateway/test-upstream.js';
 
@@ -114,6 +115,17 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
     const answers = await freshMany(port, Array.from({ length: n }, () => '/'), 4);
     const [byA, byB, byC] = [a, b, c].map((u, i) => u.seen.length - before[i]!);
     return answers.every(proxied) ? { a: byA!, b: byB!, c: byC! } : null;
+  };
+  /**
+   * Three GETs of /fixed sent at once on each of 6 new connections (spread over the threads):
+   * every connection has the answers' Connection and Keep-Alive fields `expected` says, and
+   * was closed by the server after its last answer or not.
+   */
+  const keptAlive = async (expected: { connection: string[]; keepAlive: string[]; closed: boolean }): Promise<boolean> => {
+    const exchanges = await Promise.all(Array.from({ length: 6 }, () => rawExchange(port, 'GET /fixed HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3), { responses: 3 })));
+    return exchanges.every((e) => e.closedByServer === expected.closed
+      && JSON.stringify(e.responses.map((r) => r.headers['connection'])) === JSON.stringify(expected.connection)
+      && JSON.stringify(e.responses.map((r) => r.headers['keep-alive'] ?? '(none)')) === JSON.stringify(expected.keepAlive));
   };
   const peers = async (): Promise<Array<{ server: string; weight: number; state: string; requests: number }>> => (await fresh(port, '/api/9/http/upstreams/backend')).json.peers;
   /** How many of `n` requests of one new client to /limited pass limit_req (in order; the rest get 503). */
@@ -256,6 +268,14 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
         const answers = await freshMany(port, Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? '/fixed' : '/')), 4);
         return answers.every((r) => r.status === 200 && r.headers['x-reloaded'] === value);
       },
+    },
+    {
+      name: 'keepalive_requests and keepalive_timeout\'s Keep-Alive field changed: kept-alive connections end at the new count',
+      from: { http: 'keepalive_requests 4;' },
+      to: { http: 'keepalive_requests 2; keepalive_timeout 30s 20s;' },
+      check: (phase) => keptAlive(phase === 'after'
+        ? { connection: ['keep-alive', 'close'], keepAlive: ['timeout=20', '(none)'], closed: true }
+        : { connection: ['keep-alive', 'keep-alive', 'keep-alive'], keepAlive: ['(none)', '(none)', '(none)'], closed: false }),
     },
     {
       name: 'server_tokens off: the Server field loses the version',
