@@ -26,6 +26,8 @@ interface ClientConnection {
   unanswered: number;
   /** The idle timer runs (the socket's timeout, set here and nowhere else). */
   idle: boolean;
+  /** keepalive_timeout of its latest request: the idle wait once every request on it is answered. */
+  timeoutMs: number;
 }
 
 const connections = new WeakMap<Socket, ClientConnection>();
@@ -49,24 +51,30 @@ export function clientKeepalive(req: IncomingMessage, res: ServerResponse, setti
   const socket = req.socket;
   let connection = connections.get(socket);
   if (connection === undefined) {
-    connection = { requests: 0, unanswered: 0, idle: false };
+    connection = { requests: 0, unanswered: 0, idle: false, timeoutMs: 0 };
     connections.set(socket, connection);
   }
   connection.requests++;
   connection.unanswered++;
+  connection.timeoutMs = settings.keepaliveTimeoutMs;
   if (connection.idle) {
     socket.setTimeout(0);
     connection.idle = false;
   }
   if (settings.keepaliveTimeoutMs === 0 || connection.requests >= settings.keepaliveRequests) res.shouldKeepAlive = false;
-  const state = connection;
   // 'close' comes after 'finish', and alone when the answer was cut (the connection is closed then).
-  res.once('close', () => {
-    state.unanswered--;
-    // An answer that said Connection: close ends its connection (an upgrade's its tunnel): no timer on it.
-    if (state.unanswered > 0 || !res.writableFinished || !res.shouldKeepAlive || socket.destroyed) return;
-    // Expiry with no 'timeout' listener on the server: Node's socketOnTimeout destroys the socket.
-    socket.setTimeout(Math.min(settings.keepaliveTimeoutMs, MAX_TIMER_MS));
-    state.idle = true;
-  });
+  // One listener for every answer, not a closure per request: it finds the connection through the request.
+  res.on('close', onAnswerClosed);
+}
+
+function onAnswerClosed(this: ServerResponse): void {
+  const socket = this.req.socket;
+  const state = connections.get(socket);
+  if (state === undefined) return;
+  state.unanswered--;
+  // An answer that said Connection: close ends its connection (an upgrade's its tunnel): no timer on it.
+  if (state.unanswered > 0 || !this.writableFinished || !this.shouldKeepAlive || socket.destroyed) return;
+  // Expiry with no 'timeout' listener on the server: Node's socketOnTimeout destroys the socket.
+  socket.setTimeout(Math.min(state.timeoutMs, MAX_TIMER_MS));
+  state.idle = true;
 }

@@ -140,6 +140,8 @@ describe('the threads of a start listen together', () => {
     try {
       const first = await Promise.all(conns.map((c) => c.get('/t/whoami')));
       await node.ready();
+      // (Another test's server that took the port first would answer otherwise.)
+      expect(first.every((a) => a.status === 200 && typeof a.json?.worker === 'number'), `not this node's answers: ${first[0]?.body}`).toBe(true);
       const perWorker = countBy(first.map(workerOf));
       expect(perWorker.size, JSON.stringify([...perWorker])).toBeGreaterThan(1);
       // They stay where they were accepted (kept alive).
