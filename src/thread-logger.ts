@@ -34,7 +34,7 @@ export function levelsEnabled(logger: ThreadLogger): LevelsEnabled {
   return { info: on('info'), warn: on('warn'), error: on('error') };
 }
 
-/** The log lines a thread wrote in one turn of its event loop, on their way to the primary. */
+/** Log lines a thread held (logBatch), on their way to the primary. */
 export interface LogMessage {
   type: 'log';
   lines: LogLine[];

@@ -1,9 +1,10 @@
 // How a serving thread's log lines reach the node's log. Where the node logs through its own
 // pino logger (the CLI's error_log: stdout, stderr or a file), the thread makes the lines
-// itself with pino, as the primary's logger would, and sends each turn's text to be written
-// as it is: a flood of refused requests, each logged as nginx logs it, costs the primary one
-// write every LOG_BATCH_MS, not a line to format each. A logger given by an embedding service (its own
-// format, redaction, transport) gets the lines as fields and message (postingLogger).
+// itself with pino, as the primary's logger would, and sends their text, held up to
+// LOG_BATCH_MS, to be written as it is: a flood of refused requests, each logged as nginx
+// logs it, costs the primary one write every LOG_BATCH_MS, not a line to format each. A
+// logger given by an embedding service (its own format, redaction, transport) gets the
+// lines as fields and message (postingLogger).
 
 import pino from 'pino';
 import { logBatch, postingLogger, type BatchingLogger, type LevelsEnabled, type LogMessage } from '../thread-logger.js';
@@ -16,7 +17,7 @@ export interface ThreadLogSettings {
   readonly asText: boolean;
 }
 
-/** A thread's lines of one turn, ready to be written: pino's JSON lines, each ending in a newline. */
+/** Lines a thread held, ready to be written: pino's JSON lines, each ending in a newline. */
 export interface LogTextMessage {
   type: 'log-text';
   text: string;
