@@ -53,7 +53,7 @@ async function testConfig(cli: CliOptions): Promise<number> {
   const name = configName(cli);
   try {
     const config = readConfig(cli);
-    console.error(`${PROGRAM}: the configuration file ${name} syntax is ok`);
+    // As nginx: the files the configuration names are loaded before it says the syntax is ok, so a test that fails never says it.
     createZones(config, createNodeContext(1));
     checkProxyTls(config.http);
     const handler = handlerPath(cli);
@@ -65,6 +65,7 @@ async function testConfig(cli: CliOptions): Promise<number> {
     }
     for (const warning of await unresolvedUpstreamNames(config.http)) console.error(`${PROGRAM}: [warn] ${warning}`);
     if (usesDashboard(config.http)) Dashboard.load();
+    console.error(`${PROGRAM}: the configuration file ${name} syntax is ok`);
     console.error(`${PROGRAM}: configuration file ${name} test is successful`);
     return 0;
   } catch (e) {

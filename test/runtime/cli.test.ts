@@ -57,6 +57,20 @@ describe('node dist/primary.js', () => {
     });
   });
 
+  it.each([
+    ['an unknown directive', 'http {\n    server {\n        listen 8080;\n        bogus on;\n    }\n}\n'],
+    ['a zone too small', 'http {\n  keyval_zone zone=one:1k;\n}\n'],
+    ['a missing certificate', 'stream {\n  server {\n    listen 127.0.0.1:12345;\n    zone_sync;\n    zone_sync_ssl on;\n    zone_sync_ssl_certificate /nonexistent/node.crt;\n    zone_sync_ssl_certificate_key /nonexistent/node.key;\n  }\n}\n'],
+    ['a missing handler file', 'http {\n    server {\n        listen 8080;\n        location / { zonesync_handler /nonexistent/handler.mjs; }\n    }\n}\n'],
+  ])('-t with %s says test failed and never that the syntax is ok (nginx -t prints it on success only)', (_what, text) => {
+    withConfig(text, (path) => {
+      const r = cli(['-t', '-c', path]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('test failed');
+      expect(r.err).not.toContain('syntax is ok');
+    });
+  });
+
   it('-t reports a missing file', () => {
     const r = cli(['-t', '-c', '/nonexistent/zonesync.conf']);
     expect(r.code).toBe(1);
