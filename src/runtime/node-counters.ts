@@ -105,11 +105,9 @@ export class NodeCounters {
    */
   releaseSlot(slot: number): void {
     const base = (1 + slot) * this.stride;
-    for (const word of GAUGES) Atomics.store(this.words, base + word, 0n);
     for (let word = 0; word < this.stride; word++) {
-      if ((GAUGES as readonly number[]).includes(word)) continue;
       const held = Atomics.exchange(this.words, base + word, 0n);
-      if (held !== 0n) Atomics.add(this.words, word, held);
+      if (held !== 0n && !(GAUGES as readonly number[]).includes(word)) Atomics.add(this.words, word, held);
     }
   }
 

@@ -44,12 +44,14 @@ export class ServingWorkers {
   private readonly options: ServingWorkersOptions;
   /** What each thread starts with; its state follows setState, so that a replacement starts with the current one. */
   private data: ServingWorkerData;
-  private logText: ((text: string) => void) | null = null;
+  /** What writes the text lines threads make, where the node's logger is its own (thread-log.ts). */
+  private readonly logText: ((text: string) => void) | null;
   private readonly slots: Slot[];
   private stopping = false;
 
   constructor(options: ServingWorkersOptions) {
     this.options = options;
+    this.logText = textWriterOf(options.logger);
     this.data = options.data;
     this.count = options.count;
     this.slots = Array.from({ length: options.count }, (_, index) => ({
@@ -156,7 +158,8 @@ export class ServingWorkers {
             deliverLines(logger, message, { threadId });
             return;
           case 'log-text':
-            this.writeLogText(message.text);
+            // A thread makes its lines as text only when the node's logger takes text (serving.ts).
+            this.logText?.(message.text);
             return;
         }
       });
@@ -166,12 +169,6 @@ export class ServingWorkers {
     prepared.catch(() => undefined);
     ready.catch(() => undefined);
     return { prepared, ready };
-  }
-
-  /* A thread makes its lines as text only when the node's logger takes text (serving.ts). */
-  private writeLogText(text: string): void {
-    this.logText ??= textWriterOf(this.options.logger);
-    this.logText?.(text);
   }
 
   private answerPeerStatus(worker: Worker, id: number): void {
