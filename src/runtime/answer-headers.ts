@@ -13,6 +13,7 @@ import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerRe
 import type { AddHeaderConfig, HttpRequestSettings } from '../config/types.js';
 import { requestFacts } from '../gateway/proxy-pass.js';
 import type { CompiledTemplate, Variables } from '../gateway/variables.js';
+import { setServerField } from './front-end-response.js';
 import { zonesyncVersion } from './version.js';
 
 /* ngx_http_headers_filter: the statuses add_header without `always` applies to. */
@@ -43,7 +44,7 @@ export class AnswerHeaders {
 
   /** Sets the fields of `settings` on the answer `res` will give (call before anything is written). */
   prepare(req: IncomingMessage, res: ServerResponse, settings: HttpRequestSettings, remoteAddress: string): void {
-    res.setHeader('Server', settings.serverTokens ? this.withTokens : this.withoutTokens);
+    setServerField(res, settings.serverTokens ? this.withTokens : this.withoutTokens);
     const keepAlive = keepAliveField(settings.keepaliveHeaderTimeoutMs);
     if (settings.addHeaders.length === 0 && keepAlive === null) return;
     const rules = this.rulesOf(settings.addHeaders);

@@ -15,6 +15,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { DEFAULT_CLIENT_KEEPALIVE } from '../config/defaults.js';
 import type { HttpRequestSettings } from '../config/types.js';
 
 type KeepaliveSettings = Pick<HttpRequestSettings, 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
@@ -26,7 +27,7 @@ interface ClientConnection {
   unanswered: number;
   /** The idle timer runs (the socket's timeout, set here and nowhere else). */
   idle: boolean;
-  /** keepalive_timeout of its latest request: the idle wait once every request on it is answered. */
+  /** keepalive_timeout of its latest request whose location was found (nginx's default before): the idle wait once every request on it is answered. */
   timeoutMs: number;
 }
 
@@ -42,39 +43,44 @@ export function leaveKeepaliveToRequests(server: Server): void {
 }
 
 /**
- * A request arrived on its connection and `settings` serve it: the connection's idle timer
- * stops; its answer says Connection: close when `settings` end the connection with it, and
- * once answered, with no other request pending, the connection waits idle at most
- * keepalive_timeout. Call before anything of the answer is written.
+ * A request arrived on its connection: the connection's idle timer stops. Call for every
+ * request, before it is served, and keepaliveAnswerClosed when its answer closes.
  */
-export function clientKeepalive(req: IncomingMessage, res: ServerResponse, settings: KeepaliveSettings): void {
+export function keepaliveRequestArrived(req: IncomingMessage): void {
   const socket = req.socket;
   let connection = connections.get(socket);
   if (connection === undefined) {
-    connection = { requests: 0, unanswered: 0, idle: false, timeoutMs: 0 };
+    connection = { requests: 0, unanswered: 0, idle: false, timeoutMs: DEFAULT_CLIENT_KEEPALIVE.keepaliveTimeoutMs };
     connections.set(socket, connection);
   }
   connection.requests++;
   connection.unanswered++;
-  connection.timeoutMs = settings.keepaliveTimeoutMs;
   if (connection.idle) {
     socket.setTimeout(0);
     connection.idle = false;
   }
-  if (settings.keepaliveTimeoutMs === 0 || connection.requests >= settings.keepaliveRequests) res.shouldKeepAlive = false;
-  // 'close' comes after 'finish', and alone when the answer was cut (the connection is closed then).
-  // One listener for every answer, not a closure per request: it finds the connection through the request.
-  res.on('close', onAnswerClosed);
 }
 
-function onAnswerClosed(this: ServerResponse): void {
-  const socket = this.req.socket;
+/**
+ * The request's `settings` (its location's): its answer says Connection: close when they end
+ * the connection with it, and once answered, with no other request pending, the connection
+ * waits idle at most their keepalive_timeout. Call after keepaliveRequestArrived, before
+ * anything of the answer is written.
+ */
+export function clientKeepalive(req: IncomingMessage, res: ServerResponse, settings: KeepaliveSettings): void {
+  const connection = connections.get(req.socket);
+  if (connection === undefined) return;
+  connection.timeoutMs = settings.keepaliveTimeoutMs;
+  if (settings.keepaliveTimeoutMs === 0 || connection.requests >= settings.keepaliveRequests) res.shouldKeepAlive = false;
+}
+
+/** The answer of a request keepaliveRequestArrived saw has closed (finished, or its connection gone). */
+export function keepaliveAnswerClosed(res: ServerResponse): void {
+  const socket = res.req.socket;
   const state = connections.get(socket);
   if (state === undefined) return;
   state.unanswered--;
-  // An answer that said Connection: close ends its connection (an upgrade's its tunnel): no timer on it.
-  if (state.unanswered > 0 || !this.writableFinished || !this.shouldKeepAlive || socket.destroyed) return;
-  // Expiry with no 'timeout' listener on the server: Node's socketOnTimeout destroys the socket.
+  if (state.unanswered > 0 || !res.writableFinished || !res.shouldKeepAlive || socket.destroyed) return;
   socket.setTimeout(Math.min(state.timeoutMs, MAX_TIMER_MS));
   state.idle = true;
 }

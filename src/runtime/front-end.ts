@@ -19,10 +19,11 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import { AnswerHeaders } from './answer-headers.js';
-import { clientKeepalive, leaveKeepaliveToRequests } from './client-keepalive.js';
+import { FrontEndResponse, takeServerField } from './front-end-response.js';
+import { clientKeepalive, keepaliveAnswerClosed, keepaliveRequestArrived, leaveKeepaliveToRequests } from './client-keepalive.js';
 import { HttpAccessLog } from './http-access-log.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
-import { UPGRADE_REQUEST, countHttpTraffic, type TrafficCounters } from './http-traffic.js';
+import { TrafficCounting, type TrafficCounters } from './http-traffic.js';
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
 import { listenSockets, socketKey } from './listen-sockets.js';
 import { findLocation, findServer } from './locations.js';
@@ -60,6 +61,17 @@ export interface FrontEndParts {
 /** What a reload replaces (FrontEnd.reconfigure): the parts compiled from the http block. */
 export type ReloadedParts = Pick<FrontEndParts, 'handle' | 'limits' | 'gateway'>;
 
+/** A listening socket's server, with what every request it reads is told to. */
+interface Listener {
+  /** socketKey of its address. */
+  readonly key: string;
+  readonly server: http.Server;
+  /** Where its connections and requests are counted (/api/9/connections, /http/requests); null: nowhere. */
+  readonly traffic: TrafficCounting | null;
+  /** The 'close' listener of each of its answers: one function for every answer, not a closure per request. */
+  readonly answerClosed: (this: http.ServerResponse) => void;
+}
+
 /** One configuration in force: its servers by listening socket (socketKey) and its parts. */
 interface InForce {
   readonly servers: ReadonlyMap<string, readonly HttpServerConfig[]>;
@@ -87,7 +99,7 @@ interface InForce {
  */
 export class FrontEnd {
   /** The server of each listening socket, by socketKey. */
-  private readonly sockets = new Map<string, http.Server>();
+  private readonly sockets = new Map<string, Listener>();
   private readonly parts: FrontEndParts;
   private inForce: InForce;
   /** The access logs open: the configuration in force's, and those of replaced ones until their last lines are written. */
@@ -111,7 +123,7 @@ export class FrontEnd {
   reconfigure(config: HttpConfig | null, parts: ReloadedParts): Promise<void> {
     const previous = this.inForce;
     this.inForce = this.inForceOf(config, parts);
-    for (const [key, srv] of this.sockets) this.takeUpgradesWherePassed(key, srv);
+    for (const listener of this.sockets.values()) this.takeUpgradesWherePassed(listener);
     const drained = previous.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { previous.drained = resolve; });
     const log = previous.accessLog;
     if (log !== null) void drained.then(() => log.retire()).then(() => this.accessLogs.delete(log));
@@ -138,24 +150,32 @@ export class FrontEnd {
     void this.reconfigure(config, this.inForce.parts);
     for (const { address } of listenSockets(config)) {
       const key = socketKey(address);
-      const srv = http.createServer(httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS));
+      const srv = http.createServer({ ...httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS), ServerResponse: FrontEndResponse });
       leaveKeepaliveToRequests(srv);
-      // Counted before it is served: a request answered at once (the API asked for the counts) is current.
-      if (this.parts.counters !== undefined) countHttpTraffic(srv, this.parts.counters);
-      srv.on('request', (req, res) => this.serve(req, res, key, false));
+      const traffic = this.parts.counters === undefined ? null : new TrafficCounting(srv, this.parts.counters);
+      const listener: Listener = {
+        key,
+        server: srv,
+        traffic,
+        answerClosed(this: http.ServerResponse) {
+          traffic?.answerClosed(this);
+          keepaliveAnswerClosed(this);
+        },
+      };
+      srv.on('request', (req, res) => this.serve(req, res, listener, false));
       srv.on('clientError', answerClientError);
       srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
-      this.takeUpgradesWherePassed(key, srv);
       // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
-      srv.on('checkContinue', (req, res) => void this.serve(req, res, key, true));
+      srv.on('checkContinue', (req, res) => this.serve(req, res, listener, true));
       // Other expectations are ignored, as nginx does.
-      srv.on('checkExpectation', (req, res) => void this.serve(req, res, key, false));
+      srv.on('checkExpectation', (req, res) => this.serve(req, res, listener, false));
+      this.takeUpgradesWherePassed(listener);
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         if (address.kind === 'unix') srv.listen(address.path, resolve);
         else srv.listen({ port: address.port, host: address.host ?? undefined, reusePort: this.parts.reusePort === true } as ListenOptions, resolve);
       });
-      this.sockets.set(key, srv);
+      this.sockets.set(key, listener);
       const a = srv.address();
       bound.push(typeof a === 'string' ? `unix:${a}` : `${(a as AddressInfo).address}:${(a as AddressInfo).port}`);
     }
@@ -167,7 +187,7 @@ export class FrontEnd {
     this.accepting = false;
     // An answer written from here says Connection: close, and its connection closes after it: a client does not send another request to a node that stops.
     for (const res of this.answering) res.shouldKeepAlive = false;
-    const servers = [...this.sockets.values()];
+    const servers = [...this.sockets.values()].map((l) => l.server);
     const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const s of servers) s.closeIdleConnections();
     if (this.inFlight > 0) await new Promise<void>((r) => { this.idle = r; });
@@ -182,10 +202,11 @@ export class FrontEnd {
    * for upgrades: it does from the first configuration where a location of the socket
    * passes them (one that no longer does serves them as ordinary requests: upgrade()).
    */
-  private takeUpgradesWherePassed(key: string, srv: http.Server): void {
+  private takeUpgradesWherePassed(listener: Listener): void {
     const { servers, parts } = this.inForce;
-    if (srv.listenerCount('upgrade') > 0 || !(servers.get(key) ?? []).some((s) => passesUpgrades(parts.gateway, s.locations))) return;
-    srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(srv, req, socket, head, key));
+    const srv = listener.server;
+    if (srv.listenerCount('upgrade') > 0 || !(servers.get(listener.key) ?? []).some((s) => passesUpgrades(parts.gateway, s.locations))) return;
+    srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(listener, req, socket, head));
   }
 
   /**
@@ -194,21 +215,20 @@ export class FrontEnd {
    * after any answer but a 101 (the tunnel's then). Anywhere else (and a request with a body,
    * or one that comes while the node stops), it is served as an ordinary request.
    */
-  private upgrade(srv: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer, key: string): void {
+  private upgrade(listener: Listener, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const { servers, parts } = this.inForce;
-    const location = findLocation(findServer(servers.get(key)!, req.headers.host).locations, pathOf(req.url ?? '/'));
+    const location = findLocation(findServer(servers.get(listener.key)!, req.headers.host).locations, pathOf(req.url ?? '/'));
     if (location === null || !parts.gateway.passesUpgrades(location) || hasBody(req) || !this.accepting) {
-      serveAsOrdinaryRequest(srv, req, socket, head);
+      serveAsOrdinaryRequest(listener.server, req, socket, head);
       return;
     }
     // Node's server let go of the socket: its errors are this code's now (they close it; 'close' ends the request).
     socket.on('error', () => undefined);
-    const res = new http.ServerResponse(req);
+    const res = new FrontEndResponse(req);
     res.assignSocket(socket as Socket);
     res.shouldKeepAlive = false;
     res.on('finish', () => (socket as Socket).destroySoon());
-    srv.emit(UPGRADE_REQUEST, req, res);
-    this.serve(req, res, key, false, { socket, head });
+    this.serve(req, res, listener, false, { socket, head });
   }
 
   /** USR1: the access log files are reopened. */
@@ -222,15 +242,19 @@ export class FrontEnd {
    * has answered, or the promise of the rest.
    */
   private serve(
-    req: http.IncomingMessage, res: http.ServerResponse, socket: string, expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
+    req: http.IncomingMessage, res: http.ServerResponse, listener: Listener, expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
   ): void {
+    // Counted before it is served: a request answered at once (the API asked for the counts) is current.
+    listener.traffic?.requestArrived(req);
+    keepaliveRequestArrived(req);
+    res.on('close', listener.answerClosed);
     const inForce = this.inForce;
     this.inFlight++;
     inForce.inFlight++;
     if (!this.accepting) res.shouldKeepAlive = false;
     let rest: void | Promise<void>;
     try {
-      rest = this.route(req, res, inForce, socket, expectsContinue, upgrade);
+      rest = this.route(req, res, inForce, listener.key, expectsContinue, upgrade);
     } catch (e) {
       rest = Promise.reject(e);
     }
@@ -353,7 +377,9 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
+/** `response` carries the Server field of its location: the one the answer would have had is dropped. */
 function sendFixed(res: http.ServerResponse, response: FixedResponse): void {
+  takeServerField(res);
   res.writeHead(response.status, response.headers);
   res.end(response.body, 'latin1');
 }

@@ -20,27 +20,50 @@ interface ConnectionState {
 /** What the counting adds to: the node's counters (a serving worker's adds go to its slot's replica). */
 export type TrafficCounters = Pick<NodeCounters, 'add'>;
 
-/** What the front end emits on a server, with (req, res), for a request that asked for an upgrade and is served as one. */
-export const UPGRADE_REQUEST = 'zonesync:upgrade-request';
+/**
+ * The counting of one server: it sees the server's connections itself; its owner tells it
+ * of each request (requestArrived, before the request is served: a request answered at
+ * once, the API asked for the counts, is current) and of each response's 'close'
+ * (answerClosed), from listeners the owner has anyway: one per response, not one each.
+ */
+export class TrafficCounting {
+  private readonly counters: TrafficCounters;
+  private readonly states = new WeakMap<Socket, ConnectionState>();
 
-export function countHttpTraffic(server: http.Server, counters: TrafficCounters): void {
-  const states = new WeakMap<Socket, ConnectionState>();
-  server.on('connection', (socket: Socket) => {
-    // A connection read anew after an upgrade request served as an ordinary one (upgrade-requests.ts) is counted once.
-    if (states.has(socket)) return;
-    const state: ConnectionState = { inFlight: 0, idle: false, closed: false };
-    states.set(socket, state);
-    counters.add(N_CONNECTIONS_ACCEPTED);
-    counters.add(N_CONNECTIONS_ACTIVE);
-    socket.once('close', () => {
-      state.closed = true;
-      counters.add(state.idle ? N_CONNECTIONS_IDLE : N_CONNECTIONS_ACTIVE, -1);
+  constructor(server: http.Server, counters: TrafficCounters) {
+    this.counters = counters;
+    server.on('connection', (socket: Socket) => {
+      // A connection read anew after an upgrade request served as an ordinary one (upgrade-requests.ts) is counted once.
+      if (this.states.has(socket)) return;
+      const state: ConnectionState = { inFlight: 0, idle: false, closed: false };
+      this.states.set(socket, state);
+      counters.add(N_CONNECTIONS_ACCEPTED);
+      counters.add(N_CONNECTIONS_ACTIVE);
+      socket.once('close', () => {
+        state.closed = true;
+        counters.add(state.idle ? N_CONNECTIONS_IDLE : N_CONNECTIONS_ACTIVE, -1);
+      });
     });
-  });
-  // One listener for every response, not a closure per request: it finds the connection through the request.
-  function onResponseClose(this: http.ServerResponse): void {
+  }
+
+  requestArrived(req: http.IncomingMessage): void {
+    const counters = this.counters;
+    counters.add(N_REQUESTS_TOTAL);
+    counters.add(N_REQUESTS_CURRENT);
+    const state = this.states.get(req.socket);
+    if (state === undefined) return;
+    state.inFlight++;
+    if (!state.idle) return;
+    state.idle = false;
+    counters.add(N_CONNECTIONS_IDLE, -1);
+    counters.add(N_CONNECTIONS_ACTIVE);
+  }
+
+  /** Once per response that requestArrived counted, when it closes (answered, or its connection gone). */
+  answerClosed(res: http.ServerResponse): void {
+    const counters = this.counters;
     counters.add(N_REQUESTS_CURRENT, -1);
-    const state = states.get(this.req.socket);
+    const state = this.states.get(res.req.socket);
     if (state === undefined) return;
     state.inFlight--;
     if (!state.closed && state.inFlight === 0 && !state.idle) {
@@ -49,21 +72,4 @@ export function countHttpTraffic(server: http.Server, counters: TrafficCounters)
       counters.add(N_CONNECTIONS_IDLE);
     }
   }
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    counters.add(N_REQUESTS_TOTAL);
-    counters.add(N_REQUESTS_CURRENT);
-    const state = states.get(req.socket);
-    if (state !== undefined) {
-      state.inFlight++;
-      if (state.idle) {
-        state.idle = false;
-        counters.add(N_CONNECTIONS_IDLE, -1);
-        counters.add(N_CONNECTIONS_ACTIVE);
-      }
-    }
-    // 'close' comes once per response: `on`, without the wrapper `once` makes.
-    res.on('close', onResponseClose);
-  };
-  // Every way a request reaches the server: plain, "Expect: 100-continue", other expectations.
-  for (const event of ['request', 'checkContinue', 'checkExpectation', UPGRADE_REQUEST]) server.on(event, onRequest);
 }

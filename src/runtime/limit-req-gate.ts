@@ -65,7 +65,8 @@ export class LocationLimits {
       return [word('passed'), word(`delayed${suffix}`), word(`rejected${suffix}`)];
     });
     const body = errorPage(status, server);
-    this.refusal = { status, headers: errorPageHeaders(body), body: body.toString('latin1') };
+    // The Server field among the others: the front end writes them at once (front-end-response.ts).
+    this.refusal = { status, headers: { Server: server, ...errorPageHeaders(body) }, body: body.toString('latin1') };
   }
 
   /**

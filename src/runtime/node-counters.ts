@@ -48,6 +48,8 @@ export interface ThreadCounts {
 }
 
 const WORDS_PER_LINE = 8;
+const ONE = 1n;
+const MINUS_ONE = -1n;
 /** Gauges, which a slot's thread holds while it lives; the other words only grow and outlive it. */
 const GAUGES = [N_CONNECTIONS_ACTIVE, N_CONNECTIONS_IDLE, N_REQUESTS_CURRENT] as const;
 
@@ -82,7 +84,8 @@ export class NodeCounters {
   }
 
   add(word: number, by = 1): void {
-    Atomics.add(this.words, this.own + word, BigInt(by));
+    // BigInt(by) is a new heap object each time; the ±1 of every request are constants.
+    Atomics.add(this.words, this.own + word, by === 1 ? ONE : by === -1 ? MINUS_ONE : BigInt(by));
   }
 
   /** The count: the word of every replica, summed. */

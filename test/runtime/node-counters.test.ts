@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { countHttpTraffic } from '../../dist/runtime/http-traffic.js';
+import { TrafficCounting } from '../../dist/runtime/http-traffic.js';
 import { NodeCounters } from '../../dist/runtime/node-counters.js';
 import { waitFor } from './cluster-helpers.js';
 
@@ -50,15 +50,26 @@ describe('NodeCounters across threads', () => {
   });
 });
 
-describe('countHttpTraffic', () => {
+/** A server whose requests `counters` count as the front end counts them: each told on arrival and when its answer closes. */
+function countedServer(counters: NodeCounters, handle: http.RequestListener): http.Server {
+  const server = http.createServer();
+  const traffic = new TrafficCounting(server, counters);
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    traffic.requestArrived(req);
+    res.on('close', () => traffic.answerClosed(res));
+    handle(req, res);
+  });
+  return server;
+}
+
+describe('TrafficCounting', () => {
   it('counts connections as active, idle between requests, and requests in progress', async () => {
     const counters = NodeCounters.create([]);
     let release: () => void = () => undefined;
-    const server = http.createServer((req, res) => {
+    const server = countedServer(counters, (req, res) => {
       if (req.url === '/slow') release = () => res.end('slow');
       else res.end('ok');
     });
-    countHttpTraffic(server, counters);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -96,8 +107,7 @@ describe('countHttpTraffic', () => {
 
   it('a connection closed in the middle of a request leaves no request current and no connection open', async () => {
     const counters = NodeCounters.create([]);
-    const server = http.createServer(() => { /* never answers */ });
-    countHttpTraffic(server, counters);
+    const server = countedServer(counters, () => { /* never answers */ });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     try {

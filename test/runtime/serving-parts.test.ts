@@ -115,7 +115,7 @@ describe('limit_req of a location, compiled once', () => {
     expect(limits.take(client('1.1.1.1'))).toBe(0);
     expect(limits.take(client('1.1.1.1'))).toBe(REFUSED);
     const page = `<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>zonesync/${zonesyncVersion()}</center>\r\n</body>\r\n</html>\r\n`;
-    expect(limits.refusal).toEqual({ status: 429, headers: { 'Content-Type': 'text/html', 'Content-Length': String(page.length) }, body: page });
+    expect(limits.refusal).toEqual({ status: 429, headers: { Server: `zonesync/${zonesyncVersion()}`, 'Content-Type': 'text/html', 'Content-Length': String(page.length) }, body: page });
     expect(gate.limitsOf(location('/a'))!.refusal).toBe(limits.refusal);
   });
 
