@@ -3,7 +3,8 @@
 // start and by -t.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NodeProcess, PRIMARY, freePorts, tempDir, writeConfig } from '../runtime/cluster-helpers.js';
 import { TestUpstream, get, type UpstreamBehaviour } from './test-upstream.js';
 
@@ -27,9 +28,15 @@ beforeAll(async () => {
   upstream = await TestUpstream.start('app', app);
   [port, quietPort] = await freePorts(2) as [number, number];
   dir = tempDir();
+  // Handlers that name a Server of their own, in two cases of the field's name.
+  for (const [file, name] of [['own-server.mjs', 'Server'], ['own-server-lower.mjs', 'SERVER']]) {
+    writeFileSync(join(dir.dir, file), `export default () => ({ status: 200, headers: { '${name}': 'mine/2.0', 'content-type': 'text/plain' }, body: 'mine' });\n`);
+  }
   configPath = writeConfig(dir.dir, 'headers.conf', `
 http {
     sendfile on;
+    limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
+    limit_req_zone $binary_remote_addr zone=quiet:1m rate=1r/m;
     add_header X-Http-Level yes;
     server {
         listen 127.0.0.1:${port};
@@ -49,11 +56,18 @@ http {
         location /missing-always { add_header X-Own own always; return 404 "no"; }
         location /denied { add_header X-Own own; add_header X-Own-Always own always; deny all; }
         location /api/ { api; add_header X-Api api; }
+        location /handled { }
+        location /handled-added { add_header X-Added added; }
+        location /limited { limit_req zone=one; }
+        location /own-server { zonesync_handler ${join(dir.dir, 'own-server.mjs')}; }
+        location /own-server-lower { zonesync_handler ${join(dir.dir, 'own-server-lower.mjs')}; }
     }
     server {
         listen 127.0.0.1:${quietPort};
         server_tokens off;
         location / { return 200 "quiet"; }
+        location /handled { }
+        location /limited { limit_req zone=quiet; }
     }
 }`);
   node = new NodeProcess(configPath);
@@ -123,6 +137,37 @@ describe('Server field and server_tokens', () => {
   it('server_tokens off: Server: zonesync without the version', async () => {
     const r = await get(quietPort, '/');
     expect([r.status, r.text, r.headers.get('server')]).toEqual([200, 'quiet', 'zonesync']);
+  });
+
+  // A handler's answer and a refusal of limit_req carry the Server field among the fields
+  // they pass at once: exactly one (a second would show as "a, b"), the location's.
+  it.each<[string, 'port' | 'quietPort', string]>([
+    ['/handled', 'port', `zonesync/${VERSION}`], ['/handled-added', 'port', `zonesync/${VERSION}`], ['/handled', 'quietPort', 'zonesync'],
+  ])('a handler\'s answer at %s (%s) carries one Server field: %s', async (path, which, server) => {
+    const r = await get(which === 'port' ? port : quietPort, path);
+    expect([r.status, r.headers.get('server'), r.headers.get('content-type')]).toEqual([200, server, 'application/json']);
+    expect(r.headers.get('x-added')).toBe(path === '/handled-added' ? 'added' : null);
+  });
+
+  it.each<['port' | 'quietPort', string]>([['port', `zonesync/${VERSION}`], ['quietPort', 'zonesync']])(
+    'a refusal of limit_req (%s) carries one Server field, the one its page names: %s', async (which, server) => {
+      const at = which === 'port' ? port : quietPort;
+      const statuses: number[] = [];
+      let refused: Awaited<ReturnType<typeof get>> | undefined;
+      for (let i = 0; i < 3 && refused === undefined; i++) {
+        const r = await get(at, '/limited');
+        statuses.push(r.status);
+        if (r.status === 503) refused = r;
+      }
+      expect(refused, `statuses ${statuses.join(', ')}`).toBeDefined();
+      expect(refused!.headers.get('server')).toBe(server);
+      expect(refused!.text).toContain(`<hr><center>${server}</center>`);
+    },
+  );
+
+  it.each(['/own-server', '/own-server-lower'])('a handler that gives a Server field of its own (%s) has it, and only it', async (path) => {
+    const r = await get(port, path);
+    expect([r.status, r.text, r.headers.get('server')]).toEqual([200, 'mine', 'mine/2.0']);
   });
 });
 
