@@ -16,7 +16,20 @@ export interface RunningServer {
   readonly port: number;
   /** What the server said when it started (zonesync: where it serves HTTP). */
   readonly banner: string;
-  stop(): Promise<void>;
+  /** Sends `signal` (SIGTERM unless given), waits for the exit, removes the server's files. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * A command line that runs Node in its turn, its arguments after it (valgrind's, to count
+ * instructions): the servers that run on Node run under it when given.
+ */
+export type NodeLauncher = readonly string[];
+
+/** The command and arguments that run `process.execPath` with `args`, under `launcher` if given. */
+function nodeCommand(launcher: NodeLauncher | undefined, args: string[]): [string, string[]] {
+  const [command, ...rest] = [...(launcher ?? []), process.execPath, ...args];
+  return [command!, rest];
 }
 
 export async function freePort(): Promise<number> {
@@ -29,7 +42,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function tempDir(): { dir: string; cleanup: () => void } {
+export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'zonesync-bench-http-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -64,8 +77,8 @@ async function startProcess(command: string, args: string[], ready: RegExp | nul
     pid: child.pid!,
     port,
     banner,
-    stop: async () => {
-      child.kill('SIGTERM');
+    stop: async (signal = 'SIGTERM') => {
+      child.kill(signal);
       await exited;
       cleanup();
     },
@@ -82,6 +95,7 @@ export interface ZonesyncRow {
   handler?: string;
   /** An http access_log (nginx's combined format) in the server's temporary directory. */
   accessLog?: boolean;
+  launcher?: NodeLauncher;
 }
 
 /** zonesync with the shipped configuration (deny list, limit_req, sticky) and its default handler, or `handler`. */
@@ -108,12 +122,12 @@ export async function startZonesync(row: ZonesyncRow): Promise<RunningServer> {
     writeFileSync(handler, row.handler);
     args.push('--handler', handler);
   }
-  return startProcess(process.execPath, [PRIMARY, '-c', conf, '--workers', String(workers), ...args], /serving http:\/\/.*/, port, cleanup);
+  return startProcess(...nodeCommand(row.launcher, [PRIMARY, '-c', conf, '--workers', String(workers), ...args]), /serving http:\/\/.*/, port, cleanup);
 }
 
-export async function startPlainNode(body: string): Promise<RunningServer> {
+export async function startPlainNode(body: string, launcher?: NodeLauncher): Promise<RunningServer> {
   const port = await freePort();
-  return startProcess(process.execPath, [PLAIN_SERVER, String(port), body], /listening/, port, () => {});
+  return startProcess(...nodeCommand(launcher, [PLAIN_SERVER, String(port), body]), /listening/, port, () => {});
 }
 
 /** nginx's binary, or null with the reason it cannot be used. */

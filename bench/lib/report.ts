@@ -29,10 +29,11 @@ export function ratio(a: number, b: number): number {
   return Math.round((a / b) * 1000) / 1000;
 }
 
-export function printTable(rows: ResultRow[]): void {
+/** `figure`: the heading of the column of `opsPerSec` (a suite that measures something else than a rate names it). */
+export function printTable(rows: ResultRow[], figure = 'ops/s'): void {
   console.table(rows.map((r) => ({
     name: r.name,
-    'ops/s': Math.round(r.opsPerSec).toLocaleString('en-US'),
+    [figure]: Math.round(r.opsPerSec).toLocaleString('en-US'),
     'rme %': r.rmePercent === undefined ? '' : r.rmePercent.toFixed(1),
     note: r.note ?? '',
   })));
