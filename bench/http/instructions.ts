@@ -8,12 +8,12 @@
  * single-process Node HTTP server answering the same body. A client in this process sends
  * WARM requests over 8 keep-alive connections (V8 compiles the hot code), callgrind dumps and
  * starts counting again, the client sends COUNTED more, callgrind dumps: that second dump,
- * divided by COUNTED, is a row. The figure is the busiest thread's (the
- * serving worker; the plain server's main thread); all threads together (the primary, V8's
- * compiler and GC threads) are shown beside it and vary more.
+ * divided by COUNTED, is a row. The figure is the busiest thread's (the serving worker; the
+ * plain server's main thread); all threads together (the primary, V8's compiler and GC
+ * threads) are shown beside it and vary more.
  * What callgrind counts is the user-space instructions of the server's own process: not the
  * kernel's work for its sockets, nor the cost of waking up. Unlike CPU time, the count
- * repeats within about 1% on a busy machine, hence a tool to compare two versions of the
+ * repeats within 1-2% on a busy machine, hence a tool to compare two versions of the
  * request path. Two servers are counted at a time (valgrind runs a process's threads one at
  * a time: one core each). Prints a table, then one JSON line:
  * {"suite":"http-instructions","node":…,"front_end":…,"ratios":{"instructions_per_request_vs_plain_node":…,

@@ -1,5 +1,6 @@
 // The servers of the HTTP suite, each a process of its own on 127.0.0.1: zonesync with its
-// default handler, a plain Node HTTP server, nginx with limit_req.
+// default handler, a plain Node HTTP server, nginx with limit_req; the ones that run on Node
+// under a launcher (valgrind) when given one.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
