@@ -12,10 +12,10 @@
  * plain server's main thread); all threads together (the primary, V8's compiler and GC
  * threads) are shown beside it and vary more.
  * What callgrind counts is the user-space instructions of the server's own process: not the
- * kernel's work for its sockets, nor the cost of waking up. Unlike CPU time, the count
- * moves by 3% at most from run to run on a busy machine, hence a tool to compare two versions of the
- * request path. Two servers are counted at a time (valgrind runs a process's threads one at
- * a time: one core each). Prints a table, then one JSON line:
+ * kernel's work for its sockets, nor the cost of waking up. Unlike CPU time, the count moves
+ * by 3% at most from run to run on a busy machine, hence a tool to compare two versions of
+ * the request path. Two servers are counted at a time (valgrind runs a process's threads one
+ * at a time: one core each). Prints a table, then one JSON line:
  * {"suite":"http-instructions","node":…,"front_end":…,"ratios":{"instructions_per_request_vs_plain_node":…,
  *  "rejected_instructions_vs_plain_node":…,"bare_handler_instructions_vs_plain_node":…},"results":[…]}
  */
