@@ -77,7 +77,17 @@ async function countTwo(...rows: Array<Parameters<typeof count>>): Promise<Count
   return settled.map((s) => (s as PromiseFulfilledResult<Counted>).value);
 }
 
-const valgrind = requireCallgrind();
+/** valgrind's version; without valgrind the run ends here, saying how to install it (no stack trace: nothing went wrong in the bench). */
+function valgrindOrExit(): string {
+  try {
+    return requireCallgrind();
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+}
+
+const valgrind = valgrindOrExit();
 const [open, refusing] = await countTwo(
   ['zonesync, default handler, --workers 1', (launcher) => startZonesync({ workers: 1, ...OPEN_LIMIT, launcher })],
   ['zonesync --workers 1, limit_req refusing (503s)', (launcher) => startZonesync({ workers: 1, ...REFUSING_LIMIT, launcher })],
