@@ -69,7 +69,14 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
   };
   const textOf = (shape: Partial<ReloadShape>): string => reloadConfig(port, slow.address, { ...base(), ...resolved(shape) });
 
-  const generation = async (): Promise<number> => (await fresh(port, '/api/9/nginx')).json.generation as number;
+  /*
+   * The generation every serving thread has applied: each thread answers the API with its
+   * own, and applies a reload in its own time; the lowest of 16 answers on fresh connections
+   * (the kernel spreads them over the threads). One answer read a thread that had applied
+   * the last reload, the next one a thread that had not yet.
+   */
+  const generation = async (): Promise<number> =>
+    Math.min(...(await freshMany(port, Array.from({ length: 16 }, () => '/api/9/nginx'), 4)).map((r) => r.json.generation as number));
   const occurrences = (re: RegExp): number => node.output.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
   /** Writes the configuration and HUPs; resolves once a thread answering the API applied it. */
