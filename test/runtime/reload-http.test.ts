@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import http from 'node:http';
 import { NodeProcess, api, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
 import { reloadConfig, writeReloadHandler, type ReloadShape } from './reload-http-config.js';
-import { answerOf, fresh, freshMany, type Answer } from './worker-serving-helpers.js';
+import { answerOf, appliedGeneration, fresh, freshMany, type Answer } from './worker-serving-helpers.js';
 import { rawExchange } from './raw-http.js';
 import { SERVING_PATHS } from '../gateway/serving-paths.js';
 import { TestUpstream, type UpstreamBehaviour } from '../gateway/test-upstream.js';
@@ -69,14 +69,7 @@ describe.each(SERVING_PATHS)('HUP, $name', ({ node: nodeBinary, args }) => {
   };
   const textOf = (shape: Partial<ReloadShape>): string => reloadConfig(port, slow.address, { ...base(), ...resolved(shape) });
 
-  /*
-   * The generation every serving thread has applied: each thread answers the API with its
-   * own, and applies a reload in its own time; the lowest of 16 answers on fresh connections
-   * (the kernel spreads them over the threads). One answer read a thread that had applied
-   * the last reload, the next one a thread that had not yet.
-   */
-  const generation = async (): Promise<number> =>
-    Math.min(...(await freshMany(port, Array.from({ length: 16 }, () => '/api/9/nginx'), 4)).map((r) => r.json.generation as number));
+  const generation = (): Promise<number> => appliedGeneration(port);
   const occurrences = (re: RegExp): number => node.output.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
   /** Writes the configuration and HUPs; resolves once a thread answering the API applied it. */

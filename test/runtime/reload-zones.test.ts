@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NodeProcess, freePorts, tempDir, waitFor, writeConfig } from './cluster-helpers.js';
-import { fresh } from './worker-serving-helpers.js';
+import { appliedGeneration } from './worker-serving-helpers.js';
 import { SERVING_PATHS } from '../gateway/serving-paths.js';
 
 /** What a case changes: the parameters of the node's zones as written. */
@@ -99,7 +99,7 @@ describe.each(SERVING_PATHS)('HUP of zone parameters, $name', ({ node: nodeBinar
   let inForce: ZoneShape = BASE;
   let clients = 0;
 
-  const generation = async (): Promise<number> => (await fresh(port, '/api/9/nginx')).json.generation as number;
+  const generation = (): Promise<number> => appliedGeneration(port);
   const occurrences = (text: string): number => node.output.split(text).length - 1;
   const newClient = (): string => `client-${++clients}`;
 

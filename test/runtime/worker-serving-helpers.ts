@@ -52,6 +52,17 @@ export async function freshMany(port: number, paths: string[], concurrency: numb
   return answers;
 }
 
+/**
+ * The generation every serving thread has applied: each thread answers the API with its
+ * own and applies a reload in its own time, so one answer may come from a thread that has
+ * applied the last reload and the next from one that has not yet. The lowest of 16
+ * answers on fresh connections (the kernel spreads them over the threads).
+ */
+export async function appliedGeneration(port: number): Promise<number> {
+  const answers = await freshMany(port, Array.from({ length: 16 }, () => '/api/9/nginx'), 4);
+  return Math.min(...answers.map((r) => r.json.generation as number));
+}
+
 /** One kept-alive connection: every request goes to the same worker thread. */
 export class Pinned {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
