@@ -20,7 +20,8 @@ import type { HttpRequestSettings } from '../config/types.js';
 
 type KeepaliveSettings = Pick<HttpRequestSettings, 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
 
-interface ClientConnection {
+/** A client connection as the keep-alive sees it: keepaliveRequestArrived gives it for clientKeepalive. */
+export interface ClientConnection {
   /** Requests that arrived on it (nginx's c->requests). */
   requests: number;
   /** Those not yet answered: a pipelined one is served while an earlier one is answered. */
@@ -44,9 +45,10 @@ export function leaveKeepaliveToRequests(server: Server): void {
 
 /**
  * A request arrived on its connection: the connection's idle timer stops. Call for every
- * request, before it is served, and keepaliveAnswerClosed when its answer closes.
+ * request, before it is served, and keepaliveAnswerClosed when its answer closes. Returns
+ * the connection, for clientKeepalive once the request's location is found.
  */
-export function keepaliveRequestArrived(req: IncomingMessage): void {
+export function keepaliveRequestArrived(req: IncomingMessage): ClientConnection {
   const socket = req.socket;
   let connection = connections.get(socket);
   if (connection === undefined) {
@@ -59,17 +61,16 @@ export function keepaliveRequestArrived(req: IncomingMessage): void {
     socket.setTimeout(0);
     connection.idle = false;
   }
+  return connection;
 }
 
 /**
  * The request's `settings` (its location's): its answer says Connection: close when they end
  * the connection with it, and once answered, with no other request pending, the connection
- * waits idle at most their keepalive_timeout. Call after keepaliveRequestArrived, before
- * anything of the answer is written.
+ * waits idle at most their keepalive_timeout. `connection`: keepaliveRequestArrived's for the
+ * request. Call before anything of the answer is written.
  */
-export function clientKeepalive(req: IncomingMessage, res: ServerResponse, settings: KeepaliveSettings): void {
-  const connection = connections.get(req.socket);
-  if (connection === undefined) return;
+export function clientKeepalive(connection: ClientConnection, res: ServerResponse, settings: KeepaliveSettings): void {
   connection.timeoutMs = settings.keepaliveTimeoutMs;
   if (settings.keepaliveTimeoutMs === 0 || connection.requests >= settings.keepaliveRequests) res.shouldKeepAlive = false;
 }

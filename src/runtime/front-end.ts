@@ -20,7 +20,9 @@ import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import { AnswerHeaders } from './answer-headers.js';
 import { FrontEndResponse, takeServerField } from './front-end-response.js';
-import { clientKeepalive, keepaliveAnswerClosed, keepaliveRequestArrived, leaveKeepaliveToRequests } from './client-keepalive.js';
+import {
+  clientKeepalive, keepaliveAnswerClosed, keepaliveRequestArrived, leaveKeepaliveToRequests, type ClientConnection,
+} from './client-keepalive.js';
 import { HttpAccessLog } from './http-access-log.js';
 import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { TrafficCounting, type TrafficCounters } from './http-traffic.js';
@@ -246,7 +248,7 @@ export class FrontEnd {
   ): void {
     // Counted before it is served: a request answered at once (the API asked for the counts) is current.
     listener.traffic?.requestArrived(req);
-    keepaliveRequestArrived(req);
+    const connection = keepaliveRequestArrived(req);
     res.on('close', listener.answerClosed);
     const inForce = this.inForce;
     this.inFlight++;
@@ -254,7 +256,7 @@ export class FrontEnd {
     if (!this.accepting) res.shouldKeepAlive = false;
     let rest: void | Promise<void>;
     try {
-      rest = this.route(req, res, inForce, listener.key, expectsContinue, upgrade);
+      rest = this.route(req, res, inForce, listener.key, connection, expectsContinue, upgrade);
     } catch (e) {
       rest = Promise.reject(e);
     }
@@ -279,7 +281,8 @@ export class FrontEnd {
 
   /** Throws (or rejects with) an ApiError for what the front end refuses itself. */
   private route(
-    req: http.IncomingMessage, res: http.ServerResponse, inForce: InForce, socket: string, expectsContinue: boolean, upgrade: ClientUpgrade | null,
+    req: http.IncomingMessage, res: http.ServerResponse, inForce: InForce, socket: string, connection: ClientConnection,
+    expectsContinue: boolean, upgrade: ClientUpgrade | null,
   ): void | Promise<void> {
     const { parts } = inForce;
     const server = findServer(inForce.servers.get(socket)!, req.headers.host);
@@ -288,7 +291,7 @@ export class FrontEnd {
     const remoteAddress = unmapped(req.socket.remoteAddress ?? '');
     const settings = location?.settings ?? server.settings;
     if (location !== null && servesOwnContent(location)) jsonErrors.add(res);
-    clientKeepalive(req, res, settings);
+    clientKeepalive(connection, res, settings);
     inForce.answerHeaders.prepare(req, res, settings, remoteAddress);
     inForce.accessLog?.track(req, res, settings, remoteAddress);
     const refused = checkRequestHead(req);
