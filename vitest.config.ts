@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Tests that measure what real nodes do under a paced load (admission counts, kill -9 at
- * random points): they run after every other file, one file at a time, so that the rest of
- * the suite does not starve the nodes they measure.
+ * random points) or how soon their threads run (the threads of a start joining their port):
+ * they run after every other file, one file at a time, so that the rest of the suite does
+ * not starve the nodes they measure.
  */
-const ALONE = ['test/runtime/limit-req-cluster.test.ts', 'test/runtime/crash.test.ts'];
+const ALONE = ['test/runtime/limit-req-cluster.test.ts', 'test/runtime/crash.test.ts', 'test/runtime/listen-together.test.ts'];
 
 // Tests run against the compiled packages (dist/), the same code that the worker threads
 // they start load; `npm test` builds first (pretest). `zonesync` is the package's main entry;

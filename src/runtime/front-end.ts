@@ -12,7 +12,7 @@ import {
 } from '../api/request-limits.js';
 import { sendErrorPage } from '../api/error-page.js';
 import { sendError } from '../api/respond.js';
-import type { HttpConfig, HttpLocationConfig, HttpServerConfig } from '../config/types.js';
+import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
 import { unmappedText as unmapped } from '../net/ip.js';
 import { hasBody } from '../gateway/body-source.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -67,6 +67,7 @@ export type ReloadedParts = Pick<FrontEndParts, 'handle' | 'limits' | 'gateway'>
 interface Listener {
   /** socketKey of its address. */
   readonly key: string;
+  readonly address: ListenAddress;
   readonly server: http.Server;
   /** Where its connections and requests are counted (/api/9/connections, /http/requests); null: nowhere. */
   readonly traffic: TrafficCounting | null;
@@ -102,6 +103,8 @@ interface InForce {
 export class FrontEnd {
   /** The server of each listening socket, by socketKey. */
   private readonly sockets = new Map<string, Listener>();
+  /** Servers prepared and not yet listening (prepare, then listen). */
+  private readonly unbound: Listener[] = [];
   private readonly parts: FrontEndParts;
   private inForce: InForce;
   /** The access logs open: the configuration in force's, and those of replaced ones until their last lines are written. */
@@ -146,42 +149,57 @@ export class FrontEnd {
     return { servers, parts, answerHeaders: new AnswerHeaders(parts.gateway.variables), accessLog, inFlight: 0, drained: null };
   }
 
-  /** Listens on every socket of the block; resolves with the addresses bound. */
-  async listen(config: HttpConfig): Promise<string[]> {
-    const bound: string[] = [];
+  /**
+   * Puts `config` in force and builds the server of every socket of its block, not yet
+   * listening: `listen()` then only binds them, so that the threads of a start, prepared
+   * apart, join the port at the word to listen as close together as they can.
+   */
+  prepare(config: HttpConfig): void {
     void this.reconfigure(config, this.inForce.parts);
-    for (const { address } of listenSockets(config)) {
-      const key = socketKey(address);
-      const srv = http.createServer({ ...httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS), ServerResponse: FrontEndResponse });
-      leaveKeepaliveToRequests(srv);
-      const traffic = this.parts.counters === undefined ? null : new TrafficCounting(srv, this.parts.counters);
-      const listener: Listener = {
-        key,
-        server: srv,
-        traffic,
-        answerClosed(this: http.ServerResponse) {
-          traffic?.answerClosed(this);
-          keepaliveAnswerClosed(this);
-        },
+    for (const { address } of listenSockets(config)) this.unbound.push(this.listenerOf(address));
+  }
+
+  /** Listens on every socket prepared (of `config`, prepared now if given); resolves with the addresses bound. */
+  async listen(config?: HttpConfig): Promise<string[]> {
+    if (config !== undefined) this.prepare(config);
+    const listeners = this.unbound.splice(0);
+    // Entered before binding: close() closes a server whose bind failed or is under way too.
+    for (const listener of listeners) this.sockets.set(listener.key, listener);
+    return Promise.all(listeners.map(({ server, address }) => new Promise<string>((resolve, reject) => {
+      const bound = (): void => {
+        const a = server.address();
+        resolve(typeof a === 'string' ? `unix:${a}` : `${(a as AddressInfo).address}:${(a as AddressInfo).port}`);
       };
-      srv.on('request', (req, res) => this.serve(req, res, listener, false));
-      srv.on('clientError', answerClientError);
-      srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
-      // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
-      srv.on('checkContinue', (req, res) => this.serve(req, res, listener, true));
-      // Other expectations are ignored, as nginx does.
-      srv.on('checkExpectation', (req, res) => this.serve(req, res, listener, false));
-      this.takeUpgradesWherePassed(listener);
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        if (address.kind === 'unix') srv.listen(address.path, resolve);
-        else srv.listen({ port: address.port, host: address.host ?? undefined, reusePort: this.parts.reusePort === true } as ListenOptions, resolve);
-      });
-      this.sockets.set(key, listener);
-      const a = srv.address();
-      bound.push(typeof a === 'string' ? `unix:${a}` : `${(a as AddressInfo).address}:${(a as AddressInfo).port}`);
-    }
-    return bound;
+      server.once('error', reject);
+      if (address.kind === 'unix') server.listen(address.path, bound);
+      else server.listen({ port: address.port, host: address.host ?? undefined, reusePort: this.parts.reusePort === true } as ListenOptions, bound);
+    })));
+  }
+
+  /** The server of one listening socket, with its listeners, not yet bound. */
+  private listenerOf(address: ListenAddress): Listener {
+    const srv = http.createServer({ ...httpServerOptions(this.parts.timeouts ?? DEFAULT_REQUEST_TIMEOUTS), ServerResponse: FrontEndResponse });
+    leaveKeepaliveToRequests(srv);
+    const traffic = this.parts.counters === undefined ? null : new TrafficCounting(srv, this.parts.counters);
+    const listener: Listener = {
+      key: socketKey(address),
+      address,
+      server: srv,
+      traffic,
+      answerClosed(this: http.ServerResponse) {
+        traffic?.answerClosed(this);
+        keepaliveAnswerClosed(this);
+      },
+    };
+    srv.on('request', (req, res) => this.serve(req, res, listener, false));
+    srv.on('clientError', answerClientError);
+    srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
+    // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
+    srv.on('checkContinue', (req, res) => this.serve(req, res, listener, true));
+    // Other expectations are ignored, as nginx does.
+    srv.on('checkExpectation', (req, res) => this.serve(req, res, listener, false));
+    this.takeUpgradesWherePassed(listener);
+    return listener;
   }
 
   /** Stops accepting; resolves when requests in progress are answered (graceful QUIT). */

@@ -86,13 +86,15 @@ const listenOrder = new Promise<boolean>((resolve) => { toldToListen = resolve; 
 // The threads of a start listen together, once every one is prepared: the kernel spreads
 // connections among the sockets listening on a port, and a client that connects at once
 // (a load balancer, a load generator reconnecting) must not find one thread alone there.
+// Its servers are built before it says it is prepared: at the word it only binds them. (A
+// reload meanwhile reconfigures the front end; the sockets listened on never change on one.)
 const listening = (async () => {
   if (usesDashboard(state.loaded.config.http)) await loadOwnContent();
-  send({ type: 'prepared' });
-  if (!(await listenOrder)) return [];
-  // Read after the wait: a reload meanwhile has reconfigured the front end with its http block.
   const http = state.loaded.config.http;
-  return http === null ? [] : frontEnd.listen(http);
+  if (http !== null) frontEnd.prepare(http);
+  send({ type: 'prepared' });
+  if (!(await listenOrder) || http === null) return [];
+  return frontEnd.listen();
 })();
 
 /** A reload: the front end serves the new configuration's parts from its next request on; should they fail to build, the old stay. */
