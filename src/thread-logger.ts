@@ -9,6 +9,24 @@ export interface ThreadLogger {
   info(fields: LogFields, message: string): void;
   warn(fields: LogFields, message: string): void;
   error(fields: LogFields, message: string): void;
+  /** Optional: a RepeatedLine cheaper than a call of the level each time (repeatedLineOf). */
+  repeatedLine?(level: LogLine['level'], message: string, fixed: RepeatedFields): RepeatedLine;
+}
+
+/** The fields of a repeated line: strings and numbers only (a non-finite number is written as null, as pino writes it). */
+export type RepeatedFields = Readonly<Record<string, string | number>>;
+
+/**
+ * One line logged over and over, with the same level, message and `fixed` fields (a
+ * refused request's "limiting requests" with its zone): each call writes the line with
+ * `fields` after the fixed ones, given in the same order every time.
+ */
+export type RepeatedLine = (fields: RepeatedFields) => void;
+
+/** `logger`'s own RepeatedLine where it has one, else one that calls the level with the fixed fields and then `fields`. */
+export function repeatedLineOf(logger: ThreadLogger, level: LogLine['level'], message: string, fixed: RepeatedFields): RepeatedLine {
+  if (logger.repeatedLine !== undefined) return logger.repeatedLine(level, message, fixed);
+  return (fields) => logger[level]({ ...fixed, ...fields }, message);
 }
 
 function noop(): void {}

@@ -1,7 +1,7 @@
 import { errorPage, errorPageHeaders } from '../api/error-page.js';
 import type { HttpLocationConfig, LimitReqLogLevel, ZoneConfig } from '../config/types.js';
 import type { CompiledTemplate, RequestFacts, Variables } from '../gateway/variables.js';
-import { noopLogger, type ThreadLogger } from '../thread-logger.js';
+import { noopLogger, repeatedLineOf, type RepeatedLine, type ThreadLogger } from '../thread-logger.js';
 import type { LimitReqZone, TakeOptions } from '../zones/limit-req/limit-req-zone.js';
 import { serverField } from './answer-headers.js';
 import type { LimitReqOutcome, NodeCounters } from './node-counters.js';
@@ -31,7 +31,6 @@ type OutcomeWords = readonly [passed: number, delayed: number, rejected: number]
 const PASSED = 0;
 const DELAYED = 1;
 const REJECTED = 2;
-const OUTCOME_NAMES = ['passed', 'delayed', 'rejected'] as const;
 
 /** How a location's refusals and delays are told: limit_req_dry_run and limit_req_log_level. */
 interface LimitPolicy {
@@ -51,14 +50,19 @@ export class LocationLimits {
   private readonly words: readonly OutcomeWords[];
   private readonly counters: NodeCounters | null;
   private readonly policy: LimitPolicy;
-  private readonly logger: ThreadLogger;
+  /** Per rule, its refusal's and its delay's log line (the zone's name written once). */
+  private readonly lines: readonly { readonly delayed: RepeatedLine; readonly rejected: RepeatedLine }[];
 
   /** `server`: the Server field of the location's answers, which its refusal page names (nginx's error page). */
   constructor(rules: readonly CompiledRule[], status: number, counters: NodeCounters | null, policy: LimitPolicy, logger: ThreadLogger, server: string) {
     this.rules = rules;
     this.counters = counters;
     this.policy = policy;
-    this.logger = logger;
+    const dry = policy.dryRun ? ', dry run' : '';
+    this.lines = rules.map(({ zone }) => ({
+      delayed: repeatedLineOf(logger, DELAY_LEVEL[policy.logLevel], `delaying request${dry}`, { zone: zone.name }),
+      rejected: repeatedLineOf(logger, REFUSAL_LEVEL[policy.logLevel], `limiting requests${dry}`, { zone: zone.name }),
+    }));
     const suffix = policy.dryRun ? '_dry_run' : '';
     this.words = rules.map((rule) => {
       const word = (outcome: LimitReqOutcome): number => counters?.limitReqWord(rule.zone.name, outcome) ?? -1;
@@ -90,18 +94,12 @@ export class LocationLimits {
       const word = this.words[i]![outcome];
       if (word >= 0) this.counters!.add(word);
       if (outcome === PASSED) continue;
-      this.log(OUTCOME_NAMES[outcome], rule.zone.name, r.excess, req);
+      const line = outcome === REJECTED ? this.lines[i]!.rejected : this.lines[i]!.delayed;
+      line({ excess: r.excess, client: req.remoteAddress, request: `${req.method ?? ''} ${req.url}` });
       if (!r.allowed) return dryRun ? 0 : REFUSED;
       if (r.delayMs > delayMs) delayMs = r.delayMs;
     }
     return dryRun ? 0 : delayMs;
-  }
-
-  private log(outcome: 'rejected' | 'delayed', zone: string, excess: number, req: RequestFacts): void {
-    const fields = { zone, excess, client: req.remoteAddress, request: `${req.method ?? ''} ${req.url}` };
-    const dry = this.policy.dryRun ? ', dry run' : '';
-    if (outcome === 'rejected') this.logger[REFUSAL_LEVEL[this.policy.logLevel]](fields, `limiting requests${dry}`);
-    else this.logger[DELAY_LEVEL[this.policy.logLevel]](fields, `delaying request${dry}`);
   }
 }
 

@@ -2,12 +2,15 @@
 // pino logger (the CLI's error_log: stdout, stderr or a file), the thread makes the lines
 // itself with pino, as the primary's logger would, and sends their text, held up to
 // LOG_BATCH_MS, to be written as it is: a flood of refused requests, each logged as nginx
-// logs it, costs the primary one write every LOG_BATCH_MS, not a line to format each. A
-// logger given by an embedding service (its own format, redaction, transport) gets the
+// logs it, costs the primary one write every LOG_BATCH_MS, not a line to format each; that
+// refusal's line is made without pino, as pino makes it (pino-line.ts). A logger given by an embedding service (its own format, redaction, transport) gets the
 // lines as fields and message (postingLogger).
 
 import pino from 'pino';
+import { pinoRepeatedLine } from './pino-line.js';
 import { logBatch, postingLogger, type BatchingLogger, type LevelsEnabled, type LogMessage } from '../thread-logger.js';
+
+function noop(): void {}
 
 /** What a serving thread is told of the node's log. */
 export interface ThreadLogSettings {
@@ -35,5 +38,11 @@ export function threadLogger(settings: ThreadLogSettings, threadId: number, post
   const { levels } = settings;
   const level = levels.info ? 'info' : levels.warn ? 'warn' : levels.error ? 'error' : 'silent';
   const logger = pino({ level, base: { pid: process.pid } }, { write: batch.add }).child({ threadId });
-  return { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m), error: (f, m) => logger.error(f, m), flush: batch.flush };
+  return {
+    info: (f, m) => logger.info(f, m),
+    warn: (f, m) => logger.warn(f, m),
+    error: (f, m) => logger.error(f, m),
+    repeatedLine: (lineLevel, message, fixed) => (levels[lineLevel] ? pinoRepeatedLine(batch.add, process.pid, threadId, lineLevel, message, fixed) : noop),
+    flush: batch.flush,
+  };
 }

@@ -4,7 +4,8 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { deliverLines, levelsEnabled, LOG_BATCH_MS, postingLogger, type LogMessage } from '../../dist/thread-logger.js';
+import fc from 'fast-check';
+import { deliverLines, levelsEnabled, LOG_BATCH_MS, postingLogger, repeatedLineOf, type LogMessage } from '../../dist/thread-logger.js';
 import { threadLogger, type LogTextMessage } from '../../dist/runtime/thread-log.js';
 
 const batchSent = (): Promise<void> => new Promise((r) => setTimeout(r, LOG_BATCH_MS + 20));
@@ -87,5 +88,55 @@ describe('postingLogger', () => {
     const comparable = (l: Record<string, unknown>) => ({ ...l, time: typeof l.time, err: (l.err as { message?: string } | undefined)?.message });
     expect(fromThread.map(comparable)).toEqual(fromPrimary.map(comparable));
     expect(fromThread.length).toBe({ error: 1, warn: 2, info: 3 }[level]);
+  });
+});
+
+describe('repeated lines (a refusal logged once per request)', () => {
+  const keyText = fc.string({ minLength: 1, maxLength: 12, unit: 'binary' });
+  const value = fc.oneof(
+    fc.string({ maxLength: 140, unit: 'binary' }),
+    fc.string({ maxLength: 40, unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)) }),
+    fc.double(), fc.integer(), fc.constantFrom(NaN, Infinity, -Infinity, -0),
+  );
+  const fieldsOf = fc.dictionary(keyText, value, { maxKeys: 5 });
+  const withoutTime = (text: string): string => text.replace(/^\{"level":(\d+),"time":\d+,/gm, '{"level":$1,"time":0,');
+
+  it('the thread\'s pino logger makes, without pino, the text its pino makes of the same fields and message', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom('info', 'warn', 'error'), fc.string({ maxLength: 60, unit: 'binary' }), fieldsOf, fc.array(fieldsOf, { minLength: 1, maxLength: 3 }),
+      async (level, message, fixed, calls) => {
+        // Keys of the fixed part left out of each call's: a line with a key twice is no JSON object to compare.
+        const varying = calls.map((f) => Object.fromEntries(Object.entries(f).filter(([k]) => !(k in fixed))));
+        const texts: string[] = [];
+        const logger = threadLogger({ levels: { info: true, warn: true, error: true }, asText: true }, 9, (m) => texts.push((m as LogTextMessage).text));
+        const line = repeatedLineOf(logger, level, message, fixed);
+        for (const fields of varying) line(fields);
+        logger.flush();
+        for (const fields of varying) logger[level]({ ...fixed, ...fields }, message);
+        logger.flush();
+        expect(texts).toHaveLength(2);
+        expect(withoutTime(texts[0]!)).toBe(withoutTime(texts[1]!));
+      },
+    ), { numRuns: 300 });
+  });
+
+  it.each([
+    ['error', { info: false, warn: false, error: true }, 1],
+    ['warn', { info: false, warn: true, error: true }, 2],
+    ['info', { info: true, warn: true, error: true }, 3],
+  ] as const)('at %s, writes only the levels the node\'s logger writes', async (_level, levels, lines) => {
+    const texts: string[] = [];
+    const logger = threadLogger({ levels, asText: true }, 9, (m) => texts.push((m as LogTextMessage).text));
+    for (const level of ['info', 'warn', 'error'] as const) repeatedLineOf(logger, level, level, { zone: 'z' })({ excess: 1 });
+    logger.flush();
+    expect(texts.join('').split('\n').filter((l) => l !== '')).toHaveLength(lines);
+  });
+
+  it('another logger gets the fixed fields, then the varying ones, in one call of the level', () => {
+    const posted: LogMessage[] = [];
+    const logger = postingLogger((m) => posted.push(m));
+    repeatedLineOf(logger, 'warn', 'limiting requests', { zone: 'z' })({ excess: 0.5, client: '10.0.0.1' });
+    logger.flush();
+    expect(posted[0]!.lines).toEqual([{ level: 'warn', fields: { zone: 'z', excess: 0.5, client: '10.0.0.1' }, message: 'limiting requests' }]);
   });
 });
