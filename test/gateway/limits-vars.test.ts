@@ -48,6 +48,9 @@ describe('limit_req_dry_run', () => {
     const counts = await api(port, '/api/9/http/limit_reqs/dry');
     expect(counts.body).toEqual({ passed: 1, delayed: 0, rejected: 0, delayed_dry_run: 0, rejected_dry_run: 4 });
     await waitFor(() => /"level":40[^\n]*"zone":"dry"[^\n]*limiting requests, dry run/.test(node.output), 5000, () => `no warn line:\n${node.output}`);
+    const line = JSON.parse(/^.*limiting requests, dry run.*$/m.exec(node.output)![0]) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 40, zone: 'dry', client: '127.0.0.1', request: 'GET /dry', msg: 'limiting requests, dry run' });
+    expect(typeof line.excess === 'number' && typeof line.time === 'number' && typeof line.pid === 'number').toBe(true);
   });
 });
 

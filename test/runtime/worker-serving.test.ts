@@ -73,11 +73,23 @@ describe('every worker thread serves', () => {
 
 describe('zones shared by the serving threads', () => {
   it('a rate limit holds across all workers, its 503s never run the handler; a deny entry written in one worker holds in all', async () => {
-    const { ports } = await startNode({ workers: 3 });
+    const { node, ports } = await startNode({ workers: 3 });
     // 1r/m, burst=4 nodelay: 5 requests pass in the test's time, whichever thread takes them.
     const limited = await freshMany(ports.http, Array.from({ length: 45 }, (_, i) => `/limited?id=${i}`), 9);
     const statuses = countBy(limited.map((a) => a.status));
     expect(Object.fromEntries(statuses)).toEqual({ 200: 5, 503: 40 });
+    // Each refusal is logged by the thread that refused it, as nginx logs it, a JSON line the node's pino would write.
+    const refusalLines = (): Array<Record<string, unknown>> => node.output.split('\n').filter((l) => l.includes('"limiting requests"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await waitFor(() => refusalLines().length === 40, 5000, () => node.output);
+    for (const line of refusalLines()) {
+      expect(Object.keys(line)).toEqual(['level', 'time', 'pid', 'threadId', 'zone', 'excess', 'client', 'request', 'msg']);
+      expect(line).toMatchObject({ level: 50, pid: node.child.pid, zone: 'rl', client: '127.0.0.1' });
+      // What the request would have made the excess (nginx's "excess: 5.000" past burst=4), less what 1r/m drained meanwhile.
+      expect(line.excess).toBeGreaterThan(4);
+      expect(line.excess).toBeLessThanOrEqual(5);
+      expect(line.request).toMatch(/^GET \/limited\?id=\d+$/);
+    }
+    expect(new Set(refusalLines().map((l) => l.threadId)).size).toBeGreaterThan(1);
     expect(limited.filter((a) => a.status === 503).every((a) => a.body.includes('<center><h1>503 Service Temporarily Unavailable</h1></center>'))).toBe(true);
     expect(await keysOf(ports.http, 'call-')).toHaveLength(5);
     expect((await fresh(ports.http, '/api/9/http/limit_reqs/rl')).json).toMatchObject({ passed: 5, delayed: 0, rejected: 40 });
