@@ -1,7 +1,8 @@
 // Reading a request body within a bound. Over the bound is 413 BodyTooLarge (as nginx's
-// client_max_body_size); a body that breaks off is 400 BodyReadError. What arrives past the
-// bound is read and dropped, up to DRAIN_FACTOR times the bound, so that a client still
-// sending can read the answer; a body larger than that has its connection closed.
+// client_max_body_size), whose answer closes the connection; what arrives past the bound is
+// read and dropped, so that a client still sending can read the answer, and once the
+// answer is written the connection's lingering close (lingering-close.ts) bounds how long
+// and how much more is read.
 // A body the connection's parser refuses part way (bad chunked framing) or that stops
 // arriving in time is reported with breakBody: its reader rejects with that error, which
 // closes the connection once answered.
@@ -11,7 +12,6 @@ import { ApiError, ErrorCode } from './errors.js';
 
 /** Default bound of an API request body: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-const DRAIN_FACTOR = 16;
 
 export function bodyTooLarge(maxBytes: number): ApiError {
   return new ApiError(413, ErrorCode.BodyTooLarge, `request body is larger than ${maxBytes} bytes`, { Connection: 'close' });
@@ -47,7 +47,7 @@ export function declaredTooLarge(req: IncomingMessage, maxBytes: number): boolea
 
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   if (declaredTooLarge(req, maxBytes)) {
-    drain(req, maxBytes * DRAIN_FACTOR);
+    drop(req);
     return Promise.reject(bodyTooLarge(maxBytes));
   }
   const brokenAlready = broken.get(req);
@@ -59,7 +59,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       sizeBytes += chunk.length;
       if (sizeBytes > maxBytes) {
         cleanup();
-        drain(req, maxBytes * DRAIN_FACTOR);
+        drop(req);
         reject(bodyTooLarge(maxBytes));
         return;
       }
@@ -95,13 +95,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
-/** Reads and drops the rest of a body, closing the connection past `limitBytes`. */
-function drain(req: IncomingMessage, limitBytes: number): void {
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > limitBytes) req.socket.destroy();
-  });
+/** Reads and drops the rest of a body. */
+function drop(req: IncomingMessage): void {
   req.on('error', () => {});
   req.resume();
 }

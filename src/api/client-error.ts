@@ -1,10 +1,8 @@
 // Answers to what never becomes a request a handler sees: the bytes Node's HTTP parser
 // refuses (the server's 'clientError' event), heads over the bounds, requests that time
 // out, and CONNECT. Each is answered with the NGINX Plus error body, written raw on the
-// socket, and the connection is closed the way nginx's lingering close does it: the
-// answer and a FIN go out, what the client still sends is read and dropped for at most
-// LINGER_MS, then the socket is destroyed. Destroying at once while the client is still
-// sending would reset the connection, and a reset can make the client drop the answer.
+// socket, and the connection is closed as the default server's lingering_close says
+// (lingering-close.ts): the client may still be sending the rest of what was refused.
 //
 //   HPE_INVALID_METHOD    405 MethodNotSupported when the method is a token of A-Z, "_" and
 //                         "-" that Node does not know (as nginx), else 400 BadRequest
@@ -23,11 +21,9 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { breakBody } from './body.js';
 import { ApiError, ErrorCode, methodNotSupported } from './errors.js';
+import { closeAfterAnswer, isLingering, type LingeringSettings } from './lingering-close.js';
 import { errorBody } from './respond.js';
 import { uriTooLong } from './request-limits.js';
-
-/** How long a closed connection keeps reading (and dropping) what the client still sends. */
-export const LINGER_MS = 5_000;
 
 /** What Node's parser puts on the errors it emits with 'clientError'. */
 export interface ParserError extends Error {
@@ -108,9 +104,9 @@ export function bodyErrorOf(error: ParserError): ApiError {
  * it has refused again: only the first report is answered. When the error is in the body
  * of a request a handler already has, that handler answers it (body.ts, breakBody).
  * Otherwise a response still being written for an earlier request of the connection is let
- * finish first.
+ * finish first. A connection that lingers after its last answer gets no other.
  */
-export function answerClientError(error: ParserError, socket: Duplex): void {
+export function answerClientError(error: ParserError, socket: Duplex, lingering: LingeringSettings): void {
   if (answered.has(socket)) return;
   answered.add(socket);
   const parsing = (socket as Duplex & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
@@ -123,34 +119,24 @@ export function answerClientError(error: ParserError, socket: Duplex): void {
     if (done) return;
     done = true;
     if (!socket.writable) {
-      socket.destroy();
+      if (!isLingering(socket)) socket.destroy();
       return;
     }
-    const response = rawErrorResponse(clientErrorOf(error));
-    // A timed-out request may still complete: nothing more of it may be parsed and served.
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(response, () => socket.destroy());
-    else {
-      socket.end(response);
-      linger(socket);
-    }
+    // A timed-out request that completes later is not served: its connection lingers (the front end drops what arrives then).
+    socket.end(rawErrorResponse(clientErrorOf(error)));
+    closeAfterAnswer(socket, lingering, true);
   };
   const inFlight = (socket as Duplex & { _httpMessage?: Duplex | null })._httpMessage;
   if (inFlight != null && !inFlight.writableFinished) inFlight.once('finish', answer).once('close', answer);
   else answer();
 }
 
-/** The server's 'connect' listener: CONNECT is no method of zonesync's. */
-export function refuseConnect(socket: Duplex): void {
+/** The server's 'connect' listener: CONNECT is no method of zonesync's (nor an answer on a connection that lingers). */
+export function refuseConnect(socket: Duplex, lingering: LingeringSettings): void {
   answered.add(socket);
   socket.on('error', () => {});
   socket.resume();
+  if (isLingering(socket)) return;
   socket.end(rawErrorResponse(methodNotSupported(null)));
-  linger(socket);
-}
-
-/* Reads and drops for at most LINGER_MS after the answer; a client that closes ends it sooner. */
-function linger(socket: Duplex): void {
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  closeAfterAnswer(socket, lingering, true);
 }

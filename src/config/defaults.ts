@@ -128,6 +128,9 @@ export const DEFAULT_CLIENT_MAX_BODY_SIZE_BYTES = 1024 * 1024;
 /* ngx_http_core_module: keepalive_timeout 75s (no Keep-Alive field), keepalive_requests 1000. */
 export const DEFAULT_CLIENT_KEEPALIVE = { keepaliveTimeoutMs: 75_000, keepaliveHeaderTimeoutMs: null, keepaliveRequests: 1000 } as const;
 
+/* ngx_http_core_module: lingering_close on, lingering_time 30s, lingering_timeout 5s. */
+export const DEFAULT_LINGERING = { lingeringClose: 'on', lingeringTimeMs: 30_000, lingeringTimeoutMs: 5_000 } as const;
+
 /* ngx_http_core_module: listen *:80 when run as root, *:8000 otherwise. */
 export function defaultHttpPort(): number {
   return process.getuid?.() === 0 ? 80 : 8000;
@@ -147,6 +150,7 @@ export const DEFAULT_HTTP_REQUEST_SETTINGS: HttpRequestSettings = {
   serverTokens: true,
   accessLogs: [],
   ...DEFAULT_CLIENT_KEEPALIVE,
+  ...DEFAULT_LINGERING,
   proxy: DEFAULT_PROXY_SETTINGS,
 };
 

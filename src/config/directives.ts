@@ -91,6 +91,9 @@ const DIRECTIVES: Readonly<Record<string, readonly DirectiveSpec[]>> = {
   // In upstream: the upstream keepalive cache's; in http, server and location: client connections'.
   keepalive_timeout: [spec(['upstream'], 1), spec(HTTP_LEVELS, 1, 2)],
   keepalive_requests: [spec(['upstream'], 1), spec(HTTP_LEVELS, 1)],
+  lingering_close: [spec(HTTP_LEVELS, 1)],
+  lingering_time: [spec(HTTP_LEVELS, 1)],
+  lingering_timeout: [spec(HTTP_LEVELS, 1)],
 
   proxy_pass: [spec(['location'], 1)],
   proxy_set_header: [spec(HTTP_LEVELS, 2)],

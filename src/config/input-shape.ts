@@ -138,6 +138,7 @@ const settings = object<HttpRequestSettingsInput>({
   addHeaders: arrayOf(object<AddHeaderConfig>({ name: required(string), value: required(string), always: required(boolean) })),
   serverTokens: boolean, accessLogs: arrayOf(accessLog),
   keepaliveTimeoutMs: ms, keepaliveHeaderTimeoutMs: nullable(ms), keepaliveRequests: integer,
+  lingeringClose: oneOf('off', 'on', 'always'), lingeringTimeMs: ms, lingeringTimeoutMs: ms,
 });
 const returnConfig = nullable(object<ReturnConfig>({ status: required(integer), text: required(nullable(string)) }));
 const limitExcept = object<Omit<LimitExceptConfig, 'settings'> & { settings?: HttpRequestSettingsInput }>({

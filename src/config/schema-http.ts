@@ -13,7 +13,7 @@ import { mergeProxySettings, readProxyPass, readProxySetting, readReturn, type P
 import { COMBINED_LOG_FORMAT, isHttpLogVariable, readAccessLog, readLogFormat, resolveAccessLogs } from './schema-logs.js';
 import type {
   AccessLogConfig, AccessRule, AddHeaderConfig, DashboardConfig, LogFormatConfig, HealthProbe, HttpConfig, HttpListenConfig, HttpLocationConfig, HttpMethod, HttpRequestSettings, HttpServerConfig,
-  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LocationModifier, ProxyPassConfig, ResolverConfig, ReturnConfig, UpstreamConfig,
+  KeyvalBinding, LimitExceptConfig, LimitReqConfig, LimitReqLogLevel, LingeringClose, LocationModifier, ProxyPassConfig, ResolverConfig, ReturnConfig, UpstreamConfig,
 } from './types.js';
 import {
   invalidParameter, invalidValue, readAccessRule, readChoice, readCount, readFlag, readListenAddress, readPath,
@@ -38,6 +38,9 @@ interface RequestSettingsDraft {
   keepaliveTimeoutMs?: number;
   keepaliveHeaderTimeoutMs?: number;
   keepaliveRequests?: number;
+  lingeringClose?: LingeringClose;
+  lingeringTimeMs?: number;
+  lingeringTimeoutMs?: number;
   /* An `off` written at the level makes the level log nothing, whatever else it writes. */
   accessLogs?: { off: boolean; logs: AccessLogConfig[] };
   proxy: ProxySettingsDraft;
@@ -335,6 +338,18 @@ function readRequestSetting(d: Directive, draft: RequestSettingsDraft, context: 
       if (draft.keepaliveRequests !== undefined) throw duplicateDirective(d);
       draft.keepaliveRequests = readCount(d, arg);
       return;
+    case 'lingering_close':
+      if (draft.lingeringClose !== undefined) throw duplicateDirective(d);
+      draft.lingeringClose = readChoice(d, arg, LINGERING_CLOSE);
+      return;
+    case 'lingering_time':
+      if (draft.lingeringTimeMs !== undefined) throw duplicateDirective(d);
+      draft.lingeringTimeMs = readTimeMs(d, arg);
+      return;
+    case 'lingering_timeout':
+      if (draft.lingeringTimeoutMs !== undefined) throw duplicateDirective(d);
+      draft.lingeringTimeoutMs = readTimeMs(d, arg);
+      return;
     case 'client_max_body_size':
       if (draft.clientMaxBodySizeBytes !== undefined) throw duplicateDirective(d);
       draft.clientMaxBodySizeBytes = readSize(d, arg);
@@ -368,6 +383,7 @@ function readServerTokens(d: Directive, value: string): boolean {
 }
 
 const LIMIT_REQ_LOG_LEVELS: readonly LimitReqLogLevel[] = ['info', 'notice', 'warn', 'error'];
+const LINGERING_CLOSE: readonly LingeringClose[] = ['off', 'on', 'always'];
 
 function readStatus(d: Directive, value: string): number {
   const status = readCount(d, value);
@@ -417,6 +433,9 @@ function mergeSettings(inherited: HttpRequestSettings, draft: RequestSettingsDra
     keepaliveTimeoutMs: draft.keepaliveTimeoutMs ?? inherited.keepaliveTimeoutMs,
     keepaliveHeaderTimeoutMs: draft.keepaliveHeaderTimeoutMs ?? inherited.keepaliveHeaderTimeoutMs,
     keepaliveRequests: draft.keepaliveRequests ?? inherited.keepaliveRequests,
+    lingeringClose: draft.lingeringClose ?? inherited.lingeringClose,
+    lingeringTimeMs: draft.lingeringTimeMs ?? inherited.lingeringTimeMs,
+    lingeringTimeoutMs: draft.lingeringTimeoutMs ?? inherited.lingeringTimeoutMs,
     accessLogs: draft.accessLogs === undefined ? inherited.accessLogs : draft.accessLogs.off ? [] : draft.accessLogs.logs,
     proxy: mergeProxySettings(inherited.proxy, draft.proxy),
   };

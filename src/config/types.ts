@@ -405,11 +405,24 @@ export interface HttpRequestSettings {
   readonly keepaliveHeaderTimeoutMs: number | null;
   /** keepalive_requests N: the Nth request of a client connection is its last. Default 1000. */
   readonly keepaliveRequests: number;
+  /**
+   * lingering_close: when an answer closes its connection, whether what the client still
+   * sends is read and dropped for a while first (a FIN, not a reset, reaches the client):
+   * `on` (the default) when the request's body was not all read, `always` after every
+   * such answer, `off` never.
+   */
+  readonly lingeringClose: LingeringClose;
+  /** lingering_time T: the longest a lingering close reads in all. Default 30s. */
+  readonly lingeringTimeMs: number;
+  /** lingering_timeout T: a lingering close ends once the client has sent nothing this long. Default 5s. */
+  readonly lingeringTimeoutMs: number;
   /** The proxy_* settings of a location with proxy_pass. */
   readonly proxy: ProxySettings;
 }
 
 export type LimitReqLogLevel = 'info' | 'notice' | 'warn' | 'error';
+
+export type LingeringClose = 'off' | 'on' | 'always';
 
 /** A proxy_next_upstream condition. */
 export type NextUpstreamCondition =

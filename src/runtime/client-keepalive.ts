@@ -17,6 +17,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { DEFAULT_CLIENT_KEEPALIVE } from '../config/defaults.js';
 import type { HttpRequestSettings } from '../config/types.js';
+import { isLastAnswer } from './front-end-response.js';
 
 type KeepaliveSettings = Pick<HttpRequestSettings, 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
 
@@ -81,7 +82,7 @@ export function keepaliveAnswerClosed(res: ServerResponse): void {
   const state = connections.get(socket);
   if (state === undefined) return;
   state.unanswered--;
-  if (state.unanswered > 0 || !res.writableFinished || !res.shouldKeepAlive || socket.destroyed) return;
+  if (state.unanswered > 0 || !res.writableFinished || !res.shouldKeepAlive || isLastAnswer(res) || socket.destroyed) return;
   socket.setTimeout(Math.min(state.timeoutMs, MAX_TIMER_MS));
   state.idle = true;
 }

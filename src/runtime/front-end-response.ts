@@ -1,4 +1,7 @@
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { countWhenLingering, lingerAtServerClose, type LingeringSettings } from '../api/lingering-close.js';
+import { DEFAULT_LINGERING } from '../config/defaults.js';
 
 type HeadFields = OutgoingHttpHeaders | OutgoingHttpHeader[];
 
@@ -10,12 +13,22 @@ type HeadFields = OutgoingHttpHeaders | OutgoingHttpHeader[];
  * took it (takeServerField) to put it among the fields it passes, which Node then writes
  * at once. The fields so passed are kept, and getHeader finds them, as it finds those set
  * one by one ($sent_http_NAME of the access log, the Server an error page names).
+ * An answer that closes its connection closes it as its location's lingering_close says
+ * (lingering-close.ts).
  */
 export class FrontEndResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** The Server field this answer will carry, until its head is written or a writer took it. */
   serverField: string | null = null;
   /** The fields given to writeHead, when they went out without setHeader. */
   private passedFields: OutgoingHttpHeaders | null = null;
+  /** lingering_close, lingering_time and lingering_timeout of the request's location (nginx's defaults until it is found). */
+  lingering: LingeringSettings = DEFAULT_LINGERING;
+
+  /* Node's server calls this once the answer is written, before it closes the connection when the answer was its last. */
+  override detachSocket(socket: Socket): void {
+    if (isLastAnswer(this)) lingerAtServerClose(socket, this.lingering, this.req);
+    super.detachSocket(socket);
+  }
 
   override writeHead(statusCode: number, reason?: string | HeadFields, fields?: HeadFields): this {
     const server = this.serverField;
@@ -26,7 +39,9 @@ export class FrontEndResponse<Request extends IncomingMessage = IncomingMessage>
     }
     const given = typeof reason === 'string' ? fields : reason;
     if (given !== undefined && given !== null && !Array.isArray(given)) this.passedFields = given;
-    return super.writeHead(statusCode, reason as string, fields as OutgoingHttpHeaders);
+    super.writeHead(statusCode, reason as string, fields as OutgoingHttpHeaders);
+    if (isLastAnswer(this)) countWhenLingering(this.req);
+    return this;
   }
 
   override getHeader(name: string): number | string | string[] | undefined {
@@ -52,4 +67,14 @@ export function takeServerField(res: ServerResponse): string | null {
   const value = res.serverField;
   res.serverField = null;
   return value;
+}
+
+/** `res`, when it is its connection's last answer, closes the connection as `settings` say. */
+export function lingerWith(res: ServerResponse, settings: LingeringSettings): void {
+  if (res instanceof FrontEndResponse) res.lingering = settings;
+}
+
+/** Whether Node's server closes the connection once `res` is written (its `_last`: the answer said Connection: close). */
+export function isLastAnswer(res: ServerResponse): boolean {
+  return (res as ServerResponse & { _last?: boolean })._last === true;
 }

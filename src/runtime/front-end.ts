@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { answerClientError, refuseConnect } from '../api/client-error.js';
 import { declaredTooLarge, readBody } from '../api/body.js';
+import { dropWhileLingering, isLingering, type LingeringSettings } from '../api/lingering-close.js';
 import { ApiError, ErrorCode, pathNotFound } from '../api/errors.js';
 import { locationContent, servesOwnContent, type LocationContent } from '../api/location-content.js';
 import { guardOf } from '../api/request-guard.js';
@@ -12,6 +13,7 @@ import {
 } from '../api/request-limits.js';
 import { sendErrorPage } from '../api/error-page.js';
 import { sendError } from '../api/respond.js';
+import { DEFAULT_LINGERING } from '../config/defaults.js';
 import type { HttpConfig, HttpLocationConfig, HttpServerConfig, ListenAddress } from '../config/types.js';
 import { unmappedText as unmapped } from '../net/ip.js';
 import { hasBody } from '../gateway/body-source.js';
@@ -19,7 +21,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { ClientUpgrade } from '../gateway/proxy-pass.js';
 import type { ThreadLogger } from '../thread-logger.js';
 import { AnswerHeaders } from './answer-headers.js';
-import { FrontEndResponse, takeServerField } from './front-end-response.js';
+import { FrontEndResponse, lingerWith, takeServerField } from './front-end-response.js';
 import {
   clientKeepalive, keepaliveAnswerClosed, keepaliveRequestArrived, leaveKeepaliveToRequests, type ClientConnection,
 } from './client-keepalive.js';
@@ -28,7 +30,7 @@ import type { HandlerRequest, HandlerResponse } from './handler-types.js';
 import { TrafficCounting, type TrafficCounters } from './http-traffic.js';
 import { REFUSED, type FixedResponse, type LimitReqGate } from './limit-req-gate.js';
 import { listenSockets, socketKey } from './listen-sockets.js';
-import { findLocation, findServer } from './locations.js';
+import { defaultServer, findLocation, findServer } from './locations.js';
 import { sendResponse } from './send-response.js';
 import { serveAsOrdinaryRequest } from './upgrade-requests.js';
 
@@ -192,8 +194,8 @@ export class FrontEnd {
       },
     };
     srv.on('request', (req, res) => this.serve(req, res, listener, false));
-    srv.on('clientError', answerClientError);
-    srv.on('connect', (_req: http.IncomingMessage, socket) => refuseConnect(socket));
+    srv.on('clientError', (error: Error, socket: Duplex) => answerClientError(error, socket, this.defaultLingering(listener)));
+    srv.on('connect', (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket, this.defaultLingering(listener)));
     // "Expect: 100-continue": the 100 goes out once the request passed its checks and its body is wanted.
     srv.on('checkContinue', (req, res) => this.serve(req, res, listener, true));
     // Other expectations are ignored, as nginx does.
@@ -217,6 +219,12 @@ export class FrontEnd {
     await this.inForce.parts.gateway.close();
   }
 
+  /** The lingering_* settings of the socket's default server in the configuration in force, for what arrives before a Host. */
+  private defaultLingering(listener: Listener): LingeringSettings {
+    const servers = this.inForce.servers.get(listener.key);
+    return servers === undefined ? DEFAULT_LINGERING : defaultServer(servers).settings;
+  }
+
   /**
    * Node serves a request that asks for an upgrade as any other unless the server listens
    * for upgrades: it does from the first configuration where a location of the socket
@@ -233,12 +241,13 @@ export class FrontEnd {
    * A request that asks for an upgrade. At a location that passes upgrades, it goes through
    * the phases as any request, on a response of its own over the connection, which is closed
    * after any answer but a 101 (the tunnel's then). Anywhere else (and a request with a body,
-   * or one that comes while the node stops), it is served as an ordinary request.
+   * one that comes while the node stops, or on a connection that lingers), it is served as an
+   * ordinary request.
    */
   private upgrade(listener: Listener, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const { servers, parts } = this.inForce;
     const location = findLocation(findServer(servers.get(listener.key)!, req.headers.host).locations, pathOf(req.url ?? '/'));
-    if (location === null || !parts.gateway.passesUpgrades(location) || hasBody(req) || !this.accepting) {
+    if (location === null || !parts.gateway.passesUpgrades(location) || hasBody(req) || !this.accepting || isLingering(socket)) {
       serveAsOrdinaryRequest(listener.server, req, socket, head);
       return;
     }
@@ -264,6 +273,8 @@ export class FrontEnd {
   private serve(
     req: http.IncomingMessage, res: http.ServerResponse, listener: Listener, expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
   ): void {
+    // The connection's last answer is written: what the client still sends is dropped, not served (lingering-close.ts).
+    if (isLingering(req.socket)) return dropWhileLingering(req);
     // Counted before it is served: a request answered at once (the API asked for the counts) is current.
     listener.traffic?.requestArrived(req);
     const connection = keepaliveRequestArrived(req);
@@ -310,6 +321,7 @@ export class FrontEnd {
     const settings = location?.settings ?? server.settings;
     if (location !== null && servesOwnContent(location)) jsonErrors.add(res);
     clientKeepalive(connection, res, settings);
+    lingerWith(res, settings);
     inForce.answerHeaders.prepare(req, res, settings, remoteAddress);
     inForce.accessLog?.track(req, res, settings, remoteAddress);
     const refused = checkRequestHead(req);

@@ -46,5 +46,10 @@ export function findServer(servers: readonly HttpServerConfig[], host: string | 
   if (servers.length === 1) return servers[0]!;
   const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
   for (const s of servers) if (s.serverNames.some((n) => n.toLowerCase() === name)) return s;
+  return defaultServer(servers);
+}
+
+/** The server of what arrives on a socket before any Host is known (a request the parser refused): the default, else the first. */
+export function defaultServer(servers: readonly HttpServerConfig[]): HttpServerConfig {
   return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0]!;
 }

@@ -191,3 +191,116 @@ export class RawConnection {
     this.socket.destroy();
   }
 }
+
+export interface SendingOptions {
+  /** Body bytes written after the head, as the socket takes them; Infinity: until the connection breaks. */
+  bodyBytes: number;
+  /** Frame the body as chunked (the head says Transfer-Encoding: chunked); it is written in whole chunks. */
+  chunked?: boolean;
+  /** Stop writing this many body bytes after the answer and the server's FIN are in (default: write all of bodyBytes). */
+  afterAnswerBytes?: number;
+  /** Stop writing only once the answer and the server's FIN are in, even with all of bodyBytes written. */
+  awaitAnswer?: boolean;
+  /** Bytes of each write, default 64 KiB. */
+  chunkBytes?: number;
+  /** Wait this long between writes, default 0 (as fast as the socket takes them). */
+  pauseMs?: number;
+  /** The request was HEAD: responses carry no body. */
+  head?: boolean;
+  /** Written when the client stops writing the body: a pipelined request. */
+  then?: string;
+  /** Once it stops writing, the client half-closes and waits for the connection to close (default); false: it stays silent, socket open. */
+  endAfter?: boolean;
+  /** Give up after this long, default 20 s. */
+  timeoutMs?: number;
+  /** Called once the answer and the server's FIN are in. */
+  onAnswer?: () => void;
+}
+
+export interface SendingExchange extends RawExchange {
+  /** Body bytes the client wrote (to its socket; not all of them need have reached the server). */
+  sentBytes: number;
+  /** The socket, still open when endAfter was false (the caller destroys it). */
+  socket: net.Socket;
+  /** Nothing ended the exchange before timeoutMs. */
+  timedOut: boolean;
+}
+
+/**
+ * A request whose body the client goes on sending while the server answers, as an uploading
+ * client does: the head, then body bytes as fast as the socket takes them (or paced), while
+ * reading whatever the server sends. The client stops writing when the body is all written,
+ * `afterAnswerBytes` after the answer and the server's FIN, or when the connection breaks;
+ * then it half-closes and resolves once the connection is closed (or at once, `endAfter`
+ * false). It sees whether the server closed with a FIN, and whether a reset came.
+ */
+export function sendingExchange(port: number, head: string, options: SendingOptions): Promise<SendingExchange> {
+  const chunkBytes = options.chunkBytes ?? 64 * 1024;
+  const data = Buffer.alloc(chunkBytes, 0x78);
+  const framed = Buffer.concat([Buffer.from(`${chunkBytes.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const received: Buffer[] = [];
+    let sentBytes = 0;
+    /** sentBytes when the answer was in; null before. */
+    let sentAtAnswer: number | null = null;
+    let closedByServer = false;
+    let reset = false;
+    let stopped = false;
+    /** All of bodyBytes is written and the client waits for the answer to stop (awaitAnswer, afterAnswerBytes). */
+    let idle = false;
+    let done = false;
+    const finish = (timedOut: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...parseResponses(Buffer.concat(received), options.head ?? false), closedByServer, reset, sentBytes, socket, timedOut });
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      finish(true);
+    }, options.timeoutMs ?? 20_000);
+    const answerIn = (): boolean => sentAtAnswer !== null && closedByServer;
+    const enough = (): boolean => {
+      if (options.afterAnswerBytes !== undefined && answerIn() && sentBytes - sentAtAnswer! >= options.afterAnswerBytes) return true;
+      return sentBytes >= options.bodyBytes && (options.awaitAnswer !== true || answerIn());
+    };
+    const stop = (): void => {
+      stopped = true;
+      if (options.then !== undefined) socket.write(options.then);
+      if (options.endAfter === false) finish(false);
+      else socket.end();
+    };
+    const pump = (): void => {
+      idle = false;
+      while (!stopped && !socket.destroyed) {
+        if (enough()) return stop();
+        if (sentBytes >= options.bodyBytes) return void (idle = true);
+        const piece = options.chunked === true ? framed : data.subarray(0, Math.min(chunkBytes, options.bodyBytes - sentBytes));
+        sentBytes += options.chunked === true ? chunkBytes : piece.length;
+        if (!socket.write(piece)) return void socket.once('drain', pump);
+        if (options.pauseMs !== undefined) return void setTimeout(pump, options.pauseMs);
+      }
+    };
+    const arrived = (): void => {
+      if (answerIn()) options.onAnswer?.();
+      if (idle) pump();
+    };
+    socket.on('data', (d: Buffer) => {
+      received.push(d);
+      if (sentAtAnswer === null && parseResponses(Buffer.concat(received), options.head ?? false).responses.some((r) => r.status >= 200)) {
+        sentAtAnswer = sentBytes;
+        arrived();
+      }
+    });
+    socket.on('end', () => {
+      closedByServer = true;
+      arrived();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') reset = true;
+    });
+    socket.on('close', () => finish(false));
+    socket.write(head, pump);
+  });
+}
