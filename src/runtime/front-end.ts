@@ -274,7 +274,7 @@ export class FrontEnd {
     req: http.IncomingMessage, res: http.ServerResponse, listener: Listener, expectsContinue: boolean, upgrade: ClientUpgrade | null = null,
   ): void {
     // The connection's last answer is written: what the client still sends is dropped, not served (lingering-close.ts).
-    if (isLingering(req.socket)) return dropWhileLingering(req);
+    if (!req.socket.writable && isLingering(req.socket)) return dropWhileLingering(req);
     // Counted before it is served: a request answered at once (the API asked for the counts) is current.
     listener.traffic?.requestArrived(req);
     const connection = keepaliveRequestArrived(req);

@@ -3,9 +3,10 @@
 // forms nginx takes, nginx's defaults, inheritance with each parameter merged apart, and the
 // errors with their file and line.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, normalizeConfig, parseConfigText } from '../../dist/config/index.js';
-import type { HttpRequestSettings, ZonesyncConfig } from '../../dist/config/types.js';
+import { parseConfigText } from '../../dist/config/index.js';
+import type { HttpRequestSettings } from '../../dist/config/types.js';
 import { FILE, configErrorOf } from './config-error.js';
+import { expectAtEachLevel, expectRefusedInCode, levelsText as text, settingsAtLevels, settingsInCode, type Levels } from './setting-levels.js';
 
 type Keepalive = Pick<HttpRequestSettings, 'keepaliveTimeoutMs' | 'keepaliveHeaderTimeoutMs' | 'keepaliveRequests'>;
 
@@ -15,22 +16,7 @@ const keepaliveOf = (s: HttpRequestSettings): Keepalive => ({
 
 const DEFAULTS: Keepalive = { keepaliveTimeoutMs: 75_000, keepaliveHeaderTimeoutMs: null, keepaliveRequests: 1000 };
 
-/* http (line 2), server (line 4) and location (line 6) levels, each with its own directives. */
-function text(levels: { http?: string; server?: string; location?: string }): string {
-  return [
-    'http {', `  ${levels.http ?? ''}`,
-    '  server {', `    ${levels.server ?? ''}`, '    listen 127.0.0.1:8081;',
-    `    location / { ${levels.location ?? ''} }`, '    location /other { }',
-    '  }',
-    '}',
-  ].join('\n');
-}
-
-function load(levels: { http?: string; server?: string; location?: string }): { server: Keepalive; location: Keepalive; other: Keepalive } {
-  const config: ZonesyncConfig = parseConfigText(text(levels), FILE, { onWarning: () => {} });
-  const server = config.http!.servers[0]!;
-  return { server: keepaliveOf(server.settings), location: keepaliveOf(server.locations[0]!.settings), other: keepaliveOf(server.locations[1]!.settings) };
-}
+const load = (levels: Levels): { server: Keepalive; location: Keepalive; other: Keepalive } => settingsAtLevels(levels, keepaliveOf);
 
 describe('accepted forms, at each level', () => {
   it.each<[string, Partial<Keepalive>]>([
@@ -49,11 +35,7 @@ describe('accepted forms, at each level', () => {
     ['keepalive_requests 100000;', { keepaliveRequests: 100_000 }],
     ['keepalive_timeout 5s; keepalive_requests 7;', { keepaliveTimeoutMs: 5_000, keepaliveRequests: 7 }],
   ])('%s', (directives, expected) => {
-    const want = { ...DEFAULTS, ...expected };
-    // Written in http: every level has it. In server: the server and its locations. In a location: that one only.
-    expect(load({ http: directives })).toEqual({ server: want, location: want, other: want });
-    expect(load({ server: directives })).toEqual({ server: want, location: want, other: want });
-    expect(load({ location: directives })).toEqual({ server: DEFAULTS, location: want, other: DEFAULTS });
+    expectAtEachLevel(directives, keepaliveOf, DEFAULTS, { ...DEFAULTS, ...expected });
   });
 
   it('nginx\'s defaults where nothing is written: keepalive_timeout 75s, no Keep-Alive field, keepalive_requests 1000', () => {
@@ -115,17 +97,9 @@ describe('errors, with the file and line', () => {
 
 describe('in code (normalizeConfig)', () => {
   it('the defaults are filled in, written values inherited by locations', () => {
-    const config = normalizeConfig({
-      http: {
-        servers: [{
-          listen: ['127.0.0.1:8080'], settings: { keepaliveRequests: 3 },
-          locations: [{ pattern: '/', settings: { keepaliveTimeoutMs: 0, keepaliveHeaderTimeoutMs: 5_000 } }, { pattern: '/b' }],
-        }],
-      },
-    });
-    const [a, b] = config.http!.servers[0]!.locations;
-    expect(keepaliveOf(a!.settings)).toEqual({ keepaliveTimeoutMs: 0, keepaliveHeaderTimeoutMs: 5_000, keepaliveRequests: 3 });
-    expect(keepaliveOf(b!.settings)).toEqual({ ...DEFAULTS, keepaliveRequests: 3 });
+    const { written, other } = settingsInCode({ keepaliveRequests: 3 }, { keepaliveTimeoutMs: 0, keepaliveHeaderTimeoutMs: 5_000 }, keepaliveOf);
+    expect(written).toEqual({ keepaliveTimeoutMs: 0, keepaliveHeaderTimeoutMs: 5_000, keepaliveRequests: 3 });
+    expect(other).toEqual({ ...DEFAULTS, keepaliveRequests: 3 });
   });
 
   it.each<[object, string]>([
@@ -134,8 +108,6 @@ describe('in code (normalizeConfig)', () => {
     [{ keepaliveHeaderTimeoutMs: 1.5 }, 'keepaliveHeaderTimeoutMs'],
     [{ keepaliveRequests: 'many' }, 'keepaliveRequests'],
   ])('%j is refused with the field named', (settings, field) => {
-    const input = { http: { servers: [{ listen: ['127.0.0.1:8080'], settings }] } } as Parameters<typeof normalizeConfig>[0];
-    expect(() => normalizeConfig(input)).toThrow(ConfigError);
-    expect(() => normalizeConfig(input)).toThrow(`"http.servers[0].settings.${field}"`);
+    expectRefusedInCode(settings, field);
   });
 });

@@ -169,6 +169,7 @@ describe('defaults are nginx\'s', () => {
       access: [], authBasic: null, authBasicUserFile: null, limitReqs: [], limitReqStatus: 503, handler: null,
       limitReqDryRun: false, limitReqLogLevel: 'error', clientMaxBodySizeBytes: 1024 * 1024, addHeaders: [], serverTokens: true, accessLogs: [],
       keepaliveTimeoutMs: 75_000, keepaliveHeaderTimeoutMs: null, keepaliveRequests: 1000,
+      lingeringClose: 'on', lingeringTimeMs: 30_000, lingeringTimeoutMs: 5_000,
       proxy: { setHeaders: [], hideHeaders: [], passHeaders: [], connectTimeoutMs: 60_000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, nextUpstream: ['error', 'timeout'], nextUpstreamTries: 0, nextUpstreamTimeoutMs: 0,
         ssl: {
           verify: false, verifyDepth: 1, trustedCertificate: null, serverName: false, name: null, certificate: null, certificateKey: null, passwordFile: null,
