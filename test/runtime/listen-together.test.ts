@@ -4,24 +4,13 @@
 // measures depends on how soon every thread runs after the word to listen, so it runs alone
 // (vitest.config.ts), not beside files that load the machine. On a Node that shares a
 // listening socket between threads (shared-listen-node.ts; never skipped).
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { NodeProcess, freePorts, tempDir, writeConfig } from './cluster-helpers.js';
-import { sharedListenNode } from './shared-listen-node.js';
+import { sharedListenFile, sharedListenNode } from './shared-listen-node.js';
 import { Pinned, countBy, servingConfig, writeTestHandler, type Answer } from './worker-serving-helpers.js';
 
-let node22: string;
-const running: NodeProcess[] = [];
-const cleanups: Array<() => void> = [];
-
-beforeAll(() => {
-  node22 = sharedListenNode();
-}, 300_000);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((n) => n.stop()));
-  cleanups.splice(0).forEach((c) => c());
-});
+const { running, cleanups } = sharedListenFile();
 
 const workerOf = (a: Answer): number => a.json.worker as number;
 
@@ -46,7 +35,7 @@ describe('the threads of a start listen together', () => {
         await new Promise((r) => setTimeout(r, 2));
       }
     };
-    const node = new NodeProcess(conf, ['--workers', '8', '--front-end', 'workers'], node22);
+    const node = new NodeProcess(conf, ['--workers', '8', '--front-end', 'workers'], sharedListenNode());
     running.push(node);
     // The primary binds each address for a moment to check it is free: connections that met that socket are reset, and the client starts again.
     let conns: Pinned[] = [];

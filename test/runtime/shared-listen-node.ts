@@ -3,6 +3,8 @@
 // it is one; else Node 22 through `npx -y node@22`, found once. When neither can be had the
 // tests fail with the reason: they never skip.
 import { execFileSync } from 'node:child_process';
+import { afterEach, beforeAll } from 'vitest';
+import type { NodeProcess } from './cluster-helpers.js';
 import { nodeHasReusePort } from '../../dist/runtime/shared-listen.js';
 
 let found: string | null = null;
@@ -22,4 +24,25 @@ export function sharedListenNode(): string {
   const version = execFileSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
   if (!nodeHasReusePort(version)) throw new Error(`"npx -y node@22" gave Node ${version}, which cannot share a listening socket between threads`);
   return (found = path);
+}
+
+/** What a test file of such nodes keeps: the nodes and temporary directories of the test running. */
+export interface SharedListenFile {
+  /** Nodes started by the test: stopped after it. */
+  readonly running: NodeProcess[];
+  /** Removals of the test's temporary directories: run after it. */
+  readonly cleanups: Array<() => void>;
+}
+
+/** Registers a test file's hooks: that Node found before its tests, each test's nodes stopped and directories removed after it. */
+export function sharedListenFile(): SharedListenFile {
+  const file: SharedListenFile = { running: [], cleanups: [] };
+  beforeAll(() => {
+    sharedListenNode();
+  }, 300_000);
+  afterEach(async () => {
+    await Promise.all(file.running.splice(0).map((n) => n.stop()));
+    file.cleanups.splice(0).forEach((c) => c());
+  });
+  return file;
 }

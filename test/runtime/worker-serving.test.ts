@@ -3,28 +3,17 @@
 // zones. These run on a Node that can share a listening socket between threads (22.12+ on
 // Linux, found by shared-listen-node.ts; never skipped), with --front-end workers so that a
 // node that could not serve this way fails to start instead of falling back.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { NodeProcess, freePorts, tempDir, waitFor, writeConfig, type NodePorts } from './cluster-helpers.js';
 import { nodeHasReusePort } from '../../dist/runtime/shared-listen.js';
-import { sharedListenNode } from './shared-listen-node.js';
+import { sharedListenFile, sharedListenNode } from './shared-listen-node.js';
 import {
   Pinned, countBy, fresh, freshMany, keysOf, pinnedToEachWorker, servingConfig, writeTestHandler, type Answer,
 } from './worker-serving-helpers.js';
 
-let node22: string;
-const running: NodeProcess[] = [];
-const cleanups: Array<() => void> = [];
-
-beforeAll(() => {
-  node22 = sharedListenNode();
-}, 300_000);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((n) => n.stop()));
-  cleanups.splice(0).forEach((c) => c());
-});
+const { running, cleanups } = sharedListenFile();
 
 interface Started { node: NodeProcess; ports: NodePorts; handler: string; dir: string; conf: string }
 
@@ -35,7 +24,7 @@ async function startNode(options: { workers?: number; peers?: (self: NodePorts) 
   const ports = { http: http!, sync: sync! };
   const handler = writeTestHandler(dir);
   const conf = writeConfig(dir, 'node.conf', servingConfig(ports, options.peers?.(ports) ?? [ports], handler, options.shutdownTimeout));
-  const node = new NodeProcess(conf, ['--workers', String(options.workers ?? 2), '--front-end', 'workers', ...(options.args ?? [])], node22);
+  const node = new NodeProcess(conf, ['--workers', String(options.workers ?? 2), '--front-end', 'workers', ...(options.args ?? [])], sharedListenNode());
   running.push(node);
   await node.ready();
   return { node, ports, handler, dir, conf };
@@ -155,7 +144,7 @@ describe('the primary supervises', () => {
     const a = await startNode({ workers: 2, peers: (self) => [self, b] });
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
-    const nodeB = new NodeProcess(writeConfig(dir, 'b.conf', servingConfig(b, [a.ports, b], writeTestHandler(dir))), ['--front-end', 'workers'], node22);
+    const nodeB = new NodeProcess(writeConfig(dir, 'b.conf', servingConfig(b, [a.ports, b], writeTestHandler(dir))), ['--front-end', 'workers'], sharedListenNode());
     running.push(nodeB);
     await nodeB.ready();
     const ids = Array.from({ length: 16 }, (_, i) => `q${i}`);
@@ -189,7 +178,7 @@ describe('the primary supervises', () => {
     cleanups.push(cleanup);
     const [h, s] = await freePorts(2);
     const ports = { http: h!, sync: s! };
-    const node = new NodeProcess(writeConfig(dir, 'node.conf', servingConfig(ports, [ports], writeTestHandler(dir))), ['--workers', '2', '--front-end', frontEnd], node22);
+    const node = new NodeProcess(writeConfig(dir, 'node.conf', servingConfig(ports, [ports], writeTestHandler(dir))), ['--workers', '2', '--front-end', frontEnd], sharedListenNode());
     running.push(node);
     await node.ready();
     const conn = new Pinned(ports.http);
@@ -229,7 +218,7 @@ describe('the primary supervises', () => {
     const a = await startNode({ workers: 2 });
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
-    const nodeB = new NodeProcess(writeConfig(dir, 'b.conf', servingConfig(b, [a.ports, b], writeTestHandler(dir))), ['--front-end', 'workers'], node22);
+    const nodeB = new NodeProcess(writeConfig(dir, 'b.conf', servingConfig(b, [a.ports, b], writeTestHandler(dir))), ['--front-end', 'workers'], sharedListenNode());
     running.push(nodeB);
     await nodeB.ready();
     writeFileSync(a.conf, servingConfig(a.ports, [a.ports, b], a.handler));
@@ -249,7 +238,7 @@ describe('the primary supervises', () => {
     const [sync] = await freePorts(1);
     const other = { http: a.ports.http, sync: sync! };
     const conf = writeConfig(a.dir, 'second.conf', servingConfig(other, [other], a.handler));
-    const second = new NodeProcess(conf, ['--front-end', 'workers'], node22);
+    const second = new NodeProcess(conf, ['--front-end', 'workers'], sharedListenNode());
     running.push(second);
     expect(await second.exited).toBe(1);
     expect(second.output).toMatch(/EADDRINUSE/);
