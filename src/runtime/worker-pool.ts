@@ -19,7 +19,7 @@ export class WorkerPool {
   constructor(size: number, data: HandlerThreadData, logger: Logger, onWorkerExit: (threadId: number, died: boolean) => void) {
     this.size = size;
     this.pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
+      filename: new URL('./worker-entry.cjs', import.meta.url).href,
       minThreads: size,
       maxThreads: size,
       idleTimeout: Number.MAX_SAFE_INTEGER,
