@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePorts, waitFor } from './cluster-helpers.js';
 import { RawConnection, rawExchange, sendingExchange, type SendingExchange, type SendingOptions } from './raw-http.js';
-import { SERVING_PATHS, startNodeOn, type RunningNode } from '../gateway/serving-paths.js';
+import { SERVING_PATHS, startNodeOn, type RunningNode, type ServingPath } from '../gateway/serving-paths.js';
 import { LINGERING_MAX_BYTES } from '../../dist/api/lingering-close.js';
 
 const MiB = 1024 * 1024;
@@ -106,6 +106,20 @@ describe.each(SERVING_PATHS)('lingering close with nginx\'s defaults, $name', (p
   });
 });
 
+/** A node on `path` with the configuration `config(port)`, started before the tests of the describe that calls this and stopped after them; `port` once started. */
+function nodeForDescribe(path: ServingPath, config: (port: number) => string): { port: number } {
+  const node = { port: 0 };
+  let running: RunningNode | undefined;
+  beforeAll(async () => {
+    [node.port] = await freePorts(1) as [number];
+    running = await startNodeOn(path, 'node.conf', config(node.port));
+  }, 300_000);
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return node;
+}
+
 /*
  * Locations with their own lingering settings; every answer closes (keepalive_timeout 0):
  *   /on      nginx's defaults (lingering_close on, lingering_time 30s, lingering_timeout 5s)
@@ -133,26 +147,16 @@ function boundsConfig(port: number): string {
 }
 
 describe.each(SERVING_PATHS)('the bounds of a lingering close, $name', (path) => {
-  let port: number;
-  let running: RunningNode | undefined;
-
-  beforeAll(async () => {
-    [port] = await freePorts(1) as [number];
-    running = await startNodeOn(path, 'node.conf', boundsConfig(port));
-  }, 300_000);
-
-  afterAll(async () => {
-    await running?.stop();
-  });
+  const node = nodeForDescribe(path, boundsConfig);
 
   /** The client connections the node counts as idle: those that linger after their last answer, as nginx counts them. */
   const idleConnections = async (): Promise<number> => {
-    const x = await rawExchange(port, head('GET /api/9/connections HTTP/1.1', 'Connection: close'), { responses: 1 });
+    const x = await rawExchange(node.port, head('GET /api/9/connections HTTP/1.1', 'Connection: close'), { responses: 1 });
     return (JSON.parse(x.responses[0]!.body.toString()) as { idle: number }).idle;
   };
 
   it('a client that never stops sending is cut off once LINGERING_MAX_BYTES are dropped, after reading the whole answer', async () => {
-    const x = await sendingExchange(port, head('POST /on HTTP/1.1', `Content-Length: ${1024 * MiB}`), { bodyBytes: 1024 * MiB, timeoutMs: 60_000 });
+    const x = await sendingExchange(node.port, head('POST /on HTTP/1.1', `Content-Length: ${1024 * MiB}`), { bodyBytes: 1024 * MiB, timeoutMs: 60_000 });
     expect(x.timedOut).toBe(false);
     expect(x.responses.map((r) => r.status)).toEqual([403]);
     expect(x.closedByServer).toBe(true);
@@ -162,7 +166,7 @@ describe.each(SERVING_PATHS)('the bounds of a lingering close, $name', (path) =>
   });
 
   it('a client that never stops sending, slowly, is cut off after lingering_time, having read the whole answer', async () => {
-    const x = await sendingExchange(port, head('POST /time HTTP/1.1', `Content-Length: ${DECLARED}`), { bodyBytes: DECLARED, chunkBytes: 1024, pauseMs: 50, timeoutMs: 60_000 });
+    const x = await sendingExchange(node.port, head('POST /time HTTP/1.1', `Content-Length: ${DECLARED}`), { bodyBytes: DECLARED, chunkBytes: 1024, pauseMs: 50, timeoutMs: 60_000 });
     expect(x.timedOut).toBe(false);
     expect(x.responses.map((r) => r.status)).toEqual([403]);
     expect(x.closedByServer).toBe(true);
@@ -171,7 +175,7 @@ describe.each(SERVING_PATHS)('the bounds of a lingering close, $name', (path) =>
   });
 
   it('a client that stops sending but keeps its side open: the server closes the connection after lingering_timeout, cleanly', async () => {
-    const x = await sendingExchange(port, head('POST /silence HTTP/1.1', `Content-Length: ${DECLARED}`), { bodyBytes: DECLARED, afterAnswerBytes: 2 * MiB, endAfter: false });
+    const x = await sendingExchange(node.port, head('POST /silence HTTP/1.1', `Content-Length: ${DECLARED}`), { bodyBytes: DECLARED, afterAnswerBytes: 2 * MiB, endAfter: false });
     try {
       expect(x.responses.map((r) => r.status)).toEqual([403]);
       expect(x.closedByServer).toBe(true);
@@ -193,7 +197,7 @@ describe.each(SERVING_PATHS)('the bounds of a lingering close, $name', (path) =>
   it.each<[string, boolean]>([['/off', false], ['/on', true], ['/always', true]])(
     'lingering_close: a body still sent after the answer of %s (lingers: %s)',
     async (location, lingered) => {
-      expectLingered(await sendingExchange(port, head(`POST ${location} HTTP/1.1`, `Content-Length: ${DECLARED}`), { bodyBytes: DECLARED, afterAnswerBytes: 8 * MiB }), lingered);
+      expectLingered(await sendingExchange(node.port, head(`POST ${location} HTTP/1.1`, `Content-Length: ${DECLARED}`), { bodyBytes: DECLARED, afterAnswerBytes: 8 * MiB }), lingered);
     },
   );
 
@@ -201,7 +205,7 @@ describe.each(SERVING_PATHS)('the bounds of a lingering close, $name', (path) =>
     'lingering_close: bytes sent after the answer to a request with no body, at %s (lingers: %s)',
     async (location, lingered) => {
       // The "body" follows a whole GET: bytes the server did not expect (nginx's `on` does not linger then, `always` does).
-      expectLingered(await sendingExchange(port, head(`GET ${location} HTTP/1.1`), { bodyBytes: Infinity, afterAnswerBytes: 8 * MiB }), lingered);
+      expectLingered(await sendingExchange(node.port, head(`GET ${location} HTTP/1.1`), { bodyBytes: Infinity, afterAnswerBytes: 8 * MiB }), lingered);
     },
   );
 });
@@ -235,17 +239,7 @@ function discardConfig(port: number): string {
 }
 
 describe.each(SERVING_PATHS)('discarding the body after an answer that keeps the connection open, $name', (path) => {
-  let port: number;
-  let running: RunningNode | undefined;
-
-  beforeAll(async () => {
-    [port] = await freePorts(1) as [number];
-    running = await startNodeOn(path, 'node.conf', discardConfig(port));
-  }, 300_000);
-
-  afterAll(async () => {
-    await running?.stop();
-  });
+  const node = nodeForDescribe(path, discardConfig);
 
   const CHUNKED = 'Transfer-Encoding: chunked';
   const CHUNK = `400\r\n${'x'.repeat(1024)}\r\n`;
@@ -266,9 +260,9 @@ describe.each(SERVING_PATHS)('discarding the body after an answer that keeps the
     ['a return', '/returned', 204],
   ])('%s: a chunked body that never ends is cut off after lingering_time, the client still sending', async (_name, location, status) => {
     // /limited takes one request a minute: this one uses it up, so the next is refused.
-    if (location === '/limited') await rawExchange(port, head('GET /limited HTTP/1.1', 'Connection: close'), { responses: 1 });
+    if (location === '/limited') await rawExchange(node.port, head('GET /limited HTTP/1.1', 'Connection: close'), { responses: 1 });
     // A kilobyte every 50 ms: never silent for lingering_timeout (5s), never done.
-    const x = await sendingExchange(port, head(`POST ${location} HTTP/1.1`, CHUNKED), { bodyBytes: Infinity, chunked: true, chunkBytes: 1024, pauseMs: 50, timeoutMs: 30_000 });
+    const x = await sendingExchange(node.port, head(`POST ${location} HTTP/1.1`, CHUNKED), { bodyBytes: Infinity, chunked: true, chunkBytes: 1024, pauseMs: 50, timeoutMs: 30_000 });
     expect(x.timedOut, 'the server let the body go on').toBe(false);
     expect(x.responses.map((r) => r.status)).toEqual([status]);
     expect(x.responses[0]!.headers['connection']).toBe('keep-alive');
@@ -276,7 +270,7 @@ describe.each(SERVING_PATHS)('discarding the body after an answer that keeps the
   }, 60_000);
 
   it('a body that stops coming, the socket open, is cut off after lingering_timeout', async () => {
-    const conn = await RawConnection.open(port);
+    const conn = await RawConnection.open(node.port);
     try {
       await refusedKeptOpen(conn, '/silence', 403);
       await waitFor(() => conn.closedByServer, 20_000, () => 'the server kept the connection whose body fell silent');
@@ -285,11 +279,15 @@ describe.each(SERVING_PATHS)('discarding the body after an answer that keeps the
     }
   }, 30_000);
 
-  it('a body that ends in time, then a request later: the connection serves it, neither bound having cut it', async () => {
-    const conn = await RawConnection.open(port);
+  it.each<[string, string, number[]]>([
+    ['alone', CHUNK + LAST_CHUNK, []],
+    ['in the same write as the next request', LAST_CHUNK + head('POST /both HTTP/1.1', 'Content-Length: 2') + 'xx', [403]],
+  ])('a body that ends in time, %s: the connection serves on, later too, neither bound having cut it', async (_name, rest, pipelined) => {
+    const conn = await RawConnection.open(node.port);
     try {
       await refusedKeptOpen(conn, '/both', 403);
-      conn.write(CHUNK + LAST_CHUNK);
+      conn.write(rest);
+      for (const status of pipelined) expect((await conn.answer('the pipelined request')).status).toBe(status);
       // Longer than lingering_time and lingering_timeout of /both.
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       expect(conn.closedByServer, 'the server closed the connection after the body ended').toBe(false);
@@ -299,21 +297,8 @@ describe.each(SERVING_PATHS)('discarding the body after an answer that keeps the
     }
   });
 
-  it('a body that ends in the same write as the next request: both served, and one more later on the same connection', async () => {
-    const conn = await RawConnection.open(port);
-    try {
-      await refusedKeptOpen(conn, '/both', 403);
-      conn.write(LAST_CHUNK + head('POST /both HTTP/1.1', 'Content-Length: 2') + 'xx');
-      expect((await conn.answer('the pipelined POST /both')).status).toBe(403);
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
-      expect((await conn.get('/api/9/nginx', '127.0.0.1')).status).toBe(200);
-    } finally {
-      conn.close();
-    }
-  });
-
   it('once the body has ended, the connection waits idle for keepalive_timeout, then is closed', async () => {
-    const conn = await RawConnection.open(port);
+    const conn = await RawConnection.open(node.port);
     try {
       await refusedKeptOpen(conn, '/idle', 403);
       conn.write(LAST_CHUNK);
