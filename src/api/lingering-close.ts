@@ -73,23 +73,36 @@ export function lingerAtServerClose(socket: Socket, settings: LingeringSettings,
   // An own property, over net.Socket's: called once, right after this.
   socket.destroySoon = () => {
     closeLingering(socket, settings);
-    if (!unread) return;
-    // Nobody else reads the body now (a proxied one may have been paused).
-    for (const listener of req.listeners('data')) if (listener !== countDropped) req.off('data', listener as (chunk: Buffer) => void);
-    dropWhileLingering(req);
+    if (unread) dropWhileLingering(req);
   };
 }
 
 function closeLingering(socket: Socket, settings: LingeringSettings): void {
   lingering.set(socket, { droppedBytes: 0 });
   socket.end();
+  cutAfterLingering(socket, settings);
+}
+
+/**
+ * Destroys `socket` once `settings`' lingering_time has passed, or lingering_timeout without
+ * a read (Node's socket timeout, which every read restarts; the caller owns the socket's
+ * timeout meanwhile). Returns what stops both bounds (it leaves the socket's timeout as it is).
+ */
+export function cutAfterLingering(socket: Socket, settings: LingeringSettings): () => void {
   const cut = (): void => {
     socket.destroy();
   };
   const total = setTimeout(cut, Math.min(settings.lingeringTimeMs, MAX_TIMER_MS));
   total.unref();
-  socket.setTimeout(Math.min(settings.lingeringTimeoutMs, MAX_TIMER_MS), cut);
-  socket.once('close', () => clearTimeout(total));
+  socket.setTimeout(Math.min(settings.lingeringTimeoutMs, MAX_TIMER_MS));
+  socket.on('timeout', cut);
+  const stop = (): void => {
+    clearTimeout(total);
+    socket.off('timeout', cut);
+    socket.off('close', stop);
+  };
+  socket.on('close', stop);
+  return stop;
 }
 
 /**
@@ -104,6 +117,16 @@ export function countWhenLingering(req: IncomingMessage): void {
 /** Reads and drops the body of a request on a lingering connection, within LINGERING_MAX_BYTES. */
 export function dropWhileLingering(req: IncomingMessage): void {
   countWhenLingering(req);
+  dropUnreadBody(req);
+}
+
+/**
+ * `req` is answered: nobody reads the rest of its body now (a proxied one may have been
+ * paused, its reader gone), so it is read and dropped, only LINGERING_MAX_BYTES' count
+ * still seeing it.
+ */
+export function dropUnreadBody(req: IncomingMessage): void {
+  for (const listener of req.listeners('data')) if (listener !== countDropped) req.off('data', listener as (chunk: Buffer) => void);
   req.on('error', ignore);
   req.resume();
 }

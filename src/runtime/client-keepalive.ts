@@ -8,6 +8,11 @@
 //   otherwise                         after the answer, an idle timer of keepalive_timeout;
 //                                     the next request stops it, its expiry closes the connection
 //
+// An answer written before its request's body was all read leaves the rest to be dropped
+// (discarded-body.ts): the idle timer starts once the body has ended, as nginx's keepalive
+// follows its discarding, and the connection ends if the body does not end within the
+// location's lingering_time and lingering_timeout.
+//
 // Node's own keep-alive handling is off on the front end's servers (keepAliveTimeout 0: no
 // timer of its own, no `Keep-Alive: timeout=5` field; maxRequestsPerSocket 0): a server
 // serves several server blocks and locations, each with its own values. The Keep-Alive
@@ -17,7 +22,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { DEFAULT_CLIENT_KEEPALIVE } from '../config/defaults.js';
 import type { HttpRequestSettings } from '../config/types.js';
-import { isLastAnswer } from './front-end-response.js';
+import { discardWithinLingering } from '../api/discarded-body.js';
+import { isLastAnswer, lingeringOf } from './front-end-response.js';
 
 type KeepaliveSettings = Pick<HttpRequestSettings, 'keepaliveTimeoutMs' | 'keepaliveRequests'>;
 
@@ -27,8 +33,10 @@ export interface ClientConnection {
   requests: number;
   /** Those not yet answered: a pipelined one is served while an earlier one is answered. */
   unanswered: number;
-  /** The idle timer runs (the socket's timeout, set here and nowhere else). */
+  /** The idle timer runs (the socket's timeout, set here and by the discarding, and nowhere else). */
   idle: boolean;
+  /** The body of its last answered request is being dropped within the lingering bounds (the socket's timeout is theirs): what stops them; null when none is. */
+  discarding: (() => void) | null;
   /** keepalive_timeout of its latest request whose location was found (nginx's default before): the idle wait once every request on it is answered. */
   timeoutMs: number;
 }
@@ -53,7 +61,7 @@ export function keepaliveRequestArrived(req: IncomingMessage): ClientConnection 
   const socket = req.socket;
   let connection = connections.get(socket);
   if (connection === undefined) {
-    connection = { requests: 0, unanswered: 0, idle: false, timeoutMs: DEFAULT_CLIENT_KEEPALIVE.keepaliveTimeoutMs };
+    connection = { requests: 0, unanswered: 0, idle: false, discarding: null, timeoutMs: DEFAULT_CLIENT_KEEPALIVE.keepaliveTimeoutMs };
     connections.set(socket, connection);
   }
   connection.requests++;
@@ -61,6 +69,12 @@ export function keepaliveRequestArrived(req: IncomingMessage): ClientConnection 
   if (connection.idle) {
     socket.setTimeout(0);
     connection.idle = false;
+  }
+  // A request parsed after a discarded body: that body has ended (its 'end' may not have been emitted yet).
+  if (connection.discarding !== null) {
+    connection.discarding();
+    connection.discarding = null;
+    socket.setTimeout(0);
   }
   return connection;
 }
@@ -83,6 +97,15 @@ export function keepaliveAnswerClosed(res: ServerResponse): void {
   if (state === undefined) return;
   state.unanswered--;
   if (state.unanswered > 0 || !res.writableFinished || !res.shouldKeepAlive || isLastAnswer(res) || socket.destroyed) return;
+  if (res.req.complete) return waitIdle(socket, state);
+  // No request can follow before this body ends: the connection waits idle once it has.
+  state.discarding = discardWithinLingering(socket, res.req, lingeringOf(res), () => {
+    state.discarding = null;
+    waitIdle(socket, state);
+  });
+}
+
+function waitIdle(socket: Socket, state: ClientConnection): void {
   socket.setTimeout(Math.min(state.timeoutMs, MAX_TIMER_MS));
   state.idle = true;
 }

@@ -74,6 +74,11 @@ export function lingerWith(res: ServerResponse, settings: LingeringSettings): vo
   if (res instanceof FrontEndResponse) res.lingering = settings;
 }
 
+/** lingering_close, lingering_time and lingering_timeout of `res`'s location (nginx's defaults for an answer of another kind). */
+export function lingeringOf(res: ServerResponse): LingeringSettings {
+  return res instanceof FrontEndResponse ? res.lingering : DEFAULT_LINGERING;
+}
+
 /** Whether Node's server closes the connection once `res` is written (its `_last`: the answer said Connection: close). */
 export function isLastAnswer(res: ServerResponse): boolean {
   return (res as ServerResponse & { _last?: boolean })._last === true;

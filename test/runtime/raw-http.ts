@@ -172,14 +172,24 @@ export class RawConnection {
   /** GET `path` (Host `host`); resolves with its answer, rejects when the connection closes first or nothing comes in `timeoutMs`. */
   async get(path: string, host = 'localhost', timeoutMs = 15_000): Promise<RawResponse> {
     if (this.closedByServer) throw new Error(`GET ${path}: the server had closed the connection`);
-    this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    this.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    return this.answer(`GET ${path}`, timeoutMs);
+  }
+
+  /** Writes `bytes` as they are: a request's head, a piece of its body, or both. */
+  write(bytes: string): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next final answer not yet returned (`what`: the request, for errors); rejects when the connection closes first or nothing comes in `timeoutMs`. */
+  async answer(what: string, timeoutMs = 15_000): Promise<RawResponse> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { responses } = parseResponses(this.bytes, false);
       const final = responses.filter((r) => r.status >= 200);
       if (final.length > this.answered) return final[this.answered++]!;
-      if (this.closedByServer) throw new Error(`GET ${path}: the server closed the connection without an answer`);
-      if (Date.now() > deadline) throw new Error(`GET ${path}: no answer in ${timeoutMs} ms`);
+      if (this.closedByServer) throw new Error(`${what}: the server closed the connection without an answer`);
+      if (Date.now() > deadline) throw new Error(`${what}: no answer in ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
         this.wake = () => { clearTimeout(timer); resolve(); };
