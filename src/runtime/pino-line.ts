@@ -2,10 +2,8 @@
 // {threadId}, pino's default time), made without pino for a line logged once per request:
 // pino spends some 10k instructions on a line of four fields, this a third of that.
 // thread-logger.test.ts holds the two texts equal over arbitrary fields and messages.
+import pino from 'pino';
 import type { LogLine, RepeatedFields, RepeatedLine } from '../thread-logger.js';
-
-/** pino's level numbers. */
-const LEVEL_NUMBER: Readonly<Record<LogLine['level'], number>> = { info: 30, warn: 40, error: 50 };
 
 /** A value as pino writes it: strings as JSON.stringify does, a non-finite number as null. */
 function jsonValue(value: string | number): string {
@@ -29,7 +27,7 @@ export function pinoRepeatedLine(
   write: (line: string) => void, pid: number, threadId: number,
   level: LogLine['level'], message: string, fixed: RepeatedFields,
 ): RepeatedLine {
-  const head = `{"level":${LEVEL_NUMBER[level]},"time":`;
+  const head = `{"level":${pino.levels.values[level]!},"time":`;
   const middle = `,"pid":${pid},"threadId":${threadId}${jsonPairs(fixed)}`;
   const tail = `,"msg":${JSON.stringify(message)}}\n`;
   return (fields) => write(`${head}${Date.now()}${middle}${jsonPairs(fields)}${tail}`);
